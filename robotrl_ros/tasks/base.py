@@ -1,0 +1,140 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Task and simulated-environment base classes.
+
+A :class:`Task` knows how to turn *observed* robot state into an observation, a reward and a
+termination flag. It never touches a simulator, so the trainer node can use it on a real robot.
+A :class:`TaskEnv` pairs a task with a simulator and exposes the Gymnasium API; its observation
+and reward come from the task applied to the simulator's joint states, exactly as on the graph.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from robotrl_ros.tasks.observation import RobotState, build_observation
+from robotrl_ros.tasks.spec import TaskSpec
+
+
+class Task(ABC):
+    """Observation, reward and termination computed from observed state only."""
+
+    spec: TaskSpec
+
+    def observe(self, state: RobotState) -> np.ndarray:
+        """Observation vector for ``state`` (see :func:`build_observation`)."""
+        return build_observation(self.spec, state)
+
+    @abstractmethod
+    def reward(self, state: RobotState, action: np.ndarray,
+               next_state: RobotState) -> tuple[float, bool, bool]:
+        """Score one transition.
+
+        Args:
+            state: State before the action.
+            action: Continuous action in [-1, 1] that was applied.
+            next_state: State after one control period.
+
+        Returns:
+            ``(reward, terminated, success)``.
+        """
+
+    def sample_goal(self, rng: np.random.Generator) -> np.ndarray | None:
+        """Draw a goal (or velocity command) for a new episode; None if the task has none."""
+        return None
+
+
+class TaskEnv(gym.Env, ABC):
+    """Gymnasium environment for a simulated task.
+
+    Subclasses implement the simulator: :meth:`_sim_reset`, :meth:`_sim_apply` and
+    :meth:`_sim_joint_state`. Observation, reward and termination always come from
+    :attr:`task` applied to the simulated joint states.
+    """
+
+    metadata: dict[str, Any] = {'render_modes': []}
+
+    def __init__(self, task: Task, goal: np.ndarray | None = None) -> None:
+        self.task = task
+        self.task_spec: TaskSpec = task.spec
+        self._fixed_goal = None if goal is None else np.asarray(goal, dtype=np.float64)
+        self.goal: np.ndarray | None = None
+        self.last_action = np.zeros(task.spec.action_dim)
+        self.steps = 0
+        low = np.full(task.spec.obs_dim, -np.inf, dtype=np.float32)
+        self.observation_space = gym.spaces.Box(low, -low, dtype=np.float32)
+        if task.spec.is_discrete:
+            self.action_space = gym.spaces.Discrete(len(task.spec.discrete_actions))
+        else:
+            ones = np.ones(task.spec.action_dim, dtype=np.float32)
+            self.action_space = gym.spaces.Box(-ones, ones, dtype=np.float32)
+
+    # --- simulator hooks -------------------------------------------------------------------
+    @abstractmethod
+    def _sim_reset(self, rng: np.random.Generator, options: dict[str, Any]) -> None:
+        """Put the simulator in a fresh initial state."""
+
+    @abstractmethod
+    def _sim_apply(self, command: np.ndarray) -> None:
+        """Apply a motor command (joint order of the spec) for one control period."""
+
+    @abstractmethod
+    def _sim_joint_state(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Return ``(position, velocity, effort_or_None)`` in the spec's joint order."""
+
+    # --- shared logic ----------------------------------------------------------------------
+    def robot_state(self) -> RobotState:
+        """The observable state: joint states plus the goal/command and last action."""
+        position, velocity, _ = self._sim_joint_state()
+        goal = self.goal if self.task_spec.command_input == 'goal_pose' else None
+        cmd = self.goal if self.task_spec.command_input == 'cmd_vel' else None
+        return RobotState(position=position.copy(), velocity=velocity.copy(), goal=goal,
+                          cmd_vel=cmd, last_action=self.last_action.copy())
+
+    def continuous_action(self, action: Any) -> np.ndarray:
+        """Map a policy action (index for discrete tasks) to a continuous action in [-1, 1]."""
+        if self.task_spec.is_discrete:
+            return np.asarray(self.task_spec.discrete_actions[int(action)], dtype=np.float64)
+        action = np.asarray(action, dtype=np.float64).reshape(-1)
+        if action.shape[0] != self.task_spec.action_dim:
+            raise ValueError(f'{self.task_spec.name}: action has {action.shape[0]} entries, '
+                             f'expected {self.task_spec.action_dim}')
+        if not np.all(np.isfinite(action)):
+            raise ValueError(f'{self.task_spec.name}: action contains NaN/Inf: {action}')
+        return np.clip(action, -1.0, 1.0)
+
+    def reset(self, *, seed: int | None = None,
+              options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+        """Start a new episode; ``options={'goal': ...}`` fixes this episode's goal."""
+        super().reset(seed=seed)
+        options = options or {}
+        self.steps = 0
+        self.last_action = np.zeros(self.task_spec.action_dim)
+        if 'goal' in options:
+            self.goal = np.asarray(options['goal'], dtype=np.float64)
+        elif self._fixed_goal is not None:
+            self.goal = self._fixed_goal.copy()
+        else:
+            self.goal = self.task.sample_goal(self.np_random)
+        self._sim_reset(self.np_random, options)
+        return self.task.observe(self.robot_state()), {'goal': self.goal}
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        """Apply one action for one control period (Gymnasium API)."""
+        cont = self.continuous_action(action)
+        before = self.robot_state()
+        self._sim_apply(self.task_spec.action_to_command(cont))
+        self.last_action = cont
+        self.steps += 1
+        after = self.robot_state()
+        reward, terminated, success = self.task.reward(before, cont, after)
+        truncated = (not terminated) and self.steps >= self.task_spec.max_episode_steps
+        obs = self.task.observe(after)
+        if not np.all(np.isfinite(obs)):
+            raise FloatingPointError(f'{self.task_spec.name}: simulator produced a non-finite '
+                                     f'observation at step {self.steps}: {obs}')
+        return obs, float(reward), bool(terminated), bool(truncated), {'is_success': success}

@@ -1,0 +1,120 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Build observation vectors from observed robot state, identically in sim and on the robot.
+
+Simulated tasks, the policy node and the trainer node all call :func:`build_observation`, so an
+observation is computed from the same inputs (joint states + goal/command) everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from robotrl_ros.tasks.spec import ObsTerm, TaskSpec
+
+
+@dataclass
+class RobotState:
+    """What can be observed of the robot at one instant, joints in the spec's order.
+
+    Attributes:
+        position: Joint positions, shape (n_joints,).
+        velocity: Joint velocities, shape (n_joints,).
+        goal: Goal position (x, y, z) from ``goal_pose``, or None.
+        cmd_vel: Velocity command (vx, vy, wz) from ``cmd_vel``, or None.
+        last_action: The previous action in [-1, 1], or None (treated as zeros).
+        imu: Extra base/IMU signals keyed by term name (e.g. ``projected_gravity``), if any.
+        stamp: Time of the measurement in seconds.
+    """
+
+    position: np.ndarray
+    velocity: np.ndarray
+    goal: np.ndarray | None = None
+    cmd_vel: np.ndarray | None = None
+    last_action: np.ndarray | None = None
+    imu: dict[str, np.ndarray] | None = None
+    stamp: float = 0.0
+
+
+TermFn = Callable[[RobotState, TaskSpec, ObsTerm], np.ndarray]
+
+
+def _require(value: np.ndarray | None, term: ObsTerm, source: str) -> np.ndarray:
+    if value is None:
+        raise ValueError(f'observation term {term.name!r} needs {source}, which has not been '
+                         'received')
+    return np.asarray(value, dtype=np.float64).reshape(-1)
+
+
+def _joint_pos(state: RobotState, spec: TaskSpec, term: ObsTerm) -> np.ndarray:
+    return np.asarray(state.position, dtype=np.float64)
+
+
+def _joint_pos_rel(state: RobotState, spec: TaskSpec, term: ObsTerm) -> np.ndarray:
+    return np.asarray(state.position, dtype=np.float64) - np.asarray(spec.action_offset)
+
+
+def _goal_position(state: RobotState, spec: TaskSpec, term: ObsTerm) -> np.ndarray:
+    return _require(state.goal, term, 'a goal (goal_pose)')[: term.size]
+
+
+def _goal_delta(state: RobotState, spec: TaskSpec, term: ObsTerm) -> np.ndarray:
+    goal = _require(state.goal, term, 'a goal (goal_pose)')[: term.size]
+    return goal - np.asarray(state.position, dtype=np.float64)[: term.size]
+
+
+def _last_action(state: RobotState, spec: TaskSpec, term: ObsTerm) -> np.ndarray:
+    if state.last_action is None:
+        return np.zeros(term.size)
+    return np.asarray(state.last_action, dtype=np.float64)
+
+
+def _imu(state: RobotState, spec: TaskSpec, term: ObsTerm) -> np.ndarray:
+    return _require((state.imu or {}).get(term.name), term, f'{term.name} (imu)')
+
+
+OBS_TERMS: dict[str, TermFn] = {
+    'joint_pos': _joint_pos,
+    'joint_pos_rel': _joint_pos_rel,
+    'joint_vel': lambda s, spec, t: np.asarray(s.velocity, dtype=np.float64),
+    'joint_pos_cos': lambda s, spec, t: np.cos(np.asarray(s.position, dtype=np.float64)),
+    'joint_pos_sin': lambda s, spec, t: np.sin(np.asarray(s.position, dtype=np.float64)),
+    'goal_position': _goal_position,
+    'goal_delta': _goal_delta,
+    'cmd_vel': lambda s, spec, t: _require(s.cmd_vel, t, 'a velocity command (cmd_vel)'),
+    'last_action': _last_action,
+    'base_lin_vel': _imu,
+    'base_ang_vel': _imu,
+    'projected_gravity': _imu,
+    'base_height': _imu,
+}
+
+
+def build_observation(spec: TaskSpec, state: RobotState) -> np.ndarray:
+    """Concatenate the spec's observation terms computed from ``state``.
+
+    Args:
+        spec: The task spec whose ``observation`` layout is followed.
+        state: Observed robot state, joints in ``spec.joint_names`` order.
+
+    Returns:
+        float32 vector of length ``spec.obs_dim``.
+
+    Raises:
+        ValueError: If a term is unknown, its input is missing, or its size does not match.
+    """
+    parts = []
+    for term in spec.observation:
+        fn = OBS_TERMS.get(term.name)
+        if fn is None:
+            raise ValueError(f'unknown observation term {term.name!r}; known: '
+                             f'{sorted(OBS_TERMS)}')
+        value = np.asarray(fn(state, spec, term), dtype=np.float64).reshape(-1)
+        if value.shape[0] != term.size:
+            raise ValueError(f'observation term {term.name!r} has {value.shape[0]} entries, '
+                             f'layout says {term.size}')
+        parts.append(value * term.scale)
+    return np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, np.float32)

@@ -1,0 +1,144 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""What a task exposes to the rest of the stack: joint names, observation layout, action meaning.
+
+A :class:`TaskSpec` is all that a policy node, trainer node or policy artifact needs to turn
+observed joint states (plus a goal or velocity command) into an observation vector, and a
+policy action into motor commands. It is plain data so it can be written to ``policy.yaml``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class ObsTerm:
+    """One slice of the observation vector.
+
+    Attributes:
+        name: Term kind, a key of ``robotrl_ros.tasks.observation.OBS_TERMS``
+            (e.g. ``joint_pos``, ``joint_vel``, ``goal_position``, ``cmd_vel``, ``last_action``).
+        size: Number of entries this term contributes.
+        scale: Multiplier applied after the term is computed.
+    """
+
+    name: str
+    size: int
+    scale: float = 1.0
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """Static description of a task's robot interface.
+
+    Attributes:
+        name: Task name (``reach``, ``reach_discrete``, ``gridworld``, ``reacher``, ``quadruped``).
+        joint_names: Joint names in command (= action) order.
+        observation: Ordered observation terms; their sizes add up to ``obs_dim``.
+        action_scale: Per-joint scale: ``command = action_offset + action_scale * action``.
+        action_offset: Per-joint offset (the default joint positions for position targets).
+        command_lower: Per-joint lower command limit.
+        command_upper: Per-joint upper command limit.
+        velocity_limits: Per-joint absolute joint velocity limit (informational for safety).
+        control_period: Seconds between two actions.
+        command_interface: What a command means to the robot: ``position``, ``velocity``,
+            ``effort`` or ``acceleration``.
+        command_input: Which user command the task follows: ``goal_pose``, ``cmd_vel`` or ``none``.
+        max_episode_steps: Steps before an episode is truncated.
+        discrete_actions: For discrete-action tasks, the table mapping an action index to a
+            continuous action row; empty for continuous tasks.
+    """
+
+    name: str
+    joint_names: tuple[str, ...]
+    observation: tuple[ObsTerm, ...]
+    action_scale: tuple[float, ...]
+    action_offset: tuple[float, ...]
+    command_lower: tuple[float, ...]
+    command_upper: tuple[float, ...]
+    velocity_limits: tuple[float, ...]
+    control_period: float
+    command_interface: str = 'position'
+    command_input: str = 'none'
+    max_episode_steps: int = 1000
+    discrete_actions: tuple[tuple[float, ...], ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        n = len(self.joint_names)
+        for attr in ('action_scale', 'action_offset', 'command_lower', 'command_upper',
+                     'velocity_limits'):
+            if len(getattr(self, attr)) != n:
+                raise ValueError(f'TaskSpec {self.name!r}: {attr} has {len(getattr(self, attr))} '
+                                 f'entries, expected one per joint ({n})')
+        if self.command_input not in ('goal_pose', 'cmd_vel', 'none'):
+            raise ValueError(f'TaskSpec {self.name!r}: command_input must be goal_pose, cmd_vel '
+                             f'or none, got {self.command_input!r}')
+        if self.control_period <= 0:
+            raise ValueError(f'TaskSpec {self.name!r}: control_period must be > 0')
+
+    @property
+    def obs_dim(self) -> int:
+        """Length of the observation vector."""
+        return sum(term.size for term in self.observation)
+
+    @property
+    def action_dim(self) -> int:
+        """Length of a continuous action (one per joint)."""
+        return len(self.joint_names)
+
+    @property
+    def is_discrete(self) -> bool:
+        """Whether the policy picks an index into ``discrete_actions``."""
+        return len(self.discrete_actions) > 0
+
+    def action_to_command(self, action: np.ndarray) -> np.ndarray:
+        """Map a continuous action in [-1, 1] to a motor command clamped to the limits."""
+        action = np.clip(np.asarray(action, dtype=np.float64), -1.0, 1.0)
+        command = np.asarray(self.action_offset) + np.asarray(self.action_scale) * action
+        return np.clip(command, self.command_lower, self.command_upper)
+
+    def command_to_action(self, command: np.ndarray) -> np.ndarray:
+        """Invert :meth:`action_to_command` (used by a trainer observing commands)."""
+        scale = np.where(np.asarray(self.action_scale) == 0.0, 1.0, self.action_scale)
+        action = (np.asarray(command, dtype=np.float64) - np.asarray(self.action_offset)) / scale
+        return np.clip(action, -1.0, 1.0)
+
+    def discrete_index(self, action: np.ndarray) -> int:
+        """Return the index of the ``discrete_actions`` row nearest to a continuous action."""
+        table = np.asarray(self.discrete_actions)
+        return int(np.argmin(np.sum((table - np.asarray(action)) ** 2, axis=1)))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form (lists and numbers) for YAML/JSON."""
+        data = asdict(self)
+        data['joint_names'] = list(self.joint_names)
+        data['observation'] = [asdict(term) for term in self.observation]
+        for key in ('action_scale', 'action_offset', 'command_lower', 'command_upper',
+                    'velocity_limits'):
+            data[key] = [float(v) for v in data[key]]
+        data['discrete_actions'] = [list(map(float, row)) for row in self.discrete_actions]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TaskSpec:
+        """Build a spec from :meth:`to_dict` output; unknown or missing keys raise ValueError."""
+        known = set(cls.__dataclass_fields__)
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f'task spec: unknown field(s) {sorted(unknown)}')
+        try:
+            obs = tuple(ObsTerm(**term) for term in data['observation'])
+            kwargs = dict(data, observation=obs)
+            for key in ('joint_names', 'action_scale', 'action_offset', 'command_lower',
+                        'command_upper', 'velocity_limits'):
+                kwargs[key] = tuple(data[key])
+            kwargs['discrete_actions'] = tuple(tuple(r) for r in data.get('discrete_actions', ()))
+            return cls(**kwargs)
+        except KeyError as exc:
+            raise ValueError(f'task spec: missing field {exc.args[0]!r}') from exc
+        except TypeError as exc:
+            raise ValueError(f'task spec: {exc}') from exc
