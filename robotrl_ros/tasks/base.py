@@ -123,13 +123,34 @@ class TaskEnv(gym.Env, ABC):
         self._sim_reset(self.np_random, options)
         return self.task.observe(self.robot_state()), {'goal': self.goal}
 
+    def joint_state(self) -> tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray | None]:
+        """``(names, position, velocity, effort_or_None)`` as a sim bridge publishes them."""
+        position, velocity, effort = self._sim_joint_state()
+        return self.task_spec.joint_names, position.copy(), velocity.copy(), effort
+
+    def step_command(self, command: np.ndarray) -> None:
+        """Advance one control period driven by a motor command (the sim bridge's entry point).
+
+        Raises:
+            ValueError: If the command has the wrong length or is not finite.
+        """
+        command = np.asarray(command, dtype=np.float64).reshape(-1)
+        if command.shape[0] != self.task_spec.action_dim:
+            raise ValueError(f'{self.task_spec.name}: command has {command.shape[0]} entries, '
+                             f'expected {self.task_spec.action_dim} '
+                             f'({self.task_spec.joint_names})')
+        if not np.all(np.isfinite(command)):
+            raise ValueError(f'{self.task_spec.name}: command contains NaN/Inf: {command}')
+        command = np.clip(command, self.task_spec.command_lower, self.task_spec.command_upper)
+        self._sim_apply(command)
+        self.last_action = self.task_spec.command_to_action(command)
+        self.steps += 1
+
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         """Apply one action for one control period (Gymnasium API)."""
         cont = self.continuous_action(action)
         before = self.robot_state()
-        self._sim_apply(self.task_spec.action_to_command(cont))
-        self.last_action = cont
-        self.steps += 1
+        self.step_command(self.task_spec.action_to_command(cont))
         after = self.robot_state()
         reward, terminated, success = self.task.reward(before, cont, after)
         truncated = (not terminated) and self.steps >= self.task_spec.max_episode_steps

@@ -1,0 +1,155 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Conversions between ROS messages and NumPy, joints matched by *name*, never by index."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from builtin_interfaces.msg import Time
+from geometry_msgs.msg import PoseStamped, Twist
+from sensor_msgs.msg import JointState
+from std_msgs.msg import Float64MultiArray
+
+
+class JointStateError(ValueError):
+    """A JointState message cannot be used (missing joints, bad lengths, NaN, ...)."""
+
+
+def stamp_to_sec(stamp: Time) -> float:
+    """ROS time stamp to float seconds."""
+    return float(stamp.sec) + 1e-9 * float(stamp.nanosec)
+
+
+def sec_to_stamp(seconds: float) -> Time:
+    """Float seconds to a ROS time stamp."""
+    sec = int(np.floor(seconds))
+    return Time(sec=sec, nanosec=int(round((seconds - sec) * 1e9)) % 1_000_000_000)
+
+
+class JointIndex:
+    """Maps JointState messages onto a fixed joint order by name, caching the permutation.
+
+    Args:
+        joint_names: The wanted joint order (e.g. the policy's command order).
+    """
+
+    def __init__(self, joint_names: Sequence[str]) -> None:
+        self.joint_names = tuple(joint_names)
+        self._cache_key: tuple[str, ...] | None = None
+        self._perm: np.ndarray | None = None
+
+    def missing(self, names: Sequence[str]) -> list[str]:
+        """Joints of ours that ``names`` lacks."""
+        present = set(names)
+        return [j for j in self.joint_names if j not in present]
+
+    def _permutation(self, names: Sequence[str]) -> np.ndarray:
+        key = tuple(names)
+        if key != self._cache_key:
+            if len(set(key)) != len(key):
+                raise JointStateError(f'joint_states lists a joint twice: {list(key)}')
+            missing = self.missing(key)
+            if missing:
+                raise JointStateError(f'joint_states lacks joint(s) {missing} '
+                                      f'(got {list(key)})')
+            lookup = {name: i for i, name in enumerate(key)}
+            self._perm = np.array([lookup[j] for j in self.joint_names], dtype=np.intp)
+            self._cache_key = key
+        assert self._perm is not None
+        return self._perm
+
+    def extract(self, msg: JointState,
+                require_velocity: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Return ``(position, velocity, effort_or_None)`` in our joint order.
+
+        Raises:
+            JointStateError: Missing joints, array lengths that do not match ``name``, or
+                non-finite values in the joints we use.
+        """
+        n = len(msg.name)
+        if len(msg.position) != n:
+            raise JointStateError(f'joint_states has {n} names but {len(msg.position)} '
+                                  'positions')
+        if len(msg.velocity) not in (0, n) or (require_velocity and len(msg.velocity) != n):
+            raise JointStateError(f'joint_states has {n} names but {len(msg.velocity)} '
+                                  'velocities')
+        if len(msg.effort) not in (0, n):
+            raise JointStateError(f'joint_states has {n} names but {len(msg.effort)} efforts')
+        perm = self._permutation(msg.name)
+        position = np.asarray(msg.position, dtype=np.float64)[perm]
+        velocity = (np.asarray(msg.velocity, dtype=np.float64)[perm] if len(msg.velocity)
+                    else np.zeros(len(perm)))
+        effort = np.asarray(msg.effort, dtype=np.float64)[perm] if len(msg.effort) else None
+        if not (np.all(np.isfinite(position)) and np.all(np.isfinite(velocity))):
+            raise JointStateError('joint_states contains NaN/Inf for a used joint')
+        return position, velocity, effort
+
+
+def make_joint_state(names: Sequence[str], position: np.ndarray, velocity: np.ndarray,
+                     effort: np.ndarray | None = None, stamp: float = 0.0,
+                     frame_id: str = '') -> JointState:
+    """Build a JointState message."""
+    msg = JointState()
+    msg.header.stamp = sec_to_stamp(stamp)
+    msg.header.frame_id = frame_id
+    msg.name = list(names)
+    msg.position = [float(v) for v in position]
+    msg.velocity = [float(v) for v in velocity]
+    msg.effort = [] if effort is None else [float(v) for v in effort]
+    return msg
+
+
+def make_command(values: np.ndarray) -> Float64MultiArray:
+    """Command message in the controller's joint order (forward_command_controller style)."""
+    return Float64MultiArray(data=[float(v) for v in values])
+
+
+def command_to_array(msg: Float64MultiArray, expected: int) -> np.ndarray:
+    """Validate and convert a command message.
+
+    Raises:
+        ValueError: Wrong length or non-finite entries.
+    """
+    data = np.asarray(msg.data, dtype=np.float64)
+    if data.shape[0] != expected:
+        raise ValueError(f'command has {data.shape[0]} entries, expected {expected}')
+    if not np.all(np.isfinite(data)):
+        raise ValueError(f'command contains NaN/Inf: {data.tolist()}')
+    return data
+
+
+def pose_to_goal(msg: PoseStamped) -> np.ndarray:
+    """Goal position (x, y, z) from a PoseStamped; raises ValueError when not finite."""
+    p = msg.pose.position
+    goal = np.array([p.x, p.y, p.z], dtype=np.float64)
+    if not np.all(np.isfinite(goal)):
+        raise ValueError(f'goal_pose contains NaN/Inf: {goal.tolist()}')
+    return goal
+
+
+def goal_to_pose(goal: np.ndarray, stamp: float = 0.0, frame_id: str = 'world') -> PoseStamped:
+    """PoseStamped at ``goal`` (x, y, z), identity orientation."""
+    msg = PoseStamped()
+    msg.header.stamp = sec_to_stamp(stamp)
+    msg.header.frame_id = frame_id
+    msg.pose.position.x, msg.pose.position.y, msg.pose.position.z = (
+        float(goal[0]), float(goal[1]), float(goal[2]) if len(goal) > 2 else 0.0)
+    msg.pose.orientation.w = 1.0
+    return msg
+
+
+def twist_to_cmd(msg: Twist) -> np.ndarray:
+    """Velocity command (vx, vy, wz) from a Twist; raises ValueError when not finite."""
+    cmd = np.array([msg.linear.x, msg.linear.y, msg.angular.z], dtype=np.float64)
+    if not np.all(np.isfinite(cmd)):
+        raise ValueError(f'cmd_vel contains NaN/Inf: {cmd.tolist()}')
+    return cmd
+
+
+def cmd_to_twist(cmd: np.ndarray) -> Twist:
+    """Twist from (vx, vy, wz)."""
+    msg = Twist()
+    msg.linear.x, msg.linear.y, msg.angular.z = float(cmd[0]), float(cmd[1]), float(cmd[2])
+    return msg
