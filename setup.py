@@ -25,7 +25,7 @@ setup(
     maintainer_email='maintainers@robotrl.dev',
     description='Reinforcement learning for ROS 2 robots: train in sim, deploy, fine-tune.',
     license='Apache-2.0',
-    tests_require=['pytest'],
+    extras_require={'test': ['pytest']},
     entry_points={
         'console_scripts': [
             'robotrl = robotrl_ros.training.cli:main',
