@@ -8,16 +8,19 @@ from collections.abc import Callable
 from typing import Any
 
 from robotrl_ros.tasks.base import Task, TaskEnv
+from robotrl_ros.tasks.gridworld import GridworldEnv, GridworldTask
 from robotrl_ros.tasks.reach import ReachEnv, ReachTask
 
 TASKS: dict[str, Callable[[], Task]] = {
     'reach': lambda: ReachTask(discrete=False),
     'reach_discrete': lambda: ReachTask(discrete=True),
+    'gridworld': GridworldTask,
 }
 
 ENVS: dict[str, Callable[..., TaskEnv]] = {
     'reach': lambda **kw: ReachEnv(discrete=False, **kw),
     'reach_discrete': lambda **kw: ReachEnv(discrete=True, **kw),
+    'gridworld': GridworldEnv,
 }
 
 
