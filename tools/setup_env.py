@@ -62,11 +62,20 @@ def run_pip(python: Path, args: list[str], what: str) -> None:
     fail(f'pip could not install {what} (exit {proc.returncode}).\npip said:\n{tail}')
 
 
+def python_problem(version: tuple[int, ...], executable: str) -> str | None:
+    """Return why this interpreter cannot be used, or None when it can."""
+    if tuple(version[:2]) < MIN_PYTHON:
+        found = '.'.join(str(v) for v in version[:3])
+        return (f'Python {MIN_PYTHON[0]}.{MIN_PYTHON[1]} or newer is required, this is '
+                f'{found} ({executable}). Run with a newer one, e.g. PYTHON=python3.11 make test')
+    return None
+
+
 def main() -> None:
     """Create ``.venv`` if needed and install the pinned requirements and this package."""
-    if sys.version_info < MIN_PYTHON:
-        fail(f'Python {MIN_PYTHON[0]}.{MIN_PYTHON[1]} or newer is required, this is '
-             f'{sys.version.split()[0]} ({sys.executable}). Run with PYTHON=python3.11 make ...')
+    problem = python_problem(tuple(sys.version_info), sys.executable)
+    if problem:
+        fail(problem)
     wanted = inputs_hash()
     python = VENV / 'bin' / 'python'
     if python.exists() and STAMP.exists() and STAMP.read_text().strip() == wanted:
