@@ -1,0 +1,273 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Turn a stream of observed messages into RL transitions ``(s_t, a_t, r_t, s_{t+1})``.
+
+The trainer never asks a simulator for a reward: it watches ``joint_states`` (with stamps), the
+commands the policy node publishes (in arrival order), goal/velocity-command updates and episode
+reset boundaries, and computes reward and termination with the task from the observed states.
+This module is pure Python so the pairing rules are unit-tested on synthetic streams.
+
+Rules (the lockstep protocol of docs/interfaces.md, and a looser real-robot stream):
+
+* A command is paired with the newest state received before it (``s_t``); the transition is
+  completed by the first later state whose stamp is between ``0.5`` and ``1.5`` control periods
+  after ``s_t`` (states closer than that are intermediate samples of a faster state stream).
+* A state whose stamp equals the previous one is a duplicate (the lockstep bridge republishes the
+  latest state when a command is lost); an older stamp is out of order. Both are dropped and
+  counted, as are commands without a fresh state, gaps larger than 1.5 periods and transitions
+  whose goal changed underneath them.
+* Reward and termination come from ``task.reward``; truncation at ``spec.max_episode_steps``.
+* With resets (simulation), after an episode ends nothing is paired until :meth:`on_reset` gives
+  the stamp of the new episode's first state; transitions starting before it are ignored. Without
+  resets (real robot), the next episode simply starts at the following state.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from robotrl_ros.tasks.base import Task
+from robotrl_ros.tasks.observation import RobotState
+
+#: Fractions of a control period that bound the stamp gap between ``s_t`` and ``s_{t+1}``.
+MIN_STEP_FRACTION = 0.5
+MAX_STEP_FRACTION = 1.5
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One observed environment step.
+
+    Attributes:
+        obs: Observation of ``s_t``.
+        action: Continuous action in [-1, 1] recovered from the command.
+        action_index: Index into the task's discrete action table (discrete tasks), else None.
+        reward: Task reward of the step.
+        next_obs: Observation of ``s_{t+1}`` (the true next state, also at episode end).
+        terminated: The task reached a terminal state.
+        truncated: The episode hit ``max_episode_steps`` without terminating.
+        success: The task's success flag for the step.
+        stamp: Stamp (s) of ``s_t``.
+        episode: Episode counter of the pairer.
+    """
+
+    obs: np.ndarray
+    action: np.ndarray
+    action_index: int | None
+    reward: float
+    next_obs: np.ndarray
+    terminated: bool
+    truncated: bool
+    success: bool
+    stamp: float
+    episode: int
+
+    @property
+    def done(self) -> bool:
+        """Whether the episode ended with this step."""
+        return self.terminated or self.truncated
+
+
+@dataclass(frozen=True)
+class EpisodeSummary:
+    """Return, length and success of one finished episode."""
+
+    ret: float
+    length: int
+    success: bool
+
+
+class TransitionPairer:
+    """Pair observed states and commands into transitions, dropping and counting what cannot.
+
+    Args:
+        task: The task that computes observation, reward and termination.
+        use_resets: True in simulation, where episodes end through the bridge's ``~/reset``.
+        history: How many finished episodes :attr:`episodes` keeps.
+    """
+
+    def __init__(self, task: Task, use_resets: bool = True, history: int = 100) -> None:
+        self.task = task
+        self.spec = task.spec
+        self.use_resets = use_resets
+        self.dropped: Counter[str] = Counter()
+        self.episodes: deque[EpisodeSummary] = deque(maxlen=history)
+        self.paired = 0
+        self.episode = 0
+        self._goal: np.ndarray | None = None
+        self._cmd_vel: np.ndarray | None = None
+        self._last_stamp = -np.inf
+        self._latest: RobotState | None = None
+        self._latest_fresh = False
+        self._pending: tuple[RobotState, np.ndarray] | None = None
+        self._boundary = -np.inf
+        self._awaiting_reset = False
+        self._episode_over = False
+        self._steps = 0
+        self._return = 0.0
+        self._last_action = np.zeros(self.spec.action_dim)
+
+    # --- inputs ----------------------------------------------------------------------------
+    def on_goal(self, goal: np.ndarray) -> None:
+        """A new goal (``goal_pose``) applies to states received from now on."""
+        self._goal = np.asarray(goal, dtype=np.float64).copy()
+
+    def on_cmd_vel(self, cmd_vel: np.ndarray) -> None:
+        """A new velocity command (``cmd_vel``) applies to states received from now on."""
+        self._cmd_vel = np.asarray(cmd_vel, dtype=np.float64).copy()
+
+    def on_command(self, command: np.ndarray) -> None:
+        """A command arrived: it acts on the newest state not yet acted on.
+
+        Raises:
+            ValueError: If the command has the wrong length or is not finite.
+        """
+        command = np.asarray(command, dtype=np.float64).reshape(-1)
+        if command.shape[0] != self.spec.action_dim or not np.all(np.isfinite(command)):
+            raise ValueError(f'{self.spec.name}: command must have {self.spec.action_dim} finite '
+                             f'entries ({self.spec.joint_names}), got {command.tolist()}')
+        if self._latest is None or not self._latest_fresh:
+            self.dropped['command_without_state'] += 1
+            return
+        if self._pending is not None:
+            self.dropped['superseded_command'] += 1
+        self._pending = (self._latest, self.spec.command_to_action(command))
+        self._latest_fresh = False
+
+    def on_joint_state(self, stamp: float, position: np.ndarray, velocity: np.ndarray,
+                       imu: dict[str, np.ndarray] | None = None) -> Transition | None:
+        """A joint state arrived (joints in the spec's order); returns a completed transition."""
+        stamp = float(stamp)
+        if stamp == self._last_stamp:
+            self.dropped['duplicate_state'] += 1
+            return None
+        if stamp < self._last_stamp:
+            self.dropped['out_of_order_state'] += 1
+            return None
+        self._last_stamp = stamp
+        state = self._state(stamp, position, velocity, imu)
+        if self._awaiting_reset or stamp < self._boundary:
+            self._hold(state, 'before_reset')
+            return None
+        if self._episode_over:
+            if self.use_resets:
+                self._hold(state, 'after_episode_end')
+                return None
+            self._start_episode()
+            state = replace(state, last_action=self._last_action.copy())
+        transition = None
+        if self._pending is not None:
+            start, action = self._pending
+            dt = stamp - start.stamp
+            if dt < MIN_STEP_FRACTION * self.spec.control_period:
+                self._latest, self._latest_fresh = state, True  # intermediate sample
+                return None
+            self._pending = None
+            if dt > MAX_STEP_FRACTION * self.spec.control_period:
+                self.dropped['gap'] += 1
+            else:
+                state = replace(state, last_action=action.copy())
+                transition = self._complete(start, action, state)
+        self._latest, self._latest_fresh = state, True
+        return transition
+
+    def begin_reset(self) -> None:
+        """A reset was requested: drop what is in flight until :meth:`on_reset` says when."""
+        self._awaiting_reset = True
+        if self._pending is not None:
+            self.dropped['cut_by_reset'] += 1
+        self._pending = None
+        self._latest_fresh = False
+
+    def on_reset(self, stamp: float) -> None:
+        """The new episode's first state has ``stamp``; earlier states never start a transition."""
+        self._boundary = float(stamp)
+        self._awaiting_reset = False
+        if self._pending is not None:
+            self.dropped['cut_by_reset'] += 1
+        self._pending = None
+        self._start_episode()
+        latest = self._latest
+        if latest is not None and latest.stamp >= self._boundary:
+            self._latest = self._state(latest.stamp, latest.position, latest.velocity, latest.imu)
+            self._latest_fresh = True
+        else:
+            self._latest_fresh = False
+
+    # --- status ----------------------------------------------------------------------------
+    @property
+    def needs_reset(self) -> bool:
+        """True when an episode ended in simulation and no reset was requested yet."""
+        return self.use_resets and self._episode_over and not self._awaiting_reset
+
+    @property
+    def awaiting_reset(self) -> bool:
+        """True between :meth:`begin_reset` and :meth:`on_reset`."""
+        return self._awaiting_reset
+
+    def counters(self) -> dict[str, int]:
+        """Paired transitions and every drop reason with its count."""
+        return {'paired': self.paired, **{f'dropped_{k}': v for k, v in self.dropped.items()}}
+
+    # --- internals -------------------------------------------------------------------------
+    def _state(self, stamp: float, position: np.ndarray, velocity: np.ndarray,
+               imu: dict[str, np.ndarray] | None) -> RobotState:
+        uses_goal = self.spec.command_input == 'goal_pose'
+        uses_cmd = self.spec.command_input == 'cmd_vel'
+        return RobotState(
+            position=np.asarray(position, dtype=np.float64).copy(),
+            velocity=np.asarray(velocity, dtype=np.float64).copy(),
+            goal=None if not uses_goal or self._goal is None else self._goal.copy(),
+            cmd_vel=None if not uses_cmd or self._cmd_vel is None else self._cmd_vel.copy(),
+            last_action=self._last_action.copy(), imu=imu, stamp=stamp)
+
+    def _hold(self, state: RobotState, reason: str) -> None:
+        if self._pending is not None:
+            self.dropped[reason] += 1
+        self._pending = None
+        self._latest, self._latest_fresh = state, False
+
+    def _start_episode(self) -> None:
+        self.episode += 1
+        self._episode_over = False
+        self._steps = 0
+        self._return = 0.0
+        self._last_action = np.zeros(self.spec.action_dim)
+
+    def _complete(self, start: RobotState, action: np.ndarray,
+                  end: RobotState) -> Transition | None:
+        if not _same(start.goal, end.goal) or not _same(start.cmd_vel, end.cmd_vel):
+            self.dropped['goal_changed'] += 1
+            return None
+        try:
+            obs = self.task.observe(start)
+            next_obs = self.task.observe(end)
+            reward, terminated, success = self.task.reward(start, action, end)
+        except ValueError:
+            self.dropped['missing_input'] += 1  # e.g. no goal_pose received yet
+            return None
+        index = None
+        if self.spec.is_discrete:
+            index = self.spec.discrete_index(action)
+            action = np.asarray(self.spec.discrete_actions[index], dtype=np.float64)
+        self._steps += 1
+        self._return += float(reward)
+        truncated = (not terminated) and self._steps >= self.spec.max_episode_steps
+        self._last_action = action.copy()
+        self.paired += 1
+        if terminated or truncated:
+            self._episode_over = True
+            self.episodes.append(EpisodeSummary(self._return, self._steps, bool(success)))
+        return Transition(obs=obs, action=action.astype(np.float32), action_index=index,
+                          reward=float(reward), next_obs=next_obs, terminated=bool(terminated),
+                          truncated=bool(truncated), success=bool(success), stamp=start.stamp,
+                          episode=self.episode)
+
+
+def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return bool(np.array_equal(a, b))

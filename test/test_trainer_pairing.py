@@ -1,0 +1,197 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Transition pairing from synthetic message streams (no ROS)."""
+
+import numpy as np
+import pytest
+
+from robotrl_ros.tasks.registry import make_env, make_task
+from robotrl_ros.training.online.pairing import TransitionPairer
+
+DT = 0.1
+GOAL = np.array([0.5, 0.0, 0.0])
+
+
+def _state(pairer, k, x, v=0.0):
+    """Feed joint state number ``k`` (stamp k*DT) with position (x, 0, 0)."""
+    return pairer.on_joint_state(k * DT, [x, 0.0, 0.0], [v, 0.0, 0.0])
+
+
+def _pairer(use_resets=True, task='reach'):
+    pairer = TransitionPairer(make_task(task), use_resets=use_resets)
+    pairer.on_goal(GOAL)
+    return pairer
+
+
+def test_stream_from_simulator_gives_the_same_transitions_as_env_step():
+    env = make_env('reach')
+    pairer = TransitionPairer(env.task)
+    rng = np.random.default_rng(0)
+    obs, _ = env.reset(seed=3)
+    pairer.on_goal(env.goal)
+    names, pos, vel, _ = env.joint_state()
+    pairer.on_reset(0.0)
+    assert pairer.on_joint_state(0.0, pos, vel) is None
+    for k in range(1, 40):
+        action = rng.uniform(-1, 1, size=3)
+        pairer.on_command(env.task_spec.action_to_command(action))
+        next_obs, reward, terminated, truncated, info = env.step(action)
+        _, pos, vel, _ = env.joint_state()
+        tr = pairer.on_joint_state(k * DT, pos, vel)
+        assert tr is not None
+        np.testing.assert_allclose(tr.obs, obs, atol=1e-6)
+        np.testing.assert_allclose(tr.next_obs, next_obs, atol=1e-6)
+        np.testing.assert_allclose(tr.action, action, atol=1e-6)
+        assert tr.reward == pytest.approx(reward)
+        assert (tr.terminated, tr.truncated) == (terminated, truncated)
+        obs = next_obs
+        if terminated:
+            break
+    assert pairer.paired == k
+    assert not pairer.dropped
+
+
+def test_reward_and_termination_come_from_the_observed_next_state():
+    pairer = _pairer()
+    pairer.on_reset(0.0)
+    _state(pairer, 0, 0.0)
+    pairer.on_command([1.0, 0.0, 0.0])
+    tr = _state(pairer, 1, 0.2)
+    assert tr.reward == pytest.approx(-0.3)
+    assert not tr.terminated and not tr.success
+    pairer.on_command([1.0, 0.0, 0.0])
+    tr = _state(pairer, 2, 0.45)
+    assert tr.reward == pytest.approx(-0.05 + 10.0)
+    assert tr.terminated and tr.success and not tr.truncated
+    assert pairer.needs_reset
+    assert pairer.episodes[-1].success and pairer.episodes[-1].length == 2
+
+
+def test_duplicate_and_out_of_order_states_are_dropped_and_counted():
+    pairer = _pairer()
+    pairer.on_reset(0.0)
+    _state(pairer, 0, 0.0)
+    assert _state(pairer, 0, 0.0) is None           # lockstep republish: same stamp
+    pairer.on_command([1.0, 0.0, 0.0])
+    tr = _state(pairer, 1, 0.01)
+    assert tr is not None and tr.stamp == 0.0
+    assert _state(pairer, 0, 0.0) is None           # older stamp
+    assert pairer.dropped['duplicate_state'] == 1
+    assert pairer.dropped['out_of_order_state'] == 1
+    assert pairer.paired == 1
+
+
+def test_missing_state_leaves_a_gap_that_is_not_paired():
+    pairer = _pairer()
+    pairer.on_reset(0.0)
+    _state(pairer, 0, 0.0)
+    pairer.on_command([1.0, 0.0, 0.0])
+    assert _state(pairer, 2, 0.05) is None           # state 1 was lost: spans two periods
+    assert pairer.dropped['gap'] == 1
+    pairer.on_command([0.0, 0.0, 0.0])
+    tr = _state(pairer, 3, 0.05)
+    assert tr is not None and tr.stamp == pytest.approx(0.2)
+
+
+def test_missing_and_duplicate_commands_are_dropped_and_counted():
+    pairer = _pairer()
+    pairer.on_reset(0.0)
+    pairer.on_command([1.0, 0.0, 0.0])               # before any state
+    _state(pairer, 0, 0.0)
+    pairer.on_command([1.0, 0.0, 0.0])
+    pairer.on_command([0.5, 0.0, 0.0])               # second command for the same state
+    tr = _state(pairer, 1, 0.01)
+    np.testing.assert_allclose(tr.action, [1.0, 0.0, 0.0])
+    assert _state(pairer, 2, 0.02) is None           # no command for state 1
+    assert pairer.dropped['command_without_state'] == 2
+    assert pairer.paired == 1
+
+
+def test_faster_state_stream_pairs_with_the_state_one_period_later():
+    pairer = _pairer(use_resets=False)
+    pairer.on_joint_state(0.0, [0, 0, 0], [0, 0, 0])
+    pairer.on_command([1.0, 0.0, 0.0])
+    assert pairer.on_joint_state(0.04, [0.01, 0, 0], [0, 0, 0]) is None
+    tr = pairer.on_joint_state(0.1, [0.02, 0, 0], [0.1, 0, 0])
+    assert tr is not None
+    np.testing.assert_allclose(tr.next_obs[:3], [0.02, 0, 0])
+
+
+def test_transitions_starting_before_the_reset_stamp_are_ignored():
+    pairer = _pairer()
+    pairer.on_reset(0.0)
+    _state(pairer, 0, 0.0)
+    pairer.on_command([1.0, 0.0, 0.0])
+    pairer.begin_reset()
+    pairer.on_goal([-0.5, 0.0, 0.0])
+    assert _state(pairer, 1, 0.9) is None            # new episode's first state, response late
+    pairer.on_command([1.0, 0.0, 0.0])               # stale command meant for the old episode
+    pairer.on_reset(0.1)
+    pairer.on_command([-1.0, 0.0, 0.0])
+    tr = _state(pairer, 2, 0.8)
+    assert tr is not None and tr.stamp == pytest.approx(0.1)
+    np.testing.assert_allclose(tr.obs[6:9], [-0.5, 0.0, 0.0])    # the new goal
+    np.testing.assert_allclose(tr.action, [-1.0, 0.0, 0.0])
+    assert pairer.dropped['cut_by_reset'] == 1
+    assert pairer.dropped['command_without_state'] == 1
+    assert tr.episode == 2
+
+
+def test_states_after_episode_end_wait_for_reset_in_simulation():
+    pairer = _pairer()
+    pairer.on_reset(0.0)
+    _state(pairer, 0, 0.45)
+    pairer.on_command([1.0, 0.0, 0.0])
+    assert _state(pairer, 1, 0.5).terminated
+    pairer.on_command([1.0, 0.0, 0.0])
+    assert _state(pairer, 2, 0.55) is None
+    assert pairer.dropped['after_episode_end'] == 1
+    assert pairer.needs_reset
+
+
+def test_truncation_at_max_episode_steps_and_next_episode_without_resets():
+    pairer = _pairer(use_resets=False)
+    steps = make_task('reach').spec.max_episode_steps
+    _state(pairer, 0, -1.0)
+    first = pairer.episode
+    for k in range(1, steps + 2):
+        pairer.on_command([0.0, 0.0, 0.0])
+        tr = _state(pairer, k, -1.0)
+        assert tr.truncated == (k == steps)
+    assert pairer.episodes[-1].length == steps
+    assert tr.episode == first + 1                   # the next episode started by itself
+    assert pairer.paired == steps + 1
+
+
+def test_goal_changing_mid_transition_is_not_paired():
+    pairer = _pairer(use_resets=False)
+    _state(pairer, 0, 0.0)
+    pairer.on_command([1.0, 0.0, 0.0])
+    pairer.on_goal([0.0, 0.5, 0.0])
+    assert _state(pairer, 1, 0.0) is None
+    assert pairer.dropped['goal_changed'] == 1
+
+
+def test_no_goal_yet_is_dropped_as_missing_input():
+    pairer = TransitionPairer(make_task('reach'), use_resets=False)
+    _state(pairer, 0, 0.0)
+    pairer.on_command([1.0, 0.0, 0.0])
+    assert _state(pairer, 1, 0.0) is None
+    assert pairer.dropped['missing_input'] == 1
+
+
+def test_discrete_task_maps_commands_to_action_indices():
+    pairer = _pairer(task='reach_discrete', use_resets=False)
+    spec = pairer.spec
+    _state(pairer, 0, 0.0)
+    pairer.on_command([0.9, -1.0, 0.1])
+    tr = _state(pairer, 1, 0.0)
+    assert spec.discrete_actions[tr.action_index] == (1.0, -1.0, 0.0)
+    np.testing.assert_allclose(tr.action, [1.0, -1.0, 0.0])
+
+
+@pytest.mark.parametrize('command', [[1.0, 0.0], [np.nan, 0.0, 0.0]])
+def test_bad_command_raises_naming_the_problem(command):
+    pairer = _pairer()
+    with pytest.raises(ValueError, match='finite entries'):
+        pairer.on_command(command)
