@@ -18,7 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VENV = Path(os.environ.get('ROBOTRL_VENV', ROOT / '.venv'))
 STAMP = VENV / '.robotrl-setup-stamp'
-INPUTS = ('requirements.txt', 'requirements-core.txt', 'setup.py', 'setup.cfg', 'tools/setup_env.py')
+INPUTS = ('requirements.txt', 'requirements-core.txt', 'setup.py', 'setup.cfg',
+          'tools/setup_env.py')
 MIN_PYTHON = (3, 10)
 NETWORK_HINTS = (
     'Failed to establish a new connection', 'Temporary failure in name resolution',
