@@ -86,14 +86,31 @@ class TaskEnv(gym.Env, ABC):
     def _sim_joint_state(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Return ``(position, velocity, effort_or_None)`` in the spec's joint order."""
 
+    def _sim_imu(self) -> dict[str, np.ndarray] | None:
+        """Base signals keyed like ``RobotState.imu`` (floating-base robots); None otherwise."""
+        return None
+
+    def set_dynamics(self, mass_scale: float = 1.0, friction_scale: float = 1.0,
+                     gain_scale: float = 1.0) -> None:
+        """Scale the simulator's masses, friction and actuator gain (domain randomization).
+
+        Each scale multiplies the nominal value (1.0 = nominal); calls do not compound.
+
+        Raises:
+            NotImplementedError: If this simulator has no such parameters.
+        """
+        raise NotImplementedError(f'{self.task_spec.name}: this simulator does not support '
+                                  'dynamics randomization')
+
     # --- shared logic ----------------------------------------------------------------------
     def robot_state(self) -> RobotState:
-        """The observable state: joint states plus the goal/command and last action."""
+        """The observable state: joint states plus the goal/command, last action and IMU."""
         position, velocity, _ = self._sim_joint_state()
         goal = self.goal if self.task_spec.command_input == 'goal_pose' else None
         cmd = self.goal if self.task_spec.command_input == 'cmd_vel' else None
         return RobotState(position=position.copy(), velocity=velocity.copy(), goal=goal,
-                          cmd_vel=cmd, last_action=self.last_action.copy())
+                          cmd_vel=cmd, last_action=self.last_action.copy(),
+                          imu=self._sim_imu())
 
     def continuous_action(self, action: Any) -> np.ndarray:
         """Map a policy action (index for discrete tasks) to a continuous action in [-1, 1]."""

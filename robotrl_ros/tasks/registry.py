@@ -1,14 +1,23 @@
 # Copyright 2026 robotrl_ros contributors
 # SPDX-License-Identifier: Apache-2.0
-"""Look up tasks and simulated environments by name."""
+"""Look up tasks and simulated environments by name.
+
+Built-in task names (:func:`task_names`) build robot tasks with a :class:`TaskSpec`; names with
+the ``gym:`` prefix (``gym:Pendulum-v1``, ``gym:CartPole-v1``, ``gym:Reacher-v5``) build
+Gymnasium benchmark envs with actions rescaled to [-1, 1] and ``task_spec`` None.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
+import gymnasium as gym
+
 from robotrl_ros.tasks.base import Task, TaskEnv
 from robotrl_ros.tasks.gridworld import GridworldEnv, GridworldTask
+from robotrl_ros.tasks.gym_env import GYM_PREFIX, make_gym_env
+from robotrl_ros.tasks.randomization import RandomizationConfig, RandomizedEnv, as_randomization
 from robotrl_ros.tasks.reach import ReachEnv, ReachTask
 
 TASKS: dict[str, Callable[[], Task]] = {
@@ -28,8 +37,8 @@ def _lookup(table: dict[str, Callable[..., Any]], name: str, what: str) -> Calla
     try:
         return table[name]
     except KeyError:
-        raise ValueError(f'unknown {what} {name!r}; available: {", ".join(sorted(table))}') \
-            from None
+        raise ValueError(f'unknown {what} {name!r}; available: {", ".join(sorted(table))} '
+                         f'(or {GYM_PREFIX}<Gymnasium id> for benchmark envs)') from None
 
 
 def make_task(name: str) -> Task:
@@ -37,11 +46,40 @@ def make_task(name: str) -> Task:
     return _lookup(TASKS, name, 'task')()
 
 
-def make_env(name: str, **kwargs: Any) -> TaskEnv:
-    """Simulated Gymnasium environment by task name; ``kwargs`` go to its constructor."""
-    return _lookup(ENVS, name, 'task')(**kwargs)
+def make_env(name: str, randomization: RandomizationConfig | dict[str, Any] | str | None = None,
+             seed: int | None = None, **kwargs: Any) -> gym.Env:
+    """Simulated Gymnasium environment by task name.
+
+    Args:
+        name: A name of :func:`task_names`, or ``gym:<id>`` for a Gymnasium benchmark env.
+        randomization: Sim-to-real perturbations (a :class:`RandomizationConfig`, its dict, or
+            ``'shifted'``); wraps the env in :class:`RandomizedEnv`. Robot tasks only.
+        seed: Seeds the env (and its randomization stream) by resetting it once; later
+            ``reset()`` calls without a seed continue that stream.
+        **kwargs: Passed to the task env's constructor (or ``gymnasium.make``).
+
+    Raises:
+        ValueError: Unknown name, bad constructor arguments or bad randomization ranges.
+    """
+    if name.startswith(GYM_PREFIX):
+        if randomization is not None:
+            raise ValueError(f'{name}: randomization applies to robot tasks only, not to '
+                             'Gymnasium benchmark envs')
+        env: gym.Env = make_gym_env(name, **kwargs)
+    else:
+        factory = _lookup(ENVS, name, 'task')
+        try:
+            env = factory(**kwargs)
+        except TypeError as exc:
+            raise ValueError(f'task {name!r}: bad arguments {sorted(kwargs)}: {exc}') from exc
+        if randomization is not None:
+            env = RandomizedEnv(env, as_randomization(randomization), seed=seed)
+    if seed is not None:
+        env.action_space.seed(seed)
+        env.reset(seed=seed)
+    return env
 
 
 def task_names() -> list[str]:
-    """Names accepted by :func:`make_env`."""
+    """Robot task names accepted by :func:`make_env` (besides ``gym:<id>``)."""
     return sorted(ENVS)

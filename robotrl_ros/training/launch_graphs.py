@@ -1,0 +1,227 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""The three node graphs users start, as plain data: nodes, launch arguments, parameter targets.
+
+One table serves ``robotrl up`` (which starts the graphs without ``ros2 launch``) and the tests
+that check ``launch/*.launch.py`` and ``config/*.yaml`` against each other. The launch files spell
+the same graphs out with launch_ros so they stay readable for ROS users.
+
+Every node reads its parameters from ``config/<graph>.yaml`` (keys ``/**/<node name>`` so a
+namespace still matches); a launch argument left empty keeps the YAML value, a non-empty one
+overrides the parameters it targets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: The parameter types a launch argument can carry (ROS parameter types).
+PARAM_TYPES = ('str', 'bool', 'int', 'float', 'float_array', 'int_array')
+
+
+@dataclass(frozen=True)
+class LaunchArgument:
+    """One launch argument and the node parameters it sets.
+
+    Attributes:
+        name: Argument name (``ros2 launch ... name:=value``, ``robotrl up --set name:=value``).
+        description: One line for ``ros2 launch --show-args`` and docs/launch.md.
+        targets: ``(node, parameter)`` pairs the value is written to.
+        type: ROS parameter type of the value (one of :data:`PARAM_TYPES`).
+        default: Value used when the argument is not given; ``''`` keeps the YAML value,
+            ``None`` makes the argument required.
+    """
+
+    name: str
+    description: str
+    targets: tuple[tuple[str, str], ...]
+    type: str = 'str'
+    default: str | None = ''
+
+
+@dataclass(frozen=True)
+class Graph:
+    """A launchable graph: ``launch/<name>.launch.py`` + ``config/<name>.yaml``.
+
+    Attributes:
+        name: Graph name (``train_sim``, ``deploy``, ``sim_eval``).
+        description: What the graph is for.
+        nodes: Node names, which are also their console-script executables.
+        arguments: Launch arguments besides ``namespace`` and ``params_file``, which every
+            graph has.
+    """
+
+    name: str
+    description: str
+    nodes: tuple[str, ...]
+    arguments: tuple[LaunchArgument, ...]
+
+    @property
+    def config_file(self) -> str:
+        """File name of the graph's parameter YAML under ``config/``."""
+        return f'{self.name}.yaml'
+
+    @property
+    def launch_file(self) -> str:
+        """File name of the graph's launch file under ``launch/``."""
+        return f'{self.name}.launch.py'
+
+    def argument(self, name: str) -> LaunchArgument:
+        """The argument called ``name``.
+
+        Raises:
+            KeyError: No such argument, with the list of valid ones.
+        """
+        for arg in self.arguments:
+            if arg.name == name:
+                return arg
+        valid = ', '.join(a.name for a in self.arguments) + ', namespace, params_file'
+        raise KeyError(f'{self.name} has no launch argument {name!r}; valid: {valid}')
+
+
+#: Arguments common to every graph (not parameter overrides).
+COMMON_ARGUMENTS = (
+    LaunchArgument('namespace', 'ROS namespace for every node (two robots side by side)', ()),
+    LaunchArgument('params_file', 'ros__parameters YAML replacing config/<graph>.yaml', ()),
+)
+
+_DR = (
+    ('dr_mass_scale', 'link mass scale range [lo, hi] (shifted dynamics)', 'float_array'),
+    ('dr_friction_scale', 'friction scale range [lo, hi] (shifted dynamics)', 'float_array'),
+    ('dr_gain_scale', 'actuator gain scale range [lo, hi] (shifted dynamics)', 'float_array'),
+    ('dr_latency_steps', 'command latency range in control steps [lo, hi]', 'int_array'),
+    ('dr_obs_noise_std', 'Gaussian joint-state noise standard deviation', 'float'),
+)
+
+GRAPHS: dict[str, Graph] = {
+    'train_sim': Graph(
+        name='train_sim',
+        description='train in simulation through ROS: sim bridge + exploring policy + trainer',
+        nodes=('sim_bridge', 'policy_node', 'trainer_node'),
+        arguments=(
+            LaunchArgument('task', 'task name (reach, reach_discrete, ...)',
+                           (('sim_bridge', 'task'), ('trainer_node', 'task'))),
+            LaunchArgument('algo', 'algorithm (ppo, sac, dqn, reinforce, q_learning)',
+                           (('trainer_node', 'algo'),)),
+            LaunchArgument('output_dir', 'run directory for checkpoints, artifacts and logs',
+                           (('trainer_node', 'output_dir'),)),
+            LaunchArgument('use_sim_time', 'policy and trainer follow the sim bridge clock',
+                           (('policy_node', 'use_sim_time'), ('trainer_node', 'use_sim_time'),
+                            ('sim_bridge', 'publish_clock')), 'bool'),
+            LaunchArgument('seed', 'random seed of the simulator and the learner',
+                           (('sim_bridge', 'seed'), ('trainer_node', 'seed')), 'int'),
+            LaunchArgument('config', "hyperparameter YAML for the algorithm ('' = defaults)",
+                           (('trainer_node', 'config'),)),
+        ),
+    ),
+    'deploy': Graph(
+        name='deploy',
+        description='run a policy artifact on a real robot through ros2_control topics',
+        nodes=('policy_node',),
+        arguments=(
+            LaunchArgument('policy_path', 'policy artifact directory (required)',
+                           (('policy_node', 'policy_path'),), default=None),
+            LaunchArgument('command_topic', 'forward controller command topic',
+                           (('policy_node', 'command_topic'),)),
+            LaunchArgument('state_timeout', 'seconds without joint_states before the node '
+                           'stops commanding', (('policy_node', 'state_timeout'),), 'float'),
+            LaunchArgument('armed', 'publish commands from the start (else call ~/enable)',
+                           (('policy_node', 'armed'),), 'bool', default='false'),
+        ),
+    ),
+    'sim_eval': Graph(
+        name='sim_eval',
+        description='sim-to-sim check of an artifact, optionally with shifted dynamics',
+        nodes=('sim_bridge', 'policy_node'),
+        arguments=(
+            LaunchArgument('policy_path', 'policy artifact directory (required)',
+                           (('policy_node', 'policy_path'),), default=None),
+            LaunchArgument('task', "simulated task (must match the artifact's task)",
+                           (('sim_bridge', 'task'),)),
+            LaunchArgument('seed', 'random seed of the simulator', (('sim_bridge', 'seed'),),
+                           'int'),
+            LaunchArgument('use_sim_time', 'the policy node follows the sim bridge clock',
+                           (('policy_node', 'use_sim_time'), ('sim_bridge', 'publish_clock')),
+                           'bool'),
+            *(LaunchArgument(name, desc, (('sim_bridge', name),), kind)
+              for name, desc, kind in _DR),
+        ),
+    ),
+}
+
+
+def get_graph(name: str) -> Graph:
+    """Graph by name.
+
+    Raises:
+        ValueError: Unknown graph, with the list of valid names.
+    """
+    try:
+        return GRAPHS[name]
+    except KeyError:
+        raise ValueError(f'unknown graph {name!r}; choose one of: {", ".join(GRAPHS)}') \
+            from None
+
+
+def _parse_list(name: str, text: str, item: type) -> list:
+    body = text.strip()
+    if not (body.startswith('[') and body.endswith(']')):
+        raise ValueError(f'argument {name}: expected a list like [0.8, 1.2], got {text!r}')
+    try:
+        return [item(part) for part in body[1:-1].split(',') if part.strip()]
+    except ValueError:
+        raise ValueError(f'argument {name}: list entries must be {item.__name__}, got {text!r}') \
+            from None
+
+
+def convert_argument(arg: LaunchArgument, text: str) -> str | bool | int | float | list:
+    """Typed parameter value of a launch argument given as text.
+
+    Raises:
+        ValueError: The text is not a valid value of the argument's type; the message names it.
+    """
+    try:
+        if arg.type == 'bool':
+            if text.lower() not in ('true', 'false'):
+                raise ValueError
+            return text.lower() == 'true'
+        if arg.type == 'int':
+            return int(text)
+        if arg.type == 'float':
+            return float(text)
+    except ValueError:
+        raise ValueError(f'argument {arg.name}: expected {arg.type}, got {text!r}') from None
+    if arg.type == 'float_array':
+        return _parse_list(arg.name, text, float)
+    if arg.type == 'int_array':
+        return _parse_list(arg.name, text, int)
+    return text
+
+
+def parameter_overrides(graph: Graph, values: dict[str, str]) -> dict[str, dict[str, object]]:
+    """Per-node parameter overrides from launch argument values (text, as on a command line).
+
+    An argument missing from ``values`` takes its default; an empty value keeps the YAML value.
+
+    Returns:
+        ``{node: {parameter: typed value}}`` with an entry (maybe empty) for every node.
+
+    Raises:
+        ValueError: An unknown argument, a required one that is missing or a badly typed value.
+    """
+    known = {a.name for a in graph.arguments} | {a.name for a in COMMON_ARGUMENTS}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(f'{graph.name} has no launch argument(s) {unknown}; valid: '
+                         f'{", ".join(sorted(known))}')
+    overrides: dict[str, dict[str, object]] = {node: {} for node in graph.nodes}
+    for arg in graph.arguments:
+        text = values.get(arg.name, arg.default)
+        if text is None:
+            raise ValueError(f'{graph.name} needs the argument {arg.name} ({arg.description})')
+        if text == '':
+            continue
+        value = convert_argument(arg, text)
+        for node, param in arg.targets:
+            overrides[node][param] = value
+    return overrides
