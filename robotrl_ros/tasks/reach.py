@@ -27,6 +27,8 @@ MAX_SPEED = 0.5
 SUCCESS_RADIUS = 0.1
 SUCCESS_BONUS = 10.0
 WORKSPACE = 1.0
+# Velocity damping per step per unit of friction above nominal (friction_scale 1 = none).
+FRICTION_DAMPING = 0.1
 
 
 def _spec(name: str, discrete: bool) -> TaskSpec:
@@ -80,12 +82,18 @@ class ReachEnv(TaskEnv):
         goal: Fixed target; sampled per episode when None.
         discrete: Use the 27-action discrete variant (each axis -1, 0 or +1).
         accel_gain: Multiplies the commanded acceleration (1.0 nominal; randomized for sim2real).
+
+    :meth:`set_dynamics` maps randomization onto the point mass: the acceleration gain becomes
+    ``accel_gain * gain_scale / mass_scale`` and each step scales the velocity by
+    ``1 - FRICTION_DAMPING * (friction_scale - 1)`` before adding the acceleration.
     """
 
     def __init__(self, goal: np.ndarray | None = None, discrete: bool = False,
                  accel_gain: float = 1.0) -> None:
         super().__init__(ReachTask(discrete), goal)
         self.accel_gain = float(accel_gain)
+        self._nominal_accel_gain = self.accel_gain
+        self.damping = 0.0
         self.position = np.zeros(3)
         self.velocity = np.zeros(3)
 
@@ -97,8 +105,15 @@ class ReachEnv(TaskEnv):
 
     def _sim_apply(self, command: np.ndarray) -> None:
         accel = self.accel_gain * np.asarray(command, dtype=np.float64)
-        self.velocity = np.clip(self.velocity + ACCEL_GAIN * accel, -MAX_SPEED, MAX_SPEED)
+        velocity = self.velocity * (1.0 - self.damping) if self.damping else self.velocity
+        self.velocity = np.clip(velocity + ACCEL_GAIN * accel, -MAX_SPEED, MAX_SPEED)
         self.position = self.position + DT * self.velocity
 
     def _sim_joint_state(self) -> tuple[np.ndarray, np.ndarray, None]:
         return self.position, self.velocity, None
+
+    def set_dynamics(self, mass_scale: float = 1.0, friction_scale: float = 1.0,
+                     gain_scale: float = 1.0) -> None:
+        """Heavier mass or lower gain: weaker acceleration; more friction: velocity damping."""
+        self.accel_gain = self._nominal_accel_gain * gain_scale / mass_scale
+        self.damping = FRICTION_DAMPING * (friction_scale - 1.0)
