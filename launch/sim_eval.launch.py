@@ -10,46 +10,24 @@ Parameters come from config/sim_eval.yaml (or params_file:=...); an argument lef
 the YAML value. Read the result on ``sim_bridge/status`` (episode returns).
 """
 
-from launch.actions import DeclareLaunchArgument, OpaqueFunction
+from launch.actions import OpaqueFunction
 from launch.launch_description import LaunchDescription
-from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
-from launch_ros.actions import Node
-from launch_ros.parameter_descriptions import ParameterValue
-from launch_ros.substitutions import FindPackageShare
 
-from robotrl_ros.training.launch_graphs import GRAPHS, parameter_overrides
+from robotrl_ros.launch_support import argument_overrides, declare_arguments, graph_node
+from robotrl_ros.training.launch_graphs import GRAPHS
 
 GRAPH = GRAPHS['sim_eval']
 
 
-def _node(context, name, overrides):
-    """One node of the graph: YAML parameters first, then the argument overrides."""
-    typed = {k: ParameterValue(v, value_type=str) if isinstance(v, str) else v
-             for k, v in overrides[name].items()}
-    return Node(package='robotrl_ros', executable=name, name=name,
-                namespace=LaunchConfiguration('namespace'),
-                parameters=[LaunchConfiguration('params_file').perform(context), typed],
-                output='screen', emulate_tty=True)
-
-
 def _nodes(context):
-    values = {arg.name: LaunchConfiguration(arg.name).perform(context) for arg in GRAPH.arguments}
-    overrides = parameter_overrides(GRAPH, values)
+    overrides = argument_overrides(context, GRAPH)
     return [
-        _node(context, 'sim_bridge', overrides),    # simulator, maybe with shifted dynamics
-        _node(context, 'policy_node', overrides),   # the artifact, deterministic actions
+        # The simulator, with the dr_* ranges (e.g. [1.3, 1.3]: a fixed dynamics shift).
+        graph_node(context, 'sim_bridge', overrides['sim_bridge']),
+        # The artifact under test, deterministic actions.
+        graph_node(context, 'policy_node', overrides['policy_node']),
     ]
 
 
 def generate_launch_description():
-    return LaunchDescription([
-        DeclareLaunchArgument('namespace', default_value='',
-                              description='ROS namespace for every node'),
-        DeclareLaunchArgument(
-            'params_file', description='ros__parameters YAML for all nodes',
-            default_value=PathJoinSubstitution(
-                [FindPackageShare('robotrl_ros'), 'config', GRAPH.config_file])),
-        *[DeclareLaunchArgument(arg.name, default_value=arg.default,
-                                description=arg.description) for arg in GRAPH.arguments],
-        OpaqueFunction(function=_nodes),
-    ])
+    return LaunchDescription([*declare_arguments(GRAPH), OpaqueFunction(function=_nodes)])

@@ -9,47 +9,26 @@ Parameters come from config/train_sim.yaml (or params_file:=...); an argument le
 the YAML value. Topics are relative, so ``namespace`` moves the whole graph.
 """
 
-from launch.actions import DeclareLaunchArgument, OpaqueFunction
+from launch.actions import OpaqueFunction
 from launch.launch_description import LaunchDescription
-from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
-from launch_ros.actions import Node
-from launch_ros.parameter_descriptions import ParameterValue
-from launch_ros.substitutions import FindPackageShare
 
-from robotrl_ros.training.launch_graphs import GRAPHS, parameter_overrides
+from robotrl_ros.launch_support import argument_overrides, declare_arguments, graph_node
+from robotrl_ros.training.launch_graphs import GRAPHS
 
 GRAPH = GRAPHS['train_sim']
 
 
-def _node(context, name, overrides):
-    """One node of the graph: YAML parameters first, then the argument overrides."""
-    typed = {k: ParameterValue(v, value_type=str) if isinstance(v, str) else v
-             for k, v in overrides[name].items()}
-    return Node(package='robotrl_ros', executable=name, name=name,
-                namespace=LaunchConfiguration('namespace'),
-                parameters=[LaunchConfiguration('params_file').perform(context), typed],
-                output='screen', emulate_tty=True)
-
-
 def _nodes(context):
-    values = {arg.name: LaunchConfiguration(arg.name).perform(context) for arg in GRAPH.arguments}
-    overrides = parameter_overrides(GRAPH, values)
+    overrides = argument_overrides(context, GRAPH)
     return [
-        _node(context, 'sim_bridge', overrides),     # simulator: joint_states, ~/reset, clock
-        _node(context, 'policy_node', overrides),    # explore: sampled actions -> commands
-        _node(context, 'trainer_node', overrides),   # learns, publishes policy_updates
+        # The simulator: joint_states, goal_pose, ~/reset, clock; applies commands (lockstep).
+        graph_node(context, 'sim_bridge', overrides['sim_bridge']),
+        # Samples actions from the latest artifact (explore) and publishes commands.
+        graph_node(context, 'policy_node', overrides['policy_node']),
+        # Pairs states and commands into transitions, learns, publishes policy_updates.
+        graph_node(context, 'trainer_node', overrides['trainer_node']),
     ]
 
 
 def generate_launch_description():
-    return LaunchDescription([
-        DeclareLaunchArgument('namespace', default_value='',
-                              description='ROS namespace for every node'),
-        DeclareLaunchArgument(
-            'params_file', description='ros__parameters YAML for all nodes',
-            default_value=PathJoinSubstitution(
-                [FindPackageShare('robotrl_ros'), 'config', GRAPH.config_file])),
-        *[DeclareLaunchArgument(arg.name, default_value=arg.default,
-                                description=arg.description) for arg in GRAPH.arguments],
-        OpaqueFunction(function=_nodes),
-    ])
+    return LaunchDescription([*declare_arguments(GRAPH), OpaqueFunction(function=_nodes)])
