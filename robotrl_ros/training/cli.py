@@ -1,0 +1,172 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""The ``robotrl`` command line: train, evaluate, bring up a ROS graph.
+
+Examples::
+
+    robotrl train --task reach --algo sac --steps 20000 --seed 0 --out runs/reach_sac
+    robotrl train --task reach --algo sac --steps 40000 --seed 0 --out runs/reach_sac --resume
+    robotrl eval --policy runs/reach_sac --task reach --episodes 100 --seed 1
+    robotrl up train_sim --set task:=reach
+
+Exit codes: 0 success, 1 a run-time error (message on stderr, no traceback), 2 bad arguments,
+130 interrupted (a checkpoint is saved; continue with ``--resume``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import math
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from robotrl_ros.training.checkpoints import CheckpointError
+
+EXIT_ERROR = 1
+EXIT_INTERRUPTED = 130
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'expected an integer, got {text!r}') from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f'must be >= 1, got {value}')
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``robotrl`` (subcommands ``train``, ``eval``, ``up``)."""
+    parser = argparse.ArgumentParser(
+        prog='robotrl', description='Train robot policies with RL, evaluate and deploy them.')
+    sub = parser.add_subparsers(dest='command', required=True, metavar='COMMAND')
+
+    train = sub.add_parser('train', help='train a policy and export it to OUT/policy')
+    train.add_argument('--task', required=True, help='task name, e.g. reach, gym:Pendulum-v1')
+    train.add_argument('--algo', required=True,
+                       help='algorithm: q_learning, dqn, reinforce, ppo or sac')
+    train.add_argument('--steps', type=_positive_int, required=True,
+                       help='total environment steps (a resumed run continues up to this total)')
+    train.add_argument('--seed', type=int, default=0, help='random seed (default 0)')
+    train.add_argument('--out', required=True, type=Path, help='run directory to write')
+    train.add_argument('--config', type=Path, default=None,
+                       help='YAML overriding the config/hparams/<task>_<algo>.yaml defaults')
+    train.add_argument('--resume', action='store_true',
+                       help='continue the run in OUT from its last checkpoint')
+    train.add_argument('--quiet', action='store_true', help='no progress output')
+
+    evaluate = sub.add_parser('eval', help='evaluate a policy artifact; prints one JSON line')
+    evaluate.add_argument('--policy', required=True, type=Path,
+                          help='artifact directory, or a run directory holding policy/')
+    evaluate.add_argument('--task', required=True, help='task to evaluate on')
+    evaluate.add_argument('--episodes', type=_positive_int, default=10,
+                          help='episodes to run (default 10)')
+    evaluate.add_argument('--seed', type=int, default=0, help='seed of the first reset')
+
+    # Listed for --help only: main() hands everything after "up" to the up runner untouched.
+    sub.add_parser('up', help='start a ROS graph (train_sim, deploy, sim_eval); '
+                   'see "robotrl up --help"')
+    return parser
+
+
+def _error(message: str) -> int:
+    print(f'robotrl: error: {message}', file=sys.stderr)
+    return EXIT_ERROR
+
+
+def _json_number(value: float | None) -> float | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """``robotrl train``."""
+    from robotrl_ros.training.experiment import train_run
+
+    stop = {'requested': False}
+
+    def request_stop(signum: int, frame: object) -> None:
+        if stop['requested']:  # second Ctrl-C: give up immediately
+            raise KeyboardInterrupt
+        stop['requested'] = True
+        print('\nrobotrl: stopping after this step (Ctrl-C again to abort)...',
+              file=sys.stderr)
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        result = train_run(args.task, args.algo, args.steps, args.seed, args.out,
+                           config_file=args.config, resume=args.resume,
+                           progress=None if args.quiet else sys.stderr,
+                           should_stop=lambda: stop['requested'])
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    state = result.state
+    print(json.dumps({'out': str(result.run_dir), 'steps': state.step,
+                      'episodes': state.episodes,
+                      'recent_return': _json_number(state.mean_recent_return()),
+                      'steps_per_s': round(state.step / max(state.wall_time, 1e-9), 1),
+                      'policy': str(result.artifact) if result.artifact else None}))
+    if result.stopped_early:
+        print(f'robotrl: interrupted at step {state.step}; checkpoint saved, continue with '
+              f'--resume', file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return 0
+
+
+def resolve_policy_dir(path: Path) -> Path:
+    """Accept an artifact directory or a run directory that holds ``policy/``."""
+    if (path / 'policy.yaml').is_file() or not (path / 'policy').is_dir():
+        return path
+    return path / 'policy'
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """``robotrl eval``: prints exactly one JSON line on stdout."""
+    from robotrl_ros.policy.artifact import load_artifact
+    from robotrl_ros.training.evaluate import evaluate_artifact
+
+    artifact = load_artifact(resolve_policy_dir(args.policy))
+    result = evaluate_artifact(artifact, args.task, args.episodes, args.seed)
+    print(json.dumps(result.to_dict()))
+    return 0
+
+
+def cmd_up(argv: list[str]) -> int:
+    """``robotrl up``: hand the remaining arguments to :mod:`robotrl_ros.training.up`."""
+    try:
+        up = importlib.import_module('robotrl_ros.training.up')
+    except ModuleNotFoundError as exc:
+        if exc.name != 'robotrl_ros.training.up':
+            raise
+        return _error('"robotrl up" is not available: robotrl_ros.training.up is not '
+                      'installed in this build')
+    return int(up.main(argv) or 0)
+
+
+COMMANDS = {'train': cmd_train, 'eval': cmd_eval}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``robotrl`` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv[:1] == ['up']:
+            return cmd_up(argv[1:])
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        print('robotrl: aborted', file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except FloatingPointError as exc:
+        return _error(f'numerical failure: {exc}')
+    except (ValueError, CheckpointError, FileNotFoundError) as exc:
+        return _error(str(exc))
+
+
+if __name__ == '__main__':
+    sys.exit(main())
