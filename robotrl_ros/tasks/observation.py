@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from robotrl_ros.tasks.kinematics import planar_two_link_tip
 from robotrl_ros.tasks.spec import ObsTerm, TaskSpec
 
 
@@ -66,6 +67,11 @@ def _goal_delta(state: RobotState, spec: TaskSpec, term: ObsTerm) -> np.ndarray:
     return goal - np.asarray(state.position, dtype=np.float64)[: term.size]
 
 
+def _reacher_fingertip_delta(state: RobotState, spec: TaskSpec, term: ObsTerm) -> np.ndarray:
+    goal = _require(state.goal, term, 'a goal (goal_pose)')[:2]
+    return planar_two_link_tip(np.asarray(state.position, dtype=np.float64)) - goal
+
+
 def _last_action(state: RobotState, spec: TaskSpec, term: ObsTerm) -> np.ndarray:
     if state.last_action is None:
         return np.zeros(term.size)
@@ -84,6 +90,7 @@ OBS_TERMS: dict[str, TermFn] = {
     'joint_pos_sin': lambda s, spec, t: np.sin(np.asarray(s.position, dtype=np.float64)),
     'goal_position': _goal_position,
     'goal_delta': _goal_delta,
+    'reacher_fingertip_delta': _reacher_fingertip_delta,
     'cmd_vel': lambda s, spec, t: _require(s.cmd_vel, t, 'a velocity command (cmd_vel)'),
     'last_action': _last_action,
     'base_lin_vel': _imu,

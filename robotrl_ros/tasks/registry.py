@@ -19,17 +19,20 @@ from robotrl_ros.tasks.gridworld import GridworldEnv, GridworldTask
 from robotrl_ros.tasks.gym_env import GYM_PREFIX, make_gym_env
 from robotrl_ros.tasks.randomization import RandomizationConfig, RandomizedEnv, as_randomization
 from robotrl_ros.tasks.reach import ReachEnv, ReachTask
+from robotrl_ros.tasks.reacher import ReacherEnv, ReacherTask
 
 TASKS: dict[str, Callable[[], Task]] = {
     'reach': lambda: ReachTask(discrete=False),
     'reach_discrete': lambda: ReachTask(discrete=True),
     'gridworld': GridworldTask,
+    'reacher': ReacherTask,
 }
 
 ENVS: dict[str, Callable[..., TaskEnv]] = {
     'reach': lambda **kw: ReachEnv(discrete=False, **kw),
     'reach_discrete': lambda **kw: ReachEnv(discrete=True, **kw),
     'gridworld': GridworldEnv,
+    'reacher': ReacherEnv,
 }
 
 
