@@ -1,0 +1,242 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""sim_bridge: a simulated robot on the ROS graph, standing in for ros2_control.
+
+Publishes ``joint_states`` (and ``goal_pose`` / ``cmd_vel``, ``imu``, ``base_twist`` when the
+task has them, ``clock`` when asked), applies ``Float64MultiArray`` commands from
+``command_topic`` in the ``joints`` order, and runs either in real time (a timer every control
+period applies the latest command) or in lockstep (one control period per received command;
+protocol in docs/interfaces.md). ``~/reset`` starts a new episode; ``~/status`` reports JSON.
+
+Example::
+
+    sim_bridge --ros-args -p task:=reach -p lockstep:=true -p seed:=3
+"""
+
+from __future__ import annotations
+
+import array
+import json
+import sys
+import time
+from typing import Any
+
+import numpy as np
+import rclpy
+from geometry_msgs.msg import PoseStamped, Twist
+from rcl_interfaces.msg import ParameterDescriptor, ParameterType
+from rclpy.exceptions import ParameterUninitializedException
+from rclpy.executors import ExternalShutdownException
+from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+from rosgraph_msgs.msg import Clock
+from sensor_msgs.msg import JointState
+from std_msgs.msg import Float64MultiArray, String
+from std_srvs.srv import Trigger
+
+from robotrl_ros.nodes.sim_env import make_sim_env, randomization_from_parameters
+from robotrl_ros.nodes.sim_session import SimSession
+from robotrl_ros.ros.conversions import goal_to_pose, sec_to_stamp, twist_to_cmd
+from robotrl_ros.ros.qos import COMMAND_QOS, SENSOR_QOS
+from robotrl_ros.ros.status import status_message
+
+_DOUBLE_ARRAY = ParameterDescriptor(type=ParameterType.PARAMETER_DOUBLE_ARRAY)
+_INTEGER_ARRAY = ParameterDescriptor(type=ParameterType.PARAMETER_INTEGER_ARRAY)
+_STRING_ARRAY = ParameterDescriptor(type=ParameterType.PARAMETER_STRING_ARRAY)
+
+
+class SimBridge(Node):
+    """ROS front end of a :class:`SimSession` (parameters: docs/interfaces.md, sim_bridge)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__('sim_bridge', **kwargs)
+        p = self._declare_parameters()
+        env = make_sim_env(p['task'], randomization_from_parameters(p), seed=p['seed'])
+        self.session = SimSession(env, command_joints=p['joints'],
+                                  seed=p['seed'], goal=p['goal'], auto_reset=p['auto_reset'])
+        spec = self.session.spec
+        self.lockstep = p['lockstep']
+        self.republish_period = p['lockstep_republish_period']
+        period = p['control_period'] or spec.control_period
+        if period <= 0 or self.republish_period <= 0 or p['status_period'] <= 0:
+            raise ValueError('control_period, lockstep_republish_period and status_period '
+                             'must be > 0')
+
+        self.js_pub = self.create_publisher(JointState, 'joint_states', SENSOR_QOS)
+        self.goal_pub = (self.create_publisher(PoseStamped, 'goal_pose', COMMAND_QOS)
+                         if spec.command_input == 'goal_pose' else None)
+        self.cmd_vel_pub = None
+        if spec.command_input == 'cmd_vel':
+            self.cmd_vel_pub = self.create_publisher(Twist, 'cmd_vel', COMMAND_QOS)
+            self.create_subscription(Twist, 'cmd_vel', self._on_cmd_vel, COMMAND_QOS)
+        self.imu_pub = self.twist_pub = None
+        self.clock_pub = self.create_publisher(Clock, 'clock', 10) if p['publish_clock'] else None
+        self.status_pub = self.create_publisher(String, '~/status', 10)
+        self.create_subscription(Float64MultiArray, p['command_topic'], self._on_command,
+                                 COMMAND_QOS)
+        self.create_service(Trigger, '~/reset', self._on_reset)
+
+        self._js = JointState()
+        self._js.name = list(self.session.joint_names)
+        self._clock_msg = Clock()
+        self._latest = self.session.hold_command.copy()
+        self._last_publish = 0.0
+        self._reject_logged = 0
+        self._begin_episode()
+        if self.lockstep:
+            self.create_timer(self.republish_period, self._on_republish_timer)
+        else:
+            self.create_timer(period, self._on_control_timer)
+        self.create_timer(p['status_period'], self._publish_status)
+        self.get_logger().info(
+            f'sim_bridge: task {spec.name}, joints {list(self.session.joint_names)}, '
+            f'{"lockstep" if self.lockstep else f"real time every {period} s"}, '
+            f'commands on {self.resolve_topic_name(p["command_topic"])}')
+
+    def _declare_parameters(self) -> dict[str, Any]:
+        defaults: list[tuple[str, Any, ParameterDescriptor | None]] = [
+            ('task', 'reach', None),
+            ('joints', [], _STRING_ARRAY),
+            ('command_topic', 'forward_position_controller/commands', None),
+            ('control_period', 0.0, None),
+            ('lockstep', False, None),
+            ('lockstep_republish_period', 0.2, None),
+            ('publish_clock', False, None),
+            ('seed', 0, None),
+            ('goal', [], _DOUBLE_ARRAY),
+            ('auto_reset', False, None),
+            ('dr_mass_scale', [1.0, 1.0], _DOUBLE_ARRAY),
+            ('dr_friction_scale', [1.0, 1.0], _DOUBLE_ARRAY),
+            ('dr_gain_scale', [1.0, 1.0], _DOUBLE_ARRAY),
+            ('dr_latency_steps', [0, 0], _INTEGER_ARRAY),
+            ('dr_obs_noise_std', 0.0, None),
+            ('status_period', 1.0, None),
+        ]
+        values = {}
+        for name, default, descriptor in defaults:
+            if isinstance(default, list) and not default:
+                # An empty list cannot carry its type: declare by type, unset means empty.
+                kind = Parameter.Type(descriptor.type)
+                self.declare_parameter(name, kind, descriptor)
+                try:
+                    values[name] = self.get_parameter(name).value
+                except ParameterUninitializedException:
+                    values[name] = []
+                continue
+            self.declare_parameter(name, default, descriptor or ParameterDescriptor())
+            values[name] = self.get_parameter(name).value
+        for name in ('joints', 'goal', 'dr_mass_scale', 'dr_friction_scale', 'dr_gain_scale',
+                     'dr_latency_steps'):
+            values[name] = list(values[name])
+        return values
+
+    # --- publishing ------------------------------------------------------------------------
+    def _publish_state(self) -> None:
+        session = self.session
+        _, position, velocity, effort = session.joint_state()
+        js = self._js
+        js.header.stamp = sec_to_stamp(session.sim_time)
+        js.position = array.array('d', position.tobytes())
+        js.velocity = array.array('d', velocity.tobytes())
+        if effort is not None:
+            js.effort = array.array('d', np.asarray(effort, np.float64).tobytes())
+        self.js_pub.publish(js)
+        if self.clock_pub is not None:
+            self._clock_msg.clock = js.header.stamp
+            self.clock_pub.publish(self._clock_msg)
+        self._last_publish = time.monotonic()
+
+    def _publish_goal(self) -> None:
+        goal = self.session.env.goal
+        if goal is None:
+            return
+        if self.goal_pub is not None:
+            self.goal_pub.publish(goal_to_pose(goal, stamp=self.session.sim_time))
+        if self.cmd_vel_pub is not None:
+            msg = Twist()
+            msg.linear.x, msg.linear.y, msg.angular.z = (float(v) for v in goal[:3])
+            self.cmd_vel_pub.publish(msg)
+
+    def _begin_episode(self) -> float:
+        stamp = self.session.reset()
+        self._publish_goal()
+        self._publish_state()
+        return stamp
+
+    def _publish_status(self) -> None:
+        if not self.lockstep:
+            self._publish_goal()  # for late subscribers; lockstep republishes it when idle
+        fields = self.session.status()
+        fields['mode'] = 'lockstep' if self.lockstep else 'real_time'
+        self.status_pub.publish(status_message(fields))
+
+    # --- callbacks -------------------------------------------------------------------------
+    def _on_command(self, msg: Float64MultiArray) -> None:
+        command = self.session.parse_command(msg.data)
+        if command is None:
+            self._log_rejection()
+            return
+        if not self.lockstep:
+            self._latest = command
+            return
+        if self.session.step(command):
+            self._publish_goal()
+        self._publish_state()
+
+    def _log_rejection(self) -> None:
+        # Rate-limited: a flood of bad commands must not flood the log.
+        count = self.session.rejected
+        if count - self._reject_logged >= 1 and (count < 10 or count % 100 == 0):
+            self.get_logger().warning(f'rejected command #{count}: {self.session.last_rejection}')
+            self._reject_logged = count
+
+    def _on_control_timer(self) -> None:
+        if self.session.step(self._latest):
+            self._publish_goal()
+        self._publish_state()
+
+    def _on_republish_timer(self) -> None:
+        if time.monotonic() - self._last_publish >= self.republish_period:
+            self._publish_goal()
+            self._publish_state()
+
+    def _on_cmd_vel(self, msg: Twist) -> None:
+        try:
+            self.session.env.goal = twist_to_cmd(msg)
+        except ValueError as exc:
+            self.get_logger().warn(str(exc))
+
+    def _on_reset(self, request: Trigger.Request, response: Trigger.Response
+                  ) -> Trigger.Response:
+        stamp = self._begin_episode()
+        response.success = True
+        response.message = json.dumps({'episode': self.session.episode, 'stamp': stamp})
+        return response
+
+
+def main(args: list[str] | None = None) -> None:
+    """Run the sim bridge until SIGINT/SIGTERM (exit 0) or a configuration error (exit 2)."""
+    rclpy.init(args=args)
+    node = None
+    try:
+        node = SimBridge()
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    except _rclpy.RCLError:
+        # A SIGTERM can invalidate the context between the executor's own checks.
+        if rclpy.ok():
+            raise
+    except ValueError as exc:
+        print(f'sim_bridge: {exc}', file=sys.stderr)
+        sys.exit(2)
+    finally:
+        if node is not None:
+            node.destroy_node()
+        if rclpy.ok():
+            rclpy.shutdown()
+
+
+if __name__ == '__main__':
+    main()

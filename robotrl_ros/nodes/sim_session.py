@@ -1,0 +1,198 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""The simulated robot behind the sim bridge, without ROS: commands in, joint states out.
+
+:class:`SimSession` owns a task environment and everything the bridge must keep consistent
+across messages: the command joint order (remapped to the task's order by name), the sim clock
+(strictly increasing over the whole run, one control period per step and per reset), episode
+and step counters, rejected commands, and optional auto-reset on termination. The ROS node
+(:mod:`robotrl_ros.nodes.sim_bridge`) only converts messages and calls this class, so the
+protocol logic is unit-testable without a ROS graph.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from robotrl_ros.tasks.base import TaskEnv
+
+
+def command_permutation(task_joints: Sequence[str], command_joints: Sequence[str]) -> np.ndarray:
+    """Index array ``perm`` so that ``task_command = command[perm]``.
+
+    Args:
+        task_joints: The task's joint order (what the simulator applies).
+        command_joints: The order of entries in incoming command messages (the ``joints``
+            parameter, like a ros2_control forward controller's ``joints``); empty means the
+            task's own order.
+
+    Raises:
+        ValueError: If ``command_joints`` repeats a joint, lacks one of the task's joints or
+            names a joint the task does not have.
+    """
+    task_joints = tuple(task_joints)
+    command_joints = tuple(command_joints) or task_joints
+    if len(set(command_joints)) != len(command_joints):
+        raise ValueError(f'joints lists a joint twice: {list(command_joints)}')
+    missing = [j for j in task_joints if j not in command_joints]
+    unknown = [j for j in command_joints if j not in task_joints]
+    if missing or unknown:
+        raise ValueError(f'joints must be a permutation of the task joints {list(task_joints)}; '
+                         f'missing {missing}, unknown {unknown}')
+    lookup = {name: i for i, name in enumerate(command_joints)}
+    return np.array([lookup[j] for j in task_joints], dtype=np.intp)
+
+
+class RateMeter:
+    """Steps per second over the interval since the last :meth:`rate` call."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._since = time.monotonic()
+
+    def tick(self) -> None:
+        """Count one step."""
+        self._count += 1
+
+    def rate(self) -> float:
+        """Steps/s since the previous call (or construction), then restart the interval."""
+        now = time.monotonic()
+        elapsed = now - self._since
+        rate = self._count / elapsed if elapsed > 0 else 0.0
+        self._count, self._since = 0, now
+        return rate
+
+
+class SimSession:
+    """A task environment driven by motor commands, as the sim bridge runs it.
+
+    Args:
+        env: The simulated task (``make_env(task, ...)``), possibly randomization-wrapped.
+        command_joints: Joint order of incoming commands; empty = the task's order.
+        seed: Seeds the first episode; later episodes continue the same random stream, so a
+            run is reproducible from ``seed``.
+        goal: Fixed goal for every episode; None samples one per episode.
+        auto_reset: Start a new episode by itself when the task terminates or truncates.
+
+    Raises:
+        ValueError: If ``command_joints`` is not a permutation of the task's joints.
+    """
+
+    def __init__(self, env: TaskEnv, command_joints: Sequence[str] = (), seed: int = 0,
+                 goal: Sequence[float] | None = None, auto_reset: bool = False) -> None:
+        self.env = env
+        self.spec = env.task_spec
+        self.joint_names = tuple(self.spec.joint_names)
+        self.perm = command_permutation(self.joint_names, command_joints)
+        self.dt = float(self.spec.control_period)
+        self.goal = None if goal is None or len(goal) == 0 else np.asarray(goal, np.float64)
+        self.auto_reset = auto_reset
+        self._seed: int | None = int(seed)
+        self.sim_time = 0.0
+        self.episode = 0
+        self.steps = 0
+        self.episode_steps = 0
+        self.episode_return = 0.0
+        self.rejected = 0
+        self.last_rejection = ''
+        self.finished: list[dict[str, Any]] = []
+        self.finished_count = 0
+        self.rate = RateMeter()
+        self.hold_command = self.spec.action_to_command(np.zeros(self.spec.action_dim))
+        self._n = len(self.joint_names)
+
+    # --- commands ----------------------------------------------------------------------------
+    def parse_command(self, data: Sequence[float]) -> np.ndarray | None:
+        """Validate a command in the ``joints`` order and return it in the task's order.
+
+        A command of the wrong length or with NaN/Inf is counted in :attr:`rejected`, its reason
+        kept in :attr:`last_rejection`, and None is returned: it must never be applied.
+        """
+        values = np.asarray(data, dtype=np.float64)
+        if values.shape != (self._n,):
+            return self._reject(f'command has {values.size} entries, expected {self._n} '
+                                f'(joints {list(self.joint_names)})')
+        if not np.isfinite(values).all():
+            return self._reject(f'command contains NaN/Inf: {values.tolist()}')
+        return values[self.perm]
+
+    def _reject(self, reason: str) -> None:
+        self.rejected += 1
+        self.last_rejection = reason
+        return None
+
+    # --- episodes and steps --------------------------------------------------------------------
+    def reset(self) -> float:
+        """Start a new episode (new goal and randomization) and return its first stamp."""
+        options = {} if self.goal is None else {'goal': self.goal}
+        self.env.reset(seed=self._seed, options=options)
+        self._seed = None
+        self.episode += 1
+        self.episode_steps = 0
+        self.episode_return = 0.0
+        self.sim_time += self.dt
+        return self.sim_time
+
+    def step(self, command: np.ndarray) -> bool:
+        """Apply one command (task order) for one control period.
+
+        Returns:
+            True when ``auto_reset`` started a new episode because the old one ended.
+        """
+        if self.auto_reset:
+            before = self.env.robot_state()
+        self.env.step_command(command)
+        self.steps += 1
+        self.episode_steps += 1
+        self.sim_time += self.dt
+        self.rate.tick()
+        if not self.auto_reset:
+            return False
+        after = self.env.robot_state()
+        action = self.spec.command_to_action(command)
+        reward, terminated, success = self.env.task.reward(before, action, after)
+        self.episode_return += reward
+        truncated = self.episode_steps >= self.spec.max_episode_steps
+        if not (terminated or truncated):
+            return False
+        self.finished.append({'episode': self.episode, 'return': self.episode_return,
+                              'length': self.episode_steps, 'success': bool(success)})
+        del self.finished[:-100]
+        self.finished_count += 1
+        self.reset()
+        return True
+
+    # --- observation ---------------------------------------------------------------------------
+    def joint_state(self) -> tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray | None]:
+        """``(names, position, velocity, effort_or_None)`` of the current state."""
+        return self.env.joint_state()
+
+    def episode_params(self) -> dict[str, Any]:
+        """Randomization values of the current episode (empty without randomization)."""
+        params = getattr(self.env, 'episode_params', None)
+        return dict(params) if params else {}
+
+    def status(self) -> dict[str, Any]:
+        """Fields of the bridge's ``~/status`` JSON."""
+        recent = self.finished[-20:]
+        return {
+            'task': self.spec.name,
+            'step_rate': self.rate.rate(),
+            'steps': self.steps,
+            'episode': self.episode,
+            'episode_steps': self.episode_steps,
+            'sim_time': self.sim_time,
+            'rejected_commands': self.rejected,
+            'last_rejection': self.last_rejection,
+            'randomization': self.episode_params(),
+            'goal': None if self.env.goal is None else np.asarray(self.env.goal).tolist(),
+            'finished_episodes': self.finished_count,
+            'recent_success_rate': (float(np.mean([e['success'] for e in recent]))
+                                    if recent else None),
+            'recent_return': (float(np.mean([e['return'] for e in recent]))
+                              if recent else None),
+        }

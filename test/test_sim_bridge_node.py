@@ -1,0 +1,193 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""The sim_bridge node on a real (in-process) ROS graph: topics, lockstep, reset, status."""
+
+import json
+import time
+
+import numpy as np
+import pytest
+import rclpy
+from geometry_msgs.msg import PoseStamped
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.parameter import Parameter
+from rosgraph_msgs.msg import Clock
+from sensor_msgs.msg import JointState
+from std_msgs.msg import Float64MultiArray, String
+from std_srvs.srv import Trigger
+
+from robotrl_ros.nodes.sim_bridge import SimBridge
+from robotrl_ros.ros.conversions import stamp_to_sec
+from robotrl_ros.ros.qos import COMMAND_QOS, SENSOR_QOS
+from robotrl_ros.tasks.reach import ACCEL_GAIN, DT
+
+COMMANDS = 'forward_position_controller/commands'
+
+
+def distinct_stamps(states):
+    return len({stamp_to_sec(m.header.stamp) for m in states})
+
+
+class Graph:
+    """A sim_bridge plus a probe node that records what the bridge publishes."""
+
+    def __init__(self, **params):
+        self.bridge = SimBridge(parameter_overrides=[Parameter(k, value=v)
+                                                     for k, v in params.items()])
+        self.probe = rclpy.create_node('probe')
+        self.states: list[JointState] = []
+        self.goals: list[PoseStamped] = []
+        self.status: list[dict] = []
+        self.clock: list[Clock] = []
+        self.probe.create_subscription(JointState, 'joint_states', self.states.append,
+                                       SENSOR_QOS)
+        self.probe.create_subscription(PoseStamped, 'goal_pose', self.goals.append, COMMAND_QOS)
+        self.probe.create_subscription(String, 'sim_bridge/status',
+                                       lambda m: self.status.append(json.loads(m.data)), 10)
+        self.probe.create_subscription(Clock, 'clock', self.clock.append, 10)
+        self.cmd_pub = self.probe.create_publisher(Float64MultiArray, COMMANDS, COMMAND_QOS)
+        self.reset_client = self.probe.create_client(Trigger, 'sim_bridge/reset')
+        self.executor = SingleThreadedExecutor()
+        self.executor.add_node(self.bridge)
+        self.executor.add_node(self.probe)
+
+    def spin_until(self, condition, timeout=5.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if condition():
+                return True
+            self.executor.spin_once(timeout_sec=0.02)
+        return condition()
+
+    def wait_connected(self):
+        assert self.spin_until(lambda: self.cmd_pub.get_subscription_count() > 0
+                               and self.bridge.js_pub.get_subscription_count() > 0)
+        assert self.spin_until(lambda: len(self.states) > 0)
+
+    def command(self, values):
+        self.cmd_pub.publish(Float64MultiArray(data=[float(v) for v in values]))
+
+    def reset(self):
+        assert self.reset_client.wait_for_service(timeout_sec=5.0)
+        future = self.reset_client.call_async(Trigger.Request())
+        assert self.spin_until(future.done)
+        return future.result()
+
+    def close(self):
+        self.executor.shutdown()
+        self.bridge.destroy_node()
+        self.probe.destroy_node()
+
+
+@pytest.fixture(scope='module', autouse=True)
+def ros():
+    rclpy.init()
+    yield
+    rclpy.shutdown()
+
+
+@pytest.fixture
+def graph_factory():
+    graphs = []
+
+    def make(**params):
+        graphs.append(Graph(**params))
+        return graphs[-1]
+
+    yield make
+    for g in graphs:
+        g.close()
+
+
+def test_joint_states_names_order_and_sim_stamps(graph_factory):
+    g = graph_factory(lockstep=True, lockstep_republish_period=0.05, seed=1)
+    g.wait_connected()
+    assert g.spin_until(lambda: len(g.states) >= 3)  # republished while idle
+    msg = g.states[-1]
+    assert list(msg.name) == ['x', 'y', 'z']
+    assert len(msg.position) == 3 and len(msg.velocity) == 3 and len(msg.effort) == 0
+    np.testing.assert_array_equal(msg.velocity, 0.0)
+    # Idle republishes carry the same sim stamp; the first state is one period after t=0.
+    assert [stamp_to_sec(m.header.stamp) for m in g.states] == [pytest.approx(DT)] * len(g.states)
+
+
+def test_lockstep_advances_exactly_one_step_per_command(graph_factory):
+    g = graph_factory(lockstep=True, lockstep_republish_period=0.2, seed=2,
+                      joints=['z', 'x', 'y'], publish_clock=True)
+    g.wait_connected()
+    start = g.states[-1]
+    p0 = np.array(start.position)
+    accel_xyz = np.array([1.0, -0.5, 0.25])
+    for k in range(1, 6):
+        g.command([accel_xyz[2], accel_xyz[0], accel_xyz[1]])  # z, x, y order
+        assert g.spin_until(lambda k=k: distinct_stamps(g.states) == k + 1)
+    g.spin_until(lambda: False, timeout=0.5)  # idle: only republishes of the last state
+    assert distinct_stamps(g.states) == 6 and g.bridge.session.steps == 5
+    steps = [m for i, m in enumerate(g.states)
+             if i > 0 and m.header.stamp != g.states[i - 1].header.stamp]
+    assert len(steps) == 5
+    stamps = [stamp_to_sec(m.header.stamp) for m in [start, *steps]]
+    np.testing.assert_allclose(np.diff(stamps), DT, rtol=1e-6)
+    velocity = np.zeros(3)
+    position = p0.copy()
+    for m in steps:  # the reach dynamics, applied once per command
+        velocity = np.clip(velocity + ACCEL_GAIN * accel_xyz, -0.5, 0.5)
+        position = position + DT * velocity
+        np.testing.assert_allclose(m.velocity, velocity)
+        np.testing.assert_allclose(m.position, position)
+    assert g.spin_until(lambda: len(g.clock) > 0)
+    assert max(stamp_to_sec(c.clock) for c in g.clock) == pytest.approx(stamps[-1])
+
+
+def test_bad_commands_rejected_counted_and_reported(graph_factory):
+    g = graph_factory(lockstep=True, lockstep_republish_period=0.2, status_period=0.1)
+    g.wait_connected()
+    position = list(g.states[-1].position)
+    g.command([1.0, 1.0])
+    g.command([float('nan'), 0.0, 0.0])
+    assert g.spin_until(lambda: g.status and g.status[-1]['rejected_commands'] == 2)
+    assert g.bridge.session.steps == 0
+    assert list(g.states[-1].position) == position
+    g.command([0.0, 0.0, 1.0])
+    assert g.spin_until(lambda: g.bridge.session.steps == 1)
+    status = g.status[-1]
+    assert status['mode'] == 'lockstep' and status['task'] == 'reach'
+    assert status['episode'] == 1 and 'NaN' in status['last_rejection']
+
+
+def test_reset_publishes_goal_then_state_and_returns_its_stamp(graph_factory):
+    g = graph_factory(lockstep=True, lockstep_republish_period=0.2, seed=3)
+    g.wait_connected()
+    g.command([1.0, 1.0, 1.0])
+    assert g.spin_until(lambda: g.bridge.session.steps == 1)
+    assert g.spin_until(lambda: len(g.goals) >= 1)
+    published = []
+    for name, pub in (('goal', g.bridge.goal_pub), ('state', g.bridge.js_pub)):
+        pub.publish = lambda msg, name=name, inner=pub.publish: (published.append(name),
+                                                                 inner(msg))
+    old_goal = np.array([g.goals[-1].pose.position.x, g.goals[-1].pose.position.y])
+    response = g.reset()
+    assert response.success
+    body = json.loads(response.message)
+    assert body['episode'] == 2
+    assert published == ['goal', 'state']  # goal first, then the new episode's state
+    assert g.spin_until(lambda: stamp_to_sec(g.states[-1].header.stamp) == body['stamp'])
+    state = g.states[-1]
+    assert stamp_to_sec(state.header.stamp) == pytest.approx(body['stamp'])
+    assert body['stamp'] == pytest.approx(3 * DT)  # reset, step, reset: never goes back
+    np.testing.assert_array_equal(state.velocity, 0.0)
+    new_goal = np.array([g.goals[-1].pose.position.x, g.goals[-1].pose.position.y])
+    assert not np.allclose(old_goal, new_goal)  # re-sampled
+
+
+def test_real_time_mode_steps_on_timer_with_latest_command(graph_factory):
+    g = graph_factory(lockstep=False, control_period=0.02, goal=[0.0, 0.0, 0.0],
+                      status_period=0.1)
+    g.wait_connected()
+    g.command([0.0, 0.0, 1.0])
+    assert g.spin_until(lambda: g.states[-1].velocity[2] >= 0.2)
+    steps = g.bridge.session.steps
+    assert steps >= 3  # timer keeps stepping: the held command accelerates z only
+    np.testing.assert_array_equal(g.states[-1].velocity[:2], 0.0)
+    assert g.spin_until(lambda: len(g.goals) > 0)
+    assert g.goals[-1].pose.position.z == 0.0
