@@ -1,0 +1,209 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""The online learner: feeds observed transitions to an agent, updates it, persists, exports.
+
+It is the pure-Python heart of the trainer node (and of replay-from-MCAP training)::
+
+    learner = OnlineLearner(agent, spec, run_dir, algo='sac')
+    learner.resume()                      # last checkpoint + transitions logged after it
+    learner.add(transition)               # from TransitionPairer
+    learner.sync()                        # fsync the log: these transitions are now "stored"
+    learner.train(max_updates=8)          # bounded batch of updates
+    learner.checkpoint(); learner.export(out_dir)
+
+Off-policy agents (SAC, DQN) earn ``updates_per_step`` updates for each transition observed
+while ``agent.ready()``, so the update-to-data ratio matches in-process training however fast
+the graph runs. On-policy agents (PPO, REINFORCE) update as soon as their rollout is complete
+(at the latest when the next transition arrives).
+The learner is not thread-safe: the node serializes calls with a lock.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from robotrl_ros.agents.base import Agent
+from robotrl_ros.policy.artifact import export_artifact
+from robotrl_ros.tasks.spec import TaskSpec
+from robotrl_ros.training.online.pairing import Transition
+from robotrl_ros.training.online.store import TransitionLog, load_checkpoint, save_checkpoint
+
+ON_POLICY = frozenset({'ppo', 'reinforce'})
+_COUNTERS = ('transitions', 'updates', 'episodes', 'successes')
+
+
+class OnlineLearner:
+    """Learn from a stream of transitions with durable storage.
+
+    Args:
+        agent: The agent (from ``make_agent``).
+        spec: Task spec (row layout of the log, artifact metadata).
+        run_dir: Output directory: ``transitions.log``, ``online_checkpoint.pt``.
+        algo: Algorithm name (on-policy or off-policy scheduling, artifact metadata).
+        updates_per_step: Off-policy updates per observed transition.
+        return_window: Finished episodes averaged in :meth:`status`.
+    """
+
+    def __init__(self, agent: Agent, spec: TaskSpec, run_dir: str | Path, *, algo: str,
+                 updates_per_step: float = 1.0, return_window: int = 20) -> None:
+        if updates_per_step <= 0:
+            raise ValueError(f'updates_per_step must be > 0, got {updates_per_step}')
+        self.agent = agent
+        self.spec = spec
+        self.algo = algo
+        self.run_dir = Path(run_dir)
+        self.updates_per_step = float(updates_per_step)
+        self.log = TransitionLog(self.run_dir, spec)
+        self.counters = dict.fromkeys(_COUNTERS, 0)
+        self.budget = 0.0
+        self.recent: deque[tuple[float, bool]] = deque(maxlen=return_window)
+        self.episode_return = 0.0
+        self.last_metrics: dict[str, float] = {}
+        self.started = time.monotonic()
+
+    # --- data ------------------------------------------------------------------------------
+    def add(self, tr: Transition) -> None:
+        """Learn from ``tr`` and append it to the log (stored once :meth:`sync` returns)."""
+        self._feed(tr)
+        self.log.append(tr)
+
+    def sync(self) -> int:
+        """Make every added transition durable; returns the stored count."""
+        return self.log.sync()
+
+    @property
+    def stored(self) -> int:
+        """Transitions durably stored (safe to report)."""
+        return self.log.stored
+
+    def _feed(self, tr: Transition) -> None:
+        if self.algo in ON_POLICY and self.agent.ready():
+            self._update()  # a full rollout must be learned from before it takes more data
+        if tr.action_index is not None and self.agent.discrete:
+            action = np.array([tr.action_index], dtype=np.int64)
+        else:
+            action = np.asarray(tr.action, dtype=np.float32)[None]
+        self.agent.observe(tr.obs[None], action, np.array([tr.reward], np.float32),
+                           tr.next_obs[None], np.array([tr.terminated]),
+                           np.array([tr.truncated]))
+        self.counters['transitions'] += 1
+        self.episode_return += tr.reward
+        if tr.done:
+            self.counters['episodes'] += 1
+            self.counters['successes'] += int(tr.success)
+            self.recent.append((self.episode_return, tr.success))
+            self.episode_return = 0.0
+        if self.algo not in ON_POLICY and self.agent.ready():
+            self.budget += self.updates_per_step
+
+    # --- learning --------------------------------------------------------------------------
+    def pending_updates(self) -> int:
+        """Updates that may run now."""
+        if self.algo in ON_POLICY:
+            return 1 if self.agent.ready() else 0
+        return int(self.budget) if self.agent.ready() else 0
+
+    def train(self, max_updates: int) -> int:
+        """Run at most ``max_updates`` updates that are due; returns how many ran."""
+        done = 0
+        while done < max_updates and self.pending_updates() > 0:
+            self._update()
+            done += 1
+        return done
+
+    def _update(self) -> None:
+        self.last_metrics = self.agent.update()
+        self.counters['updates'] += 1
+        if self.algo not in ON_POLICY:
+            self.budget -= 1.0
+
+    # --- persistence -----------------------------------------------------------------------
+    def checkpoint(self) -> Path:
+        """Atomically save agent state (networks, optimizers, buffers) and counters."""
+        self.sync()
+        payload: dict[str, Any] = {
+            'agent': self.agent.state_dict(),
+            'counters': dict(self.counters),
+            'budget': float(self.budget),
+            'episode_return': float(self.episode_return),
+            'recent_returns': [float(r) for r, _ in self.recent],
+            'recent_success': [bool(s) for _, s in self.recent],
+            'algo': self.algo, 'task': self.spec.name,
+        }
+        return save_checkpoint(self.run_dir, payload)
+
+    def resume(self) -> int:
+        """Restore the last checkpoint, then re-feed transitions logged after it.
+
+        Returns:
+            Number of logged transitions re-fed (0 for a fresh run directory).
+
+        Raises:
+            ValueError: If the checkpoint belongs to another task or algorithm.
+        """
+        state = load_checkpoint(self.run_dir)
+        start = 0
+        if state is not None:
+            for key, mine in (('task', self.spec.name), ('algo', self.algo)):
+                if state.get(key) != mine:
+                    raise ValueError(f'{self.run_dir}: checkpoint was written for {key} '
+                                     f'{state.get(key)!r}, this run uses {mine!r}; use another '
+                                     'output_dir')
+            self.agent.load_state_dict(state['agent'])
+            self.counters.update({k: int(v) for k, v in state['counters'].items()})
+            self.budget = float(state['budget'])
+            self.episode_return = float(state['episode_return'])
+            self.recent.extend(zip(state['recent_returns'], state['recent_success'], strict=True))
+            start = self.counters['transitions']
+        replay = self.log.read(start)
+        for tr in replay:
+            self._feed(tr)
+        return len(replay)
+
+    def export(self, out_dir: str | Path, provenance: dict[str, Any] | None = None) -> Path:
+        """Export the current policy as an artifact (atomic: written aside, then renamed)."""
+        facts = {'trained_by': 'trainer_node', 'transitions': self.counters['transitions'],
+                 'updates': self.counters['updates'], **(provenance or {})}
+        return export_artifact(self.agent.policy_module(), self.spec, out_dir,
+                               algorithm=self.algo, provenance=facts)
+
+    # --- reporting -------------------------------------------------------------------------
+    def learning_rate(self) -> float | None:
+        """Learning rate of the agent's first optimizer, if it has one."""
+        for value in vars(self.agent).values():
+            if isinstance(value, torch.optim.Optimizer):
+                return float(value.param_groups[0]['lr'])
+        return None
+
+    def status(self) -> dict[str, Any]:
+        """Counters and recent performance for ``~/status``."""
+        returns = [r for r, _ in self.recent]
+        success = [s for _, s in self.recent]
+        return {
+            'transitions': self.counters['transitions'],
+            'transitions_stored': self.log.stored,
+            'updates': self.counters['updates'],
+            'episodes': self.counters['episodes'],
+            'replay_size': _replay_size(self.agent),
+            'recent_return': float(np.mean(returns)) if returns else None,
+            'recent_success_rate': float(np.mean(success)) if success else None,
+            'learning_rate': self.learning_rate(),
+            'losses': {k: float(v) for k, v in self.last_metrics.items()},
+        }
+
+    def close(self) -> None:
+        """Sync and close the log."""
+        self.log.close()
+
+
+def _replay_size(agent: Agent) -> int | None:
+    for value in vars(agent).values():
+        if hasattr(value, 'capacity') and hasattr(value, 'size'):
+            return int(value.size)
+    return None

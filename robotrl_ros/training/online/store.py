@@ -1,0 +1,172 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Durable storage of an online run: an append-only transition log and atomic checkpoints.
+
+A transition counts as *stored* only once it is fsynced in ``transitions.log``. Checkpoints
+(agent state with optimizer and replay buffer, plus counters) are written to a temporary file,
+fsynced and renamed. After a crash (even SIGKILL) the run resumes from the last checkpoint and
+re-feeds the transitions logged after it, so no transition ever reported as stored is lost.
+
+Log format: raw little-endian float64 rows of ``2 * obs_dim + action_dim + 8`` values
+``[obs, action, action_index, reward, next_obs, terminated, truncated, success, stamp, episode,
+crc]``; a trailing partial row (a write cut by a crash) is cut off when the log is opened, and
+``crc`` (CRC-32 of the row's other values) rejects a torn last row.
+"""
+
+from __future__ import annotations
+
+import os
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from robotrl_ros.tasks.spec import TaskSpec
+from robotrl_ros.training.online.pairing import Transition
+
+LOG_FILE = 'transitions.log'
+CHECKPOINT_FILE = 'online_checkpoint.pt'
+_EXTRA = 8  # action_index, reward, terminated, truncated, success, stamp, episode, crc
+
+
+def row_width(spec: TaskSpec) -> int:
+    """Number of float64 values per logged transition."""
+    return 2 * spec.obs_dim + spec.action_dim + _EXTRA
+
+
+def encode(spec: TaskSpec, tr: Transition) -> np.ndarray:
+    """One log row for ``tr``."""
+    index = -1.0 if tr.action_index is None else float(tr.action_index)
+    row = np.concatenate([
+        np.asarray(tr.obs, np.float64), np.asarray(tr.action, np.float64),
+        [index, tr.reward], np.asarray(tr.next_obs, np.float64),
+        [float(tr.terminated), float(tr.truncated), float(tr.success), tr.stamp,
+         float(tr.episode), 0.0]])
+    row[-1] = _crc(row)
+    return row
+
+
+def _crc(row: np.ndarray) -> float:
+    """CRC-32 of a row's values (all but the last) as an exactly representable float."""
+    return float(zlib.crc32(np.ascontiguousarray(row[:-1], dtype='<f8').tobytes()))
+
+
+def decode(spec: TaskSpec, row: np.ndarray) -> Transition:
+    """Inverse of :func:`encode`."""
+    o, a = spec.obs_dim, spec.action_dim
+    index, reward = row[o + a], row[o + a + 1]
+    tail = row[2 * o + a + 2:]
+    return Transition(
+        obs=row[:o].astype(np.float32), action=row[o:o + a].astype(np.float32),
+        action_index=None if index < 0 else int(index), reward=float(reward),
+        next_obs=row[o + a + 2:2 * o + a + 2].astype(np.float32), terminated=bool(tail[0]),
+        truncated=bool(tail[1]), success=bool(tail[2]), stamp=float(tail[3]),
+        episode=int(tail[4]))
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename or file creation in ``path`` durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class TransitionLog:
+    """Append-only, fsynced transition log of one run directory.
+
+    Args:
+        run_dir: Output directory of the run (created if needed).
+        spec: Task spec fixing the row layout.
+
+    Raises:
+        ValueError: If the existing log was written for another row layout (another task).
+    """
+
+    def __init__(self, run_dir: str | Path, spec: TaskSpec) -> None:
+        self.spec = spec
+        self.width = row_width(spec)
+        self.path = Path(run_dir) / LOG_FILE
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.stored = self._recover()
+        self._file = open(self.path, 'ab')
+        fsync_dir(self.path.parent)
+        self.appended = self.stored
+
+    def _recover(self) -> int:
+        """Cut a torn tail and return the number of intact rows."""
+        if not self.path.exists():
+            return 0
+        row_bytes = 8 * self.width
+        size = self.path.stat().st_size
+        rows = size // row_bytes
+        data = np.fromfile(self.path, dtype='<f8', count=rows * self.width)
+        data = data.reshape(rows, self.width)
+        good = np.array([row[-1] == _crc(row) for row in data], dtype=bool)
+        if rows and not good[:-1].all():
+            bad = int(np.argmin(good))
+            raise ValueError(f'{self.path}: row {bad} is corrupt (checksum mismatch) and not at '
+                             f'the end; was it written for another task than '
+                             f'{self.spec.name!r}?')
+        if rows and not good[-1]:
+            rows -= 1
+        if rows * row_bytes != size:
+            with open(self.path, 'r+b') as handle:
+                handle.truncate(rows * row_bytes)
+                os.fsync(handle.fileno())
+        return rows
+
+    def append(self, tr: Transition) -> None:
+        """Buffer one transition (durable only after :meth:`sync`)."""
+        self._file.write(encode(self.spec, tr).astype('<f8').tobytes())
+        self.appended += 1
+
+    def sync(self) -> int:
+        """Flush and fsync; returns the number of transitions now stored durably."""
+        if self.appended != self.stored:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self.stored = self.appended
+        return self.stored
+
+    def read(self, start: int = 0) -> list[Transition]:
+        """Stored transitions from row ``start`` on."""
+        self.sync()
+        data = np.fromfile(self.path, dtype='<f8', offset=8 * self.width * start)
+        return [decode(self.spec, row) for row in data.reshape(-1, self.width)]
+
+    def close(self) -> None:
+        """Sync and close."""
+        self.sync()
+        self._file.close()
+
+
+def save_checkpoint(run_dir: str | Path, payload: dict[str, Any]) -> Path:
+    """Write ``payload`` (tensors and plain data) atomically: tmp file, fsync, rename, fsync."""
+    path = Path(run_dir) / CHECKPOINT_FILE
+    tmp = path.with_name(f'.{path.name}.tmp')
+    with open(tmp, 'wb') as handle:
+        torch.save(payload, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+    return path
+
+
+def load_checkpoint(run_dir: str | Path) -> dict[str, Any] | None:
+    """The last checkpoint of ``run_dir``, or None when there is none.
+
+    Raises:
+        ValueError: If the file exists but cannot be read as a checkpoint.
+    """
+    path = Path(run_dir) / CHECKPOINT_FILE
+    if not path.exists():
+        return None
+    try:
+        return torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - any decode failure means a corrupt file
+        raise ValueError(f'online checkpoint {path} is corrupt: {exc}') from exc

@@ -1,0 +1,210 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Durable online-run storage: transition log, checkpoints, resume, atomic artifacts, SIGKILL."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from robotrl_ros.agents.ppo import PPO
+from robotrl_ros.policy.artifact import load_artifact
+from robotrl_ros.tasks.registry import make_env, make_task
+from robotrl_ros.training.online.learner import OnlineLearner
+from robotrl_ros.training.online.pairing import TransitionPairer
+from robotrl_ros.training.online.store import (CHECKPOINT_FILE, LOG_FILE, TransitionLog,
+                                               load_checkpoint, row_width)
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = make_task('reach').spec
+
+
+def stream(n, seed=0):
+    """``n`` transitions observed from a simulated reach robot with random commands."""
+    env = make_env('reach')
+    pairer = TransitionPairer(env.task)
+    rng = np.random.default_rng(seed)
+    stamp, out = 0.0, []
+    while len(out) < n:
+        env.reset(seed=int(rng.integers(1 << 30)))
+        pairer.on_goal(env.goal)
+        stamp += 0.1
+        pairer.begin_reset()
+        pairer.on_reset(stamp)
+        _, pos, vel, _ = env.joint_state()
+        pairer.on_joint_state(stamp, pos, vel)
+        while not pairer.needs_reset and len(out) < n:
+            action = rng.uniform(-1, 1, 3)
+            pairer.on_command(action)
+            env.step(action)
+            stamp += 0.1
+            _, pos, vel, _ = env.joint_state()
+            tr = pairer.on_joint_state(stamp, pos, vel)
+            out.append(tr)
+    return out
+
+
+def ppo(n_steps=64):
+    return PPO(SPEC.obs_dim, SPEC.action_dim, config={'n_steps': n_steps}, seed=0)
+
+
+def test_log_round_trip_is_exact(tmp_path):
+    data = stream(30)
+    log = TransitionLog(tmp_path, SPEC)
+    for tr in data:
+        log.append(tr)
+    assert log.stored == 0 and log.sync() == 30
+    log.close()
+    again = TransitionLog(tmp_path, SPEC).read()
+    assert len(again) == 30
+    for a, b in zip(data, again, strict=True):
+        np.testing.assert_array_equal(a.obs, b.obs)
+        np.testing.assert_array_equal(a.next_obs, b.next_obs)
+        np.testing.assert_allclose(a.action, b.action)
+        assert (a.reward, a.terminated, a.truncated, a.stamp, a.episode) == \
+            (b.reward, b.terminated, b.truncated, b.stamp, b.episode)
+
+
+def test_torn_tail_is_cut_on_open(tmp_path):
+    log = TransitionLog(tmp_path, SPEC)
+    for tr in stream(5):
+        log.append(tr)
+    log.close()
+    with open(tmp_path / LOG_FILE, 'ab') as handle:
+        handle.write(b'\x01' * (8 * row_width(SPEC) + 13))   # one garbage row + partial row
+    log = TransitionLog(tmp_path, SPEC)
+    assert log.stored == 5
+    assert (tmp_path / LOG_FILE).stat().st_size == 5 * 8 * row_width(SPEC)
+
+
+def test_corrupt_row_in_the_middle_raises_naming_the_row(tmp_path):
+    log = TransitionLog(tmp_path, SPEC)
+    for tr in stream(5):
+        log.append(tr)
+    log.close()
+    with open(tmp_path / LOG_FILE, 'r+b') as handle:
+        handle.seek(8 * row_width(SPEC) + 8)
+        handle.write(np.array([123.0]).tobytes())
+    with pytest.raises(ValueError, match='row 1 is corrupt'):
+        TransitionLog(tmp_path, SPEC)
+
+
+def test_corrupt_checkpoint_raises(tmp_path):
+    (tmp_path / CHECKPOINT_FILE).write_bytes(b'not a checkpoint')
+    with pytest.raises(ValueError, match='corrupt'):
+        load_checkpoint(tmp_path)
+
+
+def test_resume_restores_checkpoint_and_refeeds_later_transitions(tmp_path):
+    data = stream(100)
+    learner = OnlineLearner(ppo(), SPEC, tmp_path, algo='ppo')
+    for tr in data[:40]:
+        learner.add(tr)
+    learner.checkpoint()
+    for tr in data[40:]:
+        learner.add(tr)
+    learner.sync()
+    learner.close()
+    agent = ppo()
+    resumed = OnlineLearner(agent, SPEC, tmp_path, algo='ppo')
+    assert resumed.resume() == 60
+    assert resumed.counters['transitions'] == 100
+    assert resumed.counters['episodes'] == sum(tr.done for tr in data)
+    # n_steps=64: one update after the first 64, the rollout now holds the last 36
+    assert resumed.counters['updates'] == 1 and not agent.ready()
+    assert agent.buffer.step == 36
+    stored = agent.buffer.data['rewards'][:36, 0]        # PPO keeps scaled rewards
+    expected = np.array([t.reward for t in data[64:]])
+    np.testing.assert_allclose(stored / stored[0], expected / expected[0], rtol=1e-5)
+
+
+def test_resume_refuses_another_task_or_algorithm(tmp_path):
+    learner = OnlineLearner(ppo(), SPEC, tmp_path, algo='ppo')
+    learner.checkpoint()
+    with pytest.raises(ValueError, match="algo 'ppo'"):
+        OnlineLearner(ppo(), SPEC, tmp_path, algo='reinforce').resume()
+
+
+def test_on_policy_learner_updates_once_the_rollout_is_full(tmp_path):
+    learner = OnlineLearner(ppo(n_steps=32), SPEC, tmp_path, algo='ppo')
+    for tr in stream(31):
+        learner.add(tr)
+    assert learner.train(10) == 0
+    learner.add(stream(1, seed=1)[0])
+    assert learner.train(10) == 1
+    status = learner.status()
+    assert status['updates'] == 1 and status['transitions'] == 32
+    assert status['learning_rate'] == pytest.approx(3e-4, rel=10)
+
+
+def test_export_is_atomic_and_a_failed_export_leaves_the_old_artifact(tmp_path, monkeypatch):
+    learner = OnlineLearner(ppo(), SPEC, tmp_path / 'run', algo='ppo')
+    out = learner.export(tmp_path / 'policy', provenance={'note': 'first'})
+    first = (out / 'policy.pt').read_bytes()
+    assert load_artifact(out).metadata['provenance']['note'] == 'first'
+
+    def broken_save(*args, **kwargs):
+        raise OSError('disk full')
+    monkeypatch.setattr(torch.jit, 'save', broken_save)
+    with pytest.raises(OSError, match='disk full'):
+        learner.export(tmp_path / 'policy', provenance={'note': 'second'})
+    assert (out / 'policy.pt').read_bytes() == first
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['policy', 'run']   # no leftovers
+
+
+_WORKER = textwrap.dedent('''
+    import sys, torch
+    torch.set_num_threads(1)
+    sys.path.insert(0, sys.argv[2])
+    from test_trainer_store import SPEC, ppo, stream
+    from robotrl_ros.training.online.learner import OnlineLearner
+    learner = OnlineLearner(ppo(n_steps=4096), SPEC, sys.argv[1], algo='ppo')
+    print('resumed', learner.resume(), learner.counters['transitions'], flush=True)
+    if sys.argv[3] == 'run':
+        for i, tr in enumerate(stream(2000)[learner.counters['transitions']:]):
+            learner.add(tr)
+            if i % 7 == 6:
+                print('stored', learner.sync(), flush=True)
+            if i % 50 == 49:
+                learner.checkpoint()
+''')
+
+
+def test_sigkill_at_any_moment_loses_no_transition_reported_as_stored(tmp_path):
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    script = tmp_path / 'worker.py'
+    script.write_text(_WORKER)
+    run_dir = tmp_path / 'run'
+    reported = 0
+    for target in (230, 480):   # killed twice, mid-stream, resuming in between
+        proc = subprocess.Popen([sys.executable, str(script), str(run_dir),
+                                 str(ROOT / 'test'), 'run'],
+                                stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+        try:
+            for line in proc.stdout:
+                if line.startswith('stored'):
+                    reported = int(line.split()[1])
+                    if reported >= target:
+                        proc.send_signal(signal.SIGKILL)
+                        break
+        finally:
+            proc.kill()
+            proc.wait(timeout=30)
+        assert proc.returncode == -signal.SIGKILL
+        check = subprocess.run([sys.executable, str(script), str(run_dir), str(ROOT / 'test'),
+                                'check'], capture_output=True, text=True, env=env, cwd=ROOT,
+                               timeout=120)
+        _, refed, total = check.stdout.split()
+        assert int(total) >= reported, check.stderr
+        assert 0 <= int(refed) <= int(total)
+    assert load_checkpoint(run_dir)['counters']['transitions'] >= 400
+    logged = TransitionLog(run_dir, SPEC).read()
+    expected = stream(len(logged))
+    np.testing.assert_array_equal(np.stack([t.obs for t in logged]),
+                                  np.stack([t.obs for t in expected]))
