@@ -18,8 +18,13 @@ from robotrl_ros.policy.artifact import load_artifact
 from robotrl_ros.tasks.registry import make_env, make_task
 from robotrl_ros.training.online.learner import OnlineLearner
 from robotrl_ros.training.online.pairing import TransitionPairer
-from robotrl_ros.training.online.store import (CHECKPOINT_FILE, LOG_FILE, TransitionLog,
-                                               load_checkpoint, row_width)
+from robotrl_ros.training.online.store import (
+    CHECKPOINT_FILE,
+    LOG_FILE,
+    TransitionLog,
+    load_checkpoint,
+    row_width,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = make_task('reach').spec
