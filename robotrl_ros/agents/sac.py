@@ -1,0 +1,220 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Soft Actor-Critic (Haarnoja et al. 2018), CleanRL-style, for continuous actions.
+
+Twin Q-networks with Polyak-averaged targets (τ), a tanh-squashed Gaussian actor and automatic
+entropy tuning (α learned so the policy entropy tracks ``target_entropy``). Before
+``learning_starts`` transitions the agent acts uniformly at random. ``updates_per_step``
+gradient updates are run per observed transition (fractions accumulate).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from robotrl_ros.agents.base import Agent
+from robotrl_ros.agents.buffers import ReplayBuffer
+from robotrl_ros.agents.checks import check_algo, obs_batch, transition_batch
+from robotrl_ros.agents.config import build_config, config_to_dict
+from robotrl_ros.agents.networks import ObsNormalizer, mlp, soft_update
+from robotrl_ros.agents.policies import SquashedGaussianPolicy
+from robotrl_ros.agents.seeding import AgentRng
+
+
+@dataclass
+class SACConfig:
+    """SAC hyperparameters (defaults tuned for ``reach``).
+
+    Attributes:
+        buffer_size: Replay capacity (transitions).
+        batch_size: Minibatch size per gradient update.
+        learning_starts: Random-action transitions collected before learning.
+        gamma: Discount factor.
+        tau: Target network smoothing coefficient.
+        actor_lr: Actor Adam step size.
+        critic_lr: Q-networks Adam step size.
+        alpha_lr: Entropy temperature Adam step size.
+        autotune: Learn α; otherwise it stays at ``alpha``.
+        alpha: Initial (or fixed) entropy temperature.
+        target_entropy: Entropy target for autotuning (None: ``-action_dim``).
+        updates_per_step: Gradient updates per observed transition.
+        policy_frequency: Actor/α update every this many critic updates.
+        reward_scale: Multiplies rewards before learning.
+        hidden_sizes: Hidden layers of the actor and Q-networks.
+    """
+
+    buffer_size: int = 100_000
+    batch_size: int = 128
+    learning_starts: int = 1000
+    gamma: float = 0.98
+    tau: float = 0.01
+    actor_lr: float = 1e-3
+    critic_lr: float = 1e-3
+    alpha_lr: float = 1e-3
+    autotune: bool = True
+    alpha: float = 0.2
+    target_entropy: float | None = None
+    updates_per_step: float = 1.0
+    policy_frequency: int = 1
+    reward_scale: float = 0.1
+    hidden_sizes: tuple[int, ...] = (64, 64)
+
+
+class SAC(Agent):
+    """SAC agent (continuous actions in [-1, 1]).
+
+    Args:
+        obs_dim: Observation length.
+        action_dim: Action length.
+        discrete: Must be False.
+        config: Hyperparameter overrides (keys of :class:`SACConfig`).
+        seed: Seed of network init, exploration and minibatch sampling.
+    """
+
+    name = 'sac'
+
+    def __init__(self, obs_dim: int, action_dim: int, discrete: bool = False,
+                 config: dict[str, Any] | None = None, seed: int = 0) -> None:
+        if discrete:
+            raise ValueError('sac: needs continuous actions; use dqn or ppo for discrete tasks')
+        self.config = cfg = build_config(SACConfig, config, self.name)
+        self.obs_dim, self.action_dim = obs_dim, action_dim
+        self.rng = AgentRng(seed)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            hidden = cfg.hidden_sizes
+            self.actor = SquashedGaussianPolicy(
+                ObsNormalizer(obs_dim, enabled=False),
+                mlp(obs_dim, 2 * action_dim, hidden, 'relu', out_gain=0.01), action_dim)
+            self.q1 = mlp(obs_dim + action_dim, 1, hidden, 'relu')
+            self.q2 = mlp(obs_dim + action_dim, 1, hidden, 'relu')
+        self.q1_target, self.q2_target = copy.deepcopy(self.q1), copy.deepcopy(self.q2)
+        self.q_optimizer = torch.optim.Adam(
+            list(self.q1.parameters()) + list(self.q2.parameters()), lr=cfg.critic_lr)
+        self.actor_optimizer = torch.optim.Adam(self.actor.parameters(), lr=cfg.actor_lr)
+        self.target_entropy = (-float(action_dim) if cfg.target_entropy is None
+                               else cfg.target_entropy)
+        self.log_alpha = torch.tensor(float(np.log(cfg.alpha)), requires_grad=True)
+        self.alpha_optimizer = torch.optim.Adam([self.log_alpha], lr=cfg.alpha_lr)
+        self.buffer = ReplayBuffer(cfg.buffer_size, obs_dim, (action_dim,), np.float32)
+        self.env_steps = 0
+        self.updates = 0
+        self.update_credit = 0.0
+
+    @property
+    def alpha(self) -> float:
+        """Current entropy temperature."""
+        return float(self.log_alpha.detach().exp())
+
+    def act(self, obs: np.ndarray, deterministic: bool = False) -> np.ndarray:
+        """``tanh(mean)`` if deterministic; uniform before ``learning_starts``; else a sample."""
+        obs_arr = obs_batch(self.name, obs, self.obs_dim)
+        obs_t = torch.from_numpy(obs_arr)
+        with torch.no_grad():
+            if deterministic:
+                return self.actor(obs_t).numpy()
+            if self.env_steps < self.config.learning_starts:
+                return self.rng.np.uniform(-1, 1, (len(obs_arr), self.action_dim)).astype(
+                    np.float32)
+            action, _ = self.actor.rsample(obs_t, self.rng.torch)
+            return action.numpy()
+
+    def observe(self, obs: np.ndarray, action: np.ndarray, reward: np.ndarray,
+                next_obs: np.ndarray, terminated: np.ndarray, truncated: np.ndarray) -> None:
+        """Store transitions; a truncated one still bootstraps from ``next_obs``."""
+        b = transition_batch(self.name, self.obs_dim, self.action_dim, False, obs, action,
+                             reward, next_obs, terminated, truncated)
+        self.buffer.add(b.obs, np.clip(b.action, -1.0, 1.0), b.reward * self.config.reward_scale,
+                        b.next_obs, b.terminated)
+        self.env_steps += len(b.obs)
+        if self.env_steps >= self.config.learning_starts:
+            self.update_credit += len(b.obs) * self.config.updates_per_step
+
+    def ready(self) -> bool:
+        """True after ``learning_starts`` transitions, once an update is due."""
+        return len(self.buffer) >= self.config.batch_size and self.update_credit >= 1.0
+
+    def update(self) -> dict[str, float]:
+        """Run the due gradient updates (``updates_per_step`` per new transition)."""
+        n_updates = max(1, int(self.update_credit))
+        self.update_credit -= n_updates
+        metrics: dict[str, float] = {}
+        for _ in range(n_updates):
+            metrics = self._gradient_step()
+        return metrics
+
+    def _gradient_step(self) -> dict[str, float]:
+        cfg = self.config
+        batch = {k: torch.from_numpy(v)
+                 for k, v in self.buffer.sample(cfg.batch_size, self.rng.np).items()}
+        obs, actions, next_obs = batch['obs'], batch['actions'], batch['next_obs']
+        with torch.no_grad():
+            next_action, next_logprob = self.actor.rsample(next_obs, self.rng.torch)
+            next_in = torch.cat([next_obs, next_action], -1)
+            next_q = torch.min(self.q1_target(next_in), self.q2_target(next_in)).squeeze(-1)
+            next_v = next_q - self.alpha * next_logprob
+            target = batch['rewards'] + cfg.gamma * (1.0 - batch['terminated']) * next_v
+        q_in = torch.cat([obs, actions], -1)
+        q1, q2 = self.q1(q_in).squeeze(-1), self.q2(q_in).squeeze(-1)
+        q_loss = F.mse_loss(q1, target) + F.mse_loss(q2, target)
+        self.q_optimizer.zero_grad()
+        q_loss.backward()
+        self.q_optimizer.step()
+        metrics = {'q_loss': float(q_loss.detach()), 'q_mean': float(q1.detach().mean()),
+                   'alpha': self.alpha}
+        self.updates += 1
+        if self.updates % cfg.policy_frequency == 0:
+            action, logprob = self.actor.rsample(obs, self.rng.torch)
+            pi_in = torch.cat([obs, action], -1)
+            q_pi = torch.min(self.q1(pi_in), self.q2(pi_in)).squeeze(-1)
+            actor_loss = (self.alpha * logprob - q_pi).mean()
+            self.actor_optimizer.zero_grad()
+            actor_loss.backward()
+            self.actor_optimizer.step()
+            metrics['actor_loss'] = float(actor_loss.detach())
+            metrics['entropy'] = float(-logprob.detach().mean())
+            if cfg.autotune:
+                alpha_loss = -(self.log_alpha * (logprob.detach() + self.target_entropy)).mean()
+                self.alpha_optimizer.zero_grad()
+                alpha_loss.backward()
+                self.alpha_optimizer.step()
+        soft_update(self.q1_target, self.q1, cfg.tau)
+        soft_update(self.q2_target, self.q2, cfg.tau)
+        return metrics
+
+    def state_dict(self) -> dict[str, Any]:
+        """Networks, targets, optimizers, α, replay buffer, counters and RNG."""
+        nets = {name: getattr(self, name).state_dict() for name in _MODULES}
+        return {'algo': self.name, 'config': config_to_dict(self.config), **nets,
+                'log_alpha': self.log_alpha.detach().clone(), 'buffer': self.buffer.state_dict(),
+                'rng': self.rng.state_dict(), 'env_steps': self.env_steps,
+                'updates': self.updates, 'update_credit': self.update_credit}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore everything written by :meth:`state_dict`."""
+        check_algo(self.name, state)
+        for name in _MODULES:
+            getattr(self, name).load_state_dict(state[name])
+        with torch.no_grad():
+            self.log_alpha.copy_(state['log_alpha'])
+        self.buffer.load_state_dict(state['buffer'])
+        self.rng.load_state_dict(state['rng'])
+        self.env_steps = int(state['env_steps'])
+        self.updates = int(state['updates'])
+        self.update_credit = float(state['update_credit'])
+
+    def policy_module(self) -> nn.Module:
+        """The squashed Gaussian actor (``forward``: ``tanh(mean)``; ``explore``: sample)."""
+        return self.actor
+
+
+_MODULES = ('actor', 'q1', 'q2', 'q1_target', 'q2_target', 'q_optimizer', 'actor_optimizer',
+            'alpha_optimizer')
+

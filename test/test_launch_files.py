@@ -1,0 +1,133 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""launch/*.launch.py against the graph table, setup.py's console scripts and docs/launch.md.
+
+Runs everywhere by reading the launch files' syntax tree; where launch_ros is installed the
+launch descriptions are also built and their declared arguments compared with the table.
+"""
+
+import ast
+import importlib.util
+import re
+from pathlib import Path
+
+import pytest
+
+from robotrl_ros.training.launch_graphs import COMMON_ARGUMENTS, GRAPHS, parameter_overrides
+
+ROOT = Path(__file__).resolve().parent.parent
+LAUNCH_FILES = sorted((ROOT / 'launch').glob('*.launch.py'))
+
+
+def _tree(graph_name: str) -> ast.Module:
+    return ast.parse((ROOT / 'launch' / GRAPHS[graph_name].launch_file).read_text())
+
+
+def _started_nodes(tree: ast.Module) -> list[str]:
+    """Node names passed to graph_node(context, '<name>', ...) in the launch file."""
+    return [call.args[1].value for call in ast.walk(tree)
+            if isinstance(call, ast.Call) and getattr(call.func, 'id', '') == 'graph_node']
+
+
+def _console_scripts() -> set[str]:
+    text = (ROOT / 'setup.py').read_text()
+    block = text.split("'console_scripts'", 1)[1].split(']', 1)[0]
+    return set(re.findall(r"'(\w+) = [\w.]+:\w+'", block))
+
+
+def test_one_launch_file_per_graph():
+    assert [p.name for p in LAUNCH_FILES] == sorted(g.launch_file for g in GRAPHS.values())
+
+
+@pytest.mark.parametrize('graph_name', sorted(GRAPHS))
+def test_launch_file_starts_the_graph_nodes(graph_name):
+    tree = _tree(graph_name)
+    assert _started_nodes(tree) == list(GRAPHS[graph_name].nodes)
+    graph_keys = [node.slice.value for node in ast.walk(tree)
+                  if isinstance(node, ast.Subscript) and getattr(node.value, 'id', '') == 'GRAPHS']
+    assert graph_keys == [graph_name], 'the launch file must describe its own graph'
+    assert 'def generate_launch_description()' in ast.unparse(tree)
+
+
+@pytest.mark.parametrize('graph_name', sorted(GRAPHS))
+def test_every_executable_is_a_console_script(graph_name):
+    scripts = _console_scripts()
+    assert {'sim_bridge', 'policy_node', 'trainer_node', 'robotrl'} <= scripts
+    missing = [node for node in GRAPHS[graph_name].nodes if node not in scripts]
+    assert not missing, f'{graph_name} starts {missing}, which setup.py does not install'
+
+
+def test_launch_support_builds_nodes_from_executable_names():
+    text = (ROOT / 'robotrl_ros' / 'launch_support.py').read_text()
+    assert "Node(package=PACKAGE, executable=name, name=name" in text
+    assert "parameters=[LaunchConfiguration('params_file').perform(context), typed]" in text
+
+
+@pytest.mark.parametrize('graph_name', sorted(GRAPHS))
+def test_every_launch_argument_is_documented(graph_name):
+    docs = (ROOT / 'docs' / 'launch.md').read_text()
+    section = docs.split(f'### {GRAPHS[graph_name].launch_file}', 1)
+    assert len(section) == 2, f'docs/launch.md has no section ### {GRAPHS[graph_name].launch_file}'
+    body = section[1].split('\n### ', 1)[0]
+    for arg in (*COMMON_ARGUMENTS, *GRAPHS[graph_name].arguments):
+        assert f'| `{arg.name}` |' in body, f'docs/launch.md does not document {arg.name}'
+
+
+@pytest.mark.parametrize('graph_name', sorted(GRAPHS))
+def test_arguments_map_to_typed_overrides(graph_name):
+    graph = GRAPHS[graph_name]
+    samples = {'str': 'x', 'bool': 'True', 'int': '7', 'float': '1', 'float_array': '[1, 2.5]',
+               'int_array': '[0, 2]'}
+    expected = {'str': 'x', 'bool': True, 'int': 7, 'float': 1.0, 'float_array': [1.0, 2.5],
+                'int_array': [0, 2]}
+    values = {arg.name: samples[arg.type] for arg in graph.arguments}
+    overrides = parameter_overrides(graph, values)
+    for arg in graph.arguments:
+        for node, param in arg.targets:
+            value = overrides[node][param]
+            assert value == expected[arg.type] and type(value) is type(expected[arg.type])
+
+
+def test_empty_arguments_keep_the_yaml_values():
+    overrides = parameter_overrides(GRAPHS['train_sim'], {'task': '', 'seed': ''})
+    assert overrides == {'sim_bridge': {}, 'policy_node': {}, 'trainer_node': {}}
+    deploy = parameter_overrides(GRAPHS['deploy'], {'policy_path': '/p'})
+    assert deploy == {'policy_node': {'policy_path': '/p', 'armed': False}}  # safe default
+
+
+@pytest.mark.parametrize(('graph_name', 'values', 'message'), [
+    ('deploy', {}, 'needs the argument policy_path'),
+    ('deploy', {'policy_path': 'p', 'armed': 'yes'}, 'argument armed: expected bool'),
+    ('deploy', {'policy_path': 'p', 'state_timeout': 'fast'}, 'argument state_timeout'),
+    ('train_sim', {'seed': '1.5'}, 'argument seed: expected int'),
+    ('train_sim', {'tsak': 'reach'}, "no launch argument(s) ['tsak']"),
+    ('sim_eval', {'policy_path': 'p', 'dr_mass_scale': '1.2'}, 'expected a list'),
+    ('sim_eval', {'policy_path': 'p', 'dr_latency_steps': '[0.5, 1]'}, 'entries must be int'),
+])
+def test_bad_arguments_are_named(graph_name, values, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        parameter_overrides(GRAPHS[graph_name], values)
+
+
+def test_unknown_graph_and_argument_are_named():
+    from robotrl_ros.training.launch_graphs import get_graph
+    with pytest.raises(ValueError, match="unknown graph 'train'.*train_sim"):
+        get_graph('train')
+    with pytest.raises(KeyError, match="no launch argument 'x'"):
+        GRAPHS['deploy'].argument('x')
+
+
+@pytest.mark.skipif(importlib.util.find_spec('launch_ros') is None,
+                    reason='launch_ros not installed (ROS 2 install only)')
+@pytest.mark.parametrize('graph_name', sorted(GRAPHS))
+def test_launch_description_declares_the_table_arguments(graph_name):
+    from launch.actions import DeclareLaunchArgument
+    from launch.launch_description_sources import get_launch_description_from_python_launch_file
+
+    path = ROOT / 'launch' / GRAPHS[graph_name].launch_file
+    description = get_launch_description_from_python_launch_file(str(path))
+    declared = {a.name: a for a in description.entities if isinstance(a, DeclareLaunchArgument)}
+    graph = GRAPHS[graph_name]
+    assert set(declared) == {a.name for a in (*COMMON_ARGUMENTS, *graph.arguments)}
+    for arg in graph.arguments:
+        assert (declared[arg.name].default_value is None) == (arg.default is None), arg.name
