@@ -98,25 +98,36 @@ def test_fixed_goal_parameter_is_used_every_episode():
         np.testing.assert_array_equal(session.env.goal, [0.1, 0.2, 0.3])
 
 
-def test_auto_reset_starts_new_episode_at_truncation_and_records_it():
+def test_auto_reset_publishes_terminal_state_then_resets_on_next_command():
     session = SimSession(make_env('reach'), seed=0, goal=[5.0, 5.0, 5.0], auto_reset=True)
     session.reset()
-    ended = [session.step(np.zeros(3)) for _ in range(100)]
-    assert ended == [False] * 99 + [True]
-    assert session.episode == 2 and session.episode_steps == 0
+    started = [session.apply(np.zeros(3)) for _ in range(100)]
+    assert started == [False] * 100 and session.reset_pending  # truncated at step 100
+    assert session.episode == 1 and session.episode_steps == 100  # terminal state readable
     status = session.status()
     assert status['finished_episodes'] == 1
-    assert status['recent_success_rate'] == 0.0
-    assert status['recent_return'] < 0
+    assert status['recent_success_rate'] == 0.0 and status['recent_return'] < 0
+    stamp = session.sim_time
+    assert session.apply(np.ones(3)) is True  # answers the terminal state: new episode
+    assert session.episode == 2 and session.episode_steps == 0 and session.steps == 100
+    assert session.sim_time == pytest.approx(stamp + DT)
+    np.testing.assert_array_equal(session.joint_state()[2], 0.0)
 
 
 def test_auto_reset_on_success():
     session = SimSession(make_env('reach'), seed=0, auto_reset=True)
     session.reset()
-    session.goal = None
     session.env.goal = session.joint_state()[1].copy()  # already at the goal
-    assert session.step(np.zeros(3)) is True
+    assert session.apply(np.zeros(3)) is False
+    assert session.reset_pending
     assert session.finished[-1]['success'] is True and session.finished[-1]['length'] == 1
+
+
+def test_without_auto_reset_episodes_run_on():
+    session = SimSession(make_env('reach'), seed=0)
+    session.reset()
+    assert not any(session.apply(np.zeros(3)) for _ in range(150))
+    assert session.episode == 1 and session.episode_steps == 150
 
 
 def _gain_session(seed, gain=(0.5, 0.8), **dr):

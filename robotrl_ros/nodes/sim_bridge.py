@@ -177,11 +177,14 @@ class SimBridge(Node):
         if command is None:
             self._log_rejection()
             return
-        if not self.lockstep:
+        if self.lockstep:
+            self._advance(command)
+        else:
             self._latest = command
-            return
-        if self.session.step(command):
-            self._publish_goal()
+
+    def _advance(self, command: np.ndarray) -> None:
+        if self.session.apply(command):
+            self._publish_goal()  # auto-reset: the new episode's goal, then its first state
         self._publish_state()
 
     def _log_rejection(self) -> None:
@@ -192,9 +195,7 @@ class SimBridge(Node):
             self._reject_logged = count
 
     def _on_control_timer(self) -> None:
-        if self.session.step(self._latest):
-            self._publish_goal()
-        self._publish_state()
+        self._advance(self._latest)
 
     def _on_republish_timer(self) -> None:
         if time.monotonic() - self._last_publish >= self.republish_period:

@@ -91,6 +91,7 @@ class SimSession:
         self.dt = float(self.spec.control_period)
         self.goal = None if goal is None or len(goal) == 0 else np.asarray(goal, np.float64)
         self.auto_reset = auto_reset
+        self.reset_pending = False
         self._seed: int | None = int(seed)
         self.sim_time = 0.0
         self.episode = 0
@@ -134,15 +135,28 @@ class SimSession:
         self.episode += 1
         self.episode_steps = 0
         self.episode_return = 0.0
+        self.reset_pending = False
         self.sim_time += self.dt
         return self.sim_time
 
-    def step(self, command: np.ndarray) -> bool:
-        """Apply one command (task order) for one control period.
+    def apply(self, command: np.ndarray) -> bool:
+        """Apply one command (task order): one control step, or the pending auto-reset.
+
+        With ``auto_reset``, the step that ends an episode is still published (so a trainer
+        sees the terminal state); the command that answers it starts the new episode instead
+        of moving the robot, keeping one published state per command.
 
         Returns:
-            True when ``auto_reset`` started a new episode because the old one ended.
+            True when this call started a new episode.
         """
+        if self.reset_pending:
+            self.reset()
+            return True
+        self.step(command)
+        return False
+
+    def step(self, command: np.ndarray) -> None:
+        """Advance one control period; with ``auto_reset``, score it and flag an ended episode."""
         if self.auto_reset:
             before = self.env.robot_state()
         self.env.step_command(command)
@@ -151,20 +165,18 @@ class SimSession:
         self.sim_time += self.dt
         self.rate.tick()
         if not self.auto_reset:
-            return False
+            return
         after = self.env.robot_state()
         action = self.spec.command_to_action(command)
         reward, terminated, success = self.env.task.reward(before, action, after)
         self.episode_return += reward
         truncated = self.episode_steps >= self.spec.max_episode_steps
-        if not (terminated or truncated):
-            return False
-        self.finished.append({'episode': self.episode, 'return': self.episode_return,
-                              'length': self.episode_steps, 'success': bool(success)})
-        del self.finished[:-100]
-        self.finished_count += 1
-        self.reset()
-        return True
+        if terminated or truncated:
+            self.finished.append({'episode': self.episode, 'return': self.episode_return,
+                                  'length': self.episode_steps, 'success': bool(success)})
+            del self.finished[:-100]
+            self.finished_count += 1
+            self.reset_pending = True
 
     # --- observation ---------------------------------------------------------------------------
     def joint_state(self) -> tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray | None]:
