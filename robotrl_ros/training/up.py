@@ -17,6 +17,7 @@ Pure Python: no rclpy import here.
 from __future__ import annotations
 
 import argparse
+import shlex
 import shutil
 import signal
 import subprocess
@@ -139,7 +140,7 @@ class GraphProcesses:
         for node, cmd in self.commands.items():
             self.procs[node] = subprocess.Popen(cmd, start_new_session=True)
             print(f'[robotrl up] started {node} (pid {self.procs[node].pid}): '
-                  f'{" ".join(cmd)}', flush=True)
+                  f'{shlex.join(cmd)}', flush=True)
 
     def request_stop(self, signum: int, _frame: object = None) -> None:
         """Signal handler: remember the request; :meth:`wait` then stops the nodes."""
@@ -200,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         if args.dry_run:
             for cmd in up.commands.values():
-                print(' '.join(cmd))
+                print(shlex.join(cmd))
             return 0
         graph = GraphProcesses(up.commands)
         previous = {sig: signal.signal(sig, graph.request_stop)

@@ -1,0 +1,194 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""``robotrl up`` without ROS: command lines, parameter overrides, signals and node failures.
+
+Process handling is exercised with small stand-in processes (plain Python), so these tests
+are fast; test_up_graphs.py starts the real nodes.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from robotrl_ros.training import up
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_plan_uses_the_real_config_and_namespace(tmp_path):
+    plan = up.plan('train_sim', ['namespace:=/robot1/', 'seed:=3', 'task:=reach_discrete',
+                                 'output_dir:=123', 'sim_bridge.lockstep:=false'], tmp_path)
+    assert plan.params_file == ROOT / 'config' / 'train_sim.yaml'
+    assert list(plan.commands) == ['sim_bridge', 'policy_node', 'trainer_node']
+    for node, cmd in plan.commands.items():
+        ros = cmd[cmd.index('--ros-args'):]
+        assert ros[:3] == ['--ros-args', '-r', f'__node:={node}']
+        assert ['-r', '__ns:=/robot1'] == ros[3:5]
+        assert ros[5:9] == ['--params-file', str(plan.params_file), '--params-file',
+                            str(plan.override_file)]
+    assert plan.commands['sim_bridge'][-2:] == ['-p', 'lockstep:=false']
+    assert '-p' not in plan.commands['trainer_node']
+    overrides = yaml.safe_load(plan.override_file.read_text())
+    assert overrides == {
+        '/**/sim_bridge': {'ros__parameters': {'seed': 3, 'task': 'reach_discrete'}},
+        '/**/trainer_node': {'ros__parameters': {'seed': 3, 'task': 'reach_discrete',
+                                                 'output_dir': '123'}}}
+
+
+def test_plan_without_arguments_keeps_yaml_and_root_namespace(tmp_path):
+    plan = up.plan('sim_eval', ['policy_path:=/tmp/artifact', 'policy_node.status_period:='],
+                   tmp_path)
+    assert not any(arg.startswith('__ns:=') for cmd in plan.commands.values() for arg in cmd)
+    assert yaml.safe_load(plan.override_file.read_text()) == {
+        '/**/policy_node': {'ros__parameters': {'policy_path': '/tmp/artifact'}}}
+    assert plan.commands['policy_node'][-2:] == ['-p', "status_period:=''"]  # rcl rejects 'x:='
+
+
+def test_deploy_is_disarmed_unless_armed_is_given(tmp_path):
+    plan = up.plan('deploy', ['policy_path:=p'], tmp_path)
+    params = yaml.safe_load(plan.override_file.read_text())['/**/policy_node']['ros__parameters']
+    assert params['armed'] is False
+    plan = up.plan('deploy', ['policy_path:=p', 'armed:=true'], tmp_path)
+    params = yaml.safe_load(plan.override_file.read_text())['/**/policy_node']['ros__parameters']
+    assert params['armed'] is True
+
+
+def test_params_file_replaces_the_config(tmp_path):
+    custom = tmp_path / 'mine.yaml'
+    custom.write_text('/**/policy_node:\n  ros__parameters:\n    armed: false\n')
+    plan = up.plan('deploy', ['policy_path:=p', f'params_file:={custom}'], tmp_path)
+    assert str(custom) in plan.commands['policy_node']
+    assert str(ROOT / 'config' / 'deploy.yaml') not in plan.commands['policy_node']
+
+
+@pytest.mark.parametrize(('argv', 'message'), [
+    (['deploy'], 'deploy needs the argument policy_path'),
+    (['deploy', '--set', 'policy_path'], "--set expects key:=value, got 'policy_path'"),
+    (['deploy', '--set', 'policy_path:=p', '--set', 'armed:=maybe'], 'argument armed'),
+    (['deploy', '--set', 'policy_path:=p', '--set', 'sim_bridge.seed:=1'],
+     "deploy has no node 'sim_bridge'"),
+    (['train_sim', '--set', 'tsak:=reach'], "no launch argument(s) ['tsak']"),
+    (['deploy', '--set', 'policy_path:=p', '--set', 'params_file:=/nonexistent.yaml'],
+     'params_file /nonexistent.yaml does not exist'),
+])
+def test_bad_command_lines_exit_2_naming_the_problem(argv, message, capsys):
+    assert up.main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_unknown_graph_is_rejected_by_the_parser(capsys):
+    with pytest.raises(SystemExit) as exc:
+        up.main(['train'])
+    assert exc.value.code == 2
+    assert "invalid choice: 'train'" in capsys.readouterr().err
+
+
+def test_dry_run_prints_one_command_per_node(capsys):
+    assert up.main(['train_sim', '--set', 'namespace:=r2', '--dry-run']) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 3
+    assert all('-r __ns:=/r2' in line and 'train_sim.yaml' in line for line in lines)
+
+
+def test_missing_config_names_the_places_searched():
+    with pytest.raises(FileNotFoundError, match=r'config/nope\.yaml not found; looked in: '):
+        up.find_config('nope.yaml')
+
+
+def test_node_executable_prefers_the_console_script():
+    cmd = up.node_executable('policy_node')
+    assert Path(cmd[0]).name == 'policy_node' or cmd[1:] == ['-m', 'robotrl_ros.nodes.policy_node']
+    assert up.node_executable('no_such_node_xyz') == [sys.executable, '-m',
+                                                       'robotrl_ros.nodes.no_such_node_xyz']
+
+
+# --- process handling, with stand-in nodes -------------------------------------------------
+_STAND_IN = textwrap.dedent('''
+    import signal, sys, time
+    code_on_signal, exit_after = int(sys.argv[1]), float(sys.argv[2])
+    signal.signal(signal.SIGINT, lambda *_: sys.exit(code_on_signal))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(code_on_signal))
+    print('ready', flush=True)
+    time.sleep(exit_after)
+    sys.exit(3)
+''')
+
+
+def _stand_in(code_on_signal=0, exit_after=60.0) -> list[str]:
+    return [sys.executable, '-c', _STAND_IN, str(code_on_signal), str(exit_after)]
+
+
+def test_stop_request_stops_every_node_with_exit_0():
+    graph = up.GraphProcesses({'a': _stand_in(), 'b': _stand_in()})
+    graph.start()
+    time.sleep(0.5)
+    graph.request_stop(signal.SIGINT)
+    assert graph.wait() == 0
+    assert all(p.returncode == 0 for p in graph.procs.values())
+
+
+def test_a_node_failing_on_shutdown_gives_exit_1():
+    graph = up.GraphProcesses({'a': _stand_in(), 'b': _stand_in(code_on_signal=4)})
+    graph.start()
+    time.sleep(0.5)
+    graph.request_stop(signal.SIGTERM)
+    assert graph.wait() == 1
+    assert graph.procs['b'].returncode == 4
+
+
+def test_a_dying_node_stops_the_others_and_gives_exit_1(capsys):
+    graph = up.GraphProcesses({'alive': _stand_in(), 'dies': _stand_in(exit_after=0.3)})
+    graph.start()
+    start = time.monotonic()
+    assert graph.wait() == 1
+    assert time.monotonic() - start < 5
+    assert graph.procs['dies'].returncode == 3
+    assert graph.procs['alive'].returncode == 0  # stopped by SIGINT, exited cleanly
+    err = capsys.readouterr().err
+    assert 'dies exited with code 3; stopping the other nodes' in err
+
+
+def test_a_node_ignoring_sigint_is_killed(monkeypatch):
+    monkeypatch.setattr(up, 'STOP_TIMEOUT', 0.5)
+    stubborn = [sys.executable, '-c',
+                'import signal, time; signal.signal(signal.SIGINT, signal.SIG_IGN); '
+                'signal.signal(signal.SIGTERM, signal.SIG_IGN); print(1, flush=True); '
+                'time.sleep(60)']
+    graph = up.GraphProcesses({'stubborn': stubborn})
+    graph.start()
+    time.sleep(0.5)
+    graph.request_stop(signal.SIGINT)
+    assert graph.wait() == 1
+    assert graph.procs['stubborn'].returncode == -signal.SIGKILL
+
+
+def test_sigint_to_robotrl_up_is_forwarded(tmp_path):
+    """The real CLI process: SIGINT reaches the nodes, which exit 0, so up exits 0."""
+    script = tmp_path / 'run_up.py'
+    script.write_text(textwrap.dedent(f'''
+        import sys
+        from robotrl_ros.training import up
+        up.node_executable = lambda name: {_stand_in()!r}
+        sys.exit(up.main(['sim_eval', '--set', 'policy_path:=p']))
+    '''))
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
+                            env=dict(os.environ), cwd=ROOT)
+    try:
+        ready = 0
+        while ready < 2:  # both stand-ins print 'ready' once their handlers are installed
+            line = proc.stdout.readline()
+            assert line, 'robotrl up exited before the nodes were ready'
+            ready += line.strip() == 'ready'
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
