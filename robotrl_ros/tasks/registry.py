@@ -17,6 +17,7 @@ import gymnasium as gym
 from robotrl_ros.tasks.base import Task, TaskEnv
 from robotrl_ros.tasks.gridworld import GridworldEnv, GridworldTask
 from robotrl_ros.tasks.gym_env import GYM_PREFIX, make_gym_env
+from robotrl_ros.tasks.quadruped import QuadrupedEnv, quadruped_task
 from robotrl_ros.tasks.randomization import RandomizationConfig, RandomizedEnv, as_randomization
 from robotrl_ros.tasks.reach import ReachEnv, ReachTask
 from robotrl_ros.tasks.reacher import ReacherEnv, ReacherTask
@@ -26,6 +27,7 @@ TASKS: dict[str, Callable[[], Task]] = {
     'reach_discrete': lambda: ReachTask(discrete=True),
     'gridworld': GridworldTask,
     'reacher': ReacherTask,
+    'quadruped': quadruped_task,
 }
 
 ENVS: dict[str, Callable[..., TaskEnv]] = {
@@ -33,6 +35,7 @@ ENVS: dict[str, Callable[..., TaskEnv]] = {
     'reach_discrete': lambda **kw: ReachEnv(discrete=True, **kw),
     'gridworld': GridworldEnv,
     'reacher': ReacherEnv,
+    'quadruped': QuadrupedEnv,
 }
 
 

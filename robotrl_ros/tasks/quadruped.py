@@ -1,0 +1,185 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""MuJoCo quadruped (Gymnasium's Ant-v5 model) following a commanded base velocity.
+
+Eight joints (names and order from the model's actuators). Actions are joint position targets
+around the default pose, ``target = default + ACTION_SCALE * a``, clamped to the joint ranges;
+inside the simulator a PD loop at the physics rate turns them into torques
+(``tau = KP (target - q) - KD dq``, limited by the actuator gear).
+
+The observation uses only what a real robot measures: joint positions relative to the default
+pose, joint velocities, the ``cmd_vel`` command, the last action, and the IMU's projected gravity
+and angular velocity. The reward also uses the base linear velocity (``base_twist`` on a robot):
+
+    reward = TRACK_LIN_W exp(-|v_xy - cmd_xy|^2 / TRACK_SIGMA) + TRACK_YAW_W exp(-(w_z - cmd_wz)^2
+             / TRACK_SIGMA) + ALIVE_W - ACTION_RATE_W |a - a_prev|^2 - TORQUE_W |tau|^2
+
+with ``tau`` the PD torque estimated from the observed state and the action. An episode
+terminates when the robot has fallen: the torso tilted more than ``FALL_TILT`` (projected
+gravity), which every robot observes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from robotrl_ros.tasks.base import Task, TaskEnv
+from robotrl_ros.tasks.mujoco_sim import MujocoSim
+from robotrl_ros.tasks.observation import RobotState
+from robotrl_ros.tasks.spec import ObsTerm, TaskSpec
+
+XML = 'ant.xml'
+FRAME_SKIP = 5              # 5 x 10 ms physics steps: 20 Hz control
+KP, KD = 100.0, 12.0
+ACTION_SCALE = 0.5          # rad per unit action
+MAX_JOINT_SPEED = 20.0      # rad/s, informational for safety layers
+CMD_VX_RANGE = (0.0, 1.0)   # m/s, sampled per episode
+TRACK_SIGMA = 0.25
+TRACK_LIN_W, TRACK_YAW_W, ALIVE_W = 1.0, 0.5, 0.25
+ACTION_RATE_W, TORQUE_W = 0.05, 1e-5
+FALL_TILT = np.deg2rad(60.0)
+EPISODE_STEPS = 1000
+
+
+def quadruped_spec(joint_names: tuple[str, ...], default_pose: np.ndarray,
+                   lower: np.ndarray, upper: np.ndarray, dt: float) -> TaskSpec:
+    """TaskSpec of the quadruped: position targets around ``default_pose``."""
+    n = len(joint_names)
+    return TaskSpec(
+        name='quadruped',
+        joint_names=tuple(joint_names),
+        observation=(ObsTerm('joint_pos_rel', n), ObsTerm('joint_vel', n, scale=0.1),
+                     ObsTerm('cmd_vel', 3), ObsTerm('last_action', n),
+                     ObsTerm('projected_gravity', 3), ObsTerm('base_ang_vel', 3, scale=0.25)),
+        action_scale=(ACTION_SCALE,) * n,
+        action_offset=tuple(float(v) for v in default_pose),
+        command_lower=tuple(float(v) for v in lower),
+        command_upper=tuple(float(v) for v in upper),
+        velocity_limits=(MAX_JOINT_SPEED,) * n,
+        control_period=float(dt),
+        command_interface='position',
+        command_input='cmd_vel',
+        max_episode_steps=EPISODE_STEPS,
+    )
+
+
+def _imu_signal(state: RobotState, key: str) -> np.ndarray:
+    value = (state.imu or {}).get(key)
+    if value is None:
+        source = 'base_twist' if key == 'base_lin_vel' else 'imu'
+        raise ValueError(f'quadruped: reward needs {key!r} ({source}), which has not been '
+                         'received')
+    return np.asarray(value, dtype=np.float64)
+
+
+class QuadrupedTask(Task):
+    """Velocity tracking reward and fall termination from observed signals."""
+
+    def __init__(self, spec: TaskSpec, gear: np.ndarray) -> None:
+        self.spec = spec
+        self.gear = np.asarray(gear, dtype=np.float64)
+
+    def pd_torque(self, state: RobotState, action: np.ndarray) -> np.ndarray:
+        """Torque the PD loop applies at ``state`` for ``action`` (what the sim does)."""
+        target = self.spec.action_to_command(action)
+        tau = KP * (target - state.position) - KD * np.asarray(state.velocity)
+        return np.clip(tau, -self.gear, self.gear)
+
+    def reward(self, state: RobotState, action: np.ndarray,
+               next_state: RobotState) -> tuple[float, bool, bool]:
+        """Tracking + alive - action rate - torque; terminated when fallen (never a success)."""
+        if next_state.cmd_vel is None:
+            raise ValueError('quadruped: no velocity command received yet (cmd_vel)')
+        cmd = np.asarray(next_state.cmd_vel, dtype=np.float64)
+        lin = _imu_signal(next_state, 'base_lin_vel')
+        ang = _imu_signal(next_state, 'base_ang_vel')
+        gravity = _imu_signal(next_state, 'projected_gravity')
+        previous = np.zeros_like(action) if state.last_action is None else state.last_action
+        tracking = (TRACK_LIN_W * np.exp(-np.sum((lin[:2] - cmd[:2]) ** 2) / TRACK_SIGMA)
+                    + TRACK_YAW_W * np.exp(-(ang[2] - cmd[2]) ** 2 / TRACK_SIGMA))
+        penalty = (ACTION_RATE_W * np.sum((np.asarray(action) - previous) ** 2)
+                   + TORQUE_W * np.sum(self.pd_torque(state, action) ** 2))
+        fallen = bool(gravity[2] > -np.cos(FALL_TILT))
+        return float(tracking + ALIVE_W - penalty), fallen, False
+
+    def sample_goal(self, rng: np.random.Generator) -> np.ndarray:
+        """Forward velocity command ``(vx, 0, 0)`` with ``vx`` uniform in ``CMD_VX_RANGE``."""
+        return np.array([rng.uniform(*CMD_VX_RANGE), 0.0, 0.0])
+
+
+def body_rotation(quat: np.ndarray) -> np.ndarray:
+    """World-from-body rotation matrix of a unit quaternion ``(w, x, y, z)`` (MuJoCo order)."""
+    w, x, y, z = quat
+    return np.array([
+        [1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
+        [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
+        [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)],
+    ])
+
+
+def quadruped_task(sim: MujocoSim | None = None) -> QuadrupedTask:
+    """The task (spec from the Ant model: joints, default pose, joint ranges), no simulation."""
+    sim = MujocoSim(XML, FRAME_SKIP) if sim is None else sim
+    model = sim.model
+    default = np.asarray(model.numeric('init_qpos').data)[sim.qpos_adr]
+    ranges = np.array([model.jnt_range[model.joint(n).id] for n in sim.joint_names])
+    spec = quadruped_spec(sim.joint_names, default, ranges[:, 0], ranges[:, 1], sim.dt)
+    return QuadrupedTask(spec, sim.gear)
+
+
+class QuadrupedEnv(TaskEnv):
+    """MuJoCo simulation of :class:`QuadrupedTask` on Gymnasium's Ant model.
+
+    Args:
+        goal: Fixed velocity command ``(vx, vy, wz)``; sampled per episode when None.
+    """
+
+    def __init__(self, goal: np.ndarray | None = None) -> None:
+        self.sim = MujocoSim(XML, FRAME_SKIP)
+        super().__init__(quadruped_task(self.sim), goal)
+        self.default_pose = np.asarray(self.task_spec.action_offset)
+        self._target = self.default_pose.copy()
+        self._imu: dict[str, np.ndarray] | None = None
+
+    def _sim_reset(self, rng: np.random.Generator, options: dict[str, Any]) -> None:
+        model = self.sim.model
+        qpos = model.qpos0.copy()
+        qpos[self.sim.qpos_adr] = self.default_pose + rng.uniform(-0.1, 0.1, len(self._target))
+        qvel = 0.1 * rng.standard_normal(model.nv)
+        self.sim.reset(qpos, qvel)
+        self._target = self.default_pose.copy()
+        self._imu = None
+
+    def _sim_apply(self, command: np.ndarray) -> None:
+        self._target = np.asarray(command, dtype=np.float64)
+        sim, adr, dof = self.sim, self.sim.qpos_adr, self.sim.dof_adr
+        for _ in range(sim.frame_skip):
+            tau = KP * (self._target - sim.data.qpos[adr]) - KD * sim.data.qvel[dof]
+            sim.step(np.clip(tau / sim.gear, -1.0, 1.0), n=1)
+        self._imu = None
+
+    def _sim_joint_state(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        effort = self.sim.data.ctrl * self.sim.model.actuator_gear[:, 0]
+        return self.sim.joint_position(), self.sim.joint_velocity(), effort.copy()
+
+    def _sim_imu(self) -> dict[str, np.ndarray]:
+        if self._imu is None:       # computed once per physics state
+            qpos, qvel = self.sim.data.qpos, self.sim.data.qvel
+            rot = body_rotation(qpos[3:7] / np.linalg.norm(qpos[3:7]))
+            self._imu = {
+                'projected_gravity': -rot[2].copy(),    # R^T (0, 0, -1)
+                'base_ang_vel': qvel[3:6].copy(),       # MuJoCo free joint: body frame already
+                'base_lin_vel': rot.T @ qvel[0:3],
+            }
+        return {key: value.copy() for key, value in self._imu.items()}
+
+    def set_dynamics(self, mass_scale: float = 1.0, friction_scale: float = 1.0,
+                     gain_scale: float = 1.0) -> None:
+        """Scale body masses, ground friction and joint damping, and actuator strength."""
+        self.sim.set_dynamics(mass_scale, friction_scale, gain_scale)
+
+    def base_height(self) -> float:
+        """Torso height above the ground (simulation only; not observed on a robot)."""
+        return float(self.sim.data.qpos[2])
