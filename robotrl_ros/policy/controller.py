@@ -1,0 +1,265 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""The policy node's control logic without ROS: state intake, watchdog, arming, one step.
+
+The node converts messages and calls :class:`PolicyController`; everything that decides what
+is published lives here and is unit-tested:
+
+- states with older stamps than the last accepted one are rejected (a repeated stamp is a
+  re-sent sample: its cached command is answered again without stepping the policy twice);
+- commands are only produced while armed, with a policy loaded, fresh state (watchdog) and every
+  observation input present; each goes through :class:`~robotrl_ros.policy.safety.CommandFilter`;
+- a new artifact is swapped in only at the start of a step (:meth:`PolicyController.offer`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from robotrl_ros.policy.artifact import PolicyArtifact
+from robotrl_ros.policy.safety import CommandFilter
+from robotrl_ros.tasks.observation import RobotState, build_observation
+
+TIMEOUT_ACTIONS = ('hold', 'stop')
+COUNTERS = ('states', 'commands', 'invalid_inputs', 'dropped_inputs', 'non_monotonic',
+            'repeated_states', 'nonfinite_actions', 'timeouts', 'reloads', 'reload_failures')
+
+
+def projected_gravity(quat_xyzw: np.ndarray) -> np.ndarray:
+    """Gravity direction (0, 0, -1) expressed in the base frame of orientation ``quat_xyzw``."""
+    x, y, z, w = np.asarray(quat_xyzw, dtype=np.float64) / np.linalg.norm(quat_xyzw)
+    # Third row of the rotation matrix R (world<-base), negated: R^T @ (0, 0, -1).
+    return -np.array([2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)])
+
+
+@dataclass
+class ControllerConfig:
+    """Safety and behaviour settings (the policy node's parameters of the same names)."""
+
+    state_timeout: float = 0.5
+    timeout_action: str = 'hold'
+    joint_limit_margin: float = 0.0
+    max_command_delta: float = 0.0
+    explore: bool = False
+    default_goal: tuple[float, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.timeout_action not in TIMEOUT_ACTIONS:
+            raise ValueError(f'timeout_action must be one of {list(TIMEOUT_ACTIONS)}, got '
+                             f'{self.timeout_action!r}')
+        if not np.isfinite(self.state_timeout) or self.state_timeout <= 0:
+            raise ValueError(f'state_timeout must be > 0 s, got {self.state_timeout}')
+        if len(self.default_goal) not in (0, 2, 3) or not np.all(np.isfinite(self.default_goal)):
+            raise ValueError(f'default_goal must be empty or 2-3 finite numbers, got '
+                             f'{list(self.default_goal)}')
+
+
+@dataclass
+class Inputs:
+    """Latest observed inputs in the policy's joint order."""
+
+    position: np.ndarray | None = None
+    velocity: np.ndarray | None = None
+    stamp: float | None = None
+    received: float = 0.0          # monotonic time of the last fresh state
+    used: bool = True              # whether a step consumed the latest state
+    goal: np.ndarray | None = None
+    cmd_vel: np.ndarray | None = None
+    imu: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+class PolicyController:
+    """Turns the latest robot state into at most one safe command per control step.
+
+    Args:
+        config: Safety and behaviour settings.
+        artifact: The initial policy, or None to wait for :meth:`offer`.
+    """
+
+    def __init__(self, config: ControllerConfig, artifact: PolicyArtifact | None = None) -> None:
+        self.config = config
+        self.artifact: PolicyArtifact | None = None
+        self.filter: CommandFilter | None = None
+        self.armed = False
+        self.fault: str | None = None        # why no command can be produced right now
+        self.timed_out = False
+        self.inputs = Inputs()
+        self.counts = dict.fromkeys(COUNTERS, 0)
+        self.inference_ms: deque[float] = deque(maxlen=2000)
+        self.last_action: np.ndarray | None = None
+        self._cached: tuple[float, np.ndarray | None] | None = None
+        self._pending: PolicyArtifact | None = None
+        if config.default_goal:
+            self.inputs.goal = np.asarray(config.default_goal, dtype=np.float64)
+        if artifact is not None:
+            self._install(artifact)
+
+    # --- policy ------------------------------------------------------------------------------
+    def offer(self, artifact: PolicyArtifact) -> None:
+        """Queue a validated artifact; it replaces the current one at the next step.
+
+        Raises:
+            ValueError: If its joints differ from the running policy's (another robot).
+        """
+        current = self.artifact or self._pending
+        if current is not None and artifact.spec.joint_names != current.spec.joint_names:
+            raise ValueError(f'new policy {artifact.path} commands joints '
+                             f'{list(artifact.spec.joint_names)}, the running one '
+                             f'{list(current.spec.joint_names)}')
+        self._pending = artifact
+
+    def _install(self, artifact: PolicyArtifact) -> None:
+        new_filter = CommandFilter(artifact.spec, self.config.joint_limit_margin,
+                                   self.config.max_command_delta)
+        if self.filter is not None:
+            new_filter.last = self.filter.last
+            new_filter.clamped, new_filter.rate_limited = self.filter.clamped, \
+                self.filter.rate_limited
+        else:
+            new_filter.reset(self.inputs.position)
+        self.artifact, self.filter = artifact, new_filter
+        if self.last_action is None or self.last_action.shape[0] != artifact.spec.action_dim:
+            self.last_action = np.zeros(artifact.spec.action_dim)
+        self._cached = None
+
+    def apply_pending(self) -> None:
+        """Install a queued artifact now (call only between control steps)."""
+        self._swap_pending()
+
+    def _swap_pending(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            self._install(pending)
+            self.counts['reloads'] += 1
+
+    # --- inputs ------------------------------------------------------------------------------
+    def set_state(self, position: np.ndarray, velocity: np.ndarray, stamp: float,
+                  now: float) -> str:
+        """Record a joint state (policy joint order). Returns ``fresh``, ``repeat`` or ``old``.
+
+        A stamp of exactly 0 (a driver that does not stamp) is never compared.
+        """
+        self.counts['states'] += 1
+        last = self.inputs.stamp
+        if stamp != 0.0 and last is not None and last != 0.0:
+            if stamp < last:
+                self.counts['non_monotonic'] += 1
+                return 'old'
+            if stamp == last:
+                self.counts['repeated_states'] += 1
+                return 'repeat'
+        if not self.inputs.used:
+            self.counts['dropped_inputs'] += 1
+        self.inputs.position, self.inputs.velocity = position, velocity
+        self.inputs.stamp, self.inputs.received, self.inputs.used = stamp, now, False
+        return 'fresh'
+
+    def invalid_input(self) -> None:
+        """Count a message that could not be used (bad lengths, NaN, missing joints ...)."""
+        self.counts['invalid_inputs'] += 1
+
+    def stale(self, now: float) -> bool:
+        """Whether the last fresh state is older than ``state_timeout`` (False before any)."""
+        return self.inputs.position is not None and \
+            now - self.inputs.received > self.config.state_timeout
+
+    # --- arming ------------------------------------------------------------------------------
+    def arm(self, armed: bool) -> None:
+        """Arm or disarm; arming restarts the rate limit from the measured position."""
+        if armed and not self.armed and self.filter is not None:
+            self.filter.reset(self.inputs.position)
+            self.timed_out = False
+        self.armed = armed
+
+    def stop_command(self) -> np.ndarray | None:
+        """Command to send once when commanding stops (None: send nothing).
+
+        Zeros for velocity/effort/acceleration interfaces, which would otherwise keep the last
+        command; None for position, where the controller holds the last target.
+        """
+        if self.filter is None or self.filter.position_interface:
+            return None
+        self.filter.last = self.filter.stop_command()
+        return self.filter.last.copy()
+
+    # --- one control step --------------------------------------------------------------------
+    def step(self, now: float | None = None) -> np.ndarray | None:
+        """Compute the command for the latest state, or None when nothing must be sent.
+
+        On a watchdog timeout this returns the hold command (``timeout_action: hold``), or for
+        ``stop`` once the stop command (see :meth:`stop_command`) and then None.
+        """
+        now = time.monotonic() if now is None else now
+        self._swap_pending()
+        if self.artifact is None:
+            self.fault = 'no policy loaded (waiting for policy_path / policy_updates)'
+            return None
+        if not self.armed:
+            return None
+        if self.inputs.position is None:
+            self.fault = 'waiting for joint_states with every policy joint'
+            return None
+        if self.stale(now):
+            first = not self.timed_out
+            if first:
+                self.counts['timeouts'] += 1
+            self.timed_out = True
+            self.fault = f'no fresh joint_states for more than {self.config.state_timeout} s'
+            if self.config.timeout_action == 'hold':
+                return self.hold_command()
+            return self.stop_command() if first else None
+        if self.inputs.used and self._cached is not None \
+                and self._cached[0] == self.inputs.stamp:
+            return self._cached[1]
+        self.timed_out = False
+        command = self._compute()
+        if command is not None:  # a failed step is retried on a re-sent state
+            self.inputs.used = True
+            self._cached = (self.inputs.stamp, command)
+        return command
+
+    def hold_command(self) -> np.ndarray | None:
+        """The last safe command repeated (position) or the zero command (other interfaces)."""
+        if self.filter is None:
+            return None
+        if not self.filter.position_interface:
+            return self.stop_command()
+        return None if self.filter.last is None else self.filter.last.copy()
+
+    def _compute(self) -> np.ndarray | None:
+        artifact, inputs = self.artifact, self.inputs
+        assert artifact is not None and self.filter is not None
+        spec = artifact.spec
+        state = RobotState(position=inputs.position, velocity=inputs.velocity, goal=inputs.goal,
+                           cmd_vel=inputs.cmd_vel, last_action=self.last_action, imu=inputs.imu,
+                           stamp=inputs.stamp or 0.0)
+        try:
+            obs = build_observation(spec, state)
+        except ValueError as exc:
+            self.fault = f'cannot build the observation: {exc}'
+            return None
+        if not np.all(np.isfinite(obs)):
+            self.counts['invalid_inputs'] += 1
+            self.fault = 'observation contains NaN/Inf'
+            return None
+        start = time.perf_counter()
+        action = artifact.explore(obs) if self.config.explore else artifact.act(obs)
+        self.inference_ms.append(1e3 * (time.perf_counter() - start))
+        if not np.all(np.isfinite(action)):
+            self.counts['nonfinite_actions'] += 1
+            self.fault = 'policy produced NaN/Inf; holding'
+            return self.hold_command()
+        if self.filter.last is None:
+            self.filter.reset(inputs.position)
+        command = self.filter.apply(spec.action_to_command(action))
+        if command is None:
+            self.counts['nonfinite_actions'] += 1
+            return self.hold_command()
+        self.fault = None
+        self.last_action = spec.command_to_action(command)
+        self.counts['commands'] += 1
+        return command

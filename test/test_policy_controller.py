@@ -1,0 +1,220 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Policy node logic below ROS: command filter, watchdog, arming, stamps, swaps."""
+
+import numpy as np
+import pytest
+import torch
+
+from robotrl_ros.policy.artifact import export_artifact, load_artifact
+from robotrl_ros.policy.controller import ControllerConfig, PolicyController, projected_gravity
+from robotrl_ros.policy.safety import CommandFilter
+from robotrl_ros.policy.synthetic import make_synthetic_artifact, synthetic_spec
+from robotrl_ros.tasks.observation import RobotState, build_observation
+from robotrl_ros.tasks.reach import REACH_SPEC
+
+N = 4
+
+
+@pytest.fixture(scope='module')
+def artifact(tmp_path_factory):
+    path = make_synthetic_artifact(tmp_path_factory.mktemp('a') / 'p', n_joints=N,
+                                   hidden=(16,), seed=3)
+    return load_artifact(path)
+
+
+@pytest.fixture(scope='module')
+def artifact_b(tmp_path_factory):
+    path = make_synthetic_artifact(tmp_path_factory.mktemp('b') / 'p', n_joints=N,
+                                   hidden=(16,), seed=4)
+    return load_artifact(path)
+
+
+def _expected(artifact, position, velocity, last_action):
+    obs = build_observation(artifact.spec, RobotState(position, velocity,
+                                                      last_action=last_action))
+    return artifact.spec.action_to_command(artifact.act(obs))
+
+
+def _armed(artifact, **kw):
+    ctrl = PolicyController(ControllerConfig(**kw), artifact)
+    ctrl.arm(True)
+    return ctrl
+
+
+# --- CommandFilter ---------------------------------------------------------------------------
+def test_filter_clamps_to_limits_minus_margin():
+    spec = synthetic_spec(3, limit=1.0)
+    filt = CommandFilter(spec, joint_limit_margin=0.1)
+    np.testing.assert_allclose(filt.apply(np.array([2.0, -5.0, 0.3])), [0.9, -0.9, 0.3])
+    assert filt.clamped == 1
+
+
+def test_filter_limits_change_per_step_from_the_measured_position():
+    filt = CommandFilter(synthetic_spec(2), max_command_delta=0.1)
+    filt.reset(np.array([0.5, -0.5]))
+    np.testing.assert_allclose(filt.apply(np.array([1.0, -0.52])), [0.6, -0.52])
+    np.testing.assert_allclose(filt.apply(np.array([1.0, 1.0])), [0.7, -0.42])
+    assert filt.rate_limited == 2
+
+
+@pytest.mark.parametrize('bad', [[np.nan, 0.0], [0.0, np.inf], [0.0, 0.0, 0.0]])
+def test_filter_refuses_nonfinite_or_missized_commands(bad):
+    filt = CommandFilter(synthetic_spec(2))
+    assert filt.apply(np.array(bad)) is None
+
+
+@pytest.mark.parametrize('kwargs, message', [
+    ({'joint_limit_margin': 2.0}, r"larger than half the command range of joint\(s\) \['joint_0'"),
+    ({'joint_limit_margin': -0.1}, 'joint_limit_margin must be >= 0'),
+    ({'max_command_delta': float('nan')}, 'max_command_delta must be >= 0'),
+])
+def test_filter_rejects_bad_settings(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        CommandFilter(synthetic_spec(2, limit=1.5), **kwargs)
+
+
+def test_non_position_interface_restarts_from_zero():
+    filt = CommandFilter(REACH_SPEC, max_command_delta=0.2)
+    filt.reset(np.array([0.9, 0.9, 0.9]))
+    np.testing.assert_allclose(filt.apply(np.ones(3)), [0.2, 0.2, 0.2])
+
+
+# --- PolicyController ------------------------------------------------------------------------
+def test_commands_follow_the_policy_and_feed_back_the_last_action(artifact):
+    ctrl = _armed(artifact)
+    rng = np.random.default_rng(0)
+    last = np.zeros(N)
+    for k in range(1, 4):
+        pos, vel = rng.uniform(-1, 1, N), rng.uniform(-1, 1, N)
+        assert ctrl.set_state(pos, vel, stamp=0.1 * k, now=float(k)) == 'fresh'
+        command = ctrl.step(now=float(k))
+        expected = _expected(artifact, pos, vel, last)
+        np.testing.assert_allclose(command, expected, atol=1e-6)
+        last = artifact.spec.command_to_action(expected)
+    assert ctrl.counts['commands'] == 3 and ctrl.fault is None
+
+
+def test_disarmed_or_without_policy_or_state_nothing_is_commanded(artifact):
+    idle = PolicyController(ControllerConfig(), None)
+    idle.arm(True)
+    idle.set_state(np.zeros(N), np.zeros(N), 1.0, now=1.0)
+    assert idle.step(now=1.0) is None and 'no policy' in idle.fault
+    ctrl = PolicyController(ControllerConfig(), artifact)
+    ctrl.set_state(np.zeros(N), np.zeros(N), 1.0, now=1.0)
+    assert ctrl.step(now=1.0) is None  # starts disarmed
+    fresh = _armed(artifact)
+    assert fresh.step(now=1.0) is None and 'waiting for joint_states' in fresh.fault
+
+
+def test_older_stamps_are_rejected_and_repeats_answered_from_cache(artifact):
+    ctrl = _armed(artifact)
+    ctrl.set_state(np.zeros(N), np.zeros(N), stamp=2.0, now=1.0)
+    first = ctrl.step(now=1.0)
+    assert ctrl.set_state(np.ones(N), np.ones(N), stamp=1.0, now=1.1) == 'old'
+    assert ctrl.counts['non_monotonic'] == 1
+    assert ctrl.set_state(np.zeros(N), np.zeros(N), stamp=2.0, now=1.2) == 'repeat'
+    np.testing.assert_array_equal(ctrl.step(now=1.2), first)
+    assert ctrl.counts['commands'] == 1 and ctrl.counts['repeated_states'] == 1
+
+
+def test_unused_states_count_as_dropped(artifact):
+    ctrl = _armed(artifact)
+    for k in range(3):
+        ctrl.set_state(np.zeros(N), np.zeros(N), stamp=1.0 + k, now=1.0)
+    ctrl.step(now=1.0)
+    assert ctrl.counts['dropped_inputs'] == 2
+
+
+def test_watchdog_hold_repeats_the_last_safe_position(artifact):
+    ctrl = _armed(artifact, state_timeout=0.1, timeout_action='hold')
+    ctrl.set_state(np.zeros(N), np.zeros(N), 1.0, now=10.0)
+    last = ctrl.step(now=10.0)
+    np.testing.assert_array_equal(ctrl.step(now=10.2), last)
+    np.testing.assert_array_equal(ctrl.step(now=10.3), last)
+    assert ctrl.counts['timeouts'] == 1 and 'no fresh joint_states' in ctrl.fault
+    assert ctrl.counts['commands'] == 1
+
+
+def test_watchdog_stop_sends_nothing_for_position(artifact):
+    ctrl = _armed(artifact, state_timeout=0.1, timeout_action='stop')
+    ctrl.set_state(np.zeros(N), np.zeros(N), 1.0, now=10.0)
+    assert ctrl.step(now=10.05) is not None
+    assert ctrl.step(now=10.2) is None and ctrl.step(now=10.3) is None
+    ctrl.set_state(np.zeros(N), np.zeros(N), 2.0, now=10.4)
+    assert ctrl.step(now=10.4) is not None and ctrl.fault is None
+
+
+def test_watchdog_stop_zeroes_a_velocity_like_interface_once(tmp_path):
+    class Push(torch.nn.Module):
+        def forward(self, obs: torch.Tensor) -> torch.Tensor:
+            return torch.ones(obs.shape[0], 3)
+    reach = load_artifact(export_artifact(Push(), REACH_SPEC, tmp_path / 'p', algorithm='x'))
+    ctrl = _armed(reach, state_timeout=0.1, timeout_action='stop', default_goal=(0.0, 0.0, 0.0))
+    ctrl.set_state(np.zeros(3), np.zeros(3), 1.0, now=10.0)
+    np.testing.assert_array_equal(ctrl.step(now=10.0), [1.0, 1.0, 1.0])
+    np.testing.assert_array_equal(ctrl.step(now=10.2), [0.0, 0.0, 0.0])
+    assert ctrl.step(now=10.3) is None
+
+
+def test_missing_goal_is_a_fault_not_a_command(tmp_path):
+    reach = load_artifact(export_artifact(torch.nn.Linear(12, 3), REACH_SPEC, tmp_path / 'p',
+                                          algorithm='x'))
+    ctrl = _armed(reach)
+    ctrl.set_state(np.zeros(3), np.zeros(3), 1.0, now=1.0)
+    assert ctrl.step(now=1.0) is None and 'goal_pose' in ctrl.fault
+    ctrl.inputs.goal = np.array([0.5, 0.5, 0.5])
+    assert ctrl.step(now=1.0) is not None
+
+
+def test_nonfinite_observation_or_action_is_never_commanded(artifact):
+    ctrl = _armed(artifact)
+    ctrl.set_state(np.zeros(N), np.zeros(N), 1.0, now=1.0)
+    good = ctrl.step(now=1.0)
+    ctrl.set_state(np.full(N, 1e39), np.zeros(N), 2.0, now=1.1)  # overflows float32 -> inf
+    assert ctrl.step(now=1.1) is None and 'NaN/Inf' in ctrl.fault
+    ctrl._install(artifact)
+    ctrl.artifact = type('NanPolicy', (), {'spec': artifact.spec,
+                                           'act': lambda self, o: np.full(N, np.nan)})()
+    ctrl.set_state(np.zeros(N), np.zeros(N), 3.0, now=1.2)
+    np.testing.assert_array_equal(ctrl.step(now=1.2), good)  # hold the last safe command
+    assert ctrl.counts['nonfinite_actions'] == 1
+
+
+def test_new_policy_is_swapped_in_at_the_next_step(artifact, artifact_b):
+    ctrl = _armed(artifact)
+    ctrl.set_state(np.zeros(N), np.zeros(N), 1.0, now=1.0)
+    ctrl.step(now=1.0)
+    ctrl.offer(artifact_b)
+    assert ctrl.artifact is artifact
+    ctrl.set_state(np.full(N, 0.1), np.zeros(N), 2.0, now=1.1)
+    command = ctrl.step(now=1.1)
+    assert ctrl.artifact is artifact_b and ctrl.counts['reloads'] == 1
+    last = artifact.spec.command_to_action(_expected(artifact, np.zeros(N), np.zeros(N),
+                                                     np.zeros(N)))
+    np.testing.assert_allclose(command, _expected(artifact_b, np.full(N, 0.1), np.zeros(N),
+                                                  last), atol=1e-6)
+
+
+def test_policy_for_other_joints_is_refused(artifact, tmp_path):
+    other = load_artifact(make_synthetic_artifact(tmp_path / 'o', n_joints=N + 1, hidden=(8,)))
+    ctrl = _armed(artifact)
+    with pytest.raises(ValueError, match='commands joints'):
+        ctrl.offer(other)
+
+
+@pytest.mark.parametrize('kwargs, message', [
+    ({'timeout_action': 'coast'}, 'timeout_action must be one of'),
+    ({'state_timeout': 0.0}, 'state_timeout must be > 0'),
+    ({'default_goal': (1.0,)}, 'default_goal must be empty or 2-3'),
+])
+def test_bad_config_is_rejected(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        ControllerConfig(**kwargs)
+
+
+def test_projected_gravity():
+    np.testing.assert_allclose(projected_gravity(np.array([0, 0, 0, 1.0])), [0, 0, -1],
+                               atol=1e-12)
+    roll90 = np.array([np.sin(np.pi / 4), 0, 0, np.cos(np.pi / 4)])
+    np.testing.assert_allclose(projected_gravity(roll90), [0, -1, 0], atol=1e-12)
