@@ -32,6 +32,7 @@ class MLPPolicy(torch.nn.Module):
         self.net = torch.nn.Sequential(*layers)
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        """Deterministic action in [-1, 1]."""
         return torch.tanh(self.net(obs))
 
 
