@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """``gym:<id>`` benchmark envs: actions rescaled to [-1, 1], no task spec, clear errors."""
 
+import pickle
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -61,3 +63,11 @@ def test_bad_input():
         make_env('gym:')
     with pytest.raises(ValueError, match='robot tasks only'):
         make_env('gym:Pendulum-v1', randomization='shifted')
+
+
+def test_benchmark_envs_pickle_for_training_checkpoints():
+    env = make_env('gym:Pendulum-v1', seed=2)
+    env.step(np.array([0.3]))
+    copy = pickle.loads(pickle.dumps(env))
+    for a in (0.5, -1.0, 0.1):
+        np.testing.assert_array_equal(env.step(np.array([a]))[0], copy.step(np.array([a]))[0])

@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Sim-to-real wrappers: dynamics hooks, latency, observation noise, seeding and bad ranges."""
 
+import pickle
+
 import numpy as np
 import pytest
 
@@ -146,3 +148,14 @@ def test_bad_randomization_arguments():
     env = make_env('reach', randomization=SHIFTED, seed=0)
     with pytest.raises(ValueError, match='NaN'):
         env.step(np.array([0.0, np.nan, 0.0]))
+
+
+@pytest.mark.parametrize('name', ['reach', 'gridworld', 'reacher', 'quadruped'])
+def test_randomized_envs_pickle_exactly_for_training_checkpoints(name):
+    env = make_env(name, randomization={'latency_steps': [1, 2], 'obs_noise_std': 0.01}, seed=1)
+    action = env.action_space.sample()
+    env.step(action)
+    copy = pickle.loads(pickle.dumps(env))
+    assert copy.episode_params == env.episode_params
+    for _ in range(4):
+        np.testing.assert_array_equal(env.step(action)[0], copy.step(action)[0])

@@ -32,24 +32,29 @@ class GymBenchmarkEnv(gym.Wrapper):
     goal = None
 
     def __init__(self, env: gym.Env, name: str) -> None:
-        space = env.action_space
-        if isinstance(space, gym.spaces.Box):
-            if not (np.all(np.isfinite(space.low)) and np.all(np.isfinite(space.high))):
-                raise ValueError(f'{name}: action space {space} is unbounded; cannot rescale it '
-                                 'to [-1, 1]')
-            ones = np.ones(space.shape, dtype=space.dtype)
-            env = gym.wrappers.RescaleAction(env, -ones, ones)
         super().__init__(env)
         self.name = name
+        space = env.action_space
+        self._low = self._half_range = None
+        if isinstance(space, gym.spaces.Box):
+            low, high = space.low.astype(np.float64), space.high.astype(np.float64)
+            if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high))):
+                raise ValueError(f'{name}: action space {space} is unbounded; cannot rescale it '
+                                 'to [-1, 1]')
+            # Own rescaling (not gymnasium's RescaleAction, whose closures cannot be pickled
+            # into training checkpoints).
+            self._low, self._half_range = low, (high - low) / 2.0
+            ones = np.ones(space.shape, dtype=space.dtype)
+            self.action_space = gym.spaces.Box(-ones, ones, dtype=space.dtype)
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         """Step with an action in [-1, 1] (Box, clipped) or an index (Discrete)."""
-        if isinstance(self.action_space, gym.spaces.Box):
-            action = np.asarray(action, dtype=self.action_space.dtype).reshape(
-                self.action_space.shape)
+        if self._low is not None:
+            action = np.asarray(action, dtype=np.float64).reshape(self.action_space.shape)
             if not np.all(np.isfinite(action)):
                 raise ValueError(f'{self.name}: action contains NaN/Inf: {action}')
-            action = np.clip(action, -1.0, 1.0)
+            action = self._low + (np.clip(action, -1.0, 1.0) + 1.0) * self._half_range
+            action = action.astype(self.env.action_space.dtype)
         return self.env.step(action)
 
 
