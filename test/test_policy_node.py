@@ -1,0 +1,281 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""policy_node on a real (DDS-isolated) graph: the node and a driver in one executor."""
+
+import json
+import time
+
+import numpy as np
+import pytest
+import rclpy
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+from sensor_msgs.msg import JointState
+from std_msgs.msg import Float64MultiArray, String
+from std_srvs.srv import SetBool
+
+from robotrl_ros.nodes.policy_node import PolicyNode
+from robotrl_ros.nodes.policy_params import ParameterError
+from robotrl_ros.policy.artifact import load_artifact
+from robotrl_ros.policy.synthetic import make_synthetic_artifact
+from robotrl_ros.ros.conversions import make_joint_state
+from robotrl_ros.ros.qos import COMMAND_QOS, SENSOR_QOS
+from robotrl_ros.tasks.observation import RobotState, build_observation
+
+N = 6
+NAMES = [f'joint_{i}' for i in range(N)]
+TOPIC = 'forward_position_controller/commands'
+
+
+@pytest.fixture(scope='module')
+def ros():
+    rclpy.init()
+    yield
+    rclpy.try_shutdown()
+
+
+@pytest.fixture(scope='module')
+def artifacts(tmp_path_factory):
+    root = tmp_path_factory.mktemp('artifacts')
+    return {name: make_synthetic_artifact(root / name, n_joints=N, hidden=(32,), seed=seed)
+            for name, seed in (('a', 0), ('b', 1))}
+
+
+class Graph:
+    """A policy node plus a driver node spinning in one executor."""
+
+    def __init__(self, **params):
+        overrides = [Parameter(k, value=v) for k, v in params.items()]
+        self.node = PolicyNode(parameter_overrides=overrides)
+        self.driver = Node('driver')
+        self.commands: list[tuple[float, list[float]]] = []
+        self.status: list[dict] = []
+        self.driver.create_subscription(Float64MultiArray, TOPIC, lambda m: self.commands.append(
+            (time.monotonic(), list(m.data))), COMMAND_QOS)
+        self.driver.create_subscription(String, 'policy_node/status',
+                                        lambda m: self.status.append(json.loads(m.data)), 10)
+        self.states = self.driver.create_publisher(JointState, 'joint_states', SENSOR_QOS)
+        self.updates = self.driver.create_publisher(String, 'policy_updates', COMMAND_QOS)
+        self.enable = self.driver.create_client(SetBool, 'policy_node/enable')
+        self.executor = SingleThreadedExecutor()
+        self.executor.add_node(self.node)
+        self.executor.add_node(self.driver)
+        self.spin_until(lambda: self.states.get_subscription_count() > 0
+                        and self.driver.count_publishers(TOPIC) > 0, 5.0)
+
+    def spin_for(self, seconds):
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            self.executor.spin_once(timeout_sec=0.005)
+
+    def spin_until(self, condition, timeout):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end and not condition():
+            self.executor.spin_once(timeout_sec=0.005)
+        return condition()
+
+    def send(self, names, position, velocity=None, stamp=0.0, wait=True):
+        count = len(self.commands)
+        velocity = np.zeros(len(names)) if velocity is None else velocity
+        self.states.publish(make_joint_state(names, position, velocity, stamp=stamp))
+        if wait:
+            return self.spin_until(lambda: len(self.commands) > count, 1.0)
+        return None
+
+    def latest_status(self):
+        count = len(self.status)
+        self.spin_until(lambda: len(self.status) > count, 2.0)
+        return self.status[-1]
+
+    def close(self):
+        self.executor.shutdown()
+        self.node.destroy_node()
+        self.driver.destroy_node()
+
+
+@pytest.fixture
+def graph(ros):
+    graphs = []
+
+    def make(**params):
+        params.setdefault('status_period', 0.1)
+        graphs.append(Graph(**params))
+        return graphs[-1]
+    yield make
+    for g in graphs:
+        g.close()
+
+
+def expected_command(policy, position, velocity, last_action):
+    obs = build_observation(policy.spec, RobotState(np.asarray(position), np.asarray(velocity),
+                                                    last_action=last_action))
+    return policy.spec.action_to_command(policy.act(obs))
+
+
+def test_commands_follow_the_policy_for_shuffled_joint_orders(graph, artifacts):
+    g = graph(policy_path=str(artifacts['a']), armed=True)
+    policy = load_artifact(artifacts['a'])
+    rng = np.random.default_rng(0)
+    last = np.zeros(N)
+    for k in range(1, 6):
+        order = rng.permutation(N)
+        position, velocity = rng.uniform(-1, 1, N), rng.uniform(-1, 1, N)
+        names = [NAMES[i] for i in order] + ['gripper']  # extra joints are ignored
+        assert g.send(names, [*position[order], 9.9], [*velocity[order], 9.9], stamp=0.1 * k)
+        want = expected_command(policy, position, velocity, last)
+        np.testing.assert_allclose(g.commands[-1][1], want, atol=1e-6)
+        last = policy.spec.command_to_action(want)
+    assert len(g.commands) == 5
+    status = g.latest_status()
+    assert status['state'] == 'armed' and status['policy_version'] == policy.version
+    assert status['counts']['commands'] == 5 and status['inference_latency_ms']['p50'] > 0
+
+
+@pytest.mark.parametrize('case', ['missing_joint', 'short_arrays', 'nan', 'older_stamp'])
+def test_bad_joint_states_are_reported_and_never_commanded(graph, artifacts, case):
+    g = graph(policy_path=str(artifacts['a']), armed=True)
+    assert g.send(NAMES, np.zeros(N), stamp=5.0)
+    before = len(g.commands)
+    msg = make_joint_state(NAMES, np.zeros(N), np.zeros(N), stamp=6.0)
+    if case == 'missing_joint':
+        msg = make_joint_state(NAMES[1:], np.zeros(N - 1), np.zeros(N - 1), stamp=6.0)
+    elif case == 'short_arrays':
+        msg.velocity = [0.0] * (N - 2)
+    elif case == 'nan':
+        msg.position[2] = float('nan')
+    else:
+        msg = make_joint_state(NAMES, np.zeros(N), np.zeros(N), stamp=4.0)
+    g.states.publish(msg)
+    status = g.latest_status()
+    assert len(g.commands) == before
+    error = status['last_input_error']
+    assert error and {'missing_joint': "lacks joint(s) ['joint_0']", 'short_arrays': 'velocities',
+                      'nan': 'NaN', 'older_stamp': 'non-monotonic'}[case] in error
+    if case == 'older_stamp':
+        assert status['counts']['non_monotonic'] == 1
+    else:
+        assert status['counts']['invalid_inputs'] == 1
+    if case == 'missing_joint':
+        assert status['missing_joints'] == ['joint_0'] and status['state'] == 'faulted'
+
+
+def test_out_of_range_states_give_commands_within_limits(graph, artifacts):
+    g = graph(policy_path=str(artifacts['a']), armed=True, joint_limit_margin=0.1)
+    policy = load_artifact(artifacts['a'])
+    for k, value in enumerate((1e6, -1e6, 50.0)):
+        assert g.send(NAMES, np.full(N, value), np.full(N, -value), stamp=1.0 + k)
+        command = np.asarray(g.commands[-1][1])
+        assert np.all(command <= np.asarray(policy.spec.command_upper) - 0.1 + 1e-12)
+        assert np.all(command >= np.asarray(policy.spec.command_lower) + 0.1 - 1e-12)
+
+
+def test_starts_disarmed_and_enable_arms_and_disarms(graph, artifacts):
+    g = graph(policy_path=str(artifacts['a']))
+    g.send(NAMES, np.zeros(N), stamp=1.0, wait=False)
+    g.spin_for(0.2)
+    assert g.commands == [] and g.latest_status()['state'] == 'disarmed'
+    for armed, stamp in ((True, 2.0), (False, 3.0)):
+        future = g.enable.call_async(SetBool.Request(data=armed))
+        assert g.spin_until(future.done, 3.0) and future.result().success
+        count = len(g.commands)
+        g.send(NAMES, np.zeros(N), stamp=stamp, wait=False)
+        g.spin_for(0.2)
+        assert len(g.commands) == count + (1 if armed else 0)
+
+
+def test_watchdog_stops_commands_within_timeout_plus_one_period(graph, artifacts):
+    timeout, period = 0.2, 0.02
+    g = graph(policy_path=str(artifacts['a']), armed=True, control_mode='timer',
+              control_period=period, state_timeout=timeout, timeout_action='stop')
+    for k in range(10):
+        g.send(NAMES, np.zeros(N), stamp=1.0 + 0.01 * k, wait=False)
+        g.spin_for(0.02)
+    last_state = time.monotonic()
+    g.spin_for(0.6)
+    assert len(g.commands) >= 5
+    late = g.commands[-1][0] - last_state
+    assert late <= timeout + period + 0.05, f'commands went on {late:.3f} s after the last state'
+    status = g.latest_status()
+    assert status['state'] == 'faulted' and 'no fresh joint_states' in status['fault']
+    assert status['counts']['timeouts'] == 1
+
+
+def test_hot_reload_swaps_without_missing_a_step_and_rejects_corrupt_updates(
+        graph, artifacts, tmp_path):
+    g = graph(policy_path=str(artifacts['a']), armed=True)
+    a, b = load_artifact(artifacts['a']), load_artifact(artifacts['b'])
+    corrupt = tmp_path / 'corrupt'
+    corrupt.mkdir()
+    (corrupt / 'policy.yaml').write_text((artifacts['a'] / 'policy.yaml').read_text())
+    (corrupt / 'policy.pt').write_bytes(b'not torchscript')
+    last = np.zeros(N)
+    versions = []
+    for k in range(40):
+        if k == 5:
+            g.updates.publish(String(data=str(corrupt)))
+        if k == 20:
+            g.updates.publish(String(data=str(artifacts['b'])))
+        position = np.full(N, 0.01 * k)
+        assert g.send(NAMES, position, stamp=1.0 + k), f'state {k} was not answered'
+        command = np.asarray(g.commands[-1][1])
+        policy = a if np.allclose(command, expected_command(a, position, np.zeros(N), last),
+                                  atol=1e-6) else b
+        np.testing.assert_allclose(command, expected_command(policy, position, np.zeros(N), last),
+                                   atol=1e-6)
+        versions.append(policy.version)
+        last = policy.spec.command_to_action(command)
+        g.spin_for(0.01)
+    assert len(g.commands) == 40
+    switch = versions.index(b.version)
+    assert 20 <= switch < 40 and set(versions[switch:]) == {b.version}
+    assert set(versions[:switch]) == {a.version}
+    status = g.latest_status()
+    assert status['policy_version'] == b.version
+    assert status['counts']['reload_failures'] == 1 and status['counts']['reloads'] == 2
+    assert status['last_reload_error'] is None  # cleared by the good update
+
+
+def test_watch_policy_file_reloads_a_reexported_artifact(graph, artifacts, tmp_path):
+    path = make_synthetic_artifact(tmp_path / 'watched', n_joints=N, hidden=(32,), seed=0)
+    g = graph(policy_path=str(path), watch_policy_file=True)
+    first = g.latest_status()['policy_version']
+    make_synthetic_artifact(path, n_joints=N, hidden=(32,), seed=7)
+    new = load_artifact(path).version
+    assert g.spin_until(lambda: g.status and g.status[-1]['policy_version'] == new, 5.0)
+    assert new != first
+
+
+@pytest.mark.parametrize('problem', ['missing', 'corrupt'])
+def test_missing_or_corrupt_artifact_faults_and_never_commands(graph, artifacts, tmp_path,
+                                                               problem):
+    path = tmp_path / 'nothing'
+    if problem == 'corrupt':
+        path.mkdir()
+        (path / 'policy.pt').write_bytes((artifacts['a'] / 'policy.pt').read_bytes())
+        (path / 'policy.yaml').write_text('format_version: 1\ntask: [\n')
+    g = graph(policy_path=str(path), armed=True)
+    g.send(NAMES, np.zeros(N), stamp=1.0, wait=False)
+    g.spin_for(0.3)
+    status = g.latest_status()
+    assert g.commands == [] and status['state'] == 'faulted'
+    assert status['policy_version'] is None
+    assert ('not a directory' if problem == 'missing' else 'policy.yaml: not valid YAML') in \
+        status['last_reload_error']
+
+
+@pytest.mark.parametrize('name, value, message', [
+    ('state_timeout', 'fast', "parameter 'state_timeout' expects a float"),
+    ('armed', 1, "parameter 'armed' expects a bool"),
+    ('control_mode', 'sometimes', "'control_mode' must be on_message or timer"),
+    ('default_goal', [1.0], "'default_goal' must be empty or 2-3 numbers"),
+    ('max_command_delta', -1.0, "'max_command_delta' must be >= 0"),
+])
+def test_wrong_parameters_are_named(ros, name, value, message):
+    with pytest.raises(ParameterError, match=message):
+        PolicyNode(parameter_overrides=[Parameter(name, value=value)])
+
+
+def test_integer_for_a_float_parameter_is_accepted(graph):
+    g = graph(state_timeout=1)
+    assert g.node.params.state_timeout == 1.0

@@ -1,0 +1,69 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""policy_node as a process: exits 0 and stops commanding on SIGINT/SIGTERM; bad parameters."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import rclpy
+from rclpy.node import Node
+from sensor_msgs.msg import JointState
+from std_msgs.msg import Float64MultiArray
+
+from robotrl_ros.policy.synthetic import make_synthetic_artifact
+from robotrl_ros.ros.conversions import make_joint_state
+from robotrl_ros.ros.qos import COMMAND_QOS, SENSOR_QOS
+
+N = 4
+NAMES = [f'joint_{i}' for i in range(N)]
+
+
+def _start(*params):
+    args = [sys.executable, '-m', 'robotrl_ros.nodes.policy_node', '--ros-args']
+    for param in params:
+        args += ['-p', param]
+    return subprocess.Popen(args, env=dict(os.environ), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+
+
+@pytest.mark.parametrize('sig', [signal.SIGINT, signal.SIGTERM])
+def test_signal_exits_zero_and_stops_commanding(tmp_path, sig):
+    path = make_synthetic_artifact(tmp_path / 'p', n_joints=N, hidden=(16,))
+    proc = _start(f'policy_path:={path}', 'armed:=true', 'control_mode:=timer',
+                  'control_period:=0.02', 'state_timeout:=5.0')
+    rclpy.init()
+    node = Node('signal_driver')
+    received = []
+    node.create_subscription(Float64MultiArray, 'forward_position_controller/commands',
+                             lambda m: received.append(time.monotonic()), COMMAND_QOS)
+    pub = node.create_publisher(JointState, 'joint_states', SENSOR_QOS)
+    try:
+        end = time.monotonic() + 30.0
+        while time.monotonic() < end and len(received) < 10:
+            pub.publish(make_joint_state(NAMES, np.zeros(N), np.zeros(N), stamp=time.time()))
+            rclpy.spin_once(node, timeout_sec=0.02)
+        assert len(received) >= 10, 'the node never commanded'
+        proc.send_signal(sig)
+        assert proc.wait(timeout=15) == 0
+        exited = time.monotonic()
+        while time.monotonic() < exited + 0.5:
+            rclpy.spin_once(node, timeout_sec=0.02)
+        assert max(received) < exited
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        node.destroy_node()
+        rclpy.try_shutdown()
+
+
+def test_wrong_typed_parameter_exits_with_a_clear_message():
+    proc = _start('state_timeout:=fast')
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 2
+    assert "parameter 'state_timeout' expects a float, got 'fast'" in out
