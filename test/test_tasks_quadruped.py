@@ -86,19 +86,22 @@ def test_reward_formula_and_fall_termination(env):
     before = RobotState(pose, np.zeros(n), cmd_vel=np.array([0.5, 0.0, 0.0]),
                         last_action=np.zeros(n), imu=imu)
     after = RobotState(pose, np.zeros(n), cmd_vel=np.array([0.5, 0.0, 0.0]), imu=dict(imu))
-    reward, terminated, _ = task.reward(before, np.zeros(n), after)
+    reward, terminated, success = task.reward(before, np.zeros(n), after)
     assert reward == pytest.approx(q.TRACK_LIN_W + q.TRACK_YAW_W + q.ALIVE_W)
-    assert not terminated
+    assert not terminated and success
     action = np.full(n, 0.2)
     tau = np.clip(q.KP * q.ACTION_SCALE * action, -150, 150)
     expected = (q.TRACK_LIN_W + q.TRACK_YAW_W + q.ALIVE_W - q.ACTION_RATE_W * np.sum(action ** 2)
                 - q.TORQUE_W * np.sum(tau ** 2))
     assert task.reward(before, action, after)[0] == pytest.approx(expected)
     after.imu['base_lin_vel'] = np.array([0.0, 0.5, 0.0])         # sideways instead of forward
-    assert task.reward(before, np.zeros(n), after)[0] == pytest.approx(
+    reward, _, success = task.reward(before, np.zeros(n), after)
+    assert reward == pytest.approx(
         q.TRACK_LIN_W * np.exp(-0.5 / q.TRACK_SIGMA) + q.TRACK_YAW_W + q.ALIVE_W)
+    assert not success
+    after.imu['base_lin_vel'] = np.array([0.5, 0.0, 0.0])
     after.imu['projected_gravity'] = np.array([0.0, np.sin(1.2), -np.cos(1.2)])  # 69 deg tilt
-    assert task.reward(before, np.zeros(n), after)[1]
+    assert task.reward(before, np.zeros(n), after)[1:] == (True, False)
 
 
 def test_upside_down_robot_terminates(env):

@@ -16,7 +16,9 @@ and angular velocity. The reward also uses the base linear velocity (``base_twis
 
 with ``tau`` the PD torque estimated from the observed state and the action. An episode
 terminates when the robot has fallen: the torso tilted more than ``FALL_TILT`` (projected
-gravity), which every robot observes.
+gravity), which every robot observes. A step counts as a success (``is_success``; the
+episode's last step decides it for evaluation) when the planar velocity is within
+``SUCCESS_SPEED_ERROR`` of the command and the robot has not fallen.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ TRACK_SIGMA = 0.25
 TRACK_LIN_W, TRACK_YAW_W, ALIVE_W = 1.0, 0.5, 0.25
 ACTION_RATE_W, TORQUE_W = 0.05, 1e-5
 FALL_TILT = np.deg2rad(60.0)
+SUCCESS_SPEED_ERROR = 0.25  # m/s: a step "succeeds" when tracking the command this closely
 EPISODE_STEPS = 1000
 
 
@@ -89,7 +92,7 @@ class QuadrupedTask(Task):
 
     def reward(self, state: RobotState, action: np.ndarray,
                next_state: RobotState) -> tuple[float, bool, bool]:
-        """Tracking + alive - action rate - torque; terminated when fallen (never a success)."""
+        """Tracking + alive - action rate - torque; terminated when fallen."""
         if next_state.cmd_vel is None:
             raise ValueError('quadruped: no velocity command received yet (cmd_vel)')
         cmd = np.asarray(next_state.cmd_vel, dtype=np.float64)
@@ -102,7 +105,8 @@ class QuadrupedTask(Task):
         penalty = (ACTION_RATE_W * np.sum((np.asarray(action) - previous) ** 2)
                    + TORQUE_W * np.sum(self.pd_torque(state, action) ** 2))
         fallen = bool(gravity[2] > -np.cos(FALL_TILT))
-        return float(tracking + ALIVE_W - penalty), fallen, False
+        tracked = float(np.linalg.norm(lin[:2] - cmd[:2])) < SUCCESS_SPEED_ERROR
+        return float(tracking + ALIVE_W - penalty), fallen, tracked and not fallen
 
     def sample_goal(self, rng: np.random.Generator) -> np.ndarray:
         """Forward velocity command ``(vx, 0, 0)`` with ``vx`` uniform in ``CMD_VX_RANGE``."""
