@@ -87,10 +87,10 @@ class _Deterministic(torch.nn.Module):
         return torch.clamp(self.net(obs), -1.0, 1.0)
 
 
-def build_tiny(algo, envs, config, seed):
+def build_tiny(algo, envs, config, seed, sources=()):
     """Stand-in for ``experiment.build_agent`` that knows only ``tiny``."""
     if algo != 'tiny':
-        raise ValueError(f'unknown algorithm {algo!r}; available: tiny')
+        raise ValueError(f'unknown algorithm {algo!r}; available: tiny')  # as build_agent says
     space = envs.action_space
     discrete = hasattr(space, 'n')
     actions = int(space.n) if discrete else int(np.prod(space.shape))

@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-import gymnasium as gym
 import numpy as np
 import torch
 import yaml
@@ -64,15 +63,23 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def build_agent(algo: str, envs: EnvBatch, config: dict[str, Any], seed: int) -> Agent:
-    """Agent ``algo`` sized for ``envs``' observation and action spaces."""
-    from robotrl_ros.agents.registry import make_agent
+def build_agent(algo: str, envs: EnvBatch, config: dict[str, Any], seed: int,
+                sources: Sequence[str] = ()) -> Agent:
+    """Agent ``algo`` sized for ``envs``' observation and action spaces.
 
-    obs_dim = int(np.prod(envs.observation_space.shape))
-    space = envs.action_space
-    discrete = isinstance(space, gym.spaces.Discrete)
-    actions = int(space.n) if discrete else int(np.prod(space.shape))
-    return make_agent(algo, obs_dim, actions, discrete, config, seed)
+    Raises:
+        ValueError: Unknown ``algo``, or a hyperparameter the agent rejects (the message names
+            the key and the YAML files the hyperparameters came from).
+    """
+    from robotrl_ros.agents.registry import algo_names, make_agent
+
+    if algo not in algo_names():
+        raise ValueError(f'unknown algorithm {algo!r}; available: {", ".join(algo_names())}')
+    try:
+        return make_agent(algo, envs.envs[0], config, seed)
+    except ValueError as exc:
+        where = f' (hyperparameters from {", ".join(sources)})' if sources else ''
+        raise ValueError(f'{exc}{where}') from None
 
 
 def export_policy(agent: Agent, envs: EnvBatch, run_dir: Path, algo: str,
@@ -117,7 +124,7 @@ def train_run(task: str, algo: str, steps: int, seed: int, out: str | Path, *,
         config = load_config(task, algo, config_file)
     seed_everything(seed)
     envs = make_env_batch(task, config.n_envs, config.env)
-    agent = build_agent(algo, envs, config.agent, seed)
+    agent = build_agent(algo, envs, config.agent, seed, config.sources)
     run_info = {'task': task, 'algo': algo, 'seed': seed}
     if resume:
         envs, state = load_checkpoint(run_dir, agent, run_info)
