@@ -17,6 +17,7 @@ setup(
         ('share/' + PACKAGE, ['package.xml']),
         ('share/' + PACKAGE + '/launch', glob('launch/*.launch.py')),
         ('share/' + PACKAGE + '/config', glob('config/*.yaml')),
+        ('share/' + PACKAGE + '/config/hparams', glob('config/hparams/*.yaml')),
     ],
     package_data={PACKAGE: ['config/*.yaml']},
     install_requires=['setuptools'],
