@@ -14,7 +14,8 @@ CASES = {
                                  agent={'learning_starts': 60, 'batch_size': 16,
                                         'hidden_sizes': [16]}), 83),  # while learning
     'ppo': ('reach', TrainConfig(n_envs=2, log_every=100,
-                                 agent={'n_steps': 16, 'n_epochs': 2, 'hidden_sizes': [16]}), 37),  # mid-rollout
+                                 agent={'n_steps': 16, 'n_epochs': 2,
+                                        'hidden_sizes': [16]}), 37),  # mid-rollout
 }
 
 
