@@ -24,8 +24,8 @@ def stamp_to_sec(stamp: Time) -> float:
 
 def sec_to_stamp(seconds: float) -> Time:
     """Float seconds to a ROS time stamp."""
-    sec = int(np.floor(seconds))
-    return Time(sec=sec, nanosec=int(round((seconds - sec) * 1e9)) % 1_000_000_000)
+    sec, nanosec = divmod(int(round(seconds * 1e9)), 1_000_000_000)  # 4.9999999999 -> 5.0
+    return Time(sec=sec, nanosec=nanosec)
 
 
 class JointIndex:
