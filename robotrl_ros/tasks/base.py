@@ -120,9 +120,9 @@ class TaskEnv(gym.Env, ABC):
         if action.shape[0] != self.task_spec.action_dim:
             raise ValueError(f'{self.task_spec.name}: action has {action.shape[0]} entries, '
                              f'expected {self.task_spec.action_dim}')
-        if not np.all(np.isfinite(action)):
+        if not np.isfinite(action).all():
             raise ValueError(f'{self.task_spec.name}: action contains NaN/Inf: {action}')
-        return np.clip(action, -1.0, 1.0)
+        return np.minimum(np.maximum(action, -1.0), 1.0)
 
     def reset(self, *, seed: int | None = None,
               options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
@@ -156,9 +156,10 @@ class TaskEnv(gym.Env, ABC):
             raise ValueError(f'{self.task_spec.name}: command has {command.shape[0]} entries, '
                              f'expected {self.task_spec.action_dim} '
                              f'({self.task_spec.joint_names})')
-        if not np.all(np.isfinite(command)):
+        if not np.isfinite(command).all():
             raise ValueError(f'{self.task_spec.name}: command contains NaN/Inf: {command}')
-        command = np.clip(command, self.task_spec.command_lower, self.task_spec.command_upper)
+        limits = self.task_spec._arrays
+        command = np.minimum(np.maximum(command, limits['lower']), limits['upper'])
         self._sim_apply(command)
         self.last_action = self.task_spec.command_to_action(command)
         self.steps += 1
@@ -172,7 +173,7 @@ class TaskEnv(gym.Env, ABC):
         reward, terminated, success = self.task.reward(before, cont, after)
         truncated = (not terminated) and self.steps >= self.task_spec.max_episode_steps
         obs = self.task.observe(after)
-        if not np.all(np.isfinite(obs)):
+        if not np.isfinite(obs).all():
             raise FloatingPointError(f'{self.task_spec.name}: simulator produced a non-finite '
                                      f'observation at step {self.steps}: {obs}')
         return obs, float(reward), bool(terminated), bool(truncated), {'is_success': success}

@@ -123,5 +123,5 @@ def build_observation(spec: TaskSpec, state: RobotState) -> np.ndarray:
         if value.shape[0] != term.size:
             raise ValueError(f'observation term {term.name!r} has {value.shape[0]} entries, '
                              f'layout says {term.size}')
-        parts.append(value * term.scale)
+        parts.append(value * term.scale if term.scale != 1.0 else value)
     return np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, np.float32)

@@ -10,6 +10,7 @@ policy action into motor commands. It is plain data so it can be written to ``po
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -95,17 +96,27 @@ class TaskSpec:
         """Whether the policy picks an index into ``discrete_actions``."""
         return len(self.discrete_actions) > 0
 
+    @cached_property
+    def _arrays(self) -> dict[str, np.ndarray]:
+        # float64 copies of the per-joint tuples, built once (hot path of every env step).
+        scale = np.asarray(self.action_scale, dtype=np.float64)
+        return {'scale': scale, 'inv_scale': 1.0 / np.where(scale == 0.0, 1.0, scale),
+                'offset': np.asarray(self.action_offset, dtype=np.float64),
+                'lower': np.asarray(self.command_lower, dtype=np.float64),
+                'upper': np.asarray(self.command_upper, dtype=np.float64)}
+
     def action_to_command(self, action: np.ndarray) -> np.ndarray:
         """Map a continuous action in [-1, 1] to a motor command clamped to the limits."""
-        action = np.clip(np.asarray(action, dtype=np.float64), -1.0, 1.0)
-        command = np.asarray(self.action_offset) + np.asarray(self.action_scale) * action
-        return np.clip(command, self.command_lower, self.command_upper)
+        arr = self._arrays
+        action = np.minimum(np.maximum(np.asarray(action, dtype=np.float64), -1.0), 1.0)
+        return np.minimum(np.maximum(arr['offset'] + arr['scale'] * action, arr['lower']),
+                          arr['upper'])
 
     def command_to_action(self, command: np.ndarray) -> np.ndarray:
         """Invert :meth:`action_to_command` (used by a trainer observing commands)."""
-        scale = np.where(np.asarray(self.action_scale) == 0.0, 1.0, self.action_scale)
-        action = (np.asarray(command, dtype=np.float64) - np.asarray(self.action_offset)) / scale
-        return np.clip(action, -1.0, 1.0)
+        arr = self._arrays
+        action = (np.asarray(command, dtype=np.float64) - arr['offset']) * arr['inv_scale']
+        return np.minimum(np.maximum(action, -1.0), 1.0)
 
     def discrete_index(self, action: np.ndarray) -> int:
         """Return the index of the ``discrete_actions`` row nearest to a continuous action."""
