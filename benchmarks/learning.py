@@ -1,0 +1,267 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Learning benchmark: robotrl_ros vs Stable-Baselines3, same tasks, budgets, seeds, machine.
+
+Both libraries train on the same environments (``robotrl_ros.tasks.registry.make_env``) for the
+same number of env steps with the same hyperparameters (ours from ``config/hparams``, mapped to
+SB3's names: network sizes, learning rates, batch sizes, discount, rollout shape, reward scale,
+observation normalization). Each trained policy is then evaluated deterministically on the same
+seeded episodes. Reported: final return (mean ± std over seeds), wall-clock of training, env
+steps/s.
+
+Usage::
+
+    python benchmarks/learning.py                                  # the full matrix (hours)
+    python benchmarks/learning.py --only sac:reach,ppo:pendulum --seeds 2
+    python benchmarks/learning.py --only sac:reach --steps 10000 --libs ours
+
+Results are merged (by library, algo, task, seed, steps) into
+``benchmarks/results/learning.json`` and the table is rewritten in ``learning.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from robotrl_ros.tasks.registry import make_env  # noqa: E402
+from robotrl_ros.training.config import load_config  # noqa: E402
+from robotrl_ros.training.evaluate import agent_policy, evaluate  # noqa: E402
+from robotrl_ros.training.experiment import train_run  # noqa: E402
+
+RESULTS = ROOT / 'benchmarks' / 'results'
+# name -> (algo, task, default env steps)
+MATRIX: dict[str, tuple[str, str, int]] = {
+    'sac:reach': ('sac', 'reach', 20_000),
+    'ppo:reach': ('ppo', 'reach', 100_000),
+    'sac:pendulum': ('sac', 'gym:Pendulum-v1', 20_000),
+    'ppo:pendulum': ('ppo', 'gym:Pendulum-v1', 200_000),
+    'sac:reacher': ('sac', 'gym:Reacher-v5', 50_000),
+    'ppo:reacher': ('ppo', 'gym:Reacher-v5', 200_000),
+    'dqn:cartpole': ('dqn', 'gym:CartPole-v1', 50_000),
+    'ppo:quadruped': ('ppo', 'quadruped', 1_000_000),
+}
+
+
+def train_ours(algo: str, task: str, steps: int, seed: int) -> tuple[float, object]:
+    """Train with the ``robotrl train`` pipeline; returns (seconds, deterministic policy)."""
+    with tempfile.TemporaryDirectory(prefix='bench_') as out:
+        started = time.perf_counter()
+        result = train_run(task, algo, steps, seed, Path(out) / 'run')
+        seconds = time.perf_counter() - started
+    return seconds, agent_policy(result.agent)
+
+
+# --- Stable-Baselines3 with our hyperparameters ----------------------------------------------
+def _scaled(task: str, scale: float):
+    import gymnasium as gym
+    env = make_env(task)
+    return env if scale == 1.0 else gym.wrappers.TransformReward(env, lambda r: r * scale)
+
+
+def _activation(name: str):
+    return {'tanh': torch.nn.Tanh, 'relu': torch.nn.ReLU, 'elu': torch.nn.ELU}[name]
+
+
+def train_sb3(algo: str, task: str, steps: int, seed: int, config) -> tuple[float, object]:
+    """Train SB3's ``algo`` with our config mapped to SB3; returns (seconds, policy)."""
+    from stable_baselines3 import DQN, PPO, SAC
+    from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
+
+    from robotrl_ros.agents.registry import make_agent
+    agent_cfg = make_agent(algo, make_env(task), config.agent, seed).config  # fills defaults
+    hidden = list(agent_cfg.hidden_sizes)
+    scale = agent_cfg.reward_scale
+    norm = None
+    if algo == 'sac':
+        model = SAC('MlpPolicy', _scaled(task, scale), learning_rate=agent_cfg.actor_lr,
+                    buffer_size=agent_cfg.buffer_size, learning_starts=agent_cfg.learning_starts,
+                    batch_size=agent_cfg.batch_size, tau=agent_cfg.tau, gamma=agent_cfg.gamma,
+                    train_freq=1, gradient_steps=max(1, round(agent_cfg.updates_per_step)),
+                    policy_kwargs={'net_arch': hidden}, seed=seed, device='cpu')
+    elif algo == 'ppo':
+        venv = DummyVecEnv([lambda: _scaled(task, scale)] * config.n_envs)
+        if agent_cfg.normalize_obs:
+            venv = norm = VecNormalize(venv, norm_obs=True, norm_reward=False, clip_obs=1e6)
+        batch = agent_cfg.n_steps * config.n_envs // agent_cfg.n_minibatches
+        model = PPO('MlpPolicy', venv, n_steps=agent_cfg.n_steps, batch_size=batch,
+                    n_epochs=agent_cfg.n_epochs, learning_rate=agent_cfg.learning_rate,
+                    gamma=agent_cfg.gamma, gae_lambda=agent_cfg.gae_lambda,
+                    clip_range=agent_cfg.clip_coef,
+                    clip_range_vf=agent_cfg.clip_coef if agent_cfg.clip_value_loss else None,
+                    ent_coef=agent_cfg.ent_coef, vf_coef=agent_cfg.vf_coef,
+                    max_grad_norm=agent_cfg.max_grad_norm, target_kl=agent_cfg.target_kl,
+                    policy_kwargs={'net_arch': {'pi': hidden, 'vf': hidden},
+                                   'activation_fn': _activation(agent_cfg.activation),
+                                   'log_std_init': agent_cfg.init_log_std},
+                    seed=seed, device='cpu')
+    elif algo == 'dqn':
+        model = DQN('MlpPolicy', _scaled(task, scale), learning_rate=agent_cfg.learning_rate,
+                    buffer_size=agent_cfg.buffer_size, learning_starts=agent_cfg.learning_starts,
+                    batch_size=agent_cfg.batch_size, gamma=agent_cfg.gamma,
+                    train_freq=max(1, round(1 / agent_cfg.updates_per_step)), gradient_steps=1,
+                    target_update_interval=agent_cfg.target_update_interval,
+                    tau=agent_cfg.tau, exploration_initial_eps=agent_cfg.eps_start,
+                    exploration_final_eps=agent_cfg.eps_end,
+                    exploration_fraction=min(1.0, agent_cfg.exploration_steps / steps),
+                    max_grad_norm=agent_cfg.max_grad_norm,
+                    policy_kwargs={'net_arch': hidden}, seed=seed, device='cpu')
+    else:
+        raise ValueError(f'no SB3 reference for {algo!r}')
+    started = time.perf_counter()
+    model.learn(total_timesteps=steps)
+    seconds = time.perf_counter() - started
+
+    def policy(obs):
+        obs = np.asarray(obs, dtype=np.float32)
+        if norm is not None:
+            obs = norm.normalize_obs(obs)
+        return model.predict(obs, deterministic=True)[0]
+    return seconds, policy
+
+
+def run_one(lib: str, algo: str, task: str, steps: int, seed: int, episodes: int) -> dict:
+    """Train and evaluate one (library, algo, task, seed); returns the result record."""
+    torch.manual_seed(seed)
+    load_before = os.getloadavg()[0]
+    cpu_before = time.process_time()
+    if lib == 'ours':
+        seconds, policy = train_ours(algo, task, steps, seed)
+    else:
+        seconds, policy = train_sb3(algo, task, steps, seed, load_config(task, algo))
+    cpu = time.process_time() - cpu_before
+    env = make_env(task)
+    evaluation = evaluate(policy, env, episodes, seed=10_000 + seed, task=task)
+    env.close()
+    return {'lib': lib, 'algo': algo, 'task': task, 'seed': seed, 'steps': steps,
+            'train_s': round(seconds, 2), 'steps_per_s': round(steps / seconds, 1),
+            'cpu_s': round(cpu, 2),
+            'eval_episodes': episodes, 'eval_mean_return': evaluation.mean_return,
+            'eval_std_return': evaluation.std_return, 'success_rate': evaluation.success_rate,
+            'loadavg_1min': [round(load_before, 2), round(os.getloadavg()[0], 2)]}
+
+
+def _key(run: dict) -> tuple:
+    return run['lib'], run['algo'], run['task'], run['seed'], run['steps']
+
+
+def merge(old: list[dict], new: list[dict]) -> list[dict]:
+    """Runs of ``old`` not re-measured in ``new``, then ``new``."""
+    fresh = {_key(r) for r in new}
+    return [r for r in old if _key(r) not in fresh] + new
+
+
+def _stats(values: list[float]) -> str:
+    return f'{np.mean(values):.1f} ± {np.std(values):.1f}' if values else 'n/a'
+
+
+def table(runs: list[dict]) -> str:
+    """Markdown table: one row per (algo, task, steps), ours next to SB3."""
+    groups: dict[tuple, dict[str, list[dict]]] = {}
+    for run in runs:
+        groups.setdefault((run['algo'], run['task'], run['steps']), {}).setdefault(
+            run['lib'], []).append(run)
+    lines = ['| algo | task | steps | seeds | return ours | return SB3 | wall-clock ours (s) | '
+             'wall-clock SB3 (s) | CPU s ours / SB3 | steps/s ours | steps/s SB3 | '
+             'success ours / SB3 | verdict |',
+             '|' + '---|' * 13]
+    for (algo, task, steps), libs in sorted(groups.items()):
+        ours, sb3 = libs.get('ours', []), libs.get('sb3', [])
+        ret = {k: [r['eval_mean_return'] for r in v] for k, v in (('o', ours), ('s', sb3))}
+        secs = {k: [r['train_s'] for r in v] for k, v in (('o', ours), ('s', sb3))}
+        cpu = ' / '.join(f'{np.mean([r.get("cpu_s", np.nan) for r in v]):.0f}' if v else 'n/a'
+                         for v in (ours, sb3))
+        rate = {k: [r['steps_per_s'] for r in v] for k, v in (('o', ours), ('s', sb3))}
+        succ = [np.mean([r['success_rate'] for r in v]) if v and v[0]['success_rate'] is not None
+                else None for v in (ours, sb3)]
+        verdict = 'n/a'
+        if ours and sb3:
+            better = np.mean(ret['o']) >= np.mean(ret['s']) - np.std(ret['s'])
+            faster = np.mean(secs['o']) <= 0.5 * np.mean(secs['s'])
+            verdict = (('return OK' if better else 'return LOWER') + ', ' +
+                       (f'{np.mean(secs["s"]) / np.mean(secs["o"]):.1f}x faster'
+                        if np.mean(secs['o']) > 0 else ''))
+            verdict += '' if faster else ' (target 2x missed)'
+        success = ' / '.join('n/a' if s is None else f'{s:.0%}' for s in succ)
+        seeds = f'{len(ours)} / {len(sb3)}'
+        lines.append(f'| {algo} | {task} | {steps} | {seeds} | {_stats(ret["o"])} | '
+                     f'{_stats(ret["s"])} | {_stats(secs["o"])} | {_stats(secs["s"])} | {cpu} | '
+                     f'{_stats(rate["o"])} | {_stats(rate["s"])} | {success} | {verdict} |')
+    return '\n'.join(lines)
+
+
+def write_results(runs: list[dict], note: str) -> None:
+    """Write ``learning.json`` (all runs) and ``learning.md`` (table + conditions)."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    meta = {'machine': f'{platform.machine()} {os.cpu_count()} CPUs, {platform.system()}',
+            'torch': torch.__version__, 'torch_threads': torch.get_num_threads(), 'note': note}
+    (RESULTS / 'learning.json').write_text(json.dumps({'meta': meta, 'runs': runs}, indent=1))
+    text = ['# Learning benchmark: robotrl_ros vs Stable-Baselines3', '',
+            'Same envs (`make_env`), same env-step budget, same hyperparameters (ours from '
+            '`config/hparams`, mapped to SB3), same evaluation episodes (deterministic policy, '
+            f'{runs[0]["eval_episodes"] if runs else "?"} episodes per seed). Return = mean over '
+            'seeds of each seed\'s mean evaluation return (± std over seeds). Wall-clock = '
+            'training only, including our checkpoint/metrics/artifact export (SB3: `learn()` '
+            'only); CPU s = process CPU time of the training (less sensitive to other load '
+            'on the machine than wall-clock).', '',
+            f'Machine: {meta["machine"]}; torch {meta["torch"]}, 1 thread per process.', '',
+            f'Conditions: {note}', '', table(runs), '',
+            '"return OK": our mean >= SB3 mean - SB3 std over seeds. Target: 2x faster than SB3.',
+            'Per-run records (with 1-min load average before/after each run): learning.json.']
+    (RESULTS / 'learning.md').write_text('\n'.join(text) + '\n')
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the selected benchmarks and write the results."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--only', default=','.join(MATRIX),
+                        help=f'comma-separated subset of: {", ".join(MATRIX)}')
+    parser.add_argument('--seeds', type=int, default=3, help='seeds 0..N-1 (default 3)')
+    parser.add_argument('--steps', type=int, default=0, help='override every env-step budget')
+    parser.add_argument('--episodes', type=int, default=20, help='evaluation episodes per seed')
+    parser.add_argument('--libs', default='ours,sb3', help='ours, sb3 or both (default)')
+    parser.add_argument('--note', default='', help='free text about CPU contention etc.')
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    names = [n.strip() for n in args.only.split(',') if n.strip()]
+    unknown = [n for n in names if n not in MATRIX]
+    if unknown:
+        parser.error(f'unknown benchmark(s) {unknown}; choose from {", ".join(MATRIX)}')
+    libs = [lib for lib in ('ours', 'sb3') if lib in args.libs.split(',')]
+    old = []
+    if (RESULTS / 'learning.json').is_file():
+        old = json.loads((RESULTS / 'learning.json').read_text()).get('runs', [])
+    new: list[dict] = []
+    for name in names:
+        algo, task, steps = MATRIX[name]
+        steps = args.steps or steps
+        for seed in range(args.seeds):
+            for lib in libs:
+                run = run_one(lib, algo, task, steps, seed, args.episodes)
+                new.append(run)
+                print(json.dumps(run), flush=True)
+                write_results(merge(old, new), args.note or _default_note())
+    print(table(merge(old, new)))
+    return 0
+
+
+def _default_note() -> str:
+    load = ', '.join(f'{v:.2f}' for v in os.getloadavg())
+    return (f'load average (1/5/15 min) at the end: {load} on {os.cpu_count()} CPUs; '
+            'libraries run sequentially, one torch thread each')
+
+
+if __name__ == '__main__':
+    sys.exit(main())
