@@ -83,9 +83,10 @@ class Graph:
             return self.spin_until(lambda: len(self.commands) > count, 1.0)
         return None
 
-    def latest_status(self):
+    def latest_status(self, condition=lambda status: True, timeout=2.0):
+        """The next status message, or the first one that meets ``condition``."""
         count = len(self.status)
-        self.spin_until(lambda: len(self.status) > count, 2.0)
+        self.spin_until(lambda: len(self.status) > count and condition(self.status[-1]), timeout)
         return self.status[-1]
 
     def close(self):
@@ -147,7 +148,7 @@ def test_bad_joint_states_are_reported_and_never_commanded(graph, artifacts, cas
     else:
         msg = make_joint_state(NAMES, np.zeros(N), np.zeros(N), stamp=4.0)
     g.states.publish(msg)
-    status = g.latest_status()
+    status = g.latest_status(lambda s: s['last_input_error'])
     assert len(g.commands) == before
     error = status['last_input_error']
     assert error and {'missing_joint': "lacks joint(s) ['joint_0']", 'short_arrays': 'velocities',

@@ -228,6 +228,8 @@ class PolicyArtifact:
         self.algorithm: str = metadata['algorithm']
         self.has_explore = hasattr(network, 'explore')
         self._network = network
+        self._fast = network      # replaced by an inference-optimized copy when equivalent
+        self._obs_dim = spec.obs_dim
         self._outside = not normalization['in_network']
         self._mean = np.asarray(normalization['mean'], dtype=np.float32)
         self._std = np.asarray(normalization['std'], dtype=np.float32)
@@ -236,15 +238,15 @@ class PolicyArtifact:
         obs = np.asarray(obs, dtype=np.float32)
         single = obs.ndim == 1
         batch = obs.reshape(1, -1) if single else obs
-        if batch.ndim != 2 or batch.shape[1] != self.spec.obs_dim:
+        if batch.ndim != 2 or batch.shape[1] != self._obs_dim:
             raise ValueError(f'policy {self.version}: observation has shape {obs.shape}, '
-                             f'expected ({self.spec.obs_dim},) or (batch, {self.spec.obs_dim})')
+                             f'expected ({self._obs_dim},) or (batch, {self._obs_dim})')
         if self._outside:
             batch = (batch - self._mean) / self._std
         with torch.inference_mode():
             x = torch.from_numpy(np.ascontiguousarray(batch))
-            out = self._network.explore(x) if explore else self._network(x)
-        action = np.clip(out.numpy().astype(np.float64), -1.0, 1.0)
+            out = self._network.explore(x) if explore else self._fast(x)
+        action = np.minimum(np.maximum(out.numpy().astype(np.float64), -1.0), 1.0)
         return action[0] if single else action
 
     def act(self, obs: np.ndarray) -> np.ndarray:
@@ -301,7 +303,24 @@ def load_artifact(path: str | Path) -> PolicyArtifact:
     digest = hashlib.sha256(files[NETWORK_FILE] + files[METADATA_FILE]).hexdigest()[:12]
     artifact = PolicyArtifact(path, spec, data, network, normalization, digest)
     _check_forward(artifact, path / NETWORK_FILE)
+    artifact._fast = _optimized(network, spec.obs_dim)
     return artifact
+
+
+def _optimized(network: torch.jit.ScriptModule, obs_dim: int) -> torch.jit.ScriptModule:
+    """``torch.jit.optimize_for_inference`` copy of ``forward`` (~30 % faster for small MLPs).
+
+    Used only if it gives the same actions as the original on random observations; any
+    failure (an op freezing does not support) keeps the original.
+    """
+    try:
+        fast = torch.jit.optimize_for_inference(torch.jit.freeze(copy.deepcopy(network).eval()))
+        probe = torch.randn(8, obs_dim, generator=torch.Generator().manual_seed(0))
+        with torch.inference_mode():
+            same = torch.allclose(fast(probe), network(probe), atol=1e-6, rtol=1e-5)
+    except Exception:  # noqa: BLE001 - optional speed-up only
+        return network
+    return fast if same else network
 
 
 def _check_forward(artifact: PolicyArtifact, where: Path) -> None:

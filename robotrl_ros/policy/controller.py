@@ -122,6 +122,10 @@ class PolicyController:
         else:
             new_filter.reset(self.inputs.position)
         self.artifact, self.filter = artifact, new_filter
+        spec = artifact.spec
+        self._offset = np.asarray(spec.action_offset, dtype=np.float64)
+        self._scale = np.asarray(spec.action_scale, dtype=np.float64)
+        self._safe_scale = np.where(self._scale == 0.0, 1.0, self._scale)
         if self.last_action is None or self.last_action.shape[0] != artifact.spec.action_dim:
             self.last_action = np.zeros(artifact.spec.action_dim)
         self._cached = None
@@ -242,24 +246,26 @@ class PolicyController:
         except ValueError as exc:
             self.fault = f'cannot build the observation: {exc}'
             return None
-        if not np.all(np.isfinite(obs)):
+        if not np.isfinite(obs).all():
             self.counts['invalid_inputs'] += 1
             self.fault = 'observation contains NaN/Inf'
             return None
         start = time.perf_counter()
         action = artifact.explore(obs) if self.config.explore else artifact.act(obs)
         self.inference_ms.append(1e3 * (time.perf_counter() - start))
-        if not np.all(np.isfinite(action)):
+        if not np.isfinite(action).all():
             self.counts['nonfinite_actions'] += 1
             self.fault = 'policy produced NaN/Inf; holding'
             return self.hold_command()
         if self.filter.last is None:
             self.filter.reset(inputs.position)
-        command = self.filter.apply(spec.action_to_command(action))
+        # spec.action_to_command without its clamp: the filter clamps to the tighter limits.
+        command = self.filter.apply(self._offset + self._scale * action)
         if command is None:
             self.counts['nonfinite_actions'] += 1
             return self.hold_command()
         self.fault = None
-        self.last_action = spec.command_to_action(command)
+        self.last_action = np.minimum(np.maximum((command - self._offset) / self._safe_scale,
+                                                 -1.0), 1.0)  # spec.command_to_action
         self.counts['commands'] += 1
         return command

@@ -74,16 +74,18 @@ class CommandFilter:
         The returned command is within ``[lower, upper]`` and within ``max_command_delta`` of
         the previous returned command.
         """
+        # np.minimum/np.maximum rather than np.clip: this runs on every control step.
         command = np.asarray(command, dtype=np.float64).reshape(-1)
-        if command.shape[0] != len(self.lower) or not np.all(np.isfinite(command)):
+        if command.shape[0] != self.lower.shape[0] or not np.isfinite(command).all():
             return None
-        safe = np.clip(command, self.lower, self.upper)
-        if not np.array_equal(safe, command):
+        safe = np.minimum(np.maximum(command, self.lower), self.upper)
+        if (safe != command).any():
             self.clamped += 1
         if self.max_delta > 0 and self.last is not None:
-            limited = np.clip(safe, self.last - self.max_delta, self.last + self.max_delta)
-            if not np.array_equal(limited, safe):
+            limited = np.minimum(np.maximum(safe, self.last - self.max_delta),
+                                 self.last + self.max_delta)
+            if (limited != safe).any():
                 self.rate_limited += 1
-            safe = np.clip(limited, self.lower, self.upper)
+            safe = np.minimum(np.maximum(limited, self.lower), self.upper)
         self.last = safe
         return safe

@@ -1,0 +1,311 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Round-trip latency joint_states -> command through policy_node, against a bare relay.
+
+A driver publishes sensor_msgs/JointState (12 joints) at 500 Hz and 1 kHz and timestamps each
+std_msgs/Float64MultiArray command that comes back. The responder is either ``policy_node``
+(a synthetic 12-joint 2x256 MLP artifact, ``control_mode: on_message``, armed, every safety
+check on) or a bare relay node (subscribe -> publish the positions, no policy) started from this
+file with ``--relay``: the floor that DDS + rclpy + Python impose. Both run as separate
+processes with the same QoS, and the rounds alternate between them so CPU contention from other
+work on the machine hits both alike. Each state carries a sequence tag in joint_0's position;
+the relay echoes it and the benchmark policy copies its observation of joint_0 into the last
+action (the 2x256 MLP still runs in full for the other 11), so every command is matched to the
+state it answers. A state never answered is dropped.
+
+Targets (issue 4): policy p50 <= 1.25 x relay p50, p99 <= 2 x relay p99, no drops at 500 Hz.
+Results go to benchmarks/results/policy_latency.{json,md}.
+
+Usage::
+
+    .venv/bin/python benchmarks/policy_latency.py [--seconds 5] [--rounds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / 'benchmarks' / 'results'
+N_JOINTS = 12
+COMMAND_TOPIC = 'forward_position_controller/commands'
+DRAIN_S = 0.2
+TAGS = 4096
+
+
+def run_relay() -> None:
+    """The floor: answer each joint_states message with its positions as a command."""
+    import rclpy
+    from rclpy.executors import ExternalShutdownException
+    from sensor_msgs.msg import JointState
+    from std_msgs.msg import Float64MultiArray
+
+    from robotrl_ros.ros.qos import COMMAND_QOS, SENSOR_QOS
+
+    rclpy.init()
+    node = rclpy.create_node('relay')
+    pub = node.create_publisher(Float64MultiArray, COMMAND_TOPIC, COMMAND_QOS)
+
+    def relay(msg: JointState) -> None:
+        pub.publish(Float64MultiArray(data=list(msg.position)))
+
+    node.create_subscription(JointState, 'joint_states', relay, SENSOR_QOS)
+    try:
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+
+
+def make_tagged_artifact(out_dir: Path) -> Path:
+    """The 12-joint 2x256 MLP artifact whose last action echoes joint_0's observation."""
+    import torch
+
+    from robotrl_ros.policy.artifact import export_artifact
+    from robotrl_ros.policy.synthetic import MLPPolicy, synthetic_spec
+
+    class TaggedMLP(MLPPolicy):
+        def forward(self, obs: torch.Tensor) -> torch.Tensor:
+            action = torch.tanh(self.net(obs))
+            return torch.cat([action[:, :-1], obs[:, :1]], dim=1)
+
+    spec = synthetic_spec(N_JOINTS)
+    torch.manual_seed(0)
+    return export_artifact(TaggedMLP(spec.obs_dim, spec.action_dim, (256, 256)), spec, out_dir,
+                           algorithm='synthetic', provenance={'benchmark': 'policy_latency'})
+
+
+def tag_to_position(tag: int) -> float:
+    """joint_0 position that encodes ``tag`` (in [-0.5, 0.5))."""
+    return tag / TAGS - 0.5
+
+
+def position_to_tag(position: float) -> int:
+    """Inverse of :func:`tag_to_position`."""
+    return int(round((position + 0.5) * TAGS)) % TAGS
+
+
+class Driver:
+    """Publishes joint states at a fixed rate and measures the time to each command."""
+
+    def __init__(self, decode) -> None:
+        import rclpy
+        from sensor_msgs.msg import JointState
+        from std_msgs.msg import Float64MultiArray
+
+        from robotrl_ros.ros.qos import COMMAND_QOS, SENSOR_QOS
+
+        self.rclpy = rclpy
+        self.node = rclpy.create_node('latency_driver')
+        self.pub = self.node.create_publisher(JointState, 'joint_states', SENSOR_QOS)
+        self.node.create_subscription(Float64MultiArray, COMMAND_TOPIC, self._on_command,
+                                      COMMAND_QOS)
+        self.msg = JointState(name=[f'joint_{i}' for i in range(N_JOINTS)])
+        self.decode = decode            # command data -> tag of the state it answers
+        self.sent_at: dict[int, float] = {}
+        self.latencies: list[float] = []
+        self.received = 0
+        self.seq = 0
+
+    def _on_command(self, msg) -> None:
+        now = time.perf_counter()
+        self.received += 1
+        sent = self.sent_at.pop(self.decode(msg.data), None)
+        if sent is not None:
+            self.latencies.append(now - sent)
+
+    def wait_for_responder(self, timeout: float = 60.0) -> None:
+        """Send states until commands come back (discovery done, node ready)."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            self._publish()
+            self.rclpy.spin_once(self.node, timeout_sec=0.05)
+            if self.received > 20:
+                break
+        if self.received <= 20:
+            raise RuntimeError('the responder never answered joint_states')
+
+    def _publish(self) -> None:
+        stamp = time.time()
+        sec = int(stamp)
+        self.msg.header.stamp.sec, self.msg.header.stamp.nanosec = sec, int((stamp - sec) * 1e9)
+        position = 0.3 * np.sin(stamp + np.arange(N_JOINTS))
+        tag = self.seq % TAGS
+        self.seq += 1
+        position[0] = tag_to_position(tag)
+        self.msg.position = position.tolist()
+        self.msg.velocity = (0.1 * position).tolist()
+        self.sent_at[tag] = time.perf_counter()
+        self.pub.publish(self.msg)
+
+    def run(self, rate: float, seconds: float) -> dict[str, float]:
+        """Publish at ``rate`` Hz for ``seconds``; return latency percentiles in microseconds."""
+        self.sent_at.clear()
+        self.latencies, self.received = [], 0
+        period = 1.0 / rate
+        n = int(rate * seconds)
+        start = time.perf_counter()
+        for k in range(n):
+            due = start + k * period
+            while True:
+                now = time.perf_counter()
+                if now >= due:
+                    break
+                self.rclpy.spin_once(self.node, timeout_sec=min(due - now, 2e-4))
+            self._publish()
+        elapsed = time.perf_counter() - start
+        end = time.perf_counter() + DRAIN_S
+        while time.perf_counter() < end:
+            self.rclpy.spin_once(self.node, timeout_sec=1e-3)
+        us = 1e6 * np.asarray(self.latencies)
+        return {'sent': n, 'answered': len(self.latencies), 'dropped': n - len(self.latencies),
+                'achieved_rate_hz': n / elapsed,
+                'p50_us': float(np.percentile(us, 50)), 'p90_us': float(np.percentile(us, 90)),
+                'p99_us': float(np.percentile(us, 99)), 'max_us': float(us.max()),
+                'mean_us': float(us.mean())}
+
+
+def start_responder(kind: str, artifact: Path) -> subprocess.Popen:
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    if kind == 'relay':
+        args = [sys.executable, str(Path(__file__).resolve()), '--relay']
+    else:
+        args = [sys.executable, '-m', 'robotrl_ros.nodes.policy_node', '--ros-args',
+                '-p', f'policy_path:={artifact}', '-p', 'armed:=true',
+                '-p', 'control_mode:=on_message', '-p', 'state_timeout:=1.0',
+                '-p', 'joint_limit_margin:=0.01']
+    return subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def pooled(runs: list[dict[str, float]]) -> dict[str, float]:
+    """Median over rounds of each figure; drops and counts are summed."""
+    out = {key: float(np.median([r[key] for r in runs])) for key in runs[0]}
+    for key in ('sent', 'answered', 'dropped'):
+        out[key] = int(sum(r[key] for r in runs))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--seconds', type=float, default=5.0, help='per rate, round, responder')
+    parser.add_argument('--rounds', type=int, default=2)
+    parser.add_argument('--rates', type=float, nargs='+', default=[500.0, 1000.0])
+    parser.add_argument('--relay', action='store_true', help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.relay:
+        run_relay()
+        return
+    os.environ.setdefault('ROS_DOMAIN_ID', str(60 + os.getpid() % 40))
+    os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
+    import rclpy
+    import torch
+
+    from robotrl_ros.policy.artifact import load_artifact
+
+    torch.set_num_threads(1)
+    rclpy.init()
+    runs: dict[str, dict[float, list]] = {'relay': {}, 'policy': {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        artifact = make_tagged_artifact(Path(tmp) / 'policy')
+        spec = load_artifact(artifact).spec
+        last, scale = spec.action_offset[-1], spec.action_scale[-1]
+        decoders = {
+            'relay': lambda data: position_to_tag(data[0]),
+            # command[-1] = offset[-1] + scale[-1] * (position[0] - offset[0])
+            'policy': lambda data: position_to_tag((data[-1] - last) / scale
+                                                   + spec.action_offset[0]),
+        }
+        for round_ in range(args.rounds):
+            for kind in ('relay', 'policy') if round_ % 2 == 0 else ('policy', 'relay'):
+                proc = start_responder(kind, artifact)
+                driver = Driver(decoders[kind])
+                try:
+                    driver.wait_for_responder()
+                    driver.run(args.rates[0], 1.0)  # warm-up
+                    for rate in args.rates:
+                        result = driver.run(rate, args.seconds)
+                        runs[kind].setdefault(rate, []).append(result)
+                        print(f'round {round_} {kind:6s} {rate:6.0f} Hz: p50 '
+                              f'{result["p50_us"]:7.1f} us  p99 {result["p99_us"]:7.1f} us  '
+                              f'dropped {result["dropped"]}/{result["sent"]}', flush=True)
+                finally:
+                    driver.node.destroy_node()
+                    stop(proc)
+    rclpy.try_shutdown()
+    report(runs, args)
+
+
+def report(runs: dict[str, dict[float, list]], args: argparse.Namespace) -> None:
+    rows = []
+    for rate in args.rates:
+        relay, policy = pooled(runs['relay'][rate]), pooled(runs['policy'][rate])
+        rows.append({
+            'rate_hz': rate, 'relay': relay, 'policy': policy,
+            'p50_ratio': policy['p50_us'] / relay['p50_us'],
+            'p99_ratio': policy['p99_us'] / relay['p99_us'],
+            'p50_target_met': policy['p50_us'] <= 1.25 * relay['p50_us'],
+            'p99_target_met': policy['p99_us'] <= 2.0 * relay['p99_us'],
+            'no_drops': policy['dropped'] == 0,
+        })
+    load = os.getloadavg()
+    result = {
+        'benchmark': 'policy_latency',
+        'policy': f'synthetic {N_JOINTS}-joint MLP 2x256 (ELU, tanh), TorchScript, 1 thread',
+        'seconds_per_run': args.seconds, 'rounds': args.rounds,
+        'machine': {'cpus': os.cpu_count(), 'python': platform.python_version(),
+                    'platform': platform.platform(), 'loadavg_1m_at_end': load[0]},
+        'rows': rows,
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / 'policy_latency.json').write_text(json.dumps(result, indent=2) + '\n')
+    lines = [
+        '# policy_latency: joint_states -> command round trip',
+        '',
+        f'{result["policy"]}; driver, responder in separate processes over DDS (loopback); '
+        f'{args.rounds} alternating rounds x {args.seconds:g} s per rate; medians over rounds. '
+        f'Machine: {os.cpu_count()} CPUs shared with other work (1-min load '
+        f'{load[0]:.1f} at the end).',
+        '',
+        '| rate | responder | p50 us | p90 us | p99 us | max us | dropped/sent |',
+        '|---|---|---|---|---|---|---|',
+    ]
+    for row in rows:
+        for kind in ('relay', 'policy'):
+            r = row[kind]
+            lines.append(f'| {row["rate_hz"]:.0f} Hz | {kind} | {r["p50_us"]:.0f} | '
+                         f'{r["p90_us"]:.0f} | {r["p99_us"]:.0f} | {r["max_us"]:.0f} | '
+                         f'{r["dropped"]}/{r["sent"]} |')
+    lines += ['', '| rate | p50 policy/relay (target <= 1.25) | p99 policy/relay (target <= 2) '
+              '| policy drops |', '|---|---|---|---|']
+    for row in rows:
+        lines.append(f'| {row["rate_hz"]:.0f} Hz | {row["p50_ratio"]:.2f} '
+                     f'{"met" if row["p50_target_met"] else "MISSED"} | {row["p99_ratio"]:.2f} '
+                     f'{"met" if row["p99_target_met"] else "MISSED"} | '
+                     f'{row["policy"]["dropped"]} |')
+    (RESULTS / 'policy_latency.md').write_text('\n'.join(lines) + '\n')
+    print('\n'.join(lines))
+
+
+if __name__ == '__main__':
+    main()
