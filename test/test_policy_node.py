@@ -280,3 +280,27 @@ def test_wrong_parameters_are_named(ros, name, value, message):
 def test_integer_for_a_float_parameter_is_accepted(graph):
     g = graph(state_timeout=1)
     assert g.node.params.state_timeout == 1.0
+
+
+def test_goal_pose_feeds_the_observation(graph, tmp_path):
+    from robotrl_ros.policy.artifact import export_artifact
+    from robotrl_ros.policy.synthetic import MLPPolicy
+    from robotrl_ros.ros.conversions import goal_to_pose
+    from robotrl_ros.tasks.reach import REACH_SPEC
+
+    path = export_artifact(MLPPolicy(12, 3, (16,)), REACH_SPEC, tmp_path / 'reach',
+                           algorithm='ppo')
+    policy = load_artifact(path)
+    g = graph(policy_path=str(path), armed=True)
+    goal_pub = g.driver.create_publisher(type(goal_to_pose([0, 0, 0])), 'goal_pose', COMMAND_QOS)
+    g.send(['x', 'y', 'z'], [0.1, 0.2, 0.3], stamp=1.0, wait=False)
+    status = g.latest_status(lambda s: s['fault'])
+    assert g.commands == [] and 'goal_pose' in status['fault'] and status['state'] == 'faulted'
+    goal = np.array([0.5, -0.5, 0.25])
+    assert g.spin_until(lambda: goal_pub.get_subscription_count() > 0, 5.0)
+    goal_pub.publish(goal_to_pose(goal))
+    g.spin_for(0.2)
+    assert g.send(['z', 'x', 'y'], [0.3, 0.1, 0.2], [0.0, 0.1, 0.0], stamp=2.0)
+    obs = build_observation(policy.spec, RobotState(np.array([0.1, 0.2, 0.3]),
+                                                    np.array([0.1, 0.0, 0.0]), goal=goal))
+    np.testing.assert_allclose(g.commands[-1][1], policy.command(obs), atol=1e-6)

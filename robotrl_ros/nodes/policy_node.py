@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: Apache-2.0
 """policy_node: run a policy artifact on a robot (or a simulator) safely.
 
-Subscribes ``joint_states`` (joints matched by name), ``goal_pose``, ``cmd_vel``, ``imu`` and
-``base_twist`` as the artifact's observation layout needs, and publishes one safe command per
-control step on ``command_topic`` (std_msgs/Float64MultiArray in the artifact's joint order).
+Subscribes ``joint_states`` (joints matched by name), and ``goal_pose``, ``cmd_vel``, ``imu``
+and ``base_twist`` once an artifact's observation layout needs them, and publishes one safe
+command per control step on ``command_topic`` (std_msgs/Float64MultiArray, artifact joint
+order).
 All decisions (watchdog, arming, clamping, rate limit, hot-reload swap) are made by
 :class:`robotrl_ros.policy.controller.PolicyController`; this node only converts messages.
 
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import rclpy
+import torch
 from geometry_msgs.msg import PoseStamped, Twist, TwistStamped
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
@@ -33,6 +35,7 @@ from std_srvs.srv import SetBool
 from robotrl_ros.nodes.policy_params import ParameterError, declare_parameters
 from robotrl_ros.policy.artifact import ArtifactError, PolicyArtifact, load_artifact
 from robotrl_ros.policy.controller import ControllerConfig, PolicyController, projected_gravity
+from robotrl_ros.policy.metadata import TERM_SOURCES
 from robotrl_ros.ros.conversions import (
     JointIndex,
     JointStateError,
@@ -74,11 +77,14 @@ class PolicyNode(Node):
                                   if p.joint_command_topic else None)
         self.status_pub = self.create_publisher(String, '~/status', 10)
         self.create_subscription(JointState, 'joint_states', self._on_joint_state, SENSOR_QOS)
-        self.create_subscription(PoseStamped, 'goal_pose', self._on_goal, COMMAND_QOS)
-        self.create_subscription(Twist, 'cmd_vel', self._on_cmd_vel, COMMAND_QOS)
-        self.create_subscription(Imu, 'imu', self._on_imu, SENSOR_QOS)
-        self.create_subscription(TwistStamped, 'base_twist', self._on_base_twist, SENSOR_QOS)
         self.create_subscription(String, 'policy_updates', self._on_policy_update, COMMAND_QOS)
+        self._inputs = {  # subscribed once a policy's observation layout needs them
+            'goal_pose': (PoseStamped, self._on_goal, COMMAND_QOS),
+            'cmd_vel': (Twist, self._on_cmd_vel, COMMAND_QOS),
+            'imu': (Imu, self._on_imu, SENSOR_QOS),
+            'base_twist': (TwistStamped, self._on_base_twist, SENSOR_QOS),
+        }
+        self._subscribed: set[str] = set()
         self.create_service(SetBool, '~/enable', self._on_enable)
         self.create_timer(p.status_period, self._publish_status)
         if p.watch_policy_file and p.policy_path:
@@ -113,6 +119,13 @@ class PolicyNode(Node):
         self._installed = artifact
         if self.index is None or self.index.joint_names != artifact.spec.joint_names:
             self.index = JointIndex(artifact.spec.joint_names)
+        # Only the inputs this policy reads: fewer entities = less executor work per message.
+        needed = {TERM_SOURCES.get(term.name) for term in artifact.spec.observation}
+        needed.add(artifact.spec.command_input)
+        for topic in sorted(needed & set(self._inputs) - self._subscribed):
+            msg_type, callback, qos = self._inputs[topic]
+            self.create_subscription(msg_type, topic, callback, qos)
+            self._subscribed.add(topic)
         self.get_logger().info(f'running policy {artifact.version} ({artifact.spec.name}, '
                                f'{artifact.algorithm}) from {artifact.path}; joints '
                                f'{list(artifact.spec.joint_names)}')
@@ -307,6 +320,7 @@ class PolicyNode(Node):
 
 def main(args: list[str] | None = None) -> int:
     """Entry point of the ``policy_node`` console script."""
+    torch.set_num_threads(1)  # a small MLP per message: threads only add latency
     rclpy.init(args=args)
     node = None
     code = 0
