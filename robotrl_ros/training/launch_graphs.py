@@ -105,9 +105,12 @@ GRAPHS: dict[str, Graph] = {
                            (('trainer_node', 'algo'),)),
             LaunchArgument('output_dir', 'run directory for checkpoints, artifacts and logs',
                            (('trainer_node', 'output_dir'),)),
-            LaunchArgument('use_sim_time', 'policy and trainer follow the sim bridge clock',
-                           (('policy_node', 'use_sim_time'), ('trainer_node', 'use_sim_time'),
-                            ('sim_bridge', 'publish_clock')), 'bool'),
+            # Not the trainer: in lockstep, sim time only advances when the policy commands,
+            # and the policy only commands once the trainer's (timer-driven) first artifact
+            # arrives; the trainer pairs transitions by message stamps (sim time) anyway.
+            LaunchArgument('use_sim_time', 'the policy node follows the sim bridge clock',
+                           (('policy_node', 'use_sim_time'), ('sim_bridge', 'publish_clock')),
+                           'bool'),
             LaunchArgument('seed', 'random seed of the simulator and the learner',
                            (('sim_bridge', 'seed'), ('trainer_node', 'seed')), 'int'),
             LaunchArgument('config', "hyperparameter YAML for the algorithm ('' = defaults)",

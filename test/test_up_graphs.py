@@ -1,0 +1,213 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""``robotrl up`` with the real nodes, each graph under its own namespace.
+
+Each graph starts and topics flow, every YAML parameter is declared by its node and arrives with
+the YAML (or argument) value, Ctrl-C exits 0, and a node that fails makes ``robotrl up`` exit
+non-zero.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rclpy
+import torch
+import yaml
+from rcl_interfaces.srv import GetParameters, ListParameters
+from rclpy.parameter import parameter_value_to_python
+from sensor_msgs.msg import JointState
+from std_msgs.msg import Float64MultiArray
+
+from robotrl_ros.policy.artifact import export_artifact
+from robotrl_ros.ros.conversions import goal_to_pose, make_joint_state
+from robotrl_ros.ros.qos import COMMAND_QOS, SENSOR_QOS
+from robotrl_ros.tasks.reach import REACH_SPEC
+
+pytestmark = pytest.mark.ros
+
+ROOT = Path(__file__).resolve().parent.parent
+COMMANDS = 'forward_position_controller/commands'
+START_TIMEOUT = 90.0  # nodes import torch on a shared 2-core machine
+
+
+class TanhPolicy(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.net = torch.nn.Linear(12, 3)
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(self.net(obs))
+
+
+@pytest.fixture(scope='module')
+def artifact(tmp_path_factory):
+    out = tmp_path_factory.mktemp('artifact') / 'policy'
+    return export_artifact(TanhPolicy(), REACH_SPEC, out, algorithm='ppo')
+
+
+@pytest.fixture
+def probe():
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    node = rclpy.create_node('up_probe', context=context)
+    executor = rclpy.executors.SingleThreadedExecutor(context=context)
+    executor.add_node(node)
+    yield node, executor
+    executor.shutdown()
+    node.destroy_node()
+    rclpy.shutdown(context=context)
+
+
+def start_up(graph: str, *sets: str) -> subprocess.Popen:
+    args = [a for s in sets for a in ('--set', s)]
+    return subprocess.Popen([sys.executable, '-m', 'robotrl_ros.training.up', graph, *args],
+                            cwd=ROOT, env=dict(os.environ), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+
+
+def stop(proc: subprocess.Popen) -> tuple[int, str]:
+    """SIGINT, like Ctrl-C; returns the exit code and the output."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+    try:
+        out, _ = proc.communicate(timeout=40)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate()
+        pytest.fail(f'robotrl up did not stop within 40 s after SIGINT:\n{out[-3000:]}')
+    return proc.returncode, out
+
+
+def wait_for(executor, condition, timeout: float, proc: subprocess.Popen, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if proc.poll() is not None:
+            pytest.fail(f'robotrl up exited ({proc.returncode}) before {what}:\n'
+                        f'{proc.stdout.read()[-3000:]}')
+        if time.monotonic() > deadline:
+            code, out = stop(proc)
+            pytest.fail(f'no {what} within {timeout} s:\n{out[-3000:]}')
+        executor.spin_once(timeout_sec=0.05)
+
+
+def counters(node, ns: str) -> dict[str, list]:
+    seen = {'joint_states': [], 'commands': []}
+    node.create_subscription(JointState, f'/{ns}/joint_states',
+                             lambda m: seen['joint_states'].append(m), SENSOR_QOS)
+    node.create_subscription(Float64MultiArray, f'/{ns}/{COMMANDS}',
+                             lambda m: seen['commands'].append(m), COMMAND_QOS)
+    return seen
+
+
+def call(node, executor, srv_type, name: str, request, proc):
+    client = node.create_client(srv_type, name)
+    wait_for(executor, client.service_is_ready, START_TIMEOUT, proc, f'service {name}')
+    future = client.call_async(request)
+    wait_for(executor, future.done, 10.0, proc, f'answer from {name}')
+    return future.result()
+
+
+def check_parameters(node, executor, proc, ns: str, graph: str, expected_overrides: dict):
+    """Every YAML parameter is declared by the running node and has the YAML/override value."""
+    config = yaml.safe_load((ROOT / 'config' / f'{graph}.yaml').read_text())
+    for key, section in config.items():
+        name = key.removeprefix('/**/')
+        wanted = {**section['ros__parameters'], **expected_overrides.get(name, {})}
+        listed = call(node, executor, ListParameters, f'/{ns}/{name}/list_parameters',
+                      ListParameters.Request(), proc)
+        undeclared = set(wanted) - set(listed.result.names)
+        assert not undeclared, f'{name} does not declare {sorted(undeclared)} ({graph}.yaml)'
+        names = sorted(wanted)
+        got = call(node, executor, GetParameters, f'/{ns}/{name}/get_parameters',
+                   GetParameters.Request(names=names), proc)
+        values = dict(zip(names, (parameter_value_to_python(v) for v in got.values),
+                          strict=True))
+        for param, value in wanted.items():
+            actual = list(values[param]) if isinstance(value, list) else values[param]
+            assert actual == value, f'{name}.{param} = {actual!r}, expected {value!r}'
+
+
+def test_sim_eval_graph_flows_and_stops_on_ctrl_c(probe, artifact):
+    node, executor = probe
+    ns = 'up_eval'
+    seen = counters(node, ns)
+    proc = start_up('sim_eval', f'policy_path:={artifact}', f'namespace:={ns}', 'seed:=4',
+                    'dr_mass_scale:=[1.2, 1.2]', 'use_sim_time:=true')
+    wait_for(executor, lambda: len(seen['commands']) >= 5 and len(seen['joint_states']) >= 5,
+             START_TIMEOUT, proc, 'joint_states and commands')
+    assert list(seen['joint_states'][-1].name) == list(REACH_SPEC.joint_names)
+    assert all(len(m.data) == 3 and np.all(np.isfinite(m.data)) for m in seen['commands'])
+    check_parameters(node, executor, proc, ns, 'sim_eval', {
+        'sim_bridge': {'seed': 4, 'dr_mass_scale': [1.2, 1.2], 'publish_clock': True},
+        'policy_node': {'policy_path': str(artifact), 'use_sim_time': True}})
+    code, out = stop(proc)
+    assert code == 0, out[-3000:]
+
+
+def test_deploy_graph_commands_a_fake_robot_only_when_armed(probe, artifact):
+    node, executor = probe
+    ns = 'up_deploy'
+    seen = counters(node, ns)
+    state_pub = node.create_publisher(JointState, f'/{ns}/joint_states', SENSOR_QOS)
+    goal_pub = node.create_publisher(type(goal_to_pose(np.zeros(3))), f'/{ns}/goal_pose',
+                                     COMMAND_QOS)
+
+    def robot_tick():  # a ros2_control robot: joint_state_broadcaster at 50 Hz
+        state_pub.publish(make_joint_state(REACH_SPEC.joint_names, np.zeros(3), np.zeros(3),
+                                           stamp=time.time()))
+        goal_pub.publish(goal_to_pose(np.array([0.3, -0.2, 0.1])))
+
+    node.create_timer(0.02, robot_tick)
+    proc = start_up('deploy', f'policy_path:={artifact}', f'namespace:={ns}',
+                    'state_timeout:=1')
+    check_parameters(node, executor, proc, ns, 'deploy', {
+        'policy_node': {'policy_path': str(artifact), 'armed': False, 'state_timeout': 1.0}})
+    end = time.monotonic() + 2.0
+    while time.monotonic() < end:
+        executor.spin_once(timeout_sec=0.05)
+    assert not seen['commands'], 'a disarmed deploy graph must not command the robot'
+    code, out = stop(proc)
+    assert code == 0, out[-3000:]
+
+    proc = start_up('deploy', f'policy_path:={artifact}', f'namespace:={ns}', 'armed:=true')
+    wait_for(executor, lambda: len(seen['commands']) >= 5, START_TIMEOUT, proc, 'commands')
+    assert all(len(m.data) == 3 and np.all(np.isfinite(m.data)) for m in seen['commands'])
+    code, out = stop(proc)
+    assert code == 0, out[-3000:]
+
+
+def test_train_sim_graph_flows_and_stops_on_ctrl_c(probe, tmp_path):
+    node, executor = probe
+    ns = 'up_train'
+    seen = counters(node, ns)
+    proc = start_up('train_sim', f'namespace:={ns}', f'output_dir:={tmp_path / "run"}',
+                    'seed:=3', 'algo:=ppo', 'use_sim_time:=true')
+    wait_for(executor, lambda: len(seen['commands']) >= 5 and len(seen['joint_states']) >= 5,
+             START_TIMEOUT, proc, 'joint_states and commands')
+    check_parameters(node, executor, proc, ns, 'train_sim', {
+        'sim_bridge': {'seed': 3, 'publish_clock': True},
+        'policy_node': {'use_sim_time': True},
+        'trainer_node': {'seed': 3, 'output_dir': str(tmp_path / 'run')}})
+    code, out = stop(proc)
+    assert code == 0, out[-3000:]
+
+
+def test_a_failing_node_makes_up_exit_non_zero(artifact):
+    # The sim bridge rejects an unknown task and exits 2; the policy node must be stopped.
+    proc = start_up('sim_eval', f'policy_path:={artifact}', 'namespace:=up_fail',
+                    'task:=no_such_task')
+    try:
+        out, _ = proc.communicate(timeout=START_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        code, out = stop(proc)
+        pytest.fail(f'robotrl up kept running with a failed node:\n{out[-3000:]}')
+    assert proc.returncode == 1, out[-3000:]
+    assert 'sim_bridge exited with code 2' in out
+    assert 'stopping the other nodes' in out
