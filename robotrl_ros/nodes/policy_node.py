@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """policy_node: run a policy artifact on a robot (or a simulator) safely.
 
-Subscribes ``joint_states`` (joints matched by name), and ``goal_pose``, ``cmd_vel``, ``imu``
-and ``base_twist`` once an artifact's observation layout needs them, and publishes one safe
+Subscribes ``joint_states`` (joints matched by name), ``goal_pose`` and ``cmd_vel``, and
+``imu`` / ``base_twist`` once an artifact's observation layout needs them; publishes one safe
 command per control step on ``command_topic`` (std_msgs/Float64MultiArray, artifact joint
 order).
 All decisions (watchdog, arming, clamping, rate limit, hot-reload swap) are made by
@@ -78,9 +78,11 @@ class PolicyNode(Node):
         self.status_pub = self.create_publisher(String, '~/status', 10)
         self.create_subscription(JointState, 'joint_states', self._on_joint_state, SENSOR_QOS)
         self.create_subscription(String, 'policy_updates', self._on_policy_update, COMMAND_QOS)
-        self._inputs = {  # subscribed once a policy's observation layout needs them
-            'goal_pose': (PoseStamped, self._on_goal, COMMAND_QOS),
-            'cmd_vel': (Twist, self._on_cmd_vel, COMMAND_QOS),
+        # Goals and commands are sent once (e.g. at an episode reset) before a policy may have
+        # arrived: always listen. Sensor streams: only once a policy's layout needs them.
+        self.create_subscription(PoseStamped, 'goal_pose', self._on_goal, COMMAND_QOS)
+        self.create_subscription(Twist, 'cmd_vel', self._on_cmd_vel, COMMAND_QOS)
+        self._inputs = {
             'imu': (Imu, self._on_imu, SENSOR_QOS),
             'base_twist': (TwistStamped, self._on_base_twist, SENSOR_QOS),
         }
@@ -121,7 +123,6 @@ class PolicyNode(Node):
             self.index = JointIndex(artifact.spec.joint_names)
         # Only the inputs this policy reads: fewer entities = less executor work per message.
         needed = {TERM_SOURCES.get(term.name) for term in artifact.spec.observation}
-        needed.add(artifact.spec.command_input)
         for topic in sorted(needed & set(self._inputs) - self._subscribed):
             msg_type, callback, qos = self._inputs[topic]
             self.create_subscription(msg_type, topic, callback, qos)
