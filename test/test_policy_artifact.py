@@ -244,3 +244,17 @@ def test_a_malicious_pickle_is_never_executed(tmp_path, artifact_dir):
     with pytest.raises(ArtifactError, match='not a TorchScript module'):
         load_artifact(artifact_dir)
     assert not marker.exists()
+
+
+def test_every_registered_task_roundtrips(tmp_path):
+    from robotrl_ros.tasks.registry import TASKS, make_task
+
+    for name in TASKS:
+        spec = make_task(name).spec
+        module = ArgmaxPolicy() if spec.is_discrete else torch.nn.Linear(spec.obs_dim,
+                                                                          spec.action_dim)
+        if spec.is_discrete:
+            module.net = torch.nn.Linear(spec.obs_dim, len(spec.discrete_actions))
+        policy = load_artifact(export_artifact(module, spec, tmp_path / name, algorithm='x'))
+        assert policy.spec == spec, name
+        assert 'unknown' not in {t['source'] for t in policy.metadata['observation']}, name

@@ -46,6 +46,7 @@ TERM_SOURCES: dict[str, str] = {
     'joint_pos_sin': 'joint_states',
     'goal_position': 'goal_pose',
     'goal_delta': 'goal_pose',
+    'reacher_fingertip_delta': 'goal_pose',
     'cmd_vel': 'cmd_vel',
     'last_action': 'policy',
     'base_lin_vel': 'base_twist',
