@@ -1,0 +1,197 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Deep Q-Network (Mnih et al. 2015) with double-DQN targets (van Hasselt et al. 2016).
+
+CleanRL-style: a NumPy replay buffer, a target network synced every
+``target_update_interval`` gradient steps (or Polyak-averaged with ``tau < 1``), a Huber TD
+loss, and an ε-greedy behaviour policy whose ε decays linearly over ``exploration_steps``.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from robotrl_ros.agents.base import Agent
+from robotrl_ros.agents.buffers import ReplayBuffer
+from robotrl_ros.agents.checks import check_algo, obs_batch, transition_batch
+from robotrl_ros.agents.config import build_config, config_to_dict
+from robotrl_ros.agents.networks import ObsNormalizer, mlp, soft_update
+from robotrl_ros.agents.policies import EpsilonGreedyQPolicy
+from robotrl_ros.agents.seeding import AgentRng
+
+
+@dataclass
+class DQNConfig:
+    """DQN hyperparameters (defaults tuned for ``reach_discrete``).
+
+    Attributes:
+        buffer_size: Replay capacity (transitions).
+        batch_size: Minibatch size per gradient update.
+        learning_starts: Transitions collected before learning.
+        learning_rate: Adam step size.
+        gamma: Discount factor.
+        updates_per_step: Gradient updates per observed transition (fractions accumulate).
+        target_update_interval: Gradient steps between target-network updates.
+        tau: Target update coefficient (1.0: hard copy).
+        double_dqn: Pick next actions with the online network, score with the target.
+        huber_delta: Huber loss threshold (0: plain squared error).
+        eps_start: Initial exploration ε.
+        eps_end: Final exploration ε.
+        exploration_steps: Transitions over which ε decays linearly.
+        max_grad_norm: Global gradient norm clip.
+        reward_scale: Multiplies rewards before learning.
+        hidden_sizes: Hidden layers of the Q-network.
+    """
+
+    buffer_size: int = 50_000
+    batch_size: int = 128
+    learning_starts: int = 1000
+    learning_rate: float = 1e-3
+    gamma: float = 0.98
+    updates_per_step: float = 0.5
+    target_update_interval: int = 250
+    tau: float = 1.0
+    double_dqn: bool = True
+    huber_delta: float = 1.0
+    eps_start: float = 1.0
+    eps_end: float = 0.05
+    exploration_steps: int = 10_000
+    max_grad_norm: float = 10.0
+    reward_scale: float = 0.1
+    hidden_sizes: tuple[int, ...] = (64, 64)
+
+
+class DQN(Agent):
+    """DQN agent for discrete actions.
+
+    Args:
+        obs_dim: Observation length.
+        action_dim: Number of discrete actions.
+        discrete: Must be True.
+        config: Hyperparameter overrides (keys of :class:`DQNConfig`).
+        seed: Seed of network init, exploration and minibatch sampling.
+    """
+
+    name = 'dqn'
+    discrete = True
+
+    def __init__(self, obs_dim: int, action_dim: int, discrete: bool = True,
+                 config: dict[str, Any] | None = None, seed: int = 0) -> None:
+        if not discrete:
+            raise ValueError('dqn: needs discrete actions (e.g. task reach_discrete); use sac '
+                             'or ppo for continuous tasks')
+        self.config = cfg = build_config(DQNConfig, config, self.name)
+        self.obs_dim, self.n_actions = obs_dim, action_dim
+        self.rng = AgentRng(seed)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            self.q_net = mlp(obs_dim, action_dim, cfg.hidden_sizes, 'relu')
+        self.target_net = copy.deepcopy(self.q_net)
+        self.optimizer = torch.optim.Adam(self.q_net.parameters(), lr=cfg.learning_rate)
+        self.buffer = ReplayBuffer(cfg.buffer_size, obs_dim, (), np.int64)
+        self.policy = EpsilonGreedyQPolicy(ObsNormalizer(obs_dim, enabled=False), self.q_net,
+                                           action_dim)
+        self.env_steps = 0
+        self.updates = 0
+        self.update_credit = 0.0
+
+    @property
+    def epsilon(self) -> float:
+        """Current exploration rate (linear decay over ``exploration_steps``)."""
+        cfg = self.config
+        frac = min(1.0, self.env_steps / max(1, cfg.exploration_steps))
+        return cfg.eps_start + frac * (cfg.eps_end - cfg.eps_start)
+
+    def act(self, obs: np.ndarray, deterministic: bool = False) -> np.ndarray:
+        """Greedy indices if ``deterministic``, else ε-greedy (seeded)."""
+        obs_t = torch.from_numpy(obs_batch(self.name, obs, self.obs_dim))
+        with torch.no_grad():
+            greedy = self.policy(obs_t).numpy()
+        if deterministic:
+            return greedy
+        explore = self.rng.np.random(len(greedy)) < self.epsilon
+        random = self.rng.np.integers(0, self.n_actions, len(greedy))
+        return np.where(explore, random, greedy).astype(np.int64)
+
+    def observe(self, obs: np.ndarray, action: np.ndarray, reward: np.ndarray,
+                next_obs: np.ndarray, terminated: np.ndarray, truncated: np.ndarray) -> None:
+        """Store transitions; a truncated one still bootstraps from ``next_obs``."""
+        b = transition_batch(self.name, self.obs_dim, self.n_actions, True, obs, action, reward,
+                             next_obs, terminated, truncated)
+        self.buffer.add(b.obs, b.action, b.reward * self.config.reward_scale, b.next_obs,
+                        b.terminated)
+        self.env_steps += len(b.obs)
+        if self.env_steps >= self.config.learning_starts:
+            self.update_credit += len(b.obs) * self.config.updates_per_step
+
+    def ready(self) -> bool:
+        """True after ``learning_starts`` transitions, once an update is due."""
+        return len(self.buffer) >= self.config.batch_size and self.update_credit >= 1.0
+
+    def update(self) -> dict[str, float]:
+        """Run the due gradient updates and return the last one's metrics."""
+        n_updates = max(1, int(self.update_credit))
+        self.update_credit -= n_updates
+        metrics: dict[str, float] = {}
+        for _ in range(n_updates):
+            metrics = self._gradient_step()
+        return metrics
+
+    def _gradient_step(self) -> dict[str, float]:
+        cfg = self.config
+        batch = {k: torch.from_numpy(v)
+                 for k, v in self.buffer.sample(cfg.batch_size, self.rng.np).items()}
+        with torch.no_grad():
+            next_q_target = self.target_net(batch['next_obs'])
+            if cfg.double_dqn:
+                best = self.q_net(batch['next_obs']).argmax(-1, keepdim=True)
+                next_q = next_q_target.gather(-1, best).squeeze(-1)
+            else:
+                next_q = next_q_target.max(-1).values
+            target = batch['rewards'] + cfg.gamma * (1.0 - batch['terminated']) * next_q
+        q = self.q_net(batch['obs']).gather(-1, batch['actions'].unsqueeze(-1)).squeeze(-1)
+        if cfg.huber_delta > 0:
+            loss = F.huber_loss(q, target, delta=cfg.huber_delta)
+        else:
+            loss = F.mse_loss(q, target)
+        self.optimizer.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(self.q_net.parameters(), cfg.max_grad_norm)
+        self.optimizer.step()
+        self.updates += 1
+        if self.updates % cfg.target_update_interval == 0:
+            soft_update(self.target_net, self.q_net, cfg.tau)
+        return {'td_loss': float(loss.detach()), 'q_mean': float(q.detach().mean()),
+                'epsilon': self.epsilon}
+
+    def state_dict(self) -> dict[str, Any]:
+        """Networks, optimizer, replay buffer, counters and RNG."""
+        return {'algo': self.name, 'config': config_to_dict(self.config),
+                'q_net': self.q_net.state_dict(), 'target_net': self.target_net.state_dict(),
+                'optimizer': self.optimizer.state_dict(), 'buffer': self.buffer.state_dict(),
+                'rng': self.rng.state_dict(), 'env_steps': self.env_steps,
+                'updates': self.updates, 'update_credit': self.update_credit}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore everything written by :meth:`state_dict`."""
+        check_algo(self.name, state)
+        self.q_net.load_state_dict(state['q_net'])
+        self.target_net.load_state_dict(state['target_net'])
+        self.optimizer.load_state_dict(state['optimizer'])
+        self.buffer.load_state_dict(state['buffer'])
+        self.rng.load_state_dict(state['rng'])
+        self.env_steps = int(state['env_steps'])
+        self.updates = int(state['updates'])
+        self.update_credit = float(state['update_credit'])
+
+    def policy_module(self) -> nn.Module:
+        """Greedy Q policy; its ``explore`` uses the current ε."""
+        self.policy.epsilon.fill_(self.epsilon)
+        return self.policy

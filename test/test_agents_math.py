@@ -1,0 +1,151 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Pure building blocks of the agents: returns/GAE, buffers, normalization, config parsing."""
+
+import numpy as np
+import pytest
+import torch
+
+from robotrl_ros.agents.buffers import ReplayBuffer, RolloutBuffer
+from robotrl_ros.agents.config import build_config
+from robotrl_ros.agents.normalization import RunningMeanStd
+from robotrl_ros.agents.ppo import PPOConfig
+from robotrl_ros.agents.q_learning import QLearningConfig
+from robotrl_ros.agents.returns import discounted_returns, gae
+
+REWARDS = np.array([1.0, 2.0, 3.0])
+VALUES = np.array([0.5, 1.0, 1.5])
+NEXT_VALUES = np.array([1.0, 1.5, 2.0])
+NO = np.array([False, False, False])
+
+
+def test_discounted_returns_by_hand():
+    assert discounted_returns(REWARDS, NO, 0.9) == pytest.approx([5.23, 4.7, 3.0])
+    # episode ends after step 0: the reward-to-go does not leak across the boundary
+    assert discounted_returns(REWARDS, [True, False, False], 0.9) == pytest.approx(
+        [1.0, 4.7, 3.0])
+    # bootstrap value after the last step
+    assert discounted_returns(REWARDS, NO, 0.9, last_value=10.0) == pytest.approx(
+        [12.52, 12.8, 12.0])
+
+
+def test_gae_terminated_does_not_bootstrap():
+    adv, ret = gae(REWARDS, VALUES, NEXT_VALUES, [False, False, True], NO, 0.9, 0.8)
+    # delta2 = 3 - 1.5; delta1 = 2 + .9*1.5 - 1; delta0 = 1 + .9*1 - .5; gamma*lam = .72
+    assert adv == pytest.approx([1.4 + 0.72 * 3.43, 3.43, 1.5])
+    assert ret == pytest.approx(adv + VALUES)
+
+
+def test_gae_truncated_bootstraps_from_next_value():
+    adv, _ = gae(REWARDS, VALUES, NEXT_VALUES, NO, [False, False, True], 0.9, 0.8)
+    # delta2 = 3 + .9*2 - 1.5 = 3.3 (bootstrapped although the episode ended)
+    assert adv == pytest.approx([1.4 + 0.72 * 4.726, 4.726, 3.3])
+
+
+def test_gae_trace_stops_at_episode_end_either_way():
+    term, _ = gae(REWARDS, VALUES, NEXT_VALUES, [True, False, False], NO, 0.9, 0.8)
+    trunc, _ = gae(REWARDS, VALUES, NEXT_VALUES, NO, [True, False, False], 0.9, 0.8)
+    assert term[0] == pytest.approx(1.0 - 0.5)            # no bootstrap, no trace
+    assert trunc[0] == pytest.approx(1.0 + 0.9 * 1.0 - 0.5)  # bootstrap, no trace
+    assert term[1:] == pytest.approx(trunc[1:])
+
+
+def test_gae_lambda_one_equals_discounted_returns_minus_values():
+    adv, ret = gae(REWARDS, VALUES, NEXT_VALUES, [False, False, True], NO, 0.9, 1.0)
+    assert ret == pytest.approx(discounted_returns(REWARDS, [False, False, True], 0.9))
+
+
+def test_gae_is_batched_over_envs():
+    two = np.stack([REWARDS, REWARDS], 1)
+    adv, _ = gae(two, np.stack([VALUES] * 2, 1), np.stack([NEXT_VALUES] * 2, 1),
+                 np.stack([[False, False, True], NO], 1), np.stack([NO, [False, False, True]],
+                                                                   1), 0.9, 0.8)
+    assert adv[:, 0] == pytest.approx([1.4 + 0.72 * 3.43, 3.43, 1.5])
+    assert adv[:, 1] == pytest.approx([1.4 + 0.72 * 4.726, 4.726, 3.3])
+
+
+def test_gae_rejects_mismatched_shapes_and_bad_gamma():
+    with pytest.raises(ValueError, match='values has shape'):
+        gae(REWARDS, VALUES[:2], NEXT_VALUES, NO, NO, 0.9, 0.8)
+    with pytest.raises(ValueError, match='gamma and lam'):
+        gae(REWARDS, VALUES, NEXT_VALUES, NO, NO, 1.5, 0.8)
+
+
+def test_replay_buffer_wraps_around_and_keeps_the_newest():
+    buf = ReplayBuffer(5, obs_dim=2, action_shape=(), action_dtype=np.int64)
+    for start in (0, 3, 6):                        # batches of 3: 9 transitions into 5 slots
+        ids = np.arange(start, start + 3)
+        buf.add(np.stack([ids, ids], 1), ids, ids, np.stack([ids, ids], 1) + 1, ids % 2)
+    assert len(buf) == 5 and buf.pos == 4
+    assert sorted(buf.rewards.tolist()) == [4, 5, 6, 7, 8]
+    assert buf.rewards.tolist() == [5, 6, 7, 8, 4]             # slots 0..3 overwritten
+    batch = buf.sample(64, np.random.default_rng(0))
+    assert set(batch['rewards'].tolist()) <= {4, 5, 6, 7, 8}
+    assert np.all(batch['actions'] == batch['rewards'])          # rows stay aligned
+    assert np.all(batch['next_obs'][:, 0] == batch['obs'][:, 0] + 1)
+
+
+def test_replay_buffer_state_round_trip_and_errors():
+    buf = ReplayBuffer(4, obs_dim=1)
+    buf.add(np.ones((3, 1)), np.ones(3), np.arange(3), np.ones((3, 1)), np.zeros(3))
+    state = buf.state_dict()
+    assert isinstance(state['obs'], torch.Tensor)
+    other = ReplayBuffer(4, obs_dim=1)
+    other.load_state_dict(state)
+    assert (other.pos, other.size) == (3, 3)
+    assert other.rewards.tolist() == [0, 1, 2, 0]
+    with pytest.raises(ValueError, match='obs: checkpoint shape'):
+        ReplayBuffer(8, obs_dim=1).load_state_dict(state)
+    with pytest.raises(ValueError, match='empty replay buffer'):
+        ReplayBuffer(2, obs_dim=1).sample(1, np.random.default_rng(0))
+    with pytest.raises(ValueError, match='capacity must be > 0'):
+        ReplayBuffer(0, obs_dim=1)
+
+
+def test_rollout_buffer_fills_and_rejects_a_changed_env_count():
+    buf = RolloutBuffer(2, obs_dim=1, action_shape=(1,))
+    step = {k: np.zeros(3) for k in ('logprobs', 'values', 'next_values', 'rewards',
+                                     'terminated', 'truncated')}
+    buf.add(obs=np.zeros((3, 1)), actions=np.zeros((3, 1)), **step)
+    with pytest.raises(ValueError, match='holds 3 envs'):
+        buf.add(obs=np.zeros((2, 1)), actions=np.zeros((2, 1)), **step)
+    buf.add(obs=np.zeros((3, 1)), actions=np.zeros((3, 1)), **step)
+    assert buf.full
+    with pytest.raises(RuntimeError, match='full'):
+        buf.add(obs=np.zeros((3, 1)), actions=np.zeros((3, 1)), **step)
+
+
+def test_running_mean_std_matches_numpy_over_batches():
+    data = np.random.default_rng(1).normal(3.0, 2.0, size=(1000, 4))
+    rms = RunningMeanStd((4,), epsilon=0.0 + 1e-12)
+    for chunk in np.array_split(data, 7):
+        rms.update(chunk)
+    assert rms.mean == pytest.approx(data.mean(0), rel=1e-6)
+    assert rms.var == pytest.approx(data.var(0), rel=1e-6)
+    restored = RunningMeanStd((4,))
+    restored.load_state_dict(rms.state_dict())
+    assert restored.normalize(data[:2]) == pytest.approx(rms.normalize(data[:2]))
+
+
+def test_config_defaults_overrides_and_coercion():
+    cfg = build_config(PPOConfig, {'learning_rate': 1, 'hidden_sizes': [32]}, 'ppo')
+    assert cfg.learning_rate == 1.0 and isinstance(cfg.learning_rate, float)
+    assert cfg.hidden_sizes == (32,) and cfg.n_steps == PPOConfig().n_steps
+    assert build_config(PPOConfig, {'target_kl': None}, 'ppo').target_kl is None
+    assert build_config(QLearningConfig, {'low': [0, 1]}, 'q').low == (0.0, 1.0)
+
+
+@pytest.mark.parametrize('overrides, message', [
+    ({'learning_rat': 0.1},
+     r"ppo: unknown config key 'learning_rat'; valid keys: .*learning_rate"),
+    ({'n_steps': 2.5}, r"'n_steps' must be int, got 2.5"),
+    ({'n_steps': True}, r"'n_steps' must be int"),
+    ({'normalize_obs': 'yes'}, r"'normalize_obs' must be bool"),
+    ({'learning_rate': '3e-4'}, r"'learning_rate' must be float"),
+    ({'hidden_sizes': 64}, r"'hidden_sizes' must be a list of int"),
+    ({'hidden_sizes': [64, 'a']}, r"'hidden_sizes' must be a list of int"),
+    ({'target_kl': 'x'}, r"'target_kl' must be float"),
+])
+def test_config_rejects_bad_keys_and_types(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        build_config(PPOConfig, overrides, 'ppo')
