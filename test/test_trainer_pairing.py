@@ -157,9 +157,14 @@ def test_truncation_at_max_episode_steps_and_next_episode_without_resets():
     for k in range(1, steps + 2):
         pairer.on_command([0.0, 0.0, 0.0])
         tr = _state(pairer, k, -1.0)
-        assert tr.truncated == (k == steps)
+        if k <= steps:
+            assert tr.truncated == (k == steps)
     assert pairer.episodes[-1].length == steps
-    assert tr.episode == first + 1                   # the next episode started by itself
+    assert tr is None                                # the command answering the last state
+    assert pairer.dropped['after_episode_end'] == 1
+    pairer.on_command([0.0, 0.0, 0.0])
+    tr = _state(pairer, steps + 2, -1.0)
+    assert tr.episode == first + 1 and tr.stamp == pytest.approx((steps + 1) * DT)
     assert pairer.paired == steps + 1
 
 
@@ -170,6 +175,23 @@ def test_goal_changing_mid_transition_is_not_paired():
     pairer.on_goal([0.0, 0.5, 0.0])
     assert _state(pairer, 1, 0.0) is None
     assert pairer.dropped['goal_changed'] == 1
+
+
+def test_new_goal_without_resets_starts_a_new_episode():
+    pairer = _pairer(use_resets=False)
+    _state(pairer, 0, 0.0)
+    pairer.on_command([1.0, 0.0, 0.0])
+    first = _state(pairer, 1, 0.0)
+    pairer.on_command([1.0, 0.0, 0.0])
+    pairer.on_goal([0.0, 0.5, 0.0])                  # e.g. an auto-resetting bridge
+    assert _state(pairer, 2, 0.7) is None
+    pairer.on_command([1.0, 0.0, 0.0])
+    tr = _state(pairer, 3, 0.7)
+    assert tr.episode == first.episode + 1
+    np.testing.assert_allclose(tr.obs[6:9], [0.0, 0.5, 0.0])
+    assert pairer.dropped['episode_cut_by_new_goal'] == 1
+    assert pairer.dropped['after_episode_end'] == 1
+    assert 'goal_changed' not in pairer.dropped
 
 
 def test_no_goal_yet_is_dropped_as_missing_input():

@@ -19,7 +19,9 @@ Rules (the lockstep protocol of docs/interfaces.md, and a looser real-robot stre
 * Reward and termination come from ``task.reward``; truncation at ``spec.max_episode_steps``.
 * With resets (simulation), after an episode ends nothing is paired until :meth:`on_reset` gives
   the stamp of the new episode's first state; transitions starting before it are ignored. Without
-  resets (real robot), the next episode simply starts at the following state.
+  resets (a real robot, or a bridge with ``auto_reset``), the next episode starts at the first
+  state after the one that ended it (or after a new goal); the command answering the final
+  state is not paired.
 """
 
 from __future__ import annotations
@@ -113,11 +115,23 @@ class TransitionPairer:
     # --- inputs ----------------------------------------------------------------------------
     def on_goal(self, goal: np.ndarray) -> None:
         """A new goal (``goal_pose``) applies to states received from now on."""
-        self._goal = np.asarray(goal, dtype=np.float64).copy()
+        goal = np.asarray(goal, dtype=np.float64).copy()
+        self._new_target(self._goal, goal)
+        self._goal = goal
 
     def on_cmd_vel(self, cmd_vel: np.ndarray) -> None:
         """A new velocity command (``cmd_vel``) applies to states received from now on."""
-        self._cmd_vel = np.asarray(cmd_vel, dtype=np.float64).copy()
+        cmd_vel = np.asarray(cmd_vel, dtype=np.float64).copy()
+        self._new_target(self._cmd_vel, cmd_vel)
+        self._cmd_vel = cmd_vel
+
+    def _new_target(self, old: np.ndarray | None, new: np.ndarray) -> None:
+        """Without resets, a changed goal mid-episode starts a new episode (the robot's or an
+        auto-resetting bridge's), so episodes stay aligned with the goals."""
+        if (not self.use_resets and old is not None and not np.array_equal(old, new)
+                and not self._episode_over and self._steps > 0):
+            self._episode_over = True
+            self.dropped['episode_cut_by_new_goal'] += 1
 
     def on_command(self, command: np.ndarray) -> None:
         """A command arrived: it acts on the newest state not yet acted on.
@@ -156,7 +170,10 @@ class TransitionPairer:
             if self.use_resets:
                 self._hold(state, 'after_episode_end')
                 return None
-            self._start_episode()
+            self._start_episode()  # this state starts the next episode; nothing crosses over
+            if self._pending is not None:
+                self.dropped['after_episode_end'] += 1
+                self._pending = None
             state = replace(state, last_action=self._last_action.copy())
         transition = None
         if self._pending is not None:

@@ -60,8 +60,8 @@ MSGDEFS = {
 
 
 def _stamp(seconds: float) -> dict[str, int]:
-    sec = int(np.floor(seconds))
-    return {'sec': sec, 'nanosec': int(round((seconds - sec) * 1e9)) % 1_000_000_000}
+    sec, nanosec = divmod(int(round(seconds * 1e9)), 1_000_000_000)
+    return {'sec': sec, 'nanosec': nanosec}
 
 
 def _seconds(stamp: Any) -> float:

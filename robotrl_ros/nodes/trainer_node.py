@@ -1,0 +1,303 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""trainer_node: learn a policy from what is observed on the ROS graph, in sim or on a robot.
+
+Subscribes ``joint_states``, the command topic the policy node publishes (it explores), and
+``goal_pose`` / ``cmd_vel``; pairs them into transitions whose reward and termination the task
+computes from the observed states (``TransitionPairer``); learns online (``OnlineLearner``: SAC
+and DQN from a replay buffer, PPO and REINFORCE from rollouts); ends simulated episodes through
+``reset_service``; publishes each improved policy as an artifact directory (exported aside,
+fsynced, renamed) and announces its path on ``policy_updates``. Every transition is logged and
+fsynced before ``~/status`` reports it as stored; checkpoints are atomic, so a restart with the
+same ``output_dir`` resumes after any crash. Learning runs in a worker thread, one update per
+lock acquisition, so subscription callbacks are never starved. Messages are handled in the
+order their publishers sent them (``ReorderBuffer``), not in the executor's topic order.
+
+Example (with ``sim_bridge`` in lockstep and ``policy_node`` with ``explore: true``)::
+
+    trainer_node --ros-args -p task:=reach -p algo:=sac -p output_dir:=runs/graph
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from typing import Any
+
+import rclpy
+from geometry_msgs.msg import PoseStamped, Twist
+from rclpy.executors import ExternalShutdownException
+from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
+from rclpy.node import Node
+from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import JointState
+from std_msgs.msg import Float64MultiArray, String
+from std_srvs.srv import Trigger
+
+from robotrl_ros.ros.conversions import (
+    JointIndex,
+    JointStateError,
+    command_to_array,
+    pose_to_goal,
+    stamp_to_sec,
+    twist_to_cmd,
+)
+from robotrl_ros.ros.qos import COMMAND_QOS
+from robotrl_ros.ros.status import status_message
+from robotrl_ros.training.online.reorder import ReorderBuffer
+from robotrl_ros.training.online.session import OnlineSession, SessionConfig
+
+SYNC_PERIOD = 0.2          # s between fsyncs of the transition log
+CHECKPOINT_PERIOD = 30.0   # s between checkpoints
+RESET_RETRY = 1.0          # s before a failed or unanswered reset request is retried
+
+#: Best effort like SENSOR_QOS (compatible with every publisher), but a deep queue: a trainer
+#: wants every state, not only the newest, or transitions are lost while it is busy.
+STATE_QOS = QoSProfile(depth=200, history=HistoryPolicy.KEEP_LAST,
+                       reliability=ReliabilityPolicy.BEST_EFFORT)
+
+
+def _ns() -> int:
+    return time.time_ns()
+
+
+class TrainerNode(Node):
+    """ROS front end of an :class:`OnlineSession` (parameters: docs/interfaces.md)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__('trainer_node', **kwargs)
+        p = self._declare_parameters()
+        self.session = OnlineSession(SessionConfig(
+            task=p['task'], algo=p['algo'], output_dir=p['output_dir'], seed=p['seed'],
+            config=p['config'], total_steps=p['total_steps'], use_resets=bool(p['reset_service']),
+            init_policy=p['init_policy'], record_mcap=p['record_mcap'],
+            topics={'joint_states': self.resolve_topic_name('joint_states'),
+                    'commands': self.resolve_topic_name(p['command_topic']),
+                    'goal_pose': self.resolve_topic_name('goal_pose'),
+                    'cmd_vel': self.resolve_topic_name('cmd_vel'),
+                    'resets': self.resolve_topic_name('~/resets')}))
+        self.lock = self.session.lock
+        spec = self.session.spec
+        self.joints = JointIndex(spec.joint_names)
+        self.updates_pub = self.create_publisher(String, 'policy_updates', COMMAND_QOS)
+        self.status_pub = self.create_publisher(String, '~/status', 10)
+        self.create_subscription(JointState, 'joint_states', self._on_joint_state, STATE_QOS)
+        self.create_subscription(Float64MultiArray, p['command_topic'], self._on_command,
+                                 QoSProfile(depth=200, reliability=ReliabilityPolicy.RELIABLE))
+        self.create_subscription(PoseStamped, 'goal_pose', self._on_goal, COMMAND_QOS)
+        self.create_subscription(Twist, 'cmd_vel', self._on_cmd_vel, COMMAND_QOS)
+        self.reset_client = (self.create_client(Trigger, p['reset_service'])
+                             if p['reset_service'] else None)
+        self._reset_sent = -1.0
+        self._last_publish = -float('inf')  # publish the initial policy at once
+        self._latest_path: str | None = None
+        self._subscribers = 0
+        self._last_checkpoint = time.monotonic()
+        self.publish_period = p['publish_period']
+        self.reorder = ReorderBuffer(('joint_states', 'commands'))
+        self.create_timer(SYNC_PERIOD, self._on_sync_timer)
+        self.create_timer(p['status_period'], self._on_status_timer)
+        self._running = True
+        self.finished = False
+        self._worker = threading.Thread(target=self._learn_forever, name='learner', daemon=True)
+        self._worker.start()
+        self.get_logger().info(
+            f'trainer_node: {p["algo"]} on {p["task"]}, output_dir {p["output_dir"]}, '
+            f'resumed {self.session.learner.counters["transitions"]} transitions, '
+            f'resets via {p["reset_service"] or "(none: real robot)"}')
+
+    def _declare_parameters(self) -> dict[str, Any]:
+        defaults = {
+            'task': 'reach', 'algo': 'sac', 'output_dir': 'runs/trainer', 'seed': 0,
+            'config': '', 'command_topic': 'forward_position_controller/commands',
+            'total_steps': 0, 'publish_period': 5.0, 'reset_service': 'sim_bridge/reset',
+            'init_policy': '', 'record_mcap': False, 'replay_mcap': '', 'status_period': 1.0,
+        }
+        p = {name: self.declare_parameter(name, value).value for name, value in defaults.items()}
+        if p['publish_period'] <= 0 or p['status_period'] <= 0:
+            raise ValueError('publish_period and status_period must be > 0')
+        if p['total_steps'] < 0:
+            raise ValueError(f'total_steps must be >= 0 (0 = forever), got {p["total_steps"]}')
+        if p['replay_mcap']:
+            raise ValueError('replay_mcap trains offline: run `robotrl replay` or '
+                             'robotrl_ros.training.online.replay, not the live node')
+        return p
+
+    # --- subscriptions: convert, then release in publish order ------------------------------
+    def _push(self, stream: str, info: dict[str, int], item: Any) -> None:
+        now = _ns()
+        self.reorder.push(stream, info.get('source_timestamp') or now, item, now)
+        self._release(now)
+
+    def _release(self, now: int) -> None:
+        for stream, (source, item) in self.reorder.pop_ready(now):
+            if stream == 'joint_states':
+                stamp, names, position, velocity = item
+                self.session.joint_state(stamp, names, position, velocity, source)
+            elif stream == 'commands':
+                self.session.command(item, source)
+            elif stream == 'goal_pose':
+                self.session.goal(item[0], item[1], source)
+            else:
+                self.session.cmd_vel(item, source)
+        if self.session.needs_reset():
+            self._request_reset()
+        if not self.finished and self.session.done():
+            self._finish()
+
+    def _on_joint_state(self, msg: JointState, info: dict[str, int]) -> None:
+        try:
+            position, velocity, _ = self.joints.extract(msg)
+        except JointStateError as exc:
+            self.session.count_bad('bad_joint_state')
+            self.get_logger().warn(str(exc), throttle_duration_sec=5.0)
+            return
+        source = info.get('source_timestamp') or _ns()
+        self._push('joint_states', info, (source, (stamp_to_sec(msg.header.stamp), msg.name,
+                                                   position, velocity)))
+
+    def _on_command(self, msg: Float64MultiArray, info: dict[str, int]) -> None:
+        try:
+            command = command_to_array(msg, self.session.spec.action_dim)
+        except ValueError as exc:
+            self.session.count_bad('bad_command')
+            self.get_logger().warn(f'ignored command: {exc}', throttle_duration_sec=5.0)
+            return
+        self._push('commands', info, (info.get('source_timestamp') or _ns(), command))
+
+    def _on_goal(self, msg: PoseStamped, info: dict[str, int]) -> None:
+        try:
+            goal = pose_to_goal(msg)
+        except ValueError as exc:
+            self.get_logger().warn(str(exc))
+            return
+        self._push('goal_pose', info, (info.get('source_timestamp') or _ns(),
+                                       (goal, stamp_to_sec(msg.header.stamp))))
+
+    def _on_cmd_vel(self, msg: Twist, info: dict[str, int]) -> None:
+        try:
+            cmd = twist_to_cmd(msg)
+        except ValueError as exc:
+            self.get_logger().warn(str(exc))
+            return
+        self._push('cmd_vel', info, (info.get('source_timestamp') or _ns(), cmd))
+
+    # --- episode resets --------------------------------------------------------------------
+    def _request_reset(self) -> None:
+        if self.reset_client is None or self.finished:
+            return
+        if not self.reset_client.service_is_ready():
+            self.get_logger().warn(f'waiting for {self.reset_client.srv_name}',
+                                   throttle_duration_sec=5.0)
+            return
+        self.session.begin_reset(_ns())
+        self._reset_sent = time.monotonic()
+        future = self.reset_client.call_async(Trigger.Request())
+        future.add_done_callback(self._on_reset_done)
+
+    def _on_reset_done(self, future: Any) -> None:
+        self._reset_sent = -1.0
+        try:
+            response = future.result()
+            info = json.loads(response.message)
+            stamp = float(info['stamp'])
+        except Exception as exc:  # noqa: BLE001 - a bad reply is retried, never fatal
+            self.get_logger().warn(f'reset failed ({exc}); retrying')
+            return
+        if not response.success:
+            self.get_logger().warn(f'reset refused: {response.message}; retrying')
+            return
+        self.session.end_reset(int(info.get('episode', 0)), stamp, _ns())
+
+    # --- timers and the learning thread ----------------------------------------------------
+    def _on_sync_timer(self) -> None:
+        self._release(_ns())  # events held for a stream that went quiet
+        self.session.sync()
+        now = time.monotonic()
+        waiting = self.session.awaiting_reset() and (
+            self._reset_sent < 0 or now - self._reset_sent > RESET_RETRY)
+        if (self.session.needs_reset() or waiting) and self._reset_sent < 0:
+            self._request_reset()
+        elif waiting:
+            self._reset_sent = -1.0  # unanswered for too long: the next tick asks again
+        if self.finished:
+            return
+        if now - self._last_publish >= self.publish_period and self.session.improved():
+            self._publish_policy()
+        subscribers = self.updates_pub.get_subscription_count()
+        if subscribers > self._subscribers and self._latest_path is not None:
+            self.updates_pub.publish(String(data=self._latest_path))  # a late policy node
+        self._subscribers = subscribers
+        if now - self._last_checkpoint >= CHECKPOINT_PERIOD:
+            self._last_checkpoint = now
+            self.session.checkpoint()
+
+    def _publish_policy(self) -> None:
+        self._last_publish = -float('inf')  # publish the initial policy at once
+        self._latest_path: str | None = None
+        self._subscribers = 0
+        try:
+            path = self.session.publish()
+        except (OSError, ValueError) as exc:
+            self.get_logger().error(f'artifact export failed, keeping the previous one: {exc}')
+            return
+        self._latest_path = str(path.resolve())
+        self.updates_pub.publish(String(data=self._latest_path))
+
+    def _on_status_timer(self) -> None:
+        self.status_pub.publish(status_message(self.session.status()))
+
+    def _learn_forever(self) -> None:
+        while self._running:
+            if not self.session.learn_one():
+                time.sleep(0.002)
+
+    def _finish(self) -> None:
+        """total_steps reached: final checkpoint and artifact, then stop learning."""
+        self.finished = True
+        self._running = False
+        self._worker.join()
+        path = self.session.finish()
+        self.updates_pub.publish(String(data=str(path.resolve())))
+        self._on_status_timer()
+        self.get_logger().info(f'trainer_node: total_steps reached; final policy {path}')
+
+    def close(self) -> None:
+        """Stop the learning thread, checkpoint and close the files."""
+        self._running = False
+        if self._worker.is_alive():
+            self._worker.join()
+        if not self.finished:
+            self.session.finish()  # interrupted: keep what was learned (checkpoint + policy/)
+        self.session.close()
+
+
+def main(args: list[str] | None = None) -> None:
+    """Run the trainer until SIGINT/SIGTERM (exit 0) or a configuration error (exit 2)."""
+    rclpy.init(args=args)
+    node = None
+    try:
+        node = TrainerNode()
+        while rclpy.ok() and not node.finished:
+            rclpy.spin_once(node, timeout_sec=0.1)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    except _rclpy.RCLError:
+        if rclpy.ok():
+            raise
+    except ValueError as exc:
+        print(f'trainer_node: {exc}', file=sys.stderr)
+        sys.exit(2)
+    finally:
+        if node is not None:
+            node.close()
+            node.destroy_node()
+        if rclpy.ok():
+            rclpy.shutdown()
+
+
+
+if __name__ == '__main__':
+    main()

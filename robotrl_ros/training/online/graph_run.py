@@ -1,0 +1,173 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Train through the ROS graph: sim_bridge (lockstep) + policy_node (explore) + trainer_node.
+
+Each node is a separate process started from its console script with ``--ros-args``, exactly
+as a user (or ``robotrl up``) would; nothing here imports ROS. Used by ``make run``, the
+end-to-end graph test and ``benchmarks/train_graph.py`` / ``benchmarks/sim2real.py``::
+
+    result = run_graph(GraphConfig(task='reach', algo='sac', output_dir='runs/graph',
+                                   total_steps=20_000))
+    result.artifact, result.wall_time_s, result.summary['recent_success_rate']
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class GraphConfig:
+    """One graph training run.
+
+    Attributes:
+        task: Task name.
+        algo: Algorithm of the trainer.
+        output_dir: Trainer output directory (node logs go to ``<output_dir>/logs``).
+        total_steps: Transitions the trainer learns from before it exports the final policy.
+        seed: Seed of the bridge and the trainer.
+        timeout_s: Wall-clock limit; the trainer is then stopped (SIGINT) and keeps what it has.
+        config: Trainer hyperparameter YAML ('' = defaults).
+        init_policy: Run directory to fine-tune from ('' = from scratch).
+        publish_period: Seconds between published policies.
+        record_mcap: The trainer records what it observes to ``<output_dir>/recording_*.mcap``.
+        episode_reset: ``auto``: the bridge starts the next episode itself (``auto_reset``, one
+            state per command kept) and the trainer runs without ``reset_service``;
+            ``service``: the trainer ends episodes through ``sim_bridge/reset``.
+        bridge: Extra sim_bridge parameters (e.g. ``dr_*`` randomization).
+        domain_id: ROS_DOMAIN_ID of the graph (None = inherit the environment's).
+    """
+
+    task: str = 'reach'
+    algo: str = 'sac'
+    output_dir: str = 'runs/graph'
+    total_steps: int = 20_000
+    seed: int = 0
+    timeout_s: float = 600.0
+    config: str = ''
+    init_policy: str = ''
+    publish_period: float = 2.0
+    episode_reset: str = 'auto'
+    record_mcap: bool = False
+    bridge: dict[str, Any] = field(default_factory=dict)
+    domain_id: int | None = None
+
+
+@dataclass
+class GraphResult:
+    """What a graph run produced."""
+
+    artifact: Path | None
+    wall_time_s: float
+    summary: dict[str, Any]
+    timed_out: bool
+    logs: Path
+
+
+def ros_value(value: Any) -> str:
+    """A parameter value as ``--ros-args -p name:=value`` text (typed like YAML)."""
+    if isinstance(value, bool):
+        return 'true' if value else 'false'
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        return '[' + ','.join(ros_value(v) for v in value) + ']'
+    return str(value) if value != '' else "''"  # YAML for the empty string
+
+
+def node_command(name: str, params: dict[str, Any]) -> list[str]:
+    """Command line starting node ``name`` (console script next to the interpreter)."""
+    script = Path(sys.executable).parent / name
+    base = [str(script)] if script.exists() else [sys.executable, '-m',
+                                                  f'robotrl_ros.nodes.{name}']
+    args = [arg for key, value in params.items() for arg in ('-p', f'{key}:={ros_value(value)}')]
+    return [*base, '--ros-args', *args]
+
+
+def graph_commands(cfg: GraphConfig) -> dict[str, list[str]]:
+    """The three nodes' command lines."""
+    out = Path(cfg.output_dir).resolve()
+    if cfg.episode_reset not in ('auto', 'service'):
+        raise ValueError(f"episode_reset must be 'auto' or 'service', got {cfg.episode_reset!r}")
+    auto = cfg.episode_reset == 'auto'
+    bridge = {'task': cfg.task, 'lockstep': True, 'seed': cfg.seed, 'auto_reset': auto,
+              'lockstep_republish_period': 0.5, **cfg.bridge}
+    trainer = {'task': cfg.task, 'algo': cfg.algo, 'output_dir': str(out), 'seed': cfg.seed,
+               'total_steps': cfg.total_steps, 'publish_period': cfg.publish_period,
+               'config': cfg.config, 'init_policy': cfg.init_policy,
+               'reset_service': '' if auto else 'sim_bridge/reset', 'record_mcap': cfg.record_mcap}
+    policy = {'armed': True, 'explore': True, 'state_timeout': 3600.0}
+    return {'sim_bridge': node_command('sim_bridge', bridge),
+            'trainer_node': node_command('trainer_node', trainer),
+            'policy_node': node_command('policy_node', policy)}
+
+
+def _stop(proc: subprocess.Popen, grace: float = 10.0) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def run_graph(cfg: GraphConfig, progress: Any = None) -> GraphResult:
+    """Run the three nodes until the trainer finishes ``total_steps`` or ``timeout_s`` passes.
+
+    Raises:
+        RuntimeError: If a node exits early (its log is named in the message).
+    """
+    out = Path(cfg.output_dir)
+    logs = out / 'logs'
+    logs.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONUNBUFFERED='1')
+    if cfg.domain_id is not None:
+        env['ROS_DOMAIN_ID'] = str(cfg.domain_id)
+    env.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
+    procs: dict[str, subprocess.Popen] = {}
+    started = time.monotonic()
+    timed_out = False
+    try:
+        for name, command in graph_commands(cfg).items():
+            handle = open(logs / f'{name}.log', 'w')
+            procs[name] = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT,
+                                           env=env)
+            handle.close()
+        trainer = procs['trainer_node']
+        last_report = started
+        while trainer.poll() is None:
+            for name, proc in procs.items():
+                if proc.poll() is not None and name != 'trainer_node':
+                    raise RuntimeError(f'{name} exited with code {proc.returncode}; see '
+                                       f'{logs / (name + ".log")}')
+            now = time.monotonic()
+            if now - started > cfg.timeout_s:
+                timed_out = True
+                break
+            if progress is not None and now - last_report > 30:
+                last_report = now
+                print(f'  graph: {now - started:.0f} s', file=progress, flush=True)
+            time.sleep(0.2)
+    finally:
+        if 'trainer_node' in procs:
+            _stop(procs['trainer_node'], grace=60.0)
+        for proc in procs.values():
+            _stop(proc)
+    wall = time.monotonic() - started
+    if procs and procs['trainer_node'].returncode not in (0, -signal.SIGINT) and not timed_out:
+        raise RuntimeError(f'trainer_node exited with code {procs["trainer_node"].returncode}; '
+                           f'see {logs / "trainer_node.log"}')
+    summary_file = out / 'summary.json'
+    summary = json.loads(summary_file.read_text()) if summary_file.is_file() else {}
+    artifact = out / 'policy'
+    return GraphResult(artifact=artifact if (artifact / 'policy.yaml').is_file() else None,
+                       wall_time_s=wall, summary=summary, timed_out=timed_out, logs=logs)

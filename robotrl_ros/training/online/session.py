@@ -1,0 +1,271 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""One online training session: pairing + learner + recorder + artifacts, behind one lock.
+
+:class:`OnlineSession` is everything the trainer node does, minus ROS: the node converts
+messages and calls these methods from its callbacks; a worker thread calls :meth:`learn_one`.
+Every method takes :attr:`lock`, so callbacks and the learning thread never race, and the lock
+is held for one update at a time, so callbacks wait at most one update.
+
+Run directory layout: ``transitions.log`` (fsynced transitions), ``online_checkpoint.pt``,
+``policies/policy_<updates>`` (published artifacts, the newest few kept), ``policy/`` (final
+artifact), ``recording.mcap`` (with ``record_mcap``) and ``summary.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from robotrl_ros.agents.registry import make_agent
+from robotrl_ros.tasks.registry import make_task
+from robotrl_ros.training.config import load_config
+from robotrl_ros.training.online.learner import OnlineLearner
+from robotrl_ros.training.online.pairing import TransitionPairer
+from robotrl_ros.training.online.recording import McapRecorder
+
+PUBLISHED_DIR = 'policies'
+FINAL_DIR = 'policy'
+KEEP_PUBLISHED = 3
+
+
+@dataclass
+class SessionConfig:
+    """Settings of a session (the trainer node's parameters).
+
+    Attributes:
+        task: Task name (``make_task``).
+        algo: Algorithm name (``make_agent``).
+        output_dir: Run directory; an existing one is resumed.
+        seed: Agent seed.
+        config: Hyperparameter YAML overriding ``config/hparams/<task>_<algo>.yaml`` ('' = none).
+        total_steps: Stop after this many transitions (0 = never).
+        use_resets: Episodes end through a reset service (simulation).
+        init_policy: Run directory (or checkpoint file) whose agent state starts a fresh run.
+        record_mcap: Record the observed streams to ``recording.mcap``.
+        topics: Topic names for the recording.
+    """
+
+    task: str = 'reach'
+    algo: str = 'sac'
+    output_dir: str = 'runs/trainer'
+    seed: int = 0
+    config: str = ''
+    total_steps: int = 0
+    use_resets: bool = True
+    init_policy: str = ''
+    record_mcap: bool = False
+    topics: dict[str, str] = field(default_factory=lambda: {
+        'joint_states': '/joint_states', 'commands': '/forward_position_controller/commands',
+        'goal_pose': '/goal_pose', 'cmd_vel': '/cmd_vel', 'resets': '/trainer_node/resets'})
+
+
+def init_agent_state(agent: Any, path: str | Path) -> Path:
+    """Load agent weights (and optimizer/buffers) from a previous run to fine-tune from.
+
+    Accepts a ``robotrl train`` run directory (``checkpoints/last.pt``), a trainer output
+    directory (``online_checkpoint.pt``) or a checkpoint file.
+
+    Raises:
+        ValueError: If no checkpoint is found or it holds no agent state.
+    """
+    path = Path(path)
+    candidates = [path] if path.is_file() else [path / 'checkpoints' / 'last.pt',
+                                                 path / 'online_checkpoint.pt']
+    for candidate in candidates:
+        if candidate.is_file():
+            payload = torch.load(candidate, map_location='cpu', weights_only=True)
+            if not isinstance(payload, dict) or 'agent' not in payload:
+                raise ValueError(f'init_policy: {candidate} holds no agent state')
+            agent.load_state_dict(payload['agent'])
+            return candidate
+    raise ValueError(f'init_policy: no checkpoint in {path} (looked for '
+                     f'{", ".join(str(c) for c in candidates)})')
+
+
+class OnlineSession:
+    """The trainer's state machine without ROS.
+
+    Args:
+        cfg: Session settings.
+        agent: Use this agent instead of building one from the hyperparameter files.
+    """
+
+    def __init__(self, cfg: SessionConfig, agent: Any = None) -> None:
+        self.cfg = cfg
+        self.task = make_task(cfg.task)
+        self.spec = self.task.spec
+        self.out = Path(cfg.output_dir)
+        if agent is None:
+            hparams = load_config(cfg.task, cfg.algo, cfg.config or None)
+            agent = make_agent(cfg.algo, self.spec, hparams.agent, cfg.seed)
+        self.learner = OnlineLearner(agent, self.spec, self.out, algo=cfg.algo)
+        self.resumed = self.learner.resume()
+        self.initialized_from = None
+        if cfg.init_policy and self.learner.counters['transitions'] == 0:
+            self.initialized_from = init_agent_state(agent, cfg.init_policy)
+        self.pairer = TransitionPairer(self.task, use_resets=cfg.use_resets)
+        if cfg.use_resets:
+            self.pairer.begin_reset()  # nothing pairs before the first episode boundary
+        self.recorder = None
+        if cfg.record_mcap:
+            name = f'recording_{time.strftime("%Y%m%d_%H%M%S")}.mcap'
+            self.recorder = McapRecorder(self.out / name, cfg.topics)
+        self.lock = threading.Lock()
+        self.bad: dict[str, int] = {}
+        self.published: list[Path] = []
+        self._published_updates = -1
+        self.started = time.monotonic()
+
+    # --- inputs (called from subscription callbacks) ---------------------------------------
+    def joint_state(self, stamp: float, names: Sequence[str], position: np.ndarray,
+                    velocity: np.ndarray, log_time: int) -> None:
+        """A joint state (positions/velocities in the spec's joint order)."""
+        with self.lock:
+            if self.recorder is not None:
+                self.recorder.joint_state(stamp, self.spec.joint_names, position, velocity,
+                                          log_time)
+            tr = self.pairer.on_joint_state(stamp, position, velocity)
+            if tr is not None and not self._done():
+                self.learner.add(tr)
+
+    def command(self, command: np.ndarray, log_time: int) -> None:
+        """A command on the command topic (validated length and finiteness)."""
+        with self.lock:
+            if self.recorder is not None:
+                self.recorder.command(command, log_time)
+            self.pairer.on_command(command)
+
+    def goal(self, goal: np.ndarray, stamp: float, log_time: int) -> None:
+        """A ``goal_pose`` position."""
+        with self.lock:
+            if self.recorder is not None:
+                self.recorder.goal(goal, stamp, log_time)
+            self.pairer.on_goal(goal)
+
+    def cmd_vel(self, cmd: np.ndarray, log_time: int) -> None:
+        """A ``cmd_vel`` command (vx, vy, wz)."""
+        with self.lock:
+            if self.recorder is not None:
+                self.recorder.cmd_vel(cmd, log_time)
+            self.pairer.on_cmd_vel(cmd)
+
+    def count_bad(self, reason: str) -> None:
+        """Count a message that could not be converted."""
+        with self.lock:
+            self.bad[reason] = self.bad.get(reason, 0) + 1
+
+    # --- episode boundaries ----------------------------------------------------------------
+    def needs_reset(self) -> bool:
+        """An episode ended and no reset was requested yet."""
+        with self.lock:
+            return self.pairer.needs_reset
+
+    def awaiting_reset(self) -> bool:
+        """A reset was requested and its boundary is not known yet."""
+        with self.lock:
+            return self.pairer.awaiting_reset
+
+    def begin_reset(self, log_time: int) -> None:
+        """A reset request is being sent."""
+        with self.lock:
+            if self.recorder is not None:
+                self.recorder.reset_request(log_time)
+            self.pairer.begin_reset()
+
+    def end_reset(self, episode: int, stamp: float, log_time: int) -> None:
+        """The bridge answered: the new episode starts at ``stamp``."""
+        with self.lock:
+            if self.recorder is not None:
+                self.recorder.reset(episode, stamp, log_time)
+            self.pairer.on_reset(stamp)
+
+    # --- learning, persistence, artifacts --------------------------------------------------
+    def learn_one(self) -> bool:
+        """Run one due update; False when none is due."""
+        with self.lock:
+            return self.learner.train(1) == 1
+
+    def sync(self) -> int:
+        """Make the transition log durable; returns the stored count."""
+        with self.lock:
+            return self.learner.sync()
+
+    def checkpoint(self) -> None:
+        """Atomic checkpoint of agent and counters."""
+        with self.lock:
+            self.learner.checkpoint()
+
+    def improved(self) -> bool:
+        """Whether the agent was updated since the last published artifact."""
+        with self.lock:
+            return self.learner.counters['updates'] != self._published_updates
+
+    def publish(self) -> Path:
+        """Export the current policy to ``policies/policy_<updates>``; returns its path."""
+        with self.lock:
+            updates = self.learner.counters['updates']
+            path = self.learner.export(self.out / PUBLISHED_DIR / f'policy_{updates:08d}',
+                                       self._provenance())
+            self._published_updates = updates
+        self.published.append(path)
+        for old in self.published[:-KEEP_PUBLISHED]:
+            shutil.rmtree(old, ignore_errors=True)
+        del self.published[:-KEEP_PUBLISHED]
+        return path
+
+    def _done(self) -> bool:
+        total = self.cfg.total_steps
+        return total > 0 and self.learner.counters['transitions'] >= total
+
+    def done(self) -> bool:
+        """``total_steps`` transitions have been learned from."""
+        with self.lock:
+            return self._done()
+
+    def finish(self) -> Path:
+        """Final checkpoint, final artifact in ``policy/`` and ``summary.json``."""
+        with self.lock:
+            self.learner.checkpoint()
+            path = self.learner.export(self.out / FINAL_DIR, self._provenance())
+            self._published_updates = self.learner.counters['updates']
+            summary = {'task': self.cfg.task, 'algo': self.cfg.algo, **self._status()}
+        (self.out / 'summary.json').write_text(json.dumps(summary, indent=2, sort_keys=True))
+        return path
+
+    def _provenance(self) -> dict[str, Any]:
+        status = self.learner.status()
+        return {'task': self.cfg.task, 'seed': self.cfg.seed,
+                'recent_return': status['recent_return'],
+                'recent_success_rate': status['recent_success_rate'],
+                'init_policy': str(self.initialized_from or '')}
+
+    def _status(self) -> dict[str, Any]:
+        return {**self.learner.status(), 'pairing': self.pairer.counters(),
+                'bad_messages': dict(self.bad), 'episode': self.pairer.episode,
+                'awaiting_reset': self.pairer.awaiting_reset,
+                'resumed_transitions': self.resumed,
+                'wall_time_s': round(time.monotonic() - self.started, 1),
+                'total_steps': self.cfg.total_steps, 'done': self._done()}
+
+    def status(self) -> dict[str, Any]:
+        """Fields of ``~/status``."""
+        with self.lock:
+            return self._status()
+
+    def close(self) -> None:
+        """Sync the log and finish the recording."""
+        with self.lock:
+            self.learner.close()
+            if self.recorder is not None:
+                self.recorder.close()
+                self.recorder = None
