@@ -126,8 +126,10 @@ class TransitionPairer:
         self._cmd_vel = cmd_vel
 
     def _new_target(self, old: np.ndarray | None, new: np.ndarray) -> None:
-        """Without resets, a changed goal mid-episode starts a new episode (the robot's or an
-        auto-resetting bridge's), so episodes stay aligned with the goals."""
+        """Without resets, a changed goal mid-episode starts a new episode.
+
+        That is how a robot user or an auto-resetting bridge starts one; episodes stay aligned.
+        """
         if (not self.use_resets and old is not None and not np.array_equal(old, new)
                 and not self._episode_over and self._steps > 0):
             self._episode_over = True
