@@ -73,6 +73,7 @@ class TrainerNode(Node):
             task=p['task'], algo=p['algo'], output_dir=p['output_dir'], seed=p['seed'],
             config=p['config'], total_steps=p['total_steps'], use_resets=bool(p['reset_service']),
             init_policy=p['init_policy'], record_mcap=p['record_mcap'],
+            replay_mcap=p['replay_mcap'],
             topics={'joint_states': self.resolve_topic_name('joint_states'),
                     'commands': self.resolve_topic_name(p['command_topic']),
                     'goal_pose': self.resolve_topic_name('goal_pose'),
@@ -105,7 +106,8 @@ class TrainerNode(Node):
         self._worker.start()
         self.get_logger().info(
             f'trainer_node: {p["algo"]} on {p["task"]}, output_dir {p["output_dir"]}, '
-            f'resumed {self.session.learner.counters["transitions"]} transitions, '
+            f'resumed {self.session.resumed}, replayed '
+            f'{self.session.replayed.get("transitions", 0)} transitions, '
             f'resets via {p["reset_service"] or "(none: real robot)"}')
 
     def _declare_parameters(self) -> dict[str, Any]:
@@ -120,9 +122,6 @@ class TrainerNode(Node):
             raise ValueError('publish_period and status_period must be > 0')
         if p['total_steps'] < 0:
             raise ValueError(f'total_steps must be >= 0 (0 = forever), got {p["total_steps"]}')
-        if p['replay_mcap']:
-            raise ValueError('replay_mcap trains offline: run `robotrl replay` or '
-                             'robotrl_ros.training.online.replay, not the live node')
         return p
 
     # --- subscriptions: convert, then release in publish order ------------------------------

@@ -37,6 +37,9 @@ from robotrl_ros.tasks.observation import RobotState
 #: Fractions of a control period that bound the stamp gap between ``s_t`` and ``s_{t+1}``.
 MIN_STEP_FRACTION = 0.5
 MAX_STEP_FRACTION = 1.5
+#: Stamps travel as integer nanoseconds: a reset boundary given as float seconds matches a state
+#: stamp within this many seconds.
+STAMP_TOLERANCE = 1e-6
 
 
 @dataclass(frozen=True)
@@ -203,7 +206,7 @@ class TransitionPairer:
 
     def on_reset(self, stamp: float) -> None:
         """The new episode's first state has ``stamp``; earlier states never start a transition."""
-        self._boundary = float(stamp)
+        self._boundary = float(stamp) - STAMP_TOLERANCE
         self._awaiting_reset = False
         if self._pending is not None:
             self.dropped['cut_by_reset'] += 1

@@ -162,7 +162,7 @@ def read_events(path: str | Path) -> Iterator[Event]:
     try:
         for item in read_ros2_messages(str(path)):
             yield from _event(item.schema.name, item.channel.topic, item.ros_msg)
-    except (OSError, KeyError, ValueError) as exc:
+    except Exception as exc:  # noqa: BLE001 - mcap raises its own error types
         raise ValueError(f'replay_mcap: {path} is not a readable MCAP recording: {exc}') from exc
 
 

@@ -9,7 +9,7 @@ is held for one update at a time, so callbacks wait at most one update.
 
 Run directory layout: ``transitions.log`` (fsynced transitions), ``online_checkpoint.pt``,
 ``policies/policy_<updates>`` (published artifacts, the newest few kept), ``policy/`` (final
-artifact), ``recording.mcap`` (with ``record_mcap``) and ``summary.json``.
+artifact), ``recording_<time>.mcap`` (with ``record_mcap``) and ``summary.json``.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from robotrl_ros.training.config import load_config
 from robotrl_ros.training.online.learner import OnlineLearner
 from robotrl_ros.training.online.pairing import TransitionPairer
 from robotrl_ros.training.online.recording import McapRecorder
+from robotrl_ros.training.online.replay import train_from_recording
 
 PUBLISHED_DIR = 'policies'
 FINAL_DIR = 'policy'
@@ -51,7 +52,8 @@ class SessionConfig:
         total_steps: Stop after this many transitions (0 = never).
         use_resets: Episodes end through a reset service (simulation).
         init_policy: Run directory (or checkpoint file) whose agent state starts a fresh run.
-        record_mcap: Record the observed streams to ``recording.mcap``.
+        record_mcap: Record the observed streams to ``recording_<time>.mcap``.
+        replay_mcap: Train offline from this recording first (then go on live, if any).
         topics: Topic names for the recording.
     """
 
@@ -64,6 +66,7 @@ class SessionConfig:
     use_resets: bool = True
     init_policy: str = ''
     record_mcap: bool = False
+    replay_mcap: str = ''
     topics: dict[str, str] = field(default_factory=lambda: {
         'joint_states': '/joint_states', 'commands': '/forward_position_controller/commands',
         'goal_pose': '/goal_pose', 'cmd_vel': '/cmd_vel', 'resets': '/trainer_node/resets'})
@@ -113,6 +116,9 @@ class OnlineSession:
         self.initialized_from = None
         if cfg.init_policy and self.learner.counters['transitions'] == 0:
             self.initialized_from = init_agent_state(agent, cfg.init_policy)
+        self.replayed: dict[str, Any] = {}
+        if cfg.replay_mcap:
+            self.replayed = train_from_recording(self.learner, cfg.replay_mcap, cfg.task)
         self.pairer = TransitionPairer(self.task, use_resets=cfg.use_resets)
         if cfg.use_resets:
             self.pairer.begin_reset()  # nothing pairs before the first episode boundary
@@ -254,6 +260,7 @@ class OnlineSession:
                 'bad_messages': dict(self.bad), 'episode': self.pairer.episode,
                 'awaiting_reset': self.pairer.awaiting_reset,
                 'resumed_transitions': self.resumed,
+                'replayed_transitions': self.replayed.get('transitions', 0),
                 'wall_time_s': round(time.monotonic() - self.started, 1),
                 'total_steps': self.cfg.total_steps, 'done': self._done()}
 
