@@ -24,6 +24,7 @@ from robotrl_ros.agents.checks import check_algo, obs_batch, transition_batch
 from robotrl_ros.agents.config import build_config, config_to_dict
 from robotrl_ros.agents.networks import ObsNormalizer, mlp, soft_update
 from robotrl_ros.agents.policies import EpsilonGreedyQPolicy
+from robotrl_ros.agents.schedules import UpdateCredit, linear_schedule
 from robotrl_ros.agents.seeding import AgentRng
 
 
@@ -98,16 +99,15 @@ class DQN(Agent):
         self.buffer = ReplayBuffer(cfg.buffer_size, obs_dim, (), np.int64)
         self.policy = EpsilonGreedyQPolicy(ObsNormalizer(obs_dim, enabled=False), self.q_net,
                                            action_dim)
+        self.credit = UpdateCredit(cfg.updates_per_step, cfg.learning_starts)
         self.env_steps = 0
         self.updates = 0
-        self.update_credit = 0.0
 
     @property
     def epsilon(self) -> float:
         """Current exploration rate (linear decay over ``exploration_steps``)."""
         cfg = self.config
-        frac = min(1.0, self.env_steps / max(1, cfg.exploration_steps))
-        return cfg.eps_start + frac * (cfg.eps_end - cfg.eps_start)
+        return linear_schedule(cfg.eps_start, cfg.eps_end, self.env_steps, cfg.exploration_steps)
 
     def act(self, obs: np.ndarray, deterministic: bool = False) -> np.ndarray:
         """Greedy indices if ``deterministic``, else ε-greedy (seeded)."""
@@ -128,19 +128,16 @@ class DQN(Agent):
         self.buffer.add(b.obs, b.action, b.reward * self.config.reward_scale, b.next_obs,
                         b.terminated)
         self.env_steps += len(b.obs)
-        if self.env_steps >= self.config.learning_starts:
-            self.update_credit += len(b.obs) * self.config.updates_per_step
+        self.credit.add(len(b.obs), self.env_steps)
 
     def ready(self) -> bool:
         """True after ``learning_starts`` transitions, once an update is due."""
-        return len(self.buffer) >= self.config.batch_size and self.update_credit >= 1.0
+        return len(self.buffer) >= self.config.batch_size and self.credit.due()
 
     def update(self) -> dict[str, float]:
         """Run the due gradient updates and return the last one's metrics."""
-        n_updates = max(1, int(self.update_credit))
-        self.update_credit -= n_updates
         metrics: dict[str, float] = {}
-        for _ in range(n_updates):
+        for _ in range(self.credit.take()):
             metrics = self._gradient_step()
         return metrics
 
@@ -177,7 +174,7 @@ class DQN(Agent):
                 'q_net': self.q_net.state_dict(), 'target_net': self.target_net.state_dict(),
                 'optimizer': self.optimizer.state_dict(), 'buffer': self.buffer.state_dict(),
                 'rng': self.rng.state_dict(), 'env_steps': self.env_steps,
-                'updates': self.updates, 'update_credit': self.update_credit}
+                'updates': self.updates, 'credit': self.credit.state_dict()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore everything written by :meth:`state_dict`."""
@@ -189,7 +186,7 @@ class DQN(Agent):
         self.rng.load_state_dict(state['rng'])
         self.env_steps = int(state['env_steps'])
         self.updates = int(state['updates'])
-        self.update_credit = float(state['update_credit'])
+        self.credit.load_state_dict(state['credit'])
 
     def policy_module(self) -> nn.Module:
         """Greedy Q policy; its ``explore`` uses the current ε."""

@@ -7,8 +7,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 from torch import nn
+
+from robotrl_ros.agents.normalization import RunningMeanStd
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {'tanh': nn.Tanh, 'relu': nn.ReLU, 'elu': nn.ELU}
 
@@ -61,6 +64,15 @@ class ObsNormalizer(nn.Module):
         if not self.enabled:
             return obs
         return torch.clamp((obs - self.mean) / torch.sqrt(self.var + 1e-8), -self.clip, self.clip)
+
+    def track(self, rms: RunningMeanStd, batch: np.ndarray) -> None:
+        """Fold a raw observation batch into ``rms`` and copy its statistics in.
+
+        Does nothing when the normalizer is disabled.
+        """
+        if self.enabled:
+            rms.update(batch)
+            self.set_stats(torch.from_numpy(rms.mean), torch.from_numpy(rms.var))
 
     def set_stats(self, mean: torch.Tensor, var: torch.Tensor) -> None:
         """Copy running statistics in (e.g. from :class:`~.normalization.RunningMeanStd`)."""

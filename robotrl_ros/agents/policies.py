@@ -11,6 +11,7 @@ generator for sampling), so what is exported is exactly what was trained and eva
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -64,6 +65,15 @@ class GaussianPolicy(nn.Module):
         """Summed log-probability of ``action`` and entropy, per row."""
         dist = self.distribution(obs_n)
         return dist.log_prob(action).sum(-1), dist.entropy().sum(-1)
+
+
+def policy_act(policy: GaussianPolicy | CategoricalPolicy, obs: torch.Tensor,
+               deterministic: bool, generator: torch.Generator) -> np.ndarray:
+    """Deterministic ``policy(obs)`` or a sample drawn with the agent's seeded generator."""
+    with torch.no_grad():
+        if deterministic:
+            return policy(obs).numpy()
+        return policy.sample(policy.normalizer(obs), generator).numpy()
 
 
 class CategoricalPolicy(nn.Module):

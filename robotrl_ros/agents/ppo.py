@@ -26,7 +26,7 @@ from robotrl_ros.agents.checks import check_algo, obs_batch, transition_batch
 from robotrl_ros.agents.config import build_config, config_to_dict
 from robotrl_ros.agents.networks import ObsNormalizer, mlp
 from robotrl_ros.agents.normalization import RunningMeanStd
-from robotrl_ros.agents.policies import CategoricalPolicy, GaussianPolicy
+from robotrl_ros.agents.policies import CategoricalPolicy, GaussianPolicy, policy_act
 from robotrl_ros.agents.returns import gae
 from robotrl_ros.agents.seeding import AgentRng
 
@@ -114,10 +114,7 @@ class PPO(Agent):
     def act(self, obs: np.ndarray, deterministic: bool = False) -> np.ndarray:
         """Mean/argmax action if ``deterministic``, else a seeded sample."""
         obs_t = torch.from_numpy(obs_batch(self.name, obs, self.obs_dim))
-        with torch.no_grad():
-            if deterministic:
-                return self.policy(obs_t).numpy()
-            return self.policy.sample(self.policy.normalizer(obs_t), self.rng.torch).numpy()
+        return policy_act(self.policy, obs_t, deterministic, self.rng.torch)
 
     def observe(self, obs: np.ndarray, action: np.ndarray, reward: np.ndarray,
                 next_obs: np.ndarray, terminated: np.ndarray, truncated: np.ndarray) -> None:
@@ -134,10 +131,7 @@ class PPO(Agent):
                         values=value.numpy(), next_values=next_value.numpy(),
                         rewards=b.reward * self.config.reward_scale,
                         terminated=b.terminated, truncated=b.truncated)
-        if self.config.normalize_obs:
-            self.obs_rms.update(b.obs)
-            normalize.set_stats(torch.from_numpy(self.obs_rms.mean),
-                                torch.from_numpy(self.obs_rms.var))
+        normalize.track(self.obs_rms, b.obs)
         self.env_steps += len(b.obs)
 
     def ready(self) -> bool:

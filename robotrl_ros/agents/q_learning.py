@@ -23,6 +23,7 @@ from torch import nn
 from robotrl_ros.agents.base import Agent
 from robotrl_ros.agents.checks import check_algo, obs_batch, transition_batch
 from robotrl_ros.agents.config import build_config, config_to_dict
+from robotrl_ros.agents.schedules import linear_schedule
 from robotrl_ros.agents.seeding import AgentRng
 
 MAX_TABLE_ENTRIES = 10_000_000
@@ -146,14 +147,14 @@ class QLearning(Agent):
     @property
     def epsilon(self) -> float:
         """Current exploration rate."""
-        return _linear(self.config.eps_start, self.config.eps_end, self.env_steps,
-                       self.config.exploration_steps)
+        cfg = self.config
+        return linear_schedule(cfg.eps_start, cfg.eps_end, self.env_steps, cfg.exploration_steps)
 
     @property
     def learning_rate(self) -> float:
         """Current step size."""
-        return _linear(self.config.learning_rate, self.config.lr_end, self.env_steps,
-                       self.config.lr_decay_steps)
+        cfg = self.config
+        return linear_schedule(cfg.learning_rate, cfg.lr_end, self.env_steps, cfg.lr_decay_steps)
 
     def state_index(self, obs: np.ndarray) -> np.ndarray:
         """Table rows of a batch of observations."""
@@ -226,8 +227,3 @@ class QLearning(Agent):
         module.epsilon.fill_(self.epsilon)
         return module
 
-
-def _linear(start: float, end: float, step: int, duration: int) -> float:
-    if duration <= 0:
-        return start
-    return start + min(1.0, step / duration) * (end - start)

@@ -25,6 +25,7 @@ from robotrl_ros.agents.checks import check_algo, obs_batch, transition_batch
 from robotrl_ros.agents.config import build_config, config_to_dict
 from robotrl_ros.agents.networks import ObsNormalizer, mlp, soft_update
 from robotrl_ros.agents.policies import SquashedGaussianPolicy
+from robotrl_ros.agents.schedules import UpdateCredit
 from robotrl_ros.agents.seeding import AgentRng
 
 
@@ -104,9 +105,9 @@ class SAC(Agent):
         self.log_alpha = torch.tensor(float(np.log(cfg.alpha)), requires_grad=True)
         self.alpha_optimizer = torch.optim.Adam([self.log_alpha], lr=cfg.alpha_lr)
         self.buffer = ReplayBuffer(cfg.buffer_size, obs_dim, (action_dim,), np.float32)
+        self.credit = UpdateCredit(cfg.updates_per_step, cfg.learning_starts)
         self.env_steps = 0
         self.updates = 0
-        self.update_credit = 0.0
 
     @property
     def alpha(self) -> float:
@@ -134,19 +135,16 @@ class SAC(Agent):
         self.buffer.add(b.obs, np.clip(b.action, -1.0, 1.0), b.reward * self.config.reward_scale,
                         b.next_obs, b.terminated)
         self.env_steps += len(b.obs)
-        if self.env_steps >= self.config.learning_starts:
-            self.update_credit += len(b.obs) * self.config.updates_per_step
+        self.credit.add(len(b.obs), self.env_steps)
 
     def ready(self) -> bool:
         """True after ``learning_starts`` transitions, once an update is due."""
-        return len(self.buffer) >= self.config.batch_size and self.update_credit >= 1.0
+        return len(self.buffer) >= self.config.batch_size and self.credit.due()
 
     def update(self) -> dict[str, float]:
         """Run the due gradient updates (``updates_per_step`` per new transition)."""
-        n_updates = max(1, int(self.update_credit))
-        self.update_credit -= n_updates
         metrics: dict[str, float] = {}
-        for _ in range(n_updates):
+        for _ in range(self.credit.take()):
             metrics = self._gradient_step()
         return metrics
 
@@ -195,7 +193,7 @@ class SAC(Agent):
         return {'algo': self.name, 'config': config_to_dict(self.config), **nets,
                 'log_alpha': self.log_alpha.detach().clone(), 'buffer': self.buffer.state_dict(),
                 'rng': self.rng.state_dict(), 'env_steps': self.env_steps,
-                'updates': self.updates, 'update_credit': self.update_credit}
+                'updates': self.updates, 'credit': self.credit.state_dict()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore everything written by :meth:`state_dict`."""
@@ -208,7 +206,7 @@ class SAC(Agent):
         self.rng.load_state_dict(state['rng'])
         self.env_steps = int(state['env_steps'])
         self.updates = int(state['updates'])
-        self.update_credit = float(state['update_credit'])
+        self.credit.load_state_dict(state['credit'])
 
     def policy_module(self) -> nn.Module:
         """The squashed Gaussian actor (``forward``: ``tanh(mean)``; ``explore``: sample)."""
