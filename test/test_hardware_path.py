@@ -1,0 +1,153 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""The hardware path: policy_node against ros2_control's topics (a test double), no hardware.
+
+config/ros2_control_*.yaml describe the controllers (joint_state_broadcaster and a
+ForwardCommandController ``forward_position_controller``); test/doubles/ros2_control_double.py
+reads them and behaves like those controllers' topics.
+"""
+
+import time
+
+import numpy as np
+import pytest
+import rclpy
+import torch
+from doubles.ros2_control_double import (
+    CONFIG,
+    EXTRA_JOINTS,
+    Ros2ControlDouble,
+    load_forward_controller,
+)
+from geometry_msgs.msg import PoseStamped
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.parameter import Parameter
+from sensor_msgs.msg import JointState
+from std_msgs.msg import Float64MultiArray
+
+from robotrl_ros.policy.artifact import export_artifact
+from robotrl_ros.ros.conversions import JointIndex, goal_to_pose
+from robotrl_ros.ros.qos import COMMAND_QOS, SENSOR_QOS
+from robotrl_ros.tasks.reach import REACH_SPEC
+
+COMMANDS = 'forward_position_controller/commands'
+
+
+@pytest.fixture(scope='module', autouse=True)
+def ros():
+    rclpy.init()
+    yield
+    rclpy.try_shutdown()
+
+
+class Graph:
+    def __init__(self, *nodes):
+        self.nodes = list(nodes)
+        self.probe = rclpy.create_node('hw_probe')
+        self.states: list[JointState] = []
+        self.commands: list[list[float]] = []
+        self.probe.create_subscription(JointState, 'joint_states', self.states.append,
+                                       SENSOR_QOS)
+        self.probe.create_subscription(Float64MultiArray, COMMANDS,
+                                       lambda m: self.commands.append(list(m.data)), COMMAND_QOS)
+        self.cmd_pub = self.probe.create_publisher(Float64MultiArray, COMMANDS, COMMAND_QOS)
+        self.goal_pub = self.probe.create_publisher(PoseStamped, 'goal_pose', COMMAND_QOS)
+        self.executor = SingleThreadedExecutor()
+        for node in [*self.nodes, self.probe]:
+            self.executor.add_node(node)
+
+    def spin_until(self, condition, timeout=5.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not condition():
+            self.executor.spin_once(timeout_sec=0.01)
+        return condition()
+
+    def close(self):
+        self.executor.shutdown()
+        for node in [*self.nodes, self.probe]:
+            node.destroy_node()
+
+
+def _double(**params):
+    return Ros2ControlDouble(parameter_overrides=[Parameter(k, value=v)
+                                                  for k, v in params.items()])
+
+
+def test_reach_controller_config_matches_the_reach_task():
+    joints, interface, rate = load_forward_controller(CONFIG / 'ros2_control_reach.yaml')
+    assert tuple(joints) == REACH_SPEC.joint_names
+    assert interface == REACH_SPEC.command_interface
+    assert rate >= 1.0 / REACH_SPEC.control_period
+
+
+def test_generic_arm_config_is_a_position_controller():
+    joints, interface, rate = load_forward_controller(CONFIG / 'ros2_control_arm.yaml')
+    assert joints == [f'joint_{i}' for i in range(1, 7)] and interface == 'position'
+    assert rate == 200.0
+
+
+def test_config_without_forward_controller_is_rejected(tmp_path):
+    bad = tmp_path / 'bad.yaml'
+    bad.write_text('controller_manager:\n  ros__parameters:\n    joint_state_broadcaster:\n'
+                   '      type: joint_state_broadcaster/JointStateBroadcaster\n')
+    with pytest.raises(ValueError, match='no ForwardCommandController'):
+        load_forward_controller(bad)
+
+
+def test_double_publishes_own_joint_order_and_follows_commands():
+    double = _double(initial_positions=[0.1, 0.2, 0.3])
+    g = Graph(double)
+    try:
+        assert g.spin_until(lambda: len(g.states) > 0 and g.cmd_pub.get_subscription_count())
+        msg = g.states[-1]
+        assert list(msg.name) == ['z', 'y', 'x', *EXTRA_JOINTS]  # not the controller's order
+        position, velocity, _ = JointIndex(REACH_SPEC.joint_names).extract(msg)
+        np.testing.assert_allclose(position, [0.1, 0.2, 0.3])
+        g.cmd_pub.publish(Float64MultiArray(data=[1.0, 2.0]))  # wrong size: ignored
+        assert g.spin_until(lambda: double.commands_ignored == 1)
+        g.cmd_pub.publish(Float64MultiArray(data=[1.0, 0.0, -1.0]))  # accelerations x, y, z
+        assert g.spin_until(lambda: double.commands_received == 1)
+        assert g.spin_until(lambda: abs(JointIndex('xz').extract(g.states[-1])[1][0]) > 0.1)
+        position, velocity, _ = JointIndex(REACH_SPEC.joint_names).extract(g.states[-1])
+        assert velocity[0] > 0 and velocity[1] == 0 and velocity[2] < 0
+        assert position[0] > 0.1 and position[1] == pytest.approx(0.2) and position[2] < 0.3
+    finally:
+        g.close()
+
+
+class ReachPD(torch.nn.Module):
+    """A hand-written reach policy: accelerate toward the goal, damped (obs layout of reach)."""
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        goal_delta, scaled_velocity = obs[..., 9:12], obs[..., 3:6]
+        return torch.clamp(4.0 * goal_delta - 2.0 * scaled_velocity, -1.0, 1.0)
+
+
+def test_policy_node_drives_ros2_control_double_to_the_goal(tmp_path):
+    from robotrl_ros.nodes.policy_node import PolicyNode
+
+    artifact = export_artifact(ReachPD(), REACH_SPEC, tmp_path / 'reach_pd', algorithm='pd',
+                               provenance={'note': 'hand-written controller for the test'})
+    double = _double(initial_positions=[0.2, 0.0, -0.1])
+    policy = PolicyNode(parameter_overrides=[
+        Parameter('policy_path', value=str(artifact)), Parameter('armed', value=True),
+        Parameter('control_mode', value='timer'), Parameter('control_period', value=0.02),
+        Parameter('state_timeout', value=1.0), Parameter('max_command_delta', value=2.0)])
+    g = Graph(double, policy)
+    goal = np.array([0.5, -0.3, 0.2])
+    try:
+        assert g.spin_until(lambda: g.goal_pub.get_subscription_count() > 0)
+        g.goal_pub.publish(goal_to_pose(goal))
+        index = JointIndex(REACH_SPEC.joint_names)
+
+        def at_goal():
+            if not g.states:
+                return False
+            position, velocity, _ = index.extract(g.states[-1])
+            return np.linalg.norm(position - goal) < 0.05 and np.linalg.norm(velocity) < 0.1
+
+        assert g.spin_until(at_goal, timeout=15.0), index.extract(g.states[-1])
+        assert double.commands_received > 20 and double.commands_ignored == 0
+        assert all(len(c) == 3 and np.all(np.abs(c) <= 1.0) for c in g.commands)
+    finally:
+        g.close()
