@@ -25,8 +25,10 @@ def _nodes(context):
         graph_node(context, 'sim_bridge', overrides['sim_bridge']),
         # Samples actions from the latest artifact (explore) and publishes commands.
         graph_node(context, 'policy_node', overrides['policy_node']),
-        # Pairs states and commands into transitions, learns, publishes policy_updates.
-        graph_node(context, 'trainer_node', overrides['trainer_node']),
+        # Pairs states and commands into transitions, learns, publishes policy_updates. On
+        # Ctrl-C it finishes the running update and saves a checkpoint: give it more than
+        # launch's default 5 s before SIGTERM.
+        graph_node(context, 'trainer_node', overrides['trainer_node'], sigterm_timeout='30'),
     ]
 
 

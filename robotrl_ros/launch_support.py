@@ -50,15 +50,17 @@ def argument_overrides(context: LaunchContext, graph: Graph) -> dict[str, dict[s
     return parameter_overrides(graph, values)
 
 
-def graph_node(context: LaunchContext, name: str, overrides: dict[str, object]) -> Node:
+def graph_node(context: LaunchContext, name: str, overrides: dict[str, object],
+               **process_options: str) -> Node:
     """Node ``name`` (its executable has the same name) in the ``namespace`` argument.
 
     Its parameters are ``params_file`` followed by ``overrides``; string overrides stay strings
-    (an ``output_dir`` of '123' is not turned into an int).
+    (an ``output_dir`` of '123' is not turned into an int). ``process_options`` go to
+    launch's ExecuteProcess (e.g. ``sigterm_timeout``).
     """
     typed = {key: ParameterValue(value, value_type=str) if isinstance(value, str) else value
              for key, value in overrides.items()}
     return Node(package=PACKAGE, executable=name, name=name,
                 namespace=LaunchConfiguration('namespace'),
                 parameters=[LaunchConfiguration('params_file').perform(context), typed],
-                output='screen', emulate_tty=True)
+                output='screen', emulate_tty=True, **process_options)

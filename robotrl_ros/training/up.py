@@ -32,7 +32,7 @@ import yaml
 from robotrl_ros.training.launch_graphs import GRAPHS, Graph, get_graph, parameter_overrides
 
 PACKAGE = 'robotrl_ros'
-STOP_TIMEOUT = 10.0  # seconds a node gets after SIGINT before SIGTERM, then SIGKILL
+STOP_TIMEOUT = 30.0  # s after SIGINT before SIGTERM (the trainer saves a checkpoint first)
 
 
 def find_config(file_name: str) -> Path:
