@@ -114,3 +114,18 @@ class Probe:
         self.node.destroy_node()
         rclpy.shutdown(context=self.context)
         self.thread.join(timeout=5)
+
+
+def assert_topics_flow(test, namespace: str, nodes: tuple[str, ...], topics: list[str],
+                       fake_robot: bool = False) -> None:
+    """Fail ``test`` unless every topic (suffix) gets 5 messages within :data:`TIMEOUT`."""
+    probe = Probe(namespace, nodes)
+    try:
+        if fake_robot:
+            probe.act_as_robot()
+        seen = probe.wait_for(topics)
+        for topic in topics:
+            test.assertTrue(any(t.endswith(topic) and n >= 5 for t, n in seen.items()),
+                            f'no messages on {topic} within {TIMEOUT} s: {seen}')
+    finally:
+        probe.close()

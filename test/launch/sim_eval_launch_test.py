@@ -17,7 +17,7 @@ import launch_testing.actions  # noqa: E402
 import launch_testing.asserts  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))  # graph_probe, also under the launch_test CLI
-from graph_probe import Probe, include, reach_artifact  # noqa: E402
+from graph_probe import assert_topics_flow, include, reach_artifact  # noqa: E402
 from launch.launch_description import LaunchDescription  # noqa: E402
 
 NAMESPACE = 'lt_sim_eval'
@@ -33,16 +33,10 @@ def generate_test_description():
 
 class TestSimEvalGraph(unittest.TestCase):
     def test_nodes_ready_and_topics_flow(self):
-        probe = Probe(NAMESPACE, NODES)
-        try:
-            topics = ['/joint_states', '/forward_position_controller/commands',
-                      '/sim_bridge/status', '/policy_node/status']
-            seen = probe.wait_for(topics)
-            for topic in topics:
-                self.assertTrue(any(t.endswith(topic) and n >= 5 for t, n in seen.items()),
-                                f'{topic}: {seen}')
-        finally:
-            probe.close()
+        # ~/status from every node = every node is up; commands = the policy acts on the sim.
+        assert_topics_flow(self, NAMESPACE, NODES, [
+            '/joint_states', '/forward_position_controller/commands',
+            *(f'/{node}/status' for node in NODES)])
 
 
 @launch_testing.post_shutdown_test()
