@@ -216,6 +216,14 @@ def test_make_agent_accepts_spec_env_and_env_info():
         assert (agent.obs_dim, agent.n_actions) == (12, 27)
 
 
+def test_q_learning_bins_default_to_the_grid_size():
+    env = make_env('gridworld')
+    agent = make_agent('q_learning', env)
+    assert agent.q_table.shape == (env.n_rows * env.n_cols, 4)
+    with pytest.raises(ValueError, match="'bins' must list a positive cell count"):
+        make_agent('q_learning', env.task_spec)       # a spec does not know the grid size
+
+
 def test_load_rejects_other_algorithms_and_corrupt_files(tmp_path):
     build('ppo').save(tmp_path / 'ppo.pt')
     with pytest.raises(ValueError, match="sac: checkpoint is for algorithm 'ppo'"):

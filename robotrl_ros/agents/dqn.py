@@ -65,7 +65,7 @@ class DQNConfig:
     eps_end: float = 0.05
     exploration_steps: int = 10_000
     max_grad_norm: float = 10.0
-    reward_scale: float = 0.1
+    reward_scale: float = 1.0
     hidden_sizes: tuple[int, ...] = (64, 64)
 
 

@@ -69,6 +69,8 @@ def make_agent(algo: str, spec_or_env_info: Any, config: dict[str, Any] | None =
         algo: One of :data:`AGENTS` (``q_learning``, ``dqn``, ``reinforce``, ``ppo``, ``sac``).
         spec_or_env_info: A ``TaskSpec``, a Gymnasium env, or an :class:`EnvInfo`.
         config: Hyperparameter overrides; keys are the fields of the agent's ``Config``.
+            For ``q_learning`` on a grid env (``n_rows``/``n_cols``), ``bins`` defaults to one
+            cell per row and column.
         seed: Seed of everything random inside the agent.
 
     Raises:
@@ -81,17 +83,19 @@ def make_agent(algo: str, spec_or_env_info: Any, config: dict[str, Any] | None =
         raise ValueError(f'{algo}: config must be a mapping of hyperparameters, got '
                          f'{type(config).__name__}')
     info = env_info(spec_or_env_info)
+    if algo == 'q_learning' and 'bins' not in (config or {}):
+        config = {**(config or {}), **_grid_bins(spec_or_env_info)}
     module, cls_name = AGENTS[algo]
     cls = getattr(importlib.import_module(module), cls_name)
     return cls(info.obs_dim, info.action_dim, info.discrete, config=config, seed=seed)
 
 
-def config_class(algo: str) -> type:
-    """The ``Config`` dataclass of ``algo`` (its fields and defaults document the keys)."""
-    if algo not in AGENTS:
-        raise ValueError(f'unknown algo {algo!r}; available: {", ".join(sorted(AGENTS))}')
-    module = importlib.import_module(AGENTS[algo][0])
-    return module.CONFIG
+def _grid_bins(source: Any) -> dict[str, Any]:
+    """``bins`` for tabular Q-learning on a grid env (one cell per row/column), else nothing."""
+    rows, cols = getattr(source, 'n_rows', None), getattr(source, 'n_cols', None)
+    if isinstance(rows, int) and isinstance(cols, int):
+        return {'bins': [rows, cols]}
+    return {}
 
 
 def algo_names() -> list[str]:
