@@ -134,21 +134,25 @@ def check_parameters(node, executor, proc, ns: str, graph: str, expected_overrid
             assert actual == value, f'{name}.{param} = {actual!r}, expected {value!r}'
 
 
-def test_sim_eval_graph_flows_and_stops_on_ctrl_c(probe, artifact):
+def run_simulated_graph(probe, graph: str, ns: str, sets: list[str], overrides: dict) -> None:
+    """Start a graph with a sim bridge, see it close the loop, check its parameters, Ctrl-C."""
     node, executor = probe
-    ns = 'up_eval'
     seen = counters(node, ns)
-    proc = start_up('sim_eval', f'policy_path:={artifact}', f'namespace:={ns}', 'seed:=4',
-                    'dr_mass_scale:=[1.2, 1.2]', 'use_sim_time:=true')
+    proc = start_up(graph, f'namespace:={ns}', *sets)
     wait_for(executor, lambda: len(seen['commands']) >= 5 and len(seen['joint_states']) >= 5,
              START_TIMEOUT, proc, 'joint_states and commands')
     assert list(seen['joint_states'][-1].name) == list(REACH_SPEC.joint_names)
     assert all(len(m.data) == 3 and np.all(np.isfinite(m.data)) for m in seen['commands'])
-    check_parameters(node, executor, proc, ns, 'sim_eval', {
-        'sim_bridge': {'seed': 4, 'dr_mass_scale': [1.2, 1.2], 'publish_clock': True},
-        'policy_node': {'policy_path': str(artifact), 'use_sim_time': True}})
+    check_parameters(node, executor, proc, ns, graph, overrides)
     code, out = stop(proc)
     assert code == 0, out[-3000:]
+
+
+def test_sim_eval_graph_flows_and_stops_on_ctrl_c(probe, artifact):
+    run_simulated_graph(probe, 'sim_eval', 'up_eval', [
+        f'policy_path:={artifact}', 'seed:=4', 'dr_mass_scale:=[1.2, 1.2]', 'use_sim_time:=true'
+    ], {'sim_bridge': {'seed': 4, 'dr_mass_scale': [1.2, 1.2], 'publish_clock': True},
+        'policy_node': {'policy_path': str(artifact), 'use_sim_time': True}})
 
 
 def test_deploy_graph_commands_a_fake_robot_only_when_armed(probe, artifact):
@@ -184,19 +188,14 @@ def test_deploy_graph_commands_a_fake_robot_only_when_armed(probe, artifact):
 
 
 def test_train_sim_graph_flows_and_stops_on_ctrl_c(probe, tmp_path):
-    node, executor = probe
-    ns = 'up_train'
-    seen = counters(node, ns)
-    proc = start_up('train_sim', f'namespace:={ns}', f'output_dir:={tmp_path / "run"}',
-                    'seed:=3', 'algo:=ppo', 'use_sim_time:=true')
-    wait_for(executor, lambda: len(seen['commands']) >= 5 and len(seen['joint_states']) >= 5,
-             START_TIMEOUT, proc, 'joint_states and commands')
-    check_parameters(node, executor, proc, ns, 'train_sim', {
-        'sim_bridge': {'seed': 3, 'publish_clock': True},
+    # Commands only flow once the trainer's first artifact reached the policy node.
+    run = tmp_path / 'run'
+    run_simulated_graph(probe, 'train_sim', 'up_train', [
+        f'output_dir:={run}', 'seed:=3', 'algo:=ppo', 'use_sim_time:=true'
+    ], {'sim_bridge': {'seed': 3, 'publish_clock': True},
         'policy_node': {'use_sim_time': True},
-        'trainer_node': {'seed': 3, 'output_dir': str(tmp_path / 'run')}})
-    code, out = stop(proc)
-    assert code == 0, out[-3000:]
+        'trainer_node': {'seed': 3, 'output_dir': str(run), 'algo': 'ppo'}})
+    assert any(run.iterdir()), 'the trainer wrote nothing to output_dir'
 
 
 def test_a_failing_node_makes_up_exit_non_zero(artifact):
