@@ -191,3 +191,44 @@ def test_real_time_mode_steps_on_timer_with_latest_command(graph_factory):
     np.testing.assert_array_equal(g.states[-1].velocity[:2], 0.0)
     assert g.spin_until(lambda: len(g.goals) > 0)
     assert g.goals[-1].pose.position.z == 0.0
+
+
+def test_quadruped_publishes_imu_base_twist_and_cmd_vel(graph_factory):
+    from geometry_msgs.msg import Twist, TwistStamped
+    from sensor_msgs.msg import Imu
+
+    from robotrl_ros.policy.controller import projected_gravity
+
+    g = graph_factory(task='quadruped', lockstep=True, lockstep_republish_period=0.1, seed=0)
+    imus, twists, cmds = [], [], []
+    g.probe.create_subscription(Imu, 'imu', imus.append, SENSOR_QOS)
+    g.probe.create_subscription(TwistStamped, 'base_twist', twists.append, SENSOR_QOS)
+    g.probe.create_subscription(Twist, 'cmd_vel', cmds.append, COMMAND_QOS)
+    g.wait_connected()
+    spec = g.bridge.session.spec
+    command = np.array(spec.action_offset)[::-1]  # any valid pose, in the bridge's order
+    g.command(command)
+    stepped = g.bridge.session.sim_time + g.bridge.session.dt
+    assert g.spin_until(lambda: stamp_to_sec(g.states[-1].header.stamp) == stepped)
+    assert g.spin_until(lambda: imus and twists and cmds)
+    state = g.states[-1]
+    assert tuple(state.name) == spec.joint_names and len(state.effort) == len(spec.joint_names)
+    truth = g.bridge.session.imu()
+    assert g.spin_until(lambda: imus[-1].header.stamp == state.header.stamp
+                        and twists[-1].header.stamp == state.header.stamp)
+    q = imus[-1].orientation
+    np.testing.assert_allclose(projected_gravity(np.array([q.x, q.y, q.z, q.w])),
+                               truth['projected_gravity'], atol=1e-9)
+    w = imus[-1].angular_velocity
+    np.testing.assert_allclose([w.x, w.y, w.z], truth['base_ang_vel'])
+    v = twists[-1].twist.linear
+    np.testing.assert_allclose([v.x, v.y, v.z], truth['base_lin_vel'])
+    goal = g.bridge.session.env.goal
+    assert cmds[-1].linear.x == pytest.approx(goal[0]) and cmds[-1].angular.z == goal[2]
+    # A user's cmd_vel becomes the episode's command.
+    user = Twist()
+    user.linear.x = 0.3
+    pub = g.probe.create_publisher(Twist, 'cmd_vel', COMMAND_QOS)
+    assert g.spin_until(lambda: pub.get_subscription_count() > 0)
+    pub.publish(user)
+    assert g.spin_until(lambda: g.bridge.session.env.goal[0] == pytest.approx(0.3))

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 import rclpy
-from geometry_msgs.msg import PoseStamped, Twist
+from geometry_msgs.msg import PoseStamped, Twist, TwistStamped
 from rcl_interfaces.msg import ParameterDescriptor, ParameterType
 from rclpy.exceptions import ParameterUninitializedException
 from rclpy.executors import ExternalShutdownException
@@ -31,13 +31,19 @@ from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rosgraph_msgs.msg import Clock
-from sensor_msgs.msg import JointState
+from sensor_msgs.msg import Imu, JointState
 from std_msgs.msg import Float64MultiArray, String
 from std_srvs.srv import Trigger
 
 from robotrl_ros.nodes.sim_env import make_sim_env, randomization_from_parameters
 from robotrl_ros.nodes.sim_session import SimSession
-from robotrl_ros.ros.conversions import goal_to_pose, sec_to_stamp, twist_to_cmd
+from robotrl_ros.ros.conversions import (
+    goal_to_pose,
+    make_imu,
+    make_twist_stamped,
+    sec_to_stamp,
+    twist_to_cmd,
+)
 from robotrl_ros.ros.qos import COMMAND_QOS, SENSOR_QOS
 from robotrl_ros.ros.status import status_message
 
@@ -71,6 +77,9 @@ class SimBridge(Node):
             self.cmd_vel_pub = self.create_publisher(Twist, 'cmd_vel', COMMAND_QOS)
             self.create_subscription(Twist, 'cmd_vel', self._on_cmd_vel, COMMAND_QOS)
         self.imu_pub = self.twist_pub = None
+        if self.session.imu() is not None:  # floating-base robot: IMU and base velocity
+            self.imu_pub = self.create_publisher(Imu, 'imu', SENSOR_QOS)
+            self.twist_pub = self.create_publisher(TwistStamped, 'base_twist', SENSOR_QOS)
         self.clock_pub = self.create_publisher(Clock, 'clock', 10) if p['publish_clock'] else None
         self.status_pub = self.create_publisher(String, '~/status', 10)
         self.create_subscription(Float64MultiArray, p['command_topic'], self._on_command,
@@ -135,8 +144,14 @@ class SimBridge(Node):
     def _publish_state(self) -> None:
         session = self.session
         _, position, velocity, effort = session.joint_state()
+        stamp = session.sim_time
+        if self.imu_pub is not None:  # before joint_states: a policy acts on joint_states
+            imu = session.imu()
+            self.imu_pub.publish(make_imu(imu['projected_gravity'], imu['base_ang_vel'], stamp))
+            self.twist_pub.publish(make_twist_stamped(imu['base_lin_vel'], imu['base_ang_vel'],
+                                                      stamp))
         js = self._js
-        js.header.stamp = sec_to_stamp(session.sim_time)
+        js.header.stamp = sec_to_stamp(stamp)
         js.position = array.array('d', position.tobytes())
         js.velocity = array.array('d', velocity.tobytes())
         if effort is not None:

@@ -183,6 +183,10 @@ class SimSession:
         """``(names, position, velocity, effort_or_None)`` of the current state."""
         return self.env.joint_state()
 
+    def imu(self) -> dict[str, np.ndarray] | None:
+        """Base signals (``projected_gravity``, ``base_ang_vel``, ``base_lin_vel``) or None."""
+        return self.env.robot_state().imu
+
     def episode_params(self) -> dict[str, Any]:
         """Randomization values of the current episode (empty without randomization)."""
         params = getattr(self.env, 'episode_params', None)

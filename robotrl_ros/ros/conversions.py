@@ -8,8 +8,8 @@ from collections.abc import Sequence
 
 import numpy as np
 from builtin_interfaces.msg import Time
-from geometry_msgs.msg import PoseStamped, Twist
-from sensor_msgs.msg import JointState
+from geometry_msgs.msg import PoseStamped, Twist, TwistStamped
+from sensor_msgs.msg import Imu, JointState
 from std_msgs.msg import Float64MultiArray
 
 
@@ -152,4 +152,50 @@ def cmd_to_twist(cmd: np.ndarray) -> Twist:
     """Twist from (vx, vy, wz)."""
     msg = Twist()
     msg.linear.x, msg.linear.y, msg.angular.z = float(cmd[0]), float(cmd[1]), float(cmd[2])
+    return msg
+
+
+def gravity_to_quaternion(projected_gravity: np.ndarray) -> np.ndarray:
+    """A base orientation ``(x, y, z, w)`` whose gravity, seen from the base, is as given.
+
+    Simulators that expose only the projected gravity (``R^T (0, 0, -1)``) publish this
+    zero-yaw orientation on ``imu``; a reader recovers exactly ``projected_gravity`` from it.
+    It is the shortest rotation taking the (normalized) projected gravity onto ``(0, 0, -1)``.
+    """
+    g = np.asarray(projected_gravity, dtype=np.float64)
+    g = g / np.linalg.norm(g)
+    down = np.array([0.0, 0.0, -1.0])
+    w = 1.0 + float(g @ down)
+    if w < 1e-9:  # upside down: any half turn about a horizontal axis
+        return np.array([1.0, 0.0, 0.0, 0.0])
+    quat = np.array([*np.cross(g, down), w])
+    return quat / np.linalg.norm(quat)
+
+
+def make_imu(projected_gravity: np.ndarray, angular_velocity: np.ndarray, stamp: float = 0.0,
+             frame_id: str = 'base') -> Imu:
+    """sensor_msgs/Imu with orientation from the projected gravity and the base angular rate.
+
+    Linear acceleration is marked unavailable (``linear_acceleration_covariance[0] = -1``).
+    """
+    msg = Imu()
+    msg.header.stamp = sec_to_stamp(stamp)
+    msg.header.frame_id = frame_id
+    x, y, z, w = gravity_to_quaternion(projected_gravity)
+    msg.orientation.x, msg.orientation.y, msg.orientation.z, msg.orientation.w = x, y, z, w
+    msg.angular_velocity.x, msg.angular_velocity.y, msg.angular_velocity.z = (
+        float(v) for v in angular_velocity[:3])
+    msg.linear_acceleration_covariance[0] = -1.0
+    return msg
+
+
+def make_twist_stamped(linear: np.ndarray, angular: np.ndarray, stamp: float = 0.0,
+                       frame_id: str = 'base') -> TwistStamped:
+    """geometry_msgs/TwistStamped of base-frame linear and angular velocity."""
+    msg = TwistStamped()
+    msg.header.stamp = sec_to_stamp(stamp)
+    msg.header.frame_id = frame_id
+    msg.twist.linear.x, msg.twist.linear.y, msg.twist.linear.z = (float(v) for v in linear[:3])
+    msg.twist.angular.x, msg.twist.angular.y, msg.twist.angular.z = (
+        float(v) for v in angular[:3])
     return msg
