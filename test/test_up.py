@@ -93,8 +93,18 @@ def test_unknown_graph_is_rejected_by_the_parser(capsys):
 def test_dry_run_prints_one_command_per_node(capsys):
     assert up.main(['train_sim', '--set', 'namespace:=r2', '--dry-run']) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 3
-    assert all('-r __ns:=/r2' in line and 'train_sim.yaml' in line for line in lines)
+    assert len(lines) == 4
+    assert all('-r __ns:=/r2' in line and 'train_sim.yaml' in line for line in lines[:3])
+    assert lines[3] == '# train_sim_overrides.yaml (temporary): {}'
+
+
+def test_robotrl_cli_dispatches_up():
+    proc = subprocess.run([sys.executable, '-m', 'robotrl_ros.training.cli', 'up', 'deploy',
+                           '--set', 'policy_path:=/p', '--set', 'armed:=true', '--dry-run'],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert 'deploy.yaml' in proc.stdout and 'armed: true' in proc.stdout
+    assert "policy_path: /p" in proc.stdout
 
 
 def test_missing_config_names_the_places_searched():

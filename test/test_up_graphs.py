@@ -155,6 +155,23 @@ def test_sim_eval_graph_flows_and_stops_on_ctrl_c(probe, artifact):
         'policy_node': {'policy_path': str(artifact), 'use_sim_time': True}})
 
 
+def test_two_robots_side_by_side_in_namespaces(probe, artifact):
+    node, executor = probe
+    seen = {ns: counters(node, ns) for ns in ('up_r1', 'up_r2')}
+    root = []
+    node.create_subscription(Float64MultiArray, f'/{COMMANDS}', root.append, COMMAND_QOS)
+    procs = [start_up('sim_eval', f'policy_path:={artifact}', f'namespace:={ns}', f'seed:={i}')
+             for i, ns in enumerate(seen)]
+    try:
+        for ns, proc in zip(seen, procs, strict=True):
+            wait_for(executor, lambda ns=ns: len(seen[ns]['commands']) >= 5, START_TIMEOUT,
+                     proc, f'commands in /{ns}')
+        assert not root, 'a namespaced graph published on the root namespace'
+    finally:
+        results = [stop(proc) for proc in procs]
+    assert [code for code, _ in results] == [0, 0], [out[-2000:] for _, out in results]
+
+
 def test_deploy_graph_commands_a_fake_robot_only_when_armed(probe, artifact):
     node, executor = probe
     ns = 'up_deploy'

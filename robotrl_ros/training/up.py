@@ -35,6 +35,15 @@ PACKAGE = 'robotrl_ros'
 STOP_TIMEOUT = 30.0  # s after SIGINT before SIGTERM (the trainer saves a checkpoint first)
 
 
+def _ament_prefix() -> Path | None:
+    """Install prefix of the package in the ament index (a colcon/ROS install), else None."""
+    try:
+        from ament_index_python.packages import get_package_prefix
+        return Path(get_package_prefix(PACKAGE))
+    except Exception:  # noqa: BLE001 - no ament index or not indexed (plain pip install)
+        return None
+
+
 def find_config(file_name: str) -> Path:
     """Path of ``config/<file_name>``: the source tree first, then the installed share dir.
 
@@ -42,11 +51,9 @@ def find_config(file_name: str) -> Path:
         FileNotFoundError: Not found anywhere; the message lists the places searched.
     """
     candidates = [Path(__file__).resolve().parents[2] / 'config' / file_name]
-    try:
-        from ament_index_python.packages import get_package_share_directory
-        candidates.append(Path(get_package_share_directory(PACKAGE)) / 'config' / file_name)
-    except Exception:  # noqa: BLE001 - no ament index (plain pip install): try sys.prefix
-        pass
+    prefix = _ament_prefix()
+    if prefix is not None:
+        candidates.append(prefix / 'share' / PACKAGE / 'config' / file_name)
     candidates.append(Path(sys.prefix) / 'share' / PACKAGE / 'config' / file_name)
     for path in candidates:
         if path.is_file():
@@ -56,9 +63,20 @@ def find_config(file_name: str) -> Path:
 
 
 def node_executable(name: str) -> list[str]:
-    """Command prefix running node ``name``: its console script, else ``python -m``."""
-    exe = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
-    return [exe] if exe else [sys.executable, '-m', f'{PACKAGE}.nodes.{name}']
+    """Command prefix running node ``name``.
+
+    The console script next to this interpreter (venv/pip install), else the one in the ament
+    install's ``lib/robotrl_ros`` (colcon/ROS install), else ``python -m robotrl_ros.nodes.X``.
+    """
+    dirs = [Path(sys.executable).parent]
+    prefix = _ament_prefix()
+    if prefix is not None:
+        dirs.append(prefix / 'lib' / PACKAGE)
+    for directory in dirs:
+        exe = shutil.which(name, path=str(directory))
+        if exe:
+            return [exe]
+    return [sys.executable, '-m', f'{PACKAGE}.nodes.{name}']
 
 
 @dataclass
@@ -202,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.dry_run:
             for cmd in up.commands.values():
                 print(shlex.join(cmd))
+            overrides = up.override_file.read_text().strip()
+            print(f'# {up.override_file.name} (temporary): {overrides}')
             return 0
         graph = GraphProcesses(up.commands)
         previous = {sig: signal.signal(sig, graph.request_stop)
