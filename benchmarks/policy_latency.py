@@ -189,6 +189,15 @@ def start_responder(kind: str, artifact: Path) -> subprocess.Popen:
     return subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc), 0 where unavailable."""
+    try:
+        fields = Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
 def stop(proc: subprocess.Popen) -> None:
     proc.terminate()
     try:
@@ -216,6 +225,7 @@ def main() -> None:
     if args.relay:
         run_relay()
         return
+    args.load_at_start = os.getloadavg()[0]
     os.environ.setdefault('ROS_DOMAIN_ID', str(60 + os.getpid() % 40))
     os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
     import rclpy
@@ -244,7 +254,11 @@ def main() -> None:
                     driver.wait_for_responder()
                     driver.run(args.rates[0], 1.0)  # warm-up
                     for rate in args.rates:
+                        cpu = cpu_seconds(proc.pid)
                         result = driver.run(rate, args.seconds)
+                        # CPU time per answered message: insensitive to other load.
+                        result['cpu_us_per_msg'] = 1e6 * (cpu_seconds(proc.pid) - cpu) / max(
+                            result['answered'], 1)
                         runs[kind].setdefault(rate, []).append(result)
                         print(f'round {round_} {kind:6s} {rate:6.0f} Hz: p50 '
                               f'{result["p50_us"]:7.1f} us  p99 {result["p99_us"]:7.1f} us  '
@@ -270,6 +284,7 @@ def report(runs: dict[str, dict[float, list]], args: argparse.Namespace) -> None
         })
     load = os.getloadavg()
     result = {
+        'loadavg_1m_at_start': args.load_at_start,
         'benchmark': 'policy_latency',
         'policy': f'synthetic {N_JOINTS}-joint MLP 2x256 (ELU, tanh), TorchScript, 1 thread',
         'seconds_per_run': args.seconds, 'rounds': args.rounds,
@@ -285,17 +300,18 @@ def report(runs: dict[str, dict[float, list]], args: argparse.Namespace) -> None
         f'{result["policy"]}; driver, responder in separate processes over DDS (loopback); '
         f'{args.rounds} alternating rounds x {args.seconds:g} s per rate; medians over rounds. '
         f'Machine: {os.cpu_count()} CPUs shared with other work (1-min load '
-        f'{load[0]:.1f} at the end).',
+        f'{args.load_at_start:.1f} at the start, {load[0]:.1f} at the end).',
         '',
-        '| rate | responder | p50 us | p90 us | p99 us | max us | dropped/sent |',
-        '|---|---|---|---|---|---|---|',
+        '| rate | responder | p50 us | p90 us | p99 us | max us | dropped/sent | '
+        'responder CPU us/msg |',
+        '|---|---|---|---|---|---|---|---|',
     ]
     for row in rows:
         for kind in ('relay', 'policy'):
             r = row[kind]
             lines.append(f'| {row["rate_hz"]:.0f} Hz | {kind} | {r["p50_us"]:.0f} | '
                          f'{r["p90_us"]:.0f} | {r["p99_us"]:.0f} | {r["max_us"]:.0f} | '
-                         f'{r["dropped"]}/{r["sent"]} |')
+                         f'{r["dropped"]}/{r["sent"]} | {r["cpu_us_per_msg"]:.0f} |')
     lines += ['', '| rate | p50 policy/relay (target <= 1.25) | p99 policy/relay (target <= 2) '
               '| policy drops |', '|---|---|---|---|']
     for row in rows:

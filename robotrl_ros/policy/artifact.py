@@ -245,7 +245,8 @@ class PolicyArtifact:
             batch = (batch - self._mean) / self._std
         with torch.inference_mode():
             x = torch.from_numpy(np.ascontiguousarray(batch))
-            out = self._network.explore(x) if explore else self._fast(x)
+            # .forward directly: skips nn.Module.__call__'s hook machinery (~10 us per call).
+            out = self._network.explore(x) if explore else self._fast.forward(x)
         action = np.minimum(np.maximum(out.numpy().astype(np.float64), -1.0), 1.0)
         return action[0] if single else action
 
