@@ -7,7 +7,8 @@ r"""Sim-to-sim check of a policy artifact before hardware: sim bridge + policy n
         dr_mass_scale:='[1.3, 1.3]' dr_latency_steps:='[1, 1]'        # shifted dynamics
 
 Parameters come from config/sim_eval.yaml (or params_file:=...); an argument left empty keeps
-the YAML value. Read the result on ``sim_bridge/status`` (episode returns).
+the YAML value. Read the result on ``sim_bridge/status`` (``recent_success_rate``,
+``recent_return`` over the last 20 episodes).
 """
 
 from launch.actions import OpaqueFunction
