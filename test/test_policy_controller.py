@@ -218,3 +218,22 @@ def test_projected_gravity():
                                atol=1e-12)
     roll90 = np.array([np.sin(np.pi / 4), 0, 0, np.cos(np.pi / 4)])
     np.testing.assert_allclose(projected_gravity(roll90), [0, -1, 0], atol=1e-12)
+
+
+def test_explore_uses_the_stochastic_policy(tmp_path):
+    class Noisy(torch.nn.Module):
+        def forward(self, obs: torch.Tensor) -> torch.Tensor:
+            return torch.tanh(obs[:, :3])
+
+        @torch.jit.export
+        def explore(self, obs: torch.Tensor) -> torch.Tensor:
+            return torch.tanh(obs[:, :3] + torch.randn(obs.shape[0], 3))
+
+    policy = load_artifact(export_artifact(Noisy(), REACH_SPEC, tmp_path / 'p', algorithm='ppo'))
+    commands = []
+    for explore in (False, False, True, True):
+        ctrl = _armed(policy, explore=explore, default_goal=(0.1, 0.2, 0.3))
+        ctrl.set_state(np.zeros(3), np.zeros(3), 1.0, now=1.0)
+        commands.append(ctrl.step(now=1.0))
+    np.testing.assert_array_equal(commands[0], commands[1])
+    assert not np.allclose(commands[2], commands[3])
