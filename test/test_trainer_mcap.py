@@ -104,7 +104,7 @@ def test_train_from_recording_learns_offline(tmp_path):
     spec = make_task('reach').spec
     agent = make_agent('sac', spec, {'learning_starts': 100, 'batch_size': 32}, 0)
     learner = OnlineLearner(agent, spec, tmp_path / 'out', algo='sac')
-    result = train_from_recording(learner, path, 'reach', updates_per_step=1.0)
+    result = train_from_recording(learner, path, 'reach')
     assert result['transitions'] == len(live)
     assert result['updates'] == len(live) - 100 + 1
     assert learner.stored == len(live)

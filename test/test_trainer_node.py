@@ -114,7 +114,8 @@ def test_trainer_node_learns_from_the_stream_and_publishes_artifacts(ros, tmp_pa
             robot.step()
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and not (
-                robot.status and robot.status[-1]['transitions_stored'] >= 150
+                robot.status and robot.status[-1]['accepted'] >= 150
+                and robot.status[-1]['transitions_stored'] == robot.status[-1]['accepted']
                 and robot.status[-1]['updates'] > 0 and robot.updates):
             executor.spin_once(timeout_sec=0.05)
     finally:

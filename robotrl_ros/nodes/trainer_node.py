@@ -24,6 +24,7 @@ import json
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import rclpy
@@ -92,16 +93,15 @@ class TrainerNode(Node):
         self.reset_client = (self.create_client(Trigger, p['reset_service'])
                              if p['reset_service'] else None)
         self._reset_sent = -1.0
-        self._last_publish = -float('inf')  # publish the initial policy at once
         self._latest_path: str | None = None
         self._subscribers = 0
-        self._last_checkpoint = time.monotonic()
         self.publish_period = p['publish_period']
         self.reorder = ReorderBuffer(('joint_states', 'commands'))
         self.create_timer(SYNC_PERIOD, self._on_sync_timer)
         self.create_timer(p['status_period'], self._on_status_timer)
         self._running = True
         self.finished = False
+        self.failure: str | None = None
         self._worker = threading.Thread(target=self._learn_forever, name='learner', daemon=True)
         self._worker.start()
         self.get_logger().info(
@@ -143,8 +143,6 @@ class TrainerNode(Node):
                 self.session.cmd_vel(item, source)
         if self.session.needs_reset():
             self._request_reset()
-        if not self.finished and self.session.done():
-            self._finish()
 
     def _on_joint_state(self, msg: JointState, info: dict[str, int]) -> None:
         try:
@@ -213,7 +211,6 @@ class TrainerNode(Node):
     # --- timers and the learning thread ----------------------------------------------------
     def _on_sync_timer(self) -> None:
         self._release(_ns())  # events held for a stream that went quiet
-        self.session.sync()
         now = time.monotonic()
         waiting = self.session.awaiting_reset() and (
             self._reset_sent < 0 or now - self._reset_sent > RESET_RETRY)
@@ -221,55 +218,67 @@ class TrainerNode(Node):
             self._request_reset()
         elif waiting:
             self._reset_sent = -1.0  # unanswered for too long: the next tick asks again
-        if self.finished:
-            return
-        if now - self._last_publish >= self.publish_period and self.session.improved():
-            self._publish_policy()
         subscribers = self.updates_pub.get_subscription_count()
         if subscribers > self._subscribers and self._latest_path is not None:
             self.updates_pub.publish(String(data=self._latest_path))  # a late policy node
         self._subscribers = subscribers
-        if now - self._last_checkpoint >= CHECKPOINT_PERIOD:
-            self._last_checkpoint = now
-            self.session.checkpoint()
-
-    def _publish_policy(self) -> None:
-        self._last_publish = -float('inf')  # publish the initial policy at once
-        self._latest_path: str | None = None
-        self._subscribers = 0
-        try:
-            path = self.session.publish()
-        except (OSError, ValueError) as exc:
-            self.get_logger().error(f'artifact export failed, keeping the previous one: {exc}')
-            return
-        self._latest_path = str(path.resolve())
-        self.updates_pub.publish(String(data=self._latest_path))
 
     def _on_status_timer(self) -> None:
         self.status_pub.publish(status_message(self.session.status()))
 
+    # --- the learning thread: owns the learner ---------------------------------------------
+    def _announce(self, path: Path) -> None:
+        self._latest_path = str(path.resolve())
+        if self.context.ok():  # not while shutting down after SIGINT/SIGTERM
+            self.updates_pub.publish(String(data=self._latest_path))
+
     def _learn_forever(self) -> None:
+        try:
+            self._learn_loop()
+        except Exception as exc:  # noqa: BLE001 - reported, then the node exits with 1
+            if not self.context.ok():
+                return  # the context went away under a publish: a normal shutdown
+            self.failure = f'{type(exc).__name__}: {exc}'
+            self.get_logger().error(f'learning thread failed: {self.failure}')
+            self.finished = True
+
+    def _learn_loop(self) -> None:
+        last_publish, last_checkpoint = -float('inf'), time.monotonic()
         while self._running:
-            if not self.session.learn_one():
-                time.sleep(0.002)
+            busy = self.session.learn(SYNC_PERIOD)
+            now = time.monotonic()
+            if now - last_publish >= self.publish_period and self.session.improved():
+                last_publish = now
+                try:
+                    self._announce(self.session.publish())
+                except (OSError, ValueError) as exc:
+                    self.get_logger().error(f'artifact export failed, keeping the previous '
+                                            f'one: {exc}')
+            if now - last_checkpoint >= CHECKPOINT_PERIOD:
+                last_checkpoint = now
+                self.session.checkpoint()
+            if self.session.done() and not self.session.inbox:
+                self._finish()
+                return
+            if not busy:
+                time.sleep(0.005)
 
     def _finish(self) -> None:
-        """total_steps reached: final checkpoint and artifact, then stop learning."""
-        self.finished = True
-        self._running = False
-        self._worker.join()
-        path = self.session.finish()
-        self.updates_pub.publish(String(data=str(path.resolve())))
-        self._on_status_timer()
+        """total_steps reached: catch up on due updates, final checkpoint and artifact."""
+        path = self.session.finish(drain=True)
+        self._announce(path)
+        if self.context.ok():
+            self.status_pub.publish(status_message(self.session.status()))
         self.get_logger().info(f'trainer_node: total_steps reached; final policy {path}')
+        self.finished = True
 
     def close(self) -> None:
-        """Stop the learning thread, checkpoint and close the files."""
+        """Stop the learning thread; keep what was learned (checkpoint + policy/)."""
         self._running = False
         if self._worker.is_alive():
             self._worker.join()
         if not self.finished:
-            self.session.finish()  # interrupted: keep what was learned (checkpoint + policy/)
+            self.session.finish()
         self.session.close()
 
 
@@ -295,6 +304,8 @@ def main(args: list[str] | None = None) -> None:
             node.destroy_node()
         if rclpy.ok():
             rclpy.shutdown()
+    if node is not None and node.failure:
+        sys.exit(1)
 
 
 

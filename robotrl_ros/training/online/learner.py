@@ -8,13 +8,13 @@ It is the pure-Python heart of the trainer node (and of replay-from-MCAP trainin
     learner.resume()                      # last checkpoint + transitions logged after it
     learner.add(transition)               # from TransitionPairer
     learner.sync()                        # fsync the log: these transitions are now "stored"
-    learner.train(max_updates=8)          # bounded batch of updates
+    learner.train(max_calls=1)            # the updates that are due
     learner.checkpoint(); learner.export(out_dir)
 
-Off-policy agents (SAC, DQN) earn ``updates_per_step`` updates for each transition observed
-while ``agent.ready()``, so the update-to-data ratio matches in-process training however fast
-the graph runs. On-policy agents (PPO, REINFORCE) update as soon as their rollout is complete
-(at the latest when the next transition arrives).
+Off-policy agents (SAC, DQN) count the gradient steps they are owed themselves, so however far
+the learner lags behind the graph, the update-to-data ratio matches in-process training.
+On-policy agents (PPO, REINFORCE) update as soon as their rollout is complete (at the latest
+when the next transition arrives).
 The learner is not thread-safe: the node serializes calls with a lock.
 """
 
@@ -46,22 +46,17 @@ class OnlineLearner:
         spec: Task spec (row layout of the log, artifact metadata).
         run_dir: Output directory: ``transitions.log``, ``online_checkpoint.pt``.
         algo: Algorithm name (on-policy or off-policy scheduling, artifact metadata).
-        updates_per_step: Off-policy updates per observed transition.
         return_window: Finished episodes averaged in :meth:`status`.
     """
 
     def __init__(self, agent: Agent, spec: TaskSpec, run_dir: str | Path, *, algo: str,
-                 updates_per_step: float = 1.0, return_window: int = 20) -> None:
-        if updates_per_step <= 0:
-            raise ValueError(f'updates_per_step must be > 0, got {updates_per_step}')
+                 return_window: int = 20) -> None:
         self.agent = agent
         self.spec = spec
         self.algo = algo
         self.run_dir = Path(run_dir)
-        self.updates_per_step = float(updates_per_step)
         self.log = TransitionLog(self.run_dir, spec)
         self.counters = dict.fromkeys(_COUNTERS, 0)
-        self.budget = 0.0
         self.recent: deque[tuple[float, bool]] = deque(maxlen=return_window)
         self.episode_return = 0.0
         self.last_metrics: dict[str, float] = {}
@@ -99,20 +94,21 @@ class OnlineLearner:
             self.counters['successes'] += int(tr.success)
             self.recent.append((self.episode_return, tr.success))
             self.episode_return = 0.0
-        if self.algo not in ON_POLICY and self.agent.ready():
-            self.budget += self.updates_per_step
 
     # --- learning --------------------------------------------------------------------------
-    def pending_updates(self) -> int:
-        """Updates that may run now."""
-        if self.algo in ON_POLICY:
-            return 1 if self.agent.ready() else 0
-        return int(self.budget) if self.agent.ready() else 0
+    def train(self, max_calls: int) -> int:
+        """Call ``agent.update()`` while it is due, at most ``max_calls`` times.
 
-    def train(self, max_updates: int) -> int:
-        """Run at most ``max_updates`` updates that are due; returns how many ran."""
+        Off-policy agents keep their own update credit (``updates_per_step`` per observed
+        transition after ``learning_starts``), and one call runs every gradient step owed, so
+        a learner that lags behind the stream catches up exactly: the update-to-data ratio is
+        the same as in-process.
+
+        Returns:
+            Number of ``update()`` calls.
+        """
         done = 0
-        while done < max_updates and self.pending_updates() > 0:
+        while done < max_calls and self.agent.ready():
             self._update()
             done += 1
         return done
@@ -120,8 +116,6 @@ class OnlineLearner:
     def _update(self) -> None:
         self.last_metrics = self.agent.update()
         self.counters['updates'] += 1
-        if self.algo not in ON_POLICY:
-            self.budget -= 1.0
 
     # --- persistence -----------------------------------------------------------------------
     def checkpoint(self) -> Path:
@@ -130,7 +124,6 @@ class OnlineLearner:
         payload: dict[str, Any] = {
             'agent': self.agent.state_dict(),
             'counters': dict(self.counters),
-            'budget': float(self.budget),
             'episode_return': float(self.episode_return),
             'recent_returns': [float(r) for r, _ in self.recent],
             'recent_success': [bool(s) for _, s in self.recent],
@@ -157,7 +150,6 @@ class OnlineLearner:
                                      'output_dir')
             self.agent.load_state_dict(state['agent'])
             self.counters.update({k: int(v) for k, v in state['counters'].items()})
-            self.budget = float(state['budget'])
             self.episode_return = float(state['episode_return'])
             self.recent.extend(zip(state['recent_returns'], state['recent_success'], strict=True))
             start = self.counters['transitions']

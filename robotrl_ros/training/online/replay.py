@@ -24,15 +24,13 @@ from robotrl_ros.training.online.pairing import TransitionPairer
 from robotrl_ros.training.online.recording import read_events, replay_transitions
 
 
-def train_from_recording(learner: OnlineLearner, path: str | Path, task: str,
-                         updates_per_step: float = 1.0) -> dict[str, Any]:
+def train_from_recording(learner: OnlineLearner, path: str | Path, task: str) -> dict[str, Any]:
     """Pair ``path`` and learn from every transition, running the updates that fall due.
 
     Args:
         learner: The learner (its log stores the replayed transitions too).
         path: MCAP recording (ours, or any ROS 2 MCAP with joint_states and commands).
         task: Task that scores the transitions.
-        updates_per_step: Off-policy updates per replayed transition.
 
     Returns:
         Counts: transitions, updates, and the pairing counters.
@@ -42,7 +40,6 @@ def train_from_recording(learner: OnlineLearner, path: str | Path, task: str,
     """
     uses_resets = any(e.kind == 'reset' for e in read_events(path))
     pairer = TransitionPairer(make_task(task), use_resets=uses_resets)
-    learner.updates_per_step = float(updates_per_step)
     before = dict(learner.counters)
     for tr in replay_transitions(path, pairer):
         learner.add(tr)

@@ -1,11 +1,10 @@
 # Copyright 2026 robotrl_ros contributors
 # SPDX-License-Identifier: Apache-2.0
-"""One online training session: pairing + learner + recorder + artifacts, behind one lock.
+"""One online training session: pairing + learner + recorder + artifacts.
 
 :class:`OnlineSession` is everything the trainer node does, minus ROS: the node converts
-messages and calls these methods from its callbacks; a worker thread calls :meth:`learn_one`.
-Every method takes :attr:`lock`, so callbacks and the learning thread never race, and the lock
-is held for one update at a time, so callbacks wait at most one update.
+messages and calls the stream-side methods from its callbacks; a worker thread owns the learner
+(learning, fsync, checkpoints, exports). Callbacks never wait for a gradient step.
 
 Run directory layout: ``transitions.log`` (fsynced transitions), ``online_checkpoint.pt``,
 ``policies/policy_<updates>`` (published artifacts, the newest few kept), ``policy/`` (final
@@ -18,6 +17,7 @@ import json
 import shutil
 import threading
 import time
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +30,7 @@ from robotrl_ros.agents.registry import make_agent
 from robotrl_ros.tasks.registry import make_task
 from robotrl_ros.training.config import load_config
 from robotrl_ros.training.online.learner import OnlineLearner
-from robotrl_ros.training.online.pairing import TransitionPairer
+from robotrl_ros.training.online.pairing import Transition, TransitionPairer
 from robotrl_ros.training.online.recording import McapRecorder
 from robotrl_ros.training.online.replay import train_from_recording
 
@@ -96,7 +96,13 @@ def init_agent_state(agent: Any, path: str | Path) -> Path:
 
 
 class OnlineSession:
-    """The trainer's state machine without ROS.
+    """The trainer's state machine without ROS, shared by two threads.
+
+    The *stream side* (subscription callbacks: :meth:`joint_state`, :meth:`command`, ...) pairs
+    messages under a light lock and queues finished transitions; it never waits for learning.
+    The *learning side* (one worker thread: :meth:`learn`, :meth:`publish`, :meth:`checkpoint`,
+    :meth:`finish`) owns the learner: it moves queued transitions into the agent and the log,
+    fsyncs, and runs the updates that are due.
 
     Args:
         cfg: Session settings.
@@ -126,13 +132,17 @@ class OnlineSession:
         if cfg.record_mcap:
             name = f'recording_{time.strftime("%Y%m%d_%H%M%S")}.mcap'
             self.recorder = McapRecorder(self.out / name, cfg.topics)
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()          # stream side: pairer and recorder
+        self.inbox: deque[Transition] = deque()
+        self.accepted = self.learner.counters['transitions']
         self.bad: dict[str, int] = {}
         self.published: list[Path] = []
         self._published_updates = -1
+        self._last_sync = 0.0
+        self.drained = 0
         self.started = time.monotonic()
 
-    # --- inputs (called from subscription callbacks) ---------------------------------------
+    # --- stream side (subscription callbacks) ----------------------------------------------
     def joint_state(self, stamp: float, names: Sequence[str], position: np.ndarray,
                     velocity: np.ndarray, log_time: int) -> None:
         """A joint state (positions/velocities in the spec's joint order)."""
@@ -142,7 +152,8 @@ class OnlineSession:
                                           log_time)
             tr = self.pairer.on_joint_state(stamp, position, velocity)
             if tr is not None and not self._done():
-                self.learner.add(tr)
+                self.inbox.append(tr)
+                self.accepted += 1
 
     def command(self, command: np.ndarray, log_time: int) -> None:
         """A command on the command topic (validated length and finiteness)."""
@@ -170,7 +181,6 @@ class OnlineSession:
         with self.lock:
             self.bad[reason] = self.bad.get(reason, 0) + 1
 
-    # --- episode boundaries ----------------------------------------------------------------
     def needs_reset(self) -> bool:
         """An episode ended and no reset was requested yet."""
         with self.lock:
@@ -195,56 +205,68 @@ class OnlineSession:
                 self.recorder.reset(episode, stamp, log_time)
             self.pairer.on_reset(stamp)
 
-    # --- learning, persistence, artifacts --------------------------------------------------
-    def learn_one(self) -> bool:
-        """Run one due update; False when none is due."""
-        with self.lock:
-            return self.learner.train(1) == 1
+    def _done(self) -> bool:
+        total = self.cfg.total_steps
+        return total > 0 and self.accepted >= total
 
-    def sync(self) -> int:
-        """Make the transition log durable; returns the stored count."""
+    def done(self) -> bool:
+        """``total_steps`` transitions have been accepted from the stream."""
         with self.lock:
-            return self.learner.sync()
+            return self._done()
+
+    # --- learning side (the worker thread) -------------------------------------------------
+    def learn(self, sync_period: float = 0.2) -> bool:
+        """Ingest queued transitions, fsync now and then, run one due ``update()`` call.
+
+        Returns:
+            Whether there was anything to do.
+        """
+        ingested = 0
+        while self.inbox:
+            self.learner.add(self.inbox.popleft())
+            ingested += 1
+        now = time.monotonic()
+        if now - self._last_sync >= sync_period:
+            self.learner.sync()
+            self._last_sync = now
+        return self.learner.train(1) > 0 or ingested > 0
 
     def checkpoint(self) -> None:
-        """Atomic checkpoint of agent and counters."""
-        with self.lock:
-            self.learner.checkpoint()
+        """Atomic checkpoint of agent and counters (learning side)."""
+        self.learner.checkpoint()
 
     def improved(self) -> bool:
         """Whether the agent was updated since the last published artifact."""
-        with self.lock:
-            return self.learner.counters['updates'] != self._published_updates
+        return self.learner.counters['updates'] != self._published_updates
 
     def publish(self) -> Path:
-        """Export the current policy to ``policies/policy_<updates>``; returns its path."""
-        with self.lock:
-            updates = self.learner.counters['updates']
-            path = self.learner.export(self.out / PUBLISHED_DIR / f'policy_{updates:08d}',
-                                       self._provenance())
-            self._published_updates = updates
+        """Export the current policy to ``policies/policy_<updates>`` (learning side)."""
+        updates = self.learner.counters['updates']
+        path = self.learner.export(self.out / PUBLISHED_DIR / f'policy_{updates:08d}',
+                                   self._provenance())
+        self._published_updates = updates
         self.published.append(path)
         for old in self.published[:-KEEP_PUBLISHED]:
             shutil.rmtree(old, ignore_errors=True)
         del self.published[:-KEEP_PUBLISHED]
         return path
 
-    def _done(self) -> bool:
-        total = self.cfg.total_steps
-        return total > 0 and self.learner.counters['transitions'] >= total
+    def finish(self, drain: bool = False) -> Path:
+        """Final checkpoint, final artifact in ``policy/`` and ``summary.json`` (learning side).
 
-    def done(self) -> bool:
-        """``total_steps`` transitions have been learned from."""
-        with self.lock:
-            return self._done()
-
-    def finish(self) -> Path:
-        """Final checkpoint, final artifact in ``policy/`` and ``summary.json``."""
-        with self.lock:
-            self.learner.checkpoint()
-            path = self.learner.export(self.out / FINAL_DIR, self._provenance())
-            self._published_updates = self.learner.counters['updates']
-            summary = {'task': self.cfg.task, 'algo': self.cfg.algo, **self._status()}
+        Args:
+            drain: First learn from every queued transition and run every update still due
+                (a busy trainer lags behind the graph), so the final policy had as many updates
+                as in-process training would have done.
+        """
+        while self.inbox:
+            self.learner.add(self.inbox.popleft())
+        if drain:
+            self.drained = self.learner.train(1_000_000)
+        self.learner.checkpoint()
+        path = self.learner.export(self.out / FINAL_DIR, self._provenance())
+        self._published_updates = self.learner.counters['updates']
+        summary = {'task': self.cfg.task, 'algo': self.cfg.algo, **self.status()}
         (self.out / 'summary.json').write_text(json.dumps(summary, indent=2, sort_keys=True))
         return path
 
@@ -255,24 +277,24 @@ class OnlineSession:
                 'recent_success_rate': status['recent_success_rate'],
                 'init_policy': str(self.initialized_from or '')}
 
-    def _status(self) -> dict[str, Any]:
-        return {**self.learner.status(), 'pairing': self.pairer.counters(),
-                'bad_messages': dict(self.bad), 'episode': self.pairer.episode,
-                'awaiting_reset': self.pairer.awaiting_reset,
+    def status(self) -> dict[str, Any]:
+        """Fields of ``~/status`` (counters read without stopping the learner)."""
+        with self.lock:
+            stream = {'pairing': self.pairer.counters(), 'bad_messages': dict(self.bad),
+                      'episode': self.pairer.episode, 'awaiting_reset': self.pairer.awaiting_reset,
+                      'accepted': self.accepted, 'done': self._done()}
+        return {**self.learner.status(), **stream, 'queued': len(self.inbox),
                 'resumed_transitions': self.resumed,
                 'replayed_transitions': self.replayed.get('transitions', 0),
                 'wall_time_s': round(time.monotonic() - self.started, 1),
-                'total_steps': self.cfg.total_steps, 'done': self._done()}
-
-    def status(self) -> dict[str, Any]:
-        """Fields of ``~/status``."""
-        with self.lock:
-            return self._status()
+                'total_steps': self.cfg.total_steps, 'updates_drained_at_end': self.drained}
 
     def close(self) -> None:
-        """Sync the log and finish the recording."""
+        """Sync the log and finish the recording (after the worker thread stopped)."""
+        while self.inbox:
+            self.learner.add(self.inbox.popleft())
+        self.learner.close()
         with self.lock:
-            self.learner.close()
             if self.recorder is not None:
                 self.recorder.close()
                 self.recorder = None
