@@ -184,6 +184,7 @@ class SimBridge(Node):
             self._publish_goal()  # for late subscribers; lockstep republishes it when idle
         fields = self.session.status()
         fields['mode'] = 'lockstep' if self.lockstep else 'real_time'
+        fields['cpu_s'] = time.process_time()  # CPU seconds of this process so far
         self.status_pub.publish(status_message(fields))
 
     # --- callbacks -------------------------------------------------------------------------

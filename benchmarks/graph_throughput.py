@@ -1,0 +1,220 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Lockstep steps/s through the ROS graph (sim_bridge + a policy process) vs. in-process.
+
+Two processes talk over DDS: ``sim_bridge`` in lockstep mode and a responder that answers every
+``joint_states`` sample with one command: ``policy_node`` (a 64-unit MLP artifact, acting on
+every message) or, with ``--responder stand_in``, a minimal rclpy process that only turns the
+state into a proportional command (the floor of what any policy process costs). A third, idle
+process reads the bridge's ``~/status`` once a second for the step count and the bridge's CPU
+time. The same task is also stepped in-process (``TaskEnv.step_command`` and Gymnasium
+``step``) for the ratio. Results: benchmarks/results/graph_throughput.{json,md}.
+
+Usage::
+
+    .venv/bin/python benchmarks/graph_throughput.py [--steps 5000] [--responder both]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / 'benchmarks' / 'results'
+GOAL = [0.5, -0.5, 0.25]
+TARGET = 2000.0
+
+
+def in_process_rates(task: str, steps: int) -> dict[str, float]:
+    """Steps/s of the task stepped in-process: raw ``step_command`` and Gymnasium ``step``."""
+    from robotrl_ros.tasks.registry import make_env
+
+    env = make_env(task, seed=0)
+    command = np.zeros(env.task_spec.action_dim)
+    start = time.perf_counter()
+    for _ in range(steps):
+        env.step_command(command)
+    raw = steps / (time.perf_counter() - start)
+    env.reset(seed=0)
+    start = time.perf_counter()
+    for _ in range(steps):
+        _, _, terminated, truncated, _ = env.step(command)
+        if terminated or truncated:
+            env.reset()
+    return {'step_command': raw, 'gym_step': steps / (time.perf_counter() - start)}
+
+
+def run_stand_in() -> None:
+    """Responder process: answer each joint_states sample with one command, until killed."""
+    import rclpy
+    from rclpy.executors import ExternalShutdownException
+    from sensor_msgs.msg import JointState
+    from std_msgs.msg import Float64MultiArray
+
+    from robotrl_ros.ros.qos import COMMAND_QOS, SENSOR_QOS
+
+    rclpy.init()
+    node = rclpy.create_node('stand_in_policy')
+    pub = node.create_publisher(Float64MultiArray, 'forward_position_controller/commands',
+                                COMMAND_QOS)
+    goal = np.array(GOAL)
+    msg = Float64MultiArray()
+
+    def on_state(state: JointState) -> None:
+        position = np.frombuffer(state.position, dtype=np.float64)
+        msg.data = np.clip(2.0 * (goal - position), -1.0, 1.0).tolist()
+        pub.publish(msg)
+
+    node.create_subscription(JointState, 'joint_states', on_state, SENSOR_QOS)
+    try:
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+
+
+def run_status_probe(steps: int) -> None:
+    """Watch sim_bridge/status until ``steps`` steps happened; print rate and bridge CPU/step."""
+    import rclpy
+    from std_msgs.msg import String
+
+    rclpy.init()
+    node = rclpy.create_node('throughput_probe')
+    samples: list[tuple[float, dict]] = []
+    node.create_subscription(String, 'sim_bridge/status', lambda m: samples.append(
+        (time.perf_counter(), json.loads(m.data))), 10)
+
+    def running() -> list[tuple[float, dict]]:
+        return [s for s in samples if s[1]['steps'] > 0]
+
+    # The first running sample is partial (startup); measure from the second one on.
+    while len(running()) < 2 or running()[-1][1]['steps'] - running()[1][1]['steps'] < steps:
+        rclpy.spin_once(node, timeout_sec=1.0)
+    (t0, a), (t1, b) = running()[1], running()[-1]
+    n = b['steps'] - a['steps']
+    print(json.dumps({'steps_per_s': n / (t1 - t0), 'steps': n,
+                      'bridge_cpu_us_per_step': 1e6 * (b['cpu_s'] - a['cpu_s']) / n}),
+          flush=True)
+
+
+def _responder(kind: str, task: str, workdir: Path, env: dict[str, str]) -> subprocess.Popen:
+    if kind == 'stand_in':
+        args = [sys.executable, __file__, '--as-stand-in']
+    else:
+        import torch
+
+        from robotrl_ros.policy.artifact import export_artifact
+        from robotrl_ros.tasks.registry import make_task
+
+        spec = make_task(task).spec
+        torch.manual_seed(0)
+        net = torch.nn.Sequential(torch.nn.Linear(spec.obs_dim, 64), torch.nn.Tanh(),
+                                  torch.nn.Linear(64, spec.action_dim), torch.nn.Tanh())
+        artifact = export_artifact(net, spec, workdir / 'policy', algorithm='benchmark',
+                                   provenance={'note': 'graph_throughput'})
+        args = [sys.executable, '-m', 'robotrl_ros.nodes.policy_node', '--ros-args',
+                '-p', f'policy_path:={artifact}', '-p', 'control_mode:=on_message',
+                '-p', 'armed:=true', '-p', 'state_timeout:=5.0', '--log-level', 'warn']
+    return subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+def graph_rate(task: str, steps: int, responder: str) -> dict[str, float]:
+    """sim_bridge (lockstep) + responder as two processes; rate and CPU from ``~/status``."""
+    env = dict(os.environ, ROS_AUTOMATIC_DISCOVERY_RANGE='LOCALHOST', OMP_NUM_THREADS='1')
+    env.setdefault('ROS_DOMAIN_ID', str(150 + os.getpid() % 80))
+    procs = [subprocess.Popen(
+        [sys.executable, '-m', 'robotrl_ros.nodes.sim_bridge', '--ros-args',
+         '-p', f'task:={task}', '-p', 'lockstep:=true', '-p', 'lockstep_republish_period:=0.05',
+         '-p', f'goal:={GOAL}', '-p', 'status_period:=1.0', '--log-level', 'warn'],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            procs.append(_responder(responder, task, Path(tmp), env))
+            probe = subprocess.run([sys.executable, __file__, '--as-status-probe',
+                                    '--steps', str(steps)],
+                                   env=env, capture_output=True, text=True, timeout=900)
+            if probe.returncode != 0:
+                raise RuntimeError(f'status probe failed:\n{probe.stderr[-2000:]}')
+            return json.loads(probe.stdout.strip().splitlines()[-1])
+        finally:
+            for proc in reversed(procs):
+                _stop(proc)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        print(f'warning: {proc.args[1:4]} ignored SIGTERM for 20 s; killed', file=sys.stderr)
+        proc.kill()
+        proc.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--task', default='reach')
+    parser.add_argument('--steps', type=int, default=5000)
+    parser.add_argument('--responder', choices=('both', 'stand_in', 'policy_node'),
+                        default='both')
+    parser.add_argument('--as-stand-in', action='store_true', help=argparse.SUPPRESS)
+    parser.add_argument('--as-status-probe', action='store_true', help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.as_stand_in:
+        run_stand_in()
+        return
+    if args.as_status_probe:
+        run_status_probe(args.steps)
+        return
+    kinds = ('policy_node', 'stand_in') if args.responder == 'both' else (args.responder,)
+    load_before = os.getloadavg()[0]
+    local = in_process_rates(args.task, 20_000)
+    graphs = {kind: graph_rate(args.task, args.steps, kind) for kind in kinds}
+    result = {
+        'task': args.task,
+        'steps_measured': args.steps,
+        'in_process_step_command_per_s': local['step_command'],
+        'in_process_gym_step_per_s': local['gym_step'],
+        'graph': {kind: {**g, 'ratio_vs_gym_step': g['steps_per_s'] / local['gym_step'],
+                         'meets_target': g['steps_per_s'] >= TARGET}
+                  for kind, g in graphs.items()},
+        'target_steps_per_s': TARGET,
+        'machine': f'{platform.machine()}, {os.cpu_count()} cores shared with other jobs, '
+                   f'load average {load_before:.1f} before / {os.getloadavg()[0]:.1f} after',
+        'date': time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()),
+    }
+    write_results(result)
+
+
+def write_results(result: dict) -> None:
+    """Print and save benchmarks/results/graph_throughput.{json,md}."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / 'graph_throughput.json').write_text(json.dumps(result, indent=2) + '\n')
+    md = ['# Graph throughput (lockstep)', '',
+          f'Task `{result["task"]}`; {result["machine"]}; {result["date"]}.', '',
+          '| path | steps/s | ratio vs in-process `env.step` | sim_bridge CPU µs/step |',
+          '|---|---|---|---|']
+    for kind, g in result['graph'].items():
+        md.append(f'| sim_bridge + {kind} (2 processes, DDS) | {g["steps_per_s"]:.0f} | '
+                  f'{g["ratio_vs_gym_step"]:.3f} | {g["bridge_cpu_us_per_step"]:.0f} |')
+    md += [f'| in-process `env.step` (Gymnasium) | {result["in_process_gym_step_per_s"]:.0f} '
+           '| 1 | |',
+           f'| in-process `env.step_command` | {result["in_process_step_command_per_s"]:.0f} '
+           '| | |', '',
+           f'Target: >= {result["target_steps_per_s"]:.0f} steps/s through the graph.', '']
+    (RESULTS / 'graph_throughput.md').write_text('\n'.join(md))
+    print('\n'.join(md))
+
+
+if __name__ == '__main__':
+    main()
