@@ -206,3 +206,21 @@ def test_nominal_parameters_do_not_wrap_the_env():
 def test_unknown_or_jointless_task_is_named(task, message):
     with pytest.raises(ValueError, match=message):
         make_sim_env(task)
+
+
+@pytest.mark.parametrize('task, has_effort, has_imu', [
+    ('reach', False, False), ('reach_discrete', False, False), ('gridworld', False, False),
+    ('reacher', True, False), ('quadruped', True, True),
+])
+def test_every_robot_task_runs_in_the_bridge(task, has_effort, has_imu):
+    session = SimSession(make_sim_env(task), seed=0)
+    session.reset()
+    for _ in range(3):
+        session.apply(session.hold_command)
+    names, position, velocity, effort = session.joint_state()
+    assert names == session.spec.joint_names
+    assert position.shape == velocity.shape == (len(names),)
+    assert np.all(np.isfinite(position)) and np.all(np.isfinite(velocity))
+    assert (effort is not None and len(effort) == len(names)) == has_effort
+    assert (session.imu() is not None) == has_imu
+    assert session.steps == 3 and session.sim_time == pytest.approx(4 * session.dt)
