@@ -75,6 +75,8 @@ def test_params_file_replaces_the_config(tmp_path):
     (['deploy', '--set', 'policy_path:=p', '--set', 'sim_bridge.seed:=1'],
      "deploy has no node 'sim_bridge'"),
     (['train_sim', '--set', 'tsak:=reach'], "no launch argument(s) ['tsak']"),
+    (['train_sim', '--set', 'namespace:=robot-1'], "namespace 'robot-1' is not a valid ROS"),
+    (['train_sim', '--set', 'namespace:=arm/2nd'], "namespace 'arm/2nd' is not a valid ROS"),
     (['deploy', '--set', 'policy_path:=p', '--set', 'params_file:=/nonexistent.yaml'],
      'params_file /nonexistent.yaml does not exist'),
 ])
@@ -121,59 +123,67 @@ def test_node_executable_prefers_the_console_script():
 
 # --- process handling, with stand-in nodes -------------------------------------------------
 _STAND_IN = textwrap.dedent('''
-    import signal, sys, time
-    code_on_signal, exit_after = int(sys.argv[1]), float(sys.argv[2])
-    signal.signal(signal.SIGINT, lambda *_: sys.exit(code_on_signal))
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(code_on_signal))
-    print('ready', flush=True)
+    import os, signal, sys, time
+    code_on_signal, exit_after, ready_dir = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+    ignore = code_on_signal < 0  # a stubborn node: ignores SIGINT and SIGTERM
+    handler = signal.SIG_IGN if ignore else (lambda *_: sys.exit(code_on_signal))
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    open(os.path.join(ready_dir, str(os.getpid())), 'w').close()  # handlers are installed
     time.sleep(exit_after)
     sys.exit(3)
 ''')
 
 
-def _stand_in(code_on_signal=0, exit_after=60.0) -> list[str]:
-    return [sys.executable, '-c', _STAND_IN, str(code_on_signal), str(exit_after)]
+def _stand_in(ready_dir: Path, code_on_signal: int = 0, exit_after: float = 60.0) -> list[str]:
+    return [sys.executable, '-c', _STAND_IN, str(code_on_signal), str(exit_after),
+            str(ready_dir)]
 
 
-def test_stop_request_stops_every_node_with_exit_0():
-    graph = up.GraphProcesses({'a': _stand_in(), 'b': _stand_in()})
+def _wait_ready(ready_dir: Path, count: int, timeout: float = 60.0) -> None:
+    """Wait until ``count`` stand-ins installed their signal handlers (load-independent)."""
+    deadline = time.monotonic() + timeout
+    while len(list(ready_dir.iterdir())) < count:
+        assert time.monotonic() < deadline, f'stand-ins not ready within {timeout} s'
+        time.sleep(0.05)
+
+
+def test_stop_request_stops_every_node_with_exit_0(tmp_path):
+    graph = up.GraphProcesses({'a': _stand_in(tmp_path), 'b': _stand_in(tmp_path)})
     graph.start()
-    time.sleep(0.5)
+    _wait_ready(tmp_path, 2)
     graph.request_stop(signal.SIGINT)
     assert graph.wait() == 0
     assert all(p.returncode == 0 for p in graph.procs.values())
 
 
-def test_a_node_failing_on_shutdown_gives_exit_1():
-    graph = up.GraphProcesses({'a': _stand_in(), 'b': _stand_in(code_on_signal=4)})
+def test_a_node_failing_on_shutdown_gives_exit_1(tmp_path):
+    graph = up.GraphProcesses({'a': _stand_in(tmp_path),
+                               'b': _stand_in(tmp_path, code_on_signal=4)})
     graph.start()
-    time.sleep(0.5)
+    _wait_ready(tmp_path, 2)
     graph.request_stop(signal.SIGTERM)
     assert graph.wait() == 1
     assert graph.procs['b'].returncode == 4
 
 
-def test_a_dying_node_stops_the_others_and_gives_exit_1(capsys):
-    graph = up.GraphProcesses({'alive': _stand_in(), 'dies': _stand_in(exit_after=0.3)})
+def test_a_dying_node_stops_the_others_and_gives_exit_1(tmp_path, capsys):
+    graph = up.GraphProcesses({'alive': _stand_in(tmp_path),
+                               'dies': _stand_in(tmp_path, exit_after=0.0)})
     graph.start()
-    start = time.monotonic()
+    _wait_ready(tmp_path, 2)
     assert graph.wait() == 1
-    assert time.monotonic() - start < 5
     assert graph.procs['dies'].returncode == 3
     assert graph.procs['alive'].returncode == 0  # stopped by SIGINT, exited cleanly
     err = capsys.readouterr().err
     assert 'dies exited with code 3; stopping the other nodes' in err
 
 
-def test_a_node_ignoring_sigint_is_killed(monkeypatch):
+def test_a_node_ignoring_sigint_is_killed(tmp_path, monkeypatch):
     monkeypatch.setattr(up, 'STOP_TIMEOUT', 0.5)
-    stubborn = [sys.executable, '-c',
-                'import signal, time; signal.signal(signal.SIGINT, signal.SIG_IGN); '
-                'signal.signal(signal.SIGTERM, signal.SIG_IGN); print(1, flush=True); '
-                'time.sleep(60)']
-    graph = up.GraphProcesses({'stubborn': stubborn})
+    graph = up.GraphProcesses({'stubborn': _stand_in(tmp_path, code_on_signal=-1)})
     graph.start()
-    time.sleep(0.5)
+    _wait_ready(tmp_path, 1)
     graph.request_stop(signal.SIGINT)
     assert graph.wait() == 1
     assert graph.procs['stubborn'].returncode == -signal.SIGKILL
@@ -181,23 +191,23 @@ def test_a_node_ignoring_sigint_is_killed(monkeypatch):
 
 def test_sigint_to_robotrl_up_is_forwarded(tmp_path):
     """The real CLI process: SIGINT reaches the nodes, which exit 0, so up exits 0."""
+    ready_dir = tmp_path / 'ready'
+    ready_dir.mkdir()
     script = tmp_path / 'run_up.py'
     script.write_text(textwrap.dedent(f'''
         import sys
         from robotrl_ros.training import up
-        up.node_executable = lambda name: {_stand_in()!r}
+        up.node_executable = lambda name: {_stand_in(ready_dir)!r}
         sys.exit(up.main(['sim_eval', '--set', 'policy_path:=p']))
     '''))
-    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
-                            env=dict(os.environ), cwd=ROOT)
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env=dict(os.environ), cwd=ROOT)
     try:
-        ready = 0
-        while ready < 2:  # both stand-ins print 'ready' once their handlers are installed
-            line = proc.stdout.readline()
-            assert line, 'robotrl up exited before the nodes were ready'
-            ready += line.strip() == 'ready'
+        _wait_ready(ready_dir, 2)
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=20) == 0
+        out, _ = proc.communicate(timeout=30)
+        assert proc.returncode == 0, out
+        assert 'failed' not in out
     finally:
         if proc.poll() is None:
             proc.kill()

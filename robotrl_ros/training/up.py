@@ -17,6 +17,7 @@ Pure Python: no rclpy import here.
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
 import shutil
 import signal
@@ -32,6 +33,7 @@ import yaml
 from robotrl_ros.training.launch_graphs import GRAPHS, Graph, get_graph, parameter_overrides
 
 PACKAGE = 'robotrl_ros'
+_NAMESPACE = re.compile(r'[A-Za-z_][A-Za-z0-9_]*(/[A-Za-z_][A-Za-z0-9_]*)*')
 STOP_TIMEOUT = 30.0  # s after SIGINT before SIGTERM (the trainer saves a checkpoint first)
 
 
@@ -124,6 +126,9 @@ def plan(graph_name: str, sets: list[str], tmp_dir: Path) -> UpPlan:
     graph = get_graph(graph_name)
     arguments, raw = parse_sets(graph, sets)
     namespace = arguments.pop('namespace', '').strip('/')
+    if namespace and not _NAMESPACE.fullmatch(namespace):
+        raise ValueError(f'namespace {namespace!r} is not a valid ROS namespace (letters, '
+                         'digits, _ and /; no token may start with a digit)')
     params_text = arguments.pop('params_file', '')
     params_file = Path(params_text) if params_text else find_config(graph.config_file)
     if not params_file.is_file():
