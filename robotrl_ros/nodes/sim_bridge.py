@@ -24,18 +24,17 @@ from typing import Any
 import numpy as np
 import rclpy
 from geometry_msgs.msg import PoseStamped, Twist, TwistStamped
-from rcl_interfaces.msg import ParameterDescriptor, ParameterType
-from rclpy.exceptions import ParameterUninitializedException
+from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.executors import ExternalShutdownException
 from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
 from rclpy.node import Node
-from rclpy.parameter import Parameter
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import Imu, JointState
 from std_msgs.msg import Float64MultiArray, String
 from std_srvs.srv import Trigger
 
 from robotrl_ros.nodes.sim_env import make_sim_env, randomization_from_parameters
+from robotrl_ros.nodes.sim_params import SIM_BRIDGE_PARAMETERS, coerce_parameter
 from robotrl_ros.nodes.sim_session import SimSession
 from robotrl_ros.ros.conversions import (
     goal_to_pose,
@@ -46,10 +45,6 @@ from robotrl_ros.ros.conversions import (
 )
 from robotrl_ros.ros.qos import COMMAND_QOS, SENSOR_QOS
 from robotrl_ros.ros.status import status_message
-
-_DOUBLE_ARRAY = ParameterDescriptor(type=ParameterType.PARAMETER_DOUBLE_ARRAY)
-_INTEGER_ARRAY = ParameterDescriptor(type=ParameterType.PARAMETER_INTEGER_ARRAY)
-_STRING_ARRAY = ParameterDescriptor(type=ParameterType.PARAMETER_STRING_ARRAY)
 
 
 class SimBridge(Node):
@@ -104,40 +99,11 @@ class SimBridge(Node):
             f'commands on {self.resolve_topic_name(p["command_topic"])}')
 
     def _declare_parameters(self) -> dict[str, Any]:
-        defaults: list[tuple[str, Any, ParameterDescriptor | None]] = [
-            ('task', 'reach', None),
-            ('joints', [], _STRING_ARRAY),
-            ('command_topic', 'forward_position_controller/commands', None),
-            ('control_period', 0.0, None),
-            ('lockstep', False, None),
-            ('lockstep_republish_period', 0.2, None),
-            ('publish_clock', False, None),
-            ('seed', 0, None),
-            ('goal', [], _DOUBLE_ARRAY),
-            ('auto_reset', False, None),
-            ('dr_mass_scale', [1.0, 1.0], _DOUBLE_ARRAY),
-            ('dr_friction_scale', [1.0, 1.0], _DOUBLE_ARRAY),
-            ('dr_gain_scale', [1.0, 1.0], _DOUBLE_ARRAY),
-            ('dr_latency_steps', [0, 0], _INTEGER_ARRAY),
-            ('dr_obs_noise_std', 0.0, None),
-            ('status_period', 1.0, None),
-        ]
         values = {}
-        for name, default, descriptor in defaults:
-            if isinstance(default, list) and not default:
-                # An empty list cannot carry its type: declare by type, unset means empty.
-                kind = Parameter.Type(descriptor.type)
-                self.declare_parameter(name, kind, descriptor)
-                try:
-                    values[name] = self.get_parameter(name).value
-                except ParameterUninitializedException:
-                    values[name] = []
-                continue
-            self.declare_parameter(name, default, descriptor or ParameterDescriptor())
-            values[name] = self.get_parameter(name).value
-        for name in ('joints', 'goal', 'dr_mass_scale', 'dr_friction_scale', 'dr_gain_scale',
-                     'dr_latency_steps'):
-            values[name] = list(values[name])
+        for name, (default, _, description) in SIM_BRIDGE_PARAMETERS.items():
+            descriptor = ParameterDescriptor(description=description, dynamic_typing=True)
+            value = self.declare_parameter(name, default, descriptor).value
+            values[name] = coerce_parameter(name, default if value is None else value)
         return values
 
     # --- publishing ------------------------------------------------------------------------
