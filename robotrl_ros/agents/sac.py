@@ -54,7 +54,7 @@ class SACConfig:
     buffer_size: int = 100_000
     batch_size: int = 128
     learning_starts: int = 1000
-    gamma: float = 0.98
+    gamma: float = 0.95
     tau: float = 0.01
     actor_lr: float = 1e-3
     critic_lr: float = 1e-3
@@ -64,7 +64,7 @@ class SACConfig:
     target_entropy: float | None = None
     updates_per_step: float = 1.0
     policy_frequency: int = 1
-    reward_scale: float = 0.1
+    reward_scale: float = 1.0
     hidden_sizes: tuple[int, ...] = (64, 64)
 
 
