@@ -58,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help='YAML overriding the config/hparams/<task>_<algo>.yaml defaults')
     train.add_argument('--resume', action='store_true',
                        help='continue the run in OUT from its last checkpoint')
+    train.add_argument('--threads', type=_positive_int, default=1,
+                       help='torch CPU threads (default 1: fastest for small MLPs)')
     train.add_argument('--quiet', action='store_true', help='no progress output')
 
     evaluate = sub.add_parser('eval', help='evaluate a policy artifact; prints one JSON line')
@@ -85,8 +87,11 @@ def _json_number(value: float | None) -> float | None:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """``robotrl train``."""
+    import torch
+
     from robotrl_ros.training.experiment import train_run
 
+    torch.set_num_threads(args.threads)
     stop = {'requested': False}
 
     def request_stop(signum: int, frame: object) -> None:
