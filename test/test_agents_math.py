@@ -10,8 +10,9 @@ from robotrl_ros.agents.buffers import ReplayBuffer, RolloutBuffer
 from robotrl_ros.agents.config import build_config
 from robotrl_ros.agents.normalization import RunningMeanStd
 from robotrl_ros.agents.ppo import PPOConfig
-from robotrl_ros.agents.q_learning import QLearningConfig
+from robotrl_ros.agents.q_learning import QLearning, QLearningConfig
 from robotrl_ros.agents.returns import discounted_returns, gae
+from robotrl_ros.agents.schedules import UpdateCredit, linear_schedule
 
 REWARDS = np.array([1.0, 2.0, 3.0])
 VALUES = np.array([0.5, 1.0, 1.5])
@@ -149,3 +150,32 @@ def test_config_defaults_overrides_and_coercion():
 def test_config_rejects_bad_keys_and_types(overrides, message):
     with pytest.raises(ValueError, match=message):
         build_config(PPOConfig, overrides, 'ppo')
+
+
+def test_linear_schedule_and_update_credit():
+    assert [linear_schedule(1.0, 0.1, s, 10) for s in (0, 5, 10, 50)] == pytest.approx(
+        [1.0, 0.55, 0.1, 0.1])
+    assert linear_schedule(0.5, 0.1, 99, 0) == 0.5                 # 0 steps: constant
+    credit = UpdateCredit(rate=0.25, warmup=4)
+    credit.add(2, total=2)
+    assert not credit.due()                                         # still warming up
+    owed = []
+    for total in range(3, 15):
+        credit.add(1, total)
+        owed.append(credit.take() if credit.due() else 0)
+    assert owed == [0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0]              # one per four after warm-up
+    credit = UpdateCredit(rate=2.5, warmup=0)
+    credit.add(1, total=1)
+    assert credit.take() == 2 and credit.credit == pytest.approx(0.5)
+
+
+def test_q_learning_bins_continuous_values_and_clamps_outside():
+    agent = QLearning(2, 3, config={'bins': [4, 2], 'low': [-1.0, 0.0], 'high': [1.0, 1.0]})
+    obs = np.array([[-1.0, 0.0], [-0.49, 0.6], [0.99, 0.4], [5.0, 9.0], [-5.0, -9.0]])
+    assert agent.state_index(obs.astype(np.float32)).tolist() == [0, 3, 6, 7, 0]
+    with pytest.raises(ValueError, match='high > low'):
+        QLearning(1, 2, config={'bins': [4], 'low': [1.0], 'high': [1.0]})
+    with pytest.raises(ValueError, match="'low' and 'high' must both be empty"):
+        QLearning(2, 2, config={'bins': [4, 4], 'low': [0.0]})
+    with pytest.raises(ValueError, match='exceeds'):
+        QLearning(3, 10, config={'bins': [1000, 1000, 1000]})
