@@ -35,7 +35,7 @@ from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray, String
-from std_srvs.srv import Trigger
+from std_srvs.srv import SetBool, Trigger
 
 from robotrl_ros.ros.conversions import (
     JointIndex,
@@ -53,6 +53,8 @@ from robotrl_ros.training.online.session import OnlineSession, SessionConfig
 SYNC_PERIOD = 0.2          # s between fsyncs of the transition log
 CHECKPOINT_PERIOD = 30.0   # s between checkpoints
 RESET_RETRY = 1.0          # s before a failed or unanswered reset request is retried
+PAUSE_ABOVE = 50           # backlog (transitions not yet learned from) that pauses the graph
+RESUME_BELOW = 10          # backlog at which it resumes
 
 #: Best effort like SENSOR_QOS (compatible with every publisher), but a deep queue: a trainer
 #: wants every state, not only the newest, or transitions are lost while it is busy.
@@ -96,6 +98,13 @@ class TrainerNode(Node):
         self._latest_path: str | None = None
         self._subscribers = 0
         self.publish_period = p['publish_period']
+        self.pause_client = (self.create_client(SetBool, p['pause_service'])
+                             if p['pause_service'] else None)
+        self._paused = False
+        self._pause_pending = False
+        self.pauses = 0
+        if self.pause_client is not None:
+            self.create_timer(0.02, self._on_backpressure_timer)
         self.reorder = ReorderBuffer(('joint_states', 'commands'))
         self.create_timer(SYNC_PERIOD, self._on_sync_timer)
         self.create_timer(p['status_period'], self._on_status_timer)
@@ -116,6 +125,7 @@ class TrainerNode(Node):
             'config': '', 'command_topic': 'forward_position_controller/commands',
             'total_steps': 0, 'publish_period': 5.0, 'reset_service': 'sim_bridge/reset',
             'init_policy': '', 'record_mcap': False, 'replay_mcap': '', 'status_period': 1.0,
+            'pause_service': '',
         }
         p = {name: self.declare_parameter(name, value).value for name, value in defaults.items()}
         if p['publish_period'] <= 0 or p['status_period'] <= 0:
@@ -224,7 +234,36 @@ class TrainerNode(Node):
         self._subscribers = subscribers
 
     def _on_status_timer(self) -> None:
-        self.status_pub.publish(status_message(self.session.status()))
+        self.status_pub.publish(status_message({**self.session.status(), 'paused': self._paused,
+                                                'pauses': self.pauses}))
+
+    def _on_backpressure_timer(self) -> None:
+        """Simulation only: disarm the exploring policy node while learning lags behind.
+
+        In lockstep the graph then stands still, so the agent learns from data of its current
+        policy at the in-process update-to-data ratio, and the CPU goes to learning.
+        """
+        backlog = self.session.backlog()
+        want = backlog > PAUSE_ABOVE or (self._paused and backlog > RESUME_BELOW)
+        if self.finished:
+            want = False
+        if want == self._paused or self._pause_pending:
+            return
+        if not self.pause_client.service_is_ready():
+            return
+        self._pause_pending = True
+        future = self.pause_client.call_async(SetBool.Request(data=not want))
+
+        def done(fut: Any, paused: bool = want) -> None:
+            self._pause_pending = False
+            try:
+                ok = fut.result().success
+            except Exception:  # noqa: BLE001 - retried on the next tick
+                ok = False
+            if ok:
+                self._paused = paused
+                self.pauses += int(paused)
+        future.add_done_callback(done)
 
     # --- the learning thread: owns the learner ---------------------------------------------
     def _announce(self, path: Path) -> None:
@@ -247,13 +286,18 @@ class TrainerNode(Node):
         while self._running:
             busy = self.session.learn(SYNC_PERIOD)
             now = time.monotonic()
-            if now - last_publish >= self.publish_period and self.session.improved():
+            if now - last_publish >= self.publish_period:
                 last_publish = now
-                try:
-                    self._announce(self.session.publish())
-                except (OSError, ValueError) as exc:
-                    self.get_logger().error(f'artifact export failed, keeping the previous '
-                                            f'one: {exc}')
+                if self.session.improved():
+                    try:
+                        self._announce(self.session.publish())
+                    except (OSError, ValueError) as exc:
+                        self.get_logger().error(f'artifact export failed, keeping the previous '
+                                                f'one: {exc}')
+                elif (self._latest_path is not None
+                      and now - self.session.last_command > self.publish_period):
+                    # Nobody is commanding: a policy node may have missed the announcement.
+                    self._announce(Path(self._latest_path))
             if now - last_checkpoint >= CHECKPOINT_PERIOD:
                 last_checkpoint = now
                 self.session.checkpoint()

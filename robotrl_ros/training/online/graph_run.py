@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,9 @@ class GraphConfig:
         config: Trainer hyperparameter YAML ('' = defaults).
         init_policy: Run directory to fine-tune from ('' = from scratch).
         publish_period: Seconds between published policies.
+        backpressure: The trainer pauses the exploring policy node (``policy_node/enable``)
+            while its learning lags behind the stream, keeping the in-process
+            update-to-data ratio on fresh data.
         record_mcap: The trainer records what it observes to ``<output_dir>/recording_*.mcap``.
         episode_reset: ``auto``: the bridge starts the next episode itself (``auto_reset``, one
             state per command kept) and the trainer runs without ``reset_service``;
@@ -57,6 +61,7 @@ class GraphConfig:
     publish_period: float = 2.0
     episode_reset: str = 'auto'
     record_mcap: bool = False
+    backpressure: bool = True
     bridge: dict[str, Any] = field(default_factory=dict)
     domain_id: int | None = None
 
@@ -99,11 +104,12 @@ def graph_commands(cfg: GraphConfig) -> dict[str, list[str]]:
         raise ValueError(f"episode_reset must be 'auto' or 'service', got {cfg.episode_reset!r}")
     auto = cfg.episode_reset == 'auto'
     bridge = {'task': cfg.task, 'lockstep': True, 'seed': cfg.seed, 'auto_reset': auto,
-              'lockstep_republish_period': 0.5, **cfg.bridge}
+              'lockstep_republish_period': 0.05, **cfg.bridge}
     trainer = {'task': cfg.task, 'algo': cfg.algo, 'output_dir': str(out), 'seed': cfg.seed,
                'total_steps': cfg.total_steps, 'publish_period': cfg.publish_period,
                'config': cfg.config, 'init_policy': cfg.init_policy,
-               'reset_service': '' if auto else 'sim_bridge/reset', 'record_mcap': cfg.record_mcap}
+               'reset_service': '' if auto else 'sim_bridge/reset', 'record_mcap': cfg.record_mcap,
+               'pause_service': 'policy_node/enable' if cfg.backpressure else ''}
     policy = {'armed': True, 'explore': True, 'state_timeout': 3600.0}
     return {'sim_bridge': node_command('sim_bridge', bridge),
             'trainer_node': node_command('trainer_node', trainer),
@@ -120,8 +126,15 @@ def _stop(proc: subprocess.Popen, grace: float = 10.0) -> None:
             proc.wait()
 
 
-def run_graph(cfg: GraphConfig, progress: Any = None) -> GraphResult:
+def run_graph(cfg: GraphConfig, progress: Any = None,
+              should_stop: Callable[[], bool] | None = None) -> GraphResult:
     """Run the three nodes until the trainer finishes ``total_steps`` or ``timeout_s`` passes.
+
+    Args:
+        cfg: The run.
+        progress: Stream for a line every 30 s (None = silent).
+        should_stop: Polled about every 0.2 s; True stops the trainer early (SIGINT: it still
+            writes its checkpoint and final artifact).
 
     Raises:
         RuntimeError: If a node exits early (its log is named in the message).
@@ -152,6 +165,8 @@ def run_graph(cfg: GraphConfig, progress: Any = None) -> GraphResult:
             now = time.monotonic()
             if now - started > cfg.timeout_s:
                 timed_out = True
+                break
+            if should_stop is not None and should_stop():
                 break
             if progress is not None and now - last_report > 30:
                 last_report = now

@@ -141,6 +141,7 @@ class OnlineSession:
         self._last_sync = 0.0
         self.drained = 0
         self.started = time.monotonic()
+        self.last_command = -float('inf')
 
     # --- stream side (subscription callbacks) ----------------------------------------------
     def joint_state(self, stamp: float, names: Sequence[str], position: np.ndarray,
@@ -158,6 +159,7 @@ class OnlineSession:
     def command(self, command: np.ndarray, log_time: int) -> None:
         """A command on the command topic (validated length and finiteness)."""
         with self.lock:
+            self.last_command = time.monotonic()
             if self.recorder is not None:
                 self.recorder.command(command, log_time)
             self.pairer.on_command(command)
@@ -215,14 +217,17 @@ class OnlineSession:
             return self._done()
 
     # --- learning side (the worker thread) -------------------------------------------------
-    def learn(self, sync_period: float = 0.2) -> bool:
-        """Ingest queued transitions, fsync now and then, run one due ``update()`` call.
+    def learn(self, sync_period: float = 0.2, chunk: int = 1) -> bool:
+        """Ingest up to ``chunk`` queued transitions, fsync now and then, update if due.
+
+        With ``chunk=1`` observe and update interleave exactly as in the in-process loop, so the
+        agent sees the same sequence of data and gradient steps.
 
         Returns:
             Whether there was anything to do.
         """
         ingested = 0
-        while self.inbox:
+        while self.inbox and ingested < chunk:
             self.learner.add(self.inbox.popleft())
             ingested += 1
         now = time.monotonic()
@@ -230,6 +235,10 @@ class OnlineSession:
             self.learner.sync()
             self._last_sync = now
         return self.learner.train(1) > 0 or ingested > 0
+
+    def backlog(self) -> int:
+        """Transitions paired but not yet learned from."""
+        return len(self.inbox)
 
     def checkpoint(self) -> None:
         """Atomic checkpoint of agent and counters (learning side)."""
