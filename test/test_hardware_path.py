@@ -151,3 +151,18 @@ def test_policy_node_drives_ros2_control_double_to_the_goal(tmp_path):
         assert all(len(c) == 3 and np.all(np.abs(c) <= 1.0) for c in g.commands)
     finally:
         g.close()
+
+
+def test_double_position_interface_is_a_first_order_lag():
+    double = _double(controllers_file=str(CONFIG / 'ros2_control_arm.yaml'), tau=0.05)
+    try:
+        assert double.interface == 'position' and len(double.joints) == 6
+        np.testing.assert_array_equal(double.command, 0.0)  # holds its start pose
+        double.command = np.full(6, 1.0)
+        double.integrate(0.05)  # one time constant: 1 - 1/e of the way
+        np.testing.assert_allclose(double.position, 1.0 - np.exp(-1.0))
+        for _ in range(20):
+            double.integrate(0.05)
+        np.testing.assert_allclose(double.position, 1.0, atol=1e-6)
+    finally:
+        double.destroy_node()
