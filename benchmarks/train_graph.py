@@ -37,7 +37,7 @@ from robotrl_ros.tasks.registry import make_env  # noqa: E402
 from robotrl_ros.training.config import load_config  # noqa: E402
 from robotrl_ros.training.evaluate import agent_policy, evaluate, evaluate_artifact  # noqa: E402
 from robotrl_ros.training.loop import Callback, LoopState, run, start_state  # noqa: E402
-from robotrl_ros.training.online.graph_run import GraphConfig, run_graph  # noqa: E402
+from robotrl_ros.training.online.graph_run import GraphConfig, random_domain, run_graph  # noqa: E402,E501
 from robotrl_ros.training.vec_env import make_env_batch  # noqa: E402
 
 RESULTS = ROOT / 'benchmarks' / 'results'
@@ -190,7 +190,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--eval-period', type=float, default=10.0, help='graph eval period (s)')
     parser.add_argument('--episodes', type=int, default=50)
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--domain-id', type=int, default=None)
+    parser.add_argument('--domain-id', type=int, default=random_domain(),
+                        help='ROS_DOMAIN_ID of the graph (default: random, to stay apart from '
+                             'other graphs on a shared machine)')
     parser.add_argument('--only', choices=('graph', 'in_process'), default=None)
     args = parser.parse_args(argv)
     torch.set_num_threads(1)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -75,6 +76,11 @@ class GraphResult:
     summary: dict[str, Any]
     timed_out: bool
     logs: Path
+
+
+def random_domain() -> int:
+    """A ROS_DOMAIN_ID unlikely to be in use by other graphs on a shared machine (1..99)."""
+    return random.SystemRandom().randint(1, 99)
 
 
 def ros_value(value: Any) -> str:
