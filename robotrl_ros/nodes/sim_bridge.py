@@ -86,7 +86,6 @@ class SimBridge(Node):
         self._clock_msg = Clock()
         self._latest = self.session.hold_command.copy()
         self._last_publish = 0.0
-        self._reject_logged = 0
         self._begin_episode()
         if self.lockstep:
             self.create_timer(self.republish_period, self._on_republish_timer)
@@ -170,11 +169,10 @@ class SimBridge(Node):
         self._publish_state()
 
     def _log_rejection(self) -> None:
-        # Rate-limited: a flood of bad commands must not flood the log.
+        # The first 10, then every 100th: a flood of bad commands must not flood the log.
         count = self.session.rejected
-        if count - self._reject_logged >= 1 and (count < 10 or count % 100 == 0):
+        if count <= 10 or count % 100 == 0:
             self.get_logger().warning(f'rejected command #{count}: {self.session.last_rejection}')
-            self._reject_logged = count
 
     def _on_control_timer(self) -> None:
         self._advance(self._latest)
