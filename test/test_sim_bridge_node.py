@@ -140,7 +140,8 @@ def test_lockstep_advances_exactly_one_step_per_command(graph_factory):
 
 
 def test_bad_commands_rejected_counted_and_reported(graph_factory):
-    g = graph_factory(lockstep=True, lockstep_republish_period=0.2, status_period=0.1)
+    g = graph_factory(lockstep=True, lockstep_republish_period=0.2, status_period=0.1,
+                      dr_gain_scale=[0.5, 0.9], dr_latency_steps=[1, 2])
     g.wait_connected()
     position = list(g.states[-1].position)
     g.command([1.0, 1.0])
@@ -153,6 +154,8 @@ def test_bad_commands_rejected_counted_and_reported(graph_factory):
     status = g.status[-1]
     assert status['mode'] == 'lockstep' and status['task'] == 'reach'
     assert status['episode'] == 1 and 'NaN' in status['last_rejection']
+    assert 0.5 <= status['randomization']['gain_scale'] <= 0.9  # this episode's values
+    assert status['randomization']['latency_steps'] in (1, 2)
 
 
 def test_reset_publishes_goal_then_state_and_returns_its_stamp(graph_factory):
