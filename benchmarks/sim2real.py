@@ -40,7 +40,12 @@ from robotrl_ros.tasks.reach import DT  # noqa: E402
 from robotrl_ros.training.config import load_config  # noqa: E402
 from robotrl_ros.training.evaluate import evaluate_artifact  # noqa: E402
 from robotrl_ros.training.experiment import train_run  # noqa: E402
-from robotrl_ros.training.online.graph_run import GraphConfig, random_domain, run_graph  # noqa: E402,E501
+from robotrl_ros.training.online.graph_run import (  # noqa: E402
+    ArtifactWatcher,
+    GraphConfig,
+    random_domain,
+    run_graph,
+)
 
 RESULTS = ROOT / 'benchmarks' / 'results'
 TASK = 'reach'
@@ -76,44 +81,19 @@ def finetune(algo: str, init_run: Path, args: argparse.Namespace, out: Path,
     bridge = {'dr_mass_scale': shifted['mass_scale'], 'dr_friction_scale':
               shifted['friction_scale'], 'dr_latency_steps': shifted['latency_steps'],
               'dr_obs_noise_std': shifted['obs_noise_std']}
-    curve: list[dict] = []
-    seen: set[str] = set()
-    started = time.time()
-    state = {'last': 0.0, 'reached': None}
-
-    def watch() -> bool:
-        if state['reached'] is not None:
-            return True
-        policies = out / 'policies'
-        if time.time() - state['last'] < args.eval_period or not policies.is_dir():
-            return False
-        state['last'] = time.time()
-        try:
-            newest = max(policies.iterdir(), key=lambda p: p.name, default=None)
-            if newest is None or newest.name in seen or newest.name.startswith('.'):
-                return False
-            seen.add(newest.name)
-            published = newest.stat().st_mtime - started
-            point = evaluate(newest, 'shifted', args.episodes)
-            prov = load_artifact(newest).metadata.get('provenance', {})
-        except (OSError, ValueError):
-            return False
-        point.update(published_s=round(published, 1), transitions=prov.get('transitions'))
-        curve.append(point)
-        print(f'  fine-tune {point}', flush=True)
-        if point['success'] >= target and (prov.get('transitions') or 0) > 0:
-            state['reached'] = point
-        return state['reached'] is not None
-
+    watcher = ArtifactWatcher(out, TASK, target, args.eval_period, args.episodes, EVAL_SEED,
+                              env_kwargs={'randomization': 'shifted'})
     cfg = GraphConfig(task=TASK, algo=algo, output_dir=str(out),
                       total_steps=args.finetune_steps, seed=args.seed + 1,
                       timeout_s=args.finetune_budget_s, init_policy=str(init_run),
                       publish_period=args.eval_period, bridge=bridge, domain_id=args.domain_id)
-    result = run_graph(cfg, progress=sys.stdout, should_stop=watch)
+    result = run_graph(cfg, progress=sys.stdout, should_stop=watcher)
+    for point in watcher.curve:
+        print(f'  fine-tune {point}', flush=True)
     final = evaluate(result.artifact, 'shifted', args.episodes) if result.artifact else None
-    reached = state['reached']
+    reached = watcher.reached
     transitions = (reached or {}).get('transitions') or result.summary.get('transitions', 0)
-    return {'reached': reached, 'final_on_shifted': final, 'curve': curve,
+    return {'reached': reached, 'final_on_shifted': final, 'curve': watcher.curve,
             'wall_s': round(result.wall_time_s, 1),
             'transitions': transitions,
             'real_minutes': round(transitions * DT / 60.0, 2),

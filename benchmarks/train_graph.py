@@ -32,12 +32,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from robotrl_ros.agents.registry import make_agent  # noqa: E402
-from robotrl_ros.policy.artifact import load_artifact  # noqa: E402
 from robotrl_ros.tasks.registry import make_env  # noqa: E402
 from robotrl_ros.training.config import load_config  # noqa: E402
-from robotrl_ros.training.evaluate import agent_policy, evaluate, evaluate_artifact  # noqa: E402
+from robotrl_ros.training.evaluate import agent_policy, evaluate  # noqa: E402
 from robotrl_ros.training.loop import Callback, LoopState, run, start_state  # noqa: E402
-from robotrl_ros.training.online.graph_run import GraphConfig, random_domain, run_graph  # noqa: E402,E501
+from robotrl_ros.training.online.graph_run import (  # noqa: E402
+    ArtifactWatcher,
+    GraphConfig,
+    random_domain,
+    run_graph,
+)
 from robotrl_ros.training.vec_env import make_env_batch  # noqa: E402
 
 RESULTS = ROOT / 'benchmarks' / 'results'
@@ -96,59 +100,18 @@ def in_process(algo: str, args: argparse.Namespace) -> dict:
             'steps_per_s': round(state.step / max(callback.train_s(), 1e-9), 1)}
 
 
-class ArtifactWatcher:
-    """Evaluates the newest artifact the trainer published, at most every ``period`` s."""
-
-    def __init__(self, run_dir: Path, args: argparse.Namespace):
-        self.dir = run_dir / 'policies'
-        self.args = args
-        self.started = time.time()
-        self.last = 0.0
-        self.seen: set[str] = set()
-        self.curve: list[dict] = []
-        self.reached: dict | None = None
-
-    def __call__(self) -> bool:
-        """Evaluate a newly published artifact; True once one reaches the target."""
-        if self.reached is not None:
-            return True
-        if time.time() - self.last < self.args.eval_period or not self.dir.is_dir():
-            return False
-        self.last = time.time()
-        try:
-            newest = max((p for p in self.dir.iterdir() if p.name.startswith('policy_')),
-                         key=lambda p: p.name, default=None)
-            if newest is None or newest.name in self.seen:
-                return False
-            self.seen.add(newest.name)
-            published = newest.stat().st_mtime - self.started
-            artifact = load_artifact(newest)
-        except (OSError, ValueError):
-            return False  # pruned while we looked: the next one will do
-        result = evaluate_artifact(artifact, TASK, self.args.episodes, EVAL_SEED)
-        prov = artifact.metadata.get('provenance', {})
-        point = {'published_s': round(published, 1), 'transitions': prov.get('transitions'),
-                 'updates': prov.get('updates'), 'success': result.success_rate,
-                 'return': round(result.mean_return, 2)}
-        self.curve.append(point)
-        print(f'  graph {point}', flush=True)
-        if result.success_rate >= self.args.target:
-            self.reached = point
-            return True
-        return False
-
-
 def through_graph(algo: str, args: argparse.Namespace, out: Path) -> dict:
-    watcher = ArtifactWatcher(out, args)
+    watcher = ArtifactWatcher(out, TASK, args.target, args.eval_period, args.episodes, EVAL_SEED)
     cfg = GraphConfig(task=TASK, algo=algo, output_dir=str(out), total_steps=args.max_steps,
                       seed=args.seed, timeout_s=args.budget_s, publish_period=args.eval_period,
                       domain_id=args.domain_id)
     result = run_graph(cfg, progress=sys.stdout, should_stop=watcher)
     summary = result.summary
-    best = max(watcher.curve, key=lambda p: p['success'], default=None)
+    for point in watcher.curve:
+        print(f'  graph {point}', flush=True)
     return {'reached': watcher.reached, 'wall_s': round(result.wall_time_s, 1),
             'transitions': summary.get('transitions'), 'updates': summary.get('updates'),
-            'pairing': summary.get('pairing'), 'best': best, 'curve': watcher.curve,
+            'pairing': summary.get('pairing'), 'best': watcher.best(), 'curve': watcher.curve,
             'steps_per_s': round((summary.get('transitions') or 0) / result.wall_time_s, 1)}
 
 

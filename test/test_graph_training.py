@@ -8,6 +8,8 @@ untrained policy the trainer started from (the full 95 % run is benchmarks/train
 
 import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -18,6 +20,7 @@ from robotrl_ros.tasks.registry import make_env, make_task
 from robotrl_ros.training.config import load_config
 from robotrl_ros.training.evaluate import agent_policy, evaluate, evaluate_artifact
 from robotrl_ros.training.online.graph_run import GraphConfig, graph_commands, run_graph
+from robotrl_ros.training.online.product_run import deploy_run
 
 GOAL = [0.5, -0.5, 0.25]
 STEPS = 2500
@@ -49,6 +52,17 @@ def test_graph_training_improves_the_policy(tmp_path):
                       'wall_s': result.wall_time_s, 'pairing': pairing}))
     assert after.mean_return > before.mean_return + 10.0
     assert after.success_rate >= before.success_rate
+
+    # The short deploy run of `make run`: the artifact drives the simulated robot on the graph.
+    deployed = deploy_run(str(result.artifact), episodes=5, timeout_s=90)
+    assert deployed['episodes'] >= 5
+    assert 0.0 <= deployed['success_rate'] <= 1.0 and deployed['mean_return'] < 0
+
+
+def test_episode_monitor_rejects_a_bad_episode_count():
+    proc = subprocess.run([sys.executable, '-m', 'robotrl_ros.nodes.episode_monitor',
+                           '--episodes', '0'], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and '--episodes must be 1..20' in proc.stderr
 
 
 def test_graph_commands_wire_the_three_nodes_as_documented():

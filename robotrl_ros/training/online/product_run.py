@@ -1,0 +1,114 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""The product's main job: train ``reach`` through the ROS graph, evaluate, deploy briefly.
+
+1. Train: sim_bridge (lockstep) + policy_node (explore) + trainer_node as separate processes,
+   until a published policy reaches the target success rate (evaluated here on fixed episodes)
+   or the wall-clock budget is spent.
+2. Evaluate the final artifact with ``robotrl eval`` (the CLI, as a user would).
+3. Deploy: sim_bridge + policy_node (``explore: false``) running that artifact, with the
+   ``episode_monitor`` node reporting the success rate the deployed policy reaches on the graph.
+
+Pure Python: the ROS parts run as processes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+from robotrl_ros.training.online.graph_run import (
+    ArtifactWatcher,
+    GraphConfig,
+    node_command,
+    random_domain,
+    run_graph,
+)
+
+TASK = 'reach'
+
+
+def train_through_graph(out: Path, algo: str = 'sac', budget_s: float = 600.0,
+                        target: float = 0.95, seed: int = 0, max_steps: int = 100_000,
+                        progress: TextIO | None = None) -> dict[str, Any]:
+    """Train through the graph until ``target`` success or ``budget_s``; returns the facts."""
+    if out.exists():
+        shutil.rmtree(out)
+    watcher = ArtifactWatcher(out, TASK, target, period=10.0, episodes=50)
+    cfg = GraphConfig(task=TASK, algo=algo, output_dir=str(out), total_steps=max_steps,
+                      seed=seed, timeout_s=budget_s, publish_period=10.0,
+                      domain_id=random_domain())
+    result = run_graph(cfg, progress=progress, should_stop=watcher)
+    artifact = result.artifact
+    if watcher.reached is not None:
+        # The published policy that reached the target (the trainer kept learning a moment).
+        artifact = out / 'policy_reached'
+        shutil.copytree(watcher.reached['path'], artifact)
+    return {'artifact': str(artifact) if artifact else None,
+            'wall_s': round(result.wall_time_s, 1), 'reached': watcher.reached,
+            'best': watcher.best(), 'transitions': result.summary.get('transitions'),
+            'updates': result.summary.get('updates'), 'curve': watcher.curve}
+
+
+def robotrl_eval(artifact: str, episodes: int = 100, seed: int = 12_345) -> dict[str, Any]:
+    """``robotrl eval`` on the artifact; its JSON line."""
+    robotrl = Path(sys.executable).parent / 'robotrl'
+    base = [str(robotrl)] if robotrl.exists() else [sys.executable, '-m',
+                                                    'robotrl_ros.training.cli']
+    proc = subprocess.run([*base, 'eval', '--policy', artifact, '--task', TASK, '--episodes',
+                           str(episodes), '--seed', str(seed)], capture_output=True, text=True,
+                          timeout=600)
+    if proc.returncode != 0:
+        raise RuntimeError(f'robotrl eval failed: {proc.stderr[-2000:]}')
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def deploy_run(artifact: str, episodes: int = 20, timeout_s: float = 180.0) -> dict[str, Any]:
+    """Run the artifact on the simulated robot through the graph; measured success rate."""
+    env = dict(os.environ, ROS_DOMAIN_ID=str(random_domain()), OMP_NUM_THREADS='1',
+               ROS_AUTOMATIC_DISCOVERY_RANGE='LOCALHOST')
+    nodes = [node_command('sim_bridge', {'task': TASK, 'lockstep': True, 'auto_reset': True,
+                                         'seed': 7, 'lockstep_republish_period': 0.2,
+                                         'status_period': 0.2}),
+             node_command('policy_node', {'policy_path': artifact, 'armed': True,
+                                          'explore': False, 'state_timeout': 3600.0})]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+             for cmd in nodes]
+    started = time.monotonic()
+    try:
+        monitor = subprocess.run([sys.executable, '-m', 'robotrl_ros.nodes.episode_monitor',
+                                  '--episodes', str(episodes), '--timeout', str(timeout_s)],
+                                 capture_output=True, text=True, env=env,
+                                 timeout=timeout_s + 60)
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    if monitor.returncode != 0:
+        raise RuntimeError(f'deploy run: {monitor.stderr.strip()[-500:]}')
+    result = json.loads(monitor.stdout.strip().splitlines()[-1])
+    result['wall_s'] = round(time.monotonic() - started, 1)
+    return result
+
+
+def run_product(out: Path, algo: str = 'sac', budget_s: float = 600.0, seed: int = 0,
+                progress: TextIO | None = None) -> dict[str, Any]:
+    """Train through the graph, ``robotrl eval`` the final artifact, then a short deploy run."""
+    report: dict[str, Any] = {'task': TASK, 'algo': algo, 'budget_s': budget_s}
+    report['train'] = train_through_graph(out, algo, budget_s, seed=seed, progress=progress)
+    artifact = report['train']['artifact']
+    if artifact is None:
+        raise RuntimeError(f'the graph run produced no artifact; see {out / "logs"}')
+    report['eval'] = robotrl_eval(artifact)
+    report['deploy'] = deploy_run(artifact)
+    return report
