@@ -213,3 +213,18 @@ def test_sigkill_at_any_moment_loses_no_transition_reported_as_stored(tmp_path):
     expected = stream(len(logged))
     np.testing.assert_array_equal(np.stack([t.obs for t in logged]),
                                   np.stack([t.obs for t in expected]))
+
+
+def test_init_policy_loads_agent_state_from_a_previous_run(tmp_path):
+    from robotrl_ros.training.online.session import init_agent_state
+    first = OnlineLearner(ppo(), SPEC, tmp_path / 'sim', algo='ppo')
+    with torch.no_grad():
+        for param in first.agent.policy.parameters():
+            param.fill_(0.25)
+    first.checkpoint()
+    fresh = ppo()
+    used = init_agent_state(fresh, tmp_path / 'sim')
+    assert used.name == CHECKPOINT_FILE
+    assert all(torch.all(p == 0.25) for p in fresh.policy.parameters())
+    with pytest.raises(ValueError, match='no checkpoint'):
+        init_agent_state(ppo(), tmp_path / 'missing')
