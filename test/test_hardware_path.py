@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pytest
 import rclpy
-import torch
+from doubles.reach_pd import export_reach_pd
 from doubles.ros2_control_double import (
     CONFIG,
     EXTRA_JOINTS,
@@ -25,7 +25,6 @@ from rclpy.parameter import Parameter
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray
 
-from robotrl_ros.policy.artifact import export_artifact
 from robotrl_ros.ros.conversions import JointIndex, goal_to_pose
 from robotrl_ros.ros.qos import COMMAND_QOS, SENSOR_QOS
 from robotrl_ros.tasks.reach import REACH_SPEC
@@ -115,19 +114,10 @@ def test_double_publishes_own_joint_order_and_follows_commands():
         g.close()
 
 
-class ReachPD(torch.nn.Module):
-    """A hand-written reach policy: accelerate toward the goal, damped (obs layout of reach)."""
-
-    def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        goal_delta, scaled_velocity = obs[..., 9:12], obs[..., 3:6]
-        return torch.clamp(4.0 * goal_delta - 2.0 * scaled_velocity, -1.0, 1.0)
-
-
 def test_policy_node_drives_ros2_control_double_to_the_goal(tmp_path):
     from robotrl_ros.nodes.policy_node import PolicyNode
 
-    artifact = export_artifact(ReachPD(), REACH_SPEC, tmp_path / 'reach_pd', algorithm='pd',
-                               provenance={'note': 'hand-written controller for the test'})
+    artifact = export_reach_pd(tmp_path / 'reach_pd')
     double = _double(initial_positions=[0.2, 0.0, -0.1])
     policy = PolicyNode(parameter_overrides=[
         Parameter('policy_path', value=str(artifact)), Parameter('armed', value=True),

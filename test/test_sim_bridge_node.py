@@ -235,3 +235,28 @@ def test_quadruped_publishes_imu_base_twist_and_cmd_vel(graph_factory):
     assert g.spin_until(lambda: pub.get_subscription_count() > 0)
     pub.publish(user)
     assert g.spin_until(lambda: g.bridge.session.env.goal[0] == pytest.approx(0.3))
+
+
+def test_auto_reset_with_policy_node_evaluates_episodes(graph_factory, tmp_path):
+    from doubles.reach_pd import export_reach_pd
+
+    from robotrl_ros.nodes.policy_node import PolicyNode
+
+    policy = PolicyNode(parameter_overrides=[
+        Parameter('policy_path', value=str(export_reach_pd(tmp_path / 'pd'))),
+        Parameter('armed', value=True), Parameter('control_mode', value='on_message'),
+        Parameter('state_timeout', value=5.0), Parameter('max_command_delta', value=2.0)])
+    g = graph_factory(lockstep=True, auto_reset=True, lockstep_republish_period=0.2,
+                      status_period=0.2, seed=5)
+    g.executor.add_node(policy)
+    try:
+        assert g.spin_until(lambda: g.status and g.status[-1]['finished_episodes'] >= 3,
+                            timeout=60.0)
+        status = g.status[-1]
+        assert status['recent_success_rate'] == 1.0  # the controller reaches every goal
+        assert status['episode'] == status['finished_episodes'] + 1
+        stamps = [stamp_to_sec(m.header.stamp) for m in g.states]
+        assert all(b >= a for a, b in zip(stamps, stamps[1:], strict=False))  # never back
+    finally:
+        g.executor.remove_node(policy)
+        policy.destroy_node()
