@@ -49,7 +49,8 @@ def test_signal_exits_zero_and_stops_commanding(tmp_path, sig):
             rclpy.spin_once(node, timeout_sec=0.02)
         assert len(received) >= 10, 'the node never commanded'
         proc.send_signal(sig)
-        assert proc.wait(timeout=15) == 0
+        code = proc.wait(timeout=15)
+        assert code == 0, proc.stdout.read()[-3000:]
         exited = time.monotonic()
         while time.monotonic() < exited + 0.5:
             rclpy.spin_once(node, timeout_sec=0.02)

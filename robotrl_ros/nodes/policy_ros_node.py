@@ -1,6 +1,6 @@
 # Copyright 2026 robotrl_ros contributors
 # SPDX-License-Identifier: Apache-2.0
-"""policy_node: run a policy artifact on a robot (or a simulator) safely.
+"""The policy node: run a policy artifact on a robot (or a simulator) safely.
 
 Subscribes ``joint_states`` (joints matched by name), ``goal_pose`` and ``cmd_vel``, and
 ``imu`` / ``base_twist`` once an artifact's observation layout needs them; publishes one safe
@@ -8,6 +8,8 @@ command per control step on ``command_topic`` (std_msgs/Float64MultiArray, artif
 order).
 All decisions (watchdog, arming, clamping, rate limit, hot-reload swap) are made by
 :class:`robotrl_ros.policy.controller.PolicyController`; this node only converts messages.
+
+Started by the ``policy_node`` console script (:mod:`robotrl_ros.nodes.policy_node`)::
 
     ros2 run robotrl_ros policy_node --ros-args -p policy_path:=runs/reach/policy
     ros2 service call /policy_node/enable std_srvs/srv/SetBool "{data: true}"
@@ -325,8 +327,8 @@ class PolicyNode(Node):
         self.status_pub.publish(status_message(self.status()))
 
 
-def main(args: list[str] | None = None) -> int:
-    """Entry point of the ``policy_node`` console script."""
+def run(args: list[str] | None = None) -> int:
+    """Run the node until SIGINT/SIGTERM (0), or a bad parameter (2); returns the exit code."""
     torch.set_num_threads(1)  # a small MLP per message: threads only add latency
     rclpy.init(args=args)
     node = None
@@ -339,6 +341,10 @@ def main(args: list[str] | None = None) -> int:
     except ParameterError as exc:
         print(f'policy_node: {exc}', file=sys.stderr)
         code = 2
+    except Exception:
+        if rclpy.ok():
+            raise
+        # A callback racing the SIGINT/SIGTERM shutdown (publishing on a closed context).
     finally:
         if node is not None:
             node.destroy_node()
@@ -347,4 +353,4 @@ def main(args: list[str] | None = None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run())
