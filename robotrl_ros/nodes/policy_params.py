@@ -28,7 +28,8 @@ PARAMETERS: dict[str, tuple[Any, str]] = {
     'state_timeout': (0.5, 'Watchdog: seconds without fresh joint_states before the '
                            'timeout_action.'),
     'timeout_action': ('hold', 'hold: keep sending the last safe command (zero for velocity/'
-                               'effort interfaces); stop: send nothing.'),
+                               'effort/acceleration interfaces); stop: send nothing (after one '
+                               'zero command for those interfaces).'),
     'armed': (False, 'Start armed (command at once); otherwise wait for ~/enable.'),
     'explore': (False, 'Use the artifact\'s stochastic explore() instead of act().'),
     'max_command_delta': (0.0, 'Largest change of a joint command per step (0 = off).'),
