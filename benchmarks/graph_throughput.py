@@ -7,8 +7,11 @@ Two processes talk over DDS: ``sim_bridge`` in lockstep mode and a responder tha
 every message) or, with ``--responder stand_in``, a minimal rclpy process that only turns the
 state into a proportional command (the floor of what any policy process costs). A third, idle
 process reads the bridge's ``~/status`` once a second for the step count and the bridge's CPU
-time. The same task is also stepped in-process (``TaskEnv.step_command`` and Gymnasium
-``step``) for the ratio. Results: benchmarks/results/graph_throughput.{json,md}.
+time. For scale, a simulator-free rclpy "null bridge" (same topics, types and QoS, answers each
+command with a JointState) is run against the stand-in: the most two rclpy processes manage
+here. The same task is also stepped in-process (``TaskEnv.step_command`` and Gymnasium
+``step``) for the ratio. All paths run interleaved ``--repeats`` times (median and best).
+Results: benchmarks/results/graph_throughput.{json,md}.
 
 Usage::
 
@@ -111,6 +114,60 @@ def run_status_probe(steps: int) -> None:
           flush=True)
 
 
+def run_null_bridge(steps: int) -> None:
+    """A bridge without a simulator: answer each command with a JointState (rclpy floor).
+
+    Same topics, message types and QoS as sim_bridge's lockstep loop; prints its rate and CPU.
+    """
+    import rclpy
+    from sensor_msgs.msg import JointState
+    from std_msgs.msg import Float64MultiArray
+
+    from robotrl_ros.ros.qos import COMMAND_QOS, SENSOR_QOS
+
+    rclpy.init()
+    node = rclpy.create_node('null_bridge')
+    pub = node.create_publisher(JointState, 'joint_states', SENSOR_QOS)
+    state = JointState(name=['x', 'y', 'z'], position=[0.0] * 3, velocity=[0.0] * 3)
+    seen = {'n': 0, 't0': 0.0, 'cpu0': 0.0, 'last': time.monotonic()}
+
+    def publish() -> None:
+        state.header.stamp.nanosec = seen['n'] % 1_000_000_000
+        pub.publish(state)
+        seen['last'] = time.monotonic()
+
+    def on_command(msg: Float64MultiArray) -> None:
+        seen['n'] += 1
+        if seen['n'] == 100:
+            seen['t0'], seen['cpu0'] = time.perf_counter(), time.process_time()
+        publish()
+
+    node.create_subscription(Float64MultiArray, 'forward_position_controller/commands',
+                             on_command, COMMAND_QOS)
+    node.create_timer(0.05, lambda: publish() if time.monotonic() - seen['last'] > 0.05
+                      else None)
+    while seen['n'] < steps + 100:
+        rclpy.spin_once(node, timeout_sec=1.0)
+    wall, cpu = time.perf_counter() - seen['t0'], time.process_time() - seen['cpu0']
+    print(json.dumps({'steps_per_s': steps / wall, 'bridge_cpu_us_per_step': 1e6 * cpu / steps}),
+          flush=True)
+
+
+def rclpy_floor(steps: int, domain_id: int) -> dict[str, float]:
+    """Round trips/s of the null bridge + stand-in: what two rclpy processes manage here."""
+    env = dict(os.environ, ROS_AUTOMATIC_DISCOVERY_RANGE='LOCALHOST', OMP_NUM_THREADS='1',
+               ROS_DOMAIN_ID=str(domain_id))
+    responder = _responder('stand_in', 'reach', Path('.'), env)
+    try:
+        proc = subprocess.run([sys.executable, __file__, '--as-null-bridge', '--steps',
+                               str(steps)], env=env, capture_output=True, text=True, timeout=600)
+        if proc.returncode != 0:
+            raise RuntimeError(f'null bridge failed:\n{proc.stderr[-2000:]}')
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+    finally:
+        _stop(responder)
+
+
 def _responder(kind: str, task: str, workdir: Path, env: dict[str, str]) -> subprocess.Popen:
     if kind == 'stand_in':
         args = [sys.executable, __file__, '--as-stand-in']
@@ -186,12 +243,16 @@ def main() -> None:
                         help='ROS_DOMAIN_ID of the measured graph (keep it apart from tests)')
     parser.add_argument('--as-stand-in', action='store_true', help=argparse.SUPPRESS)
     parser.add_argument('--as-status-probe', action='store_true', help=argparse.SUPPRESS)
+    parser.add_argument('--as-null-bridge', action='store_true', help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.as_stand_in:
         run_stand_in()
         return
     if args.as_status_probe:
         run_status_probe(args.steps)
+        return
+    if args.as_null_bridge:
+        run_null_bridge(args.steps)
         return
     # SIGTERM (e.g. from `timeout`) unwinds like Ctrl-C, so the node processes are stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -202,6 +263,7 @@ def main() -> None:
     for _ in range(args.repeats):  # interleaved, so both see the same machine load
         for kind in kinds:
             runs[kind].append(graph_rate(args.task, args.steps, kind, args.domain_id))
+        runs.setdefault('rclpy_floor', []).append(rclpy_floor(args.steps, args.domain_id))
     graphs = {kind: _summary(r) for kind, r in runs.items()}
     result = {
         'task': args.task,
@@ -230,7 +292,9 @@ def write_results(result: dict) -> None:
           '| sim_bridge CPU µs/step |',
           '|---|---|---|---|---|']
     for kind, g in result['graph'].items():
-        md.append(f'| sim_bridge + {kind} (2 processes, DDS) | {g["steps_per_s"]:.0f} | '
+        label = (f'sim_bridge + {kind} (2 processes, DDS)' if kind != 'rclpy_floor' else
+                 'floor: simulator-free rclpy echo + stand_in (2 processes, same topics/QoS)')
+        md.append(f'| {label} | {g["steps_per_s"]:.0f} | '
                   f'{g["best_steps_per_s"]:.0f} | {g["ratio_vs_gym_step"]:.3f} | '
                   f'{g["bridge_cpu_us_per_step"]:.0f} |')
     md += [f'| in-process `env.step` (Gymnasium) | {result["in_process_gym_step_per_s"]:.0f} '
@@ -238,12 +302,12 @@ def write_results(result: dict) -> None:
            f'| in-process `env.step_command` | {result["in_process_step_command_per_s"]:.0f} '
            '| | | |', '',
            f'{result["repeats"]} interleaved runs of {result["steps_measured"]} steps per '
-           'responder; all runs (steps/s): ' + '; '.join(
+           'path; all runs (steps/s): ' + '; '.join(
                f'{k}: {g["runs_steps_per_s"]}' for k, g in result['graph'].items()) + '.', '',
            f'Target: >= {result["target_steps_per_s"]:.0f} steps/s through the graph. '
            + ' '.join(f'{k}: median {"meets" if g["meets_target_median"] else "misses"} it, '
                       f'best {"meets" if g["best_steps_per_s"] >= TARGET else "misses"} it.'
-                      for k, g in result['graph'].items()), '']
+                      for k, g in result['graph'].items() if k != 'rclpy_floor'), '']
     (RESULTS / 'graph_throughput.md').write_text('\n'.join(md))
     print('\n'.join(md))
 
