@@ -146,21 +146,21 @@ class PolicyNode(Node):
         """Load ``path`` in a background thread; the newest request wins."""
         with self._load_lock:
             self._next_path = path
-            if self._loader is not None and self._loader.is_alive():
-                return
-            self._loader = threading.Thread(target=self._load_worker, daemon=True)
-            self._loader.start()
+            if self._loader is None:  # else the running loader picks the path up
+                self._loader = threading.Thread(target=self._load_worker, daemon=True)
+                self._loader.start()
 
     def _load_worker(self) -> None:
         while True:
             with self._load_lock:
                 path, self._next_path = self._next_path, None
-            if path is None:
-                return
+                if path is None:
+                    self._loader = None
+                    return
             try:
                 self.controller.offer(load_artifact(path))
                 self.last_reload_error = None
-            except (ArtifactError, ValueError) as exc:
+            except Exception as exc:  # noqa: BLE001 - any failure: keep the running policy
                 self.controller.counts['reload_failures'] += 1
                 self.last_reload_error = str(exc)
                 self.get_logger().error(f'policy update rejected, keeping the running policy: '
