@@ -212,9 +212,17 @@ def table(runs: list[dict]) -> str:
     return '\n'.join(lines)
 
 
+def _load_runs(path: Path) -> list[dict]:
+    return json.loads(path.read_text()).get('runs', []) if path.is_file() else []
+
+
 def write_results(runs: list[dict], note: str) -> None:
-    """Write ``learning.json`` (all runs) and ``learning.md`` (table + conditions)."""
+    """Merge ``runs`` into ``learning.json`` and rewrite ``learning.md`` (table + conditions).
+
+    The JSON file is re-read first, so concurrent invocations keep each other's runs.
+    """
     RESULTS.mkdir(parents=True, exist_ok=True)
+    runs = merge(_load_runs(RESULTS / 'learning.json'), runs)
     meta = {'machine': f'{platform.machine()} {os.cpu_count()} CPUs, {platform.system()}',
             'torch': torch.__version__, 'torch_threads': torch.get_num_threads(), 'note': note}
     (RESULTS / 'learning.json').write_text(json.dumps({'meta': meta, 'runs': runs}, indent=1))
@@ -256,10 +264,8 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f'unknown benchmark(s) {unknown}; choose from {", ".join(MATRIX)}')
     libs = [lib for lib in LIB_NAMES if lib in args.libs.split(',')]
-    old = []
-    if (RESULTS / 'learning.json').is_file():
-        old = json.loads((RESULTS / 'learning.json').read_text()).get('runs', [])
     if args.report:
+        old = _load_runs(RESULTS / 'learning.json')
         meta = json.loads((RESULTS / 'learning.json').read_text())['meta']
         write_results(old, args.note or meta.get('note', ''))
         print(table(old))
@@ -273,8 +279,8 @@ def main(argv: list[str] | None = None) -> int:
                 run = run_one(lib, algo, task, steps, seed, args.episodes)
                 new.append(run)
                 print(json.dumps(run), flush=True)
-                write_results(merge(old, new), args.note or _default_note())
-    print(table(merge(old, new)))
+                write_results(new, args.note or _default_note())
+    print(table(_load_runs(RESULTS / 'learning.json')))
     return 0
 
 
