@@ -107,6 +107,7 @@ def test_auto_reset_publishes_terminal_state_then_resets_on_next_command():
     status = session.status()
     assert status['finished_episodes'] == 1
     assert status['recent_success_rate'] == 0.0 and status['recent_return'] < 0
+    assert status['success_rate'] == 0.0 and status['mean_return'] == status['recent_return']
     stamp = session.sim_time
     assert session.apply(np.ones(3)) is True  # answers the terminal state: new episode
     assert session.episode == 2 and session.episode_steps == 0 and session.steps == 100
@@ -121,6 +122,7 @@ def test_auto_reset_on_success():
     assert session.apply(np.zeros(3)) is False
     assert session.reset_pending
     assert session.finished[-1]['success'] is True and session.finished[-1]['length'] == 1
+    assert session.status()['success_rate'] == 1.0
 
 
 def test_without_auto_reset_episodes_run_on():

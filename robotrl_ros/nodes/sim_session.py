@@ -102,6 +102,8 @@ class SimSession:
         self.last_rejection = ''
         self.finished: list[dict[str, Any]] = []
         self.finished_count = 0
+        self.finished_successes = 0
+        self.finished_return = 0.0
         self.rate = RateMeter()
         self.hold_command = self.spec.action_to_command(np.zeros(self.spec.action_dim))
         self._n = len(self.joint_names)
@@ -176,6 +178,8 @@ class SimSession:
                                   'length': self.episode_steps, 'success': bool(success)})
             del self.finished[:-100]
             self.finished_count += 1
+            self.finished_successes += int(bool(success))
+            self.finished_return += self.episode_return
             self.reset_pending = True
 
     # --- observation ---------------------------------------------------------------------------
@@ -194,7 +198,7 @@ class SimSession:
 
     def status(self) -> dict[str, Any]:
         """Fields of the bridge's ``~/status`` JSON."""
-        recent = self.finished[-20:]
+        recent = self.finished[-20:]  # recent_*: the last 20 finished episodes
         return {
             'task': self.spec.name,
             'step_rate': self.rate.rate(),
@@ -207,6 +211,10 @@ class SimSession:
             'randomization': self.episode_params(),
             'goal': None if self.env.goal is None else np.asarray(self.env.goal).tolist(),
             'finished_episodes': self.finished_count,
+            'success_rate': (self.finished_successes / self.finished_count
+                             if self.finished_count else None),
+            'mean_return': (self.finished_return / self.finished_count
+                            if self.finished_count else None),
             'recent_success_rate': (float(np.mean([e['success'] for e in recent]))
                                     if recent else None),
             'recent_return': (float(np.mean([e['return'] for e in recent]))
