@@ -88,6 +88,7 @@ class SimSession:
         self.spec = env.task_spec
         self.joint_names = tuple(self.spec.joint_names)
         self.perm = command_permutation(self.joint_names, command_joints)
+        self.command_joints = tuple(command_joints) or self.joint_names
         self.dt = float(self.spec.control_period)
         self.goal = None if goal is None or len(goal) == 0 else np.asarray(goal, np.float64)
         self.auto_reset = auto_reset
@@ -118,7 +119,7 @@ class SimSession:
         values = np.asarray(data, dtype=np.float64)
         if values.shape != (self._n,):
             return self._reject(f'command has {values.size} entries, expected {self._n} '
-                                f'(joints {list(self.joint_names)})')
+                                f'(joints {list(self.command_joints)})')
         if not np.isfinite(values).all():
             return self._reject(f'command contains NaN/Inf: {values.tolist()}')
         return values[self.perm]
