@@ -62,5 +62,8 @@ def graph_node(context: LaunchContext, name: str, overrides: dict[str, object],
              for key, value in overrides.items()}
     return Node(package=PACKAGE, executable=name, name=name,
                 namespace=LaunchConfiguration('namespace'),
+                # rclpy's sim-time source reads the absolute /clock; the sim bridge publishes
+                # the relative clock, so a namespaced graph uses its own <ns>/clock.
+                remappings=[('/clock', 'clock')],
                 parameters=[LaunchConfiguration('params_file').perform(context), typed],
                 output='screen', emulate_tty=True, **process_options)

@@ -30,9 +30,9 @@ def test_plan_uses_the_real_config_and_namespace(tmp_path):
     for node, cmd in plan.commands.items():
         ros = cmd[cmd.index('--ros-args'):]
         assert ros[:3] == ['--ros-args', '-r', f'__node:={node}']
-        assert ['-r', '__ns:=/robot1'] == ros[3:5]
-        assert ros[5:9] == ['--params-file', str(plan.params_file), '--params-file',
-                            str(plan.override_file)]
+        assert ['-r', '__ns:=/robot1', '-r', '/clock:=clock'] == ros[3:7]
+        assert ros[7:11] == ['--params-file', str(plan.params_file), '--params-file',
+                             str(plan.override_file)]
     assert plan.commands['sim_bridge'][-2:] == ['-p', 'lockstep:=false']
     assert '-p' not in plan.commands['trainer_node']
     overrides = yaml.safe_load(plan.override_file.read_text())

@@ -22,7 +22,7 @@ import yaml
 from rcl_interfaces.srv import GetParameters, ListParameters
 from rclpy.parameter import parameter_value_to_python
 from sensor_msgs.msg import JointState
-from std_msgs.msg import Float64MultiArray
+from std_msgs.msg import Float64MultiArray, String
 
 from robotrl_ros.policy.artifact import export_artifact
 from robotrl_ros.ros.conversions import goal_to_pose, make_joint_state
@@ -98,9 +98,11 @@ def wait_for(executor, condition, timeout: float, proc: subprocess.Popen, what: 
 
 
 def counters(node, ns: str) -> dict[str, list]:
-    seen = {'joint_states': [], 'commands': []}
+    seen = {'joint_states': [], 'commands': [], 'policy_status': []}
     node.create_subscription(JointState, f'/{ns}/joint_states',
                              lambda m: seen['joint_states'].append(m), SENSOR_QOS)
+    node.create_subscription(String, f'/{ns}/policy_node/status',
+                             lambda m: seen['policy_status'].append(m), 10)
     node.create_subscription(Float64MultiArray, f'/{ns}/{COMMANDS}',
                              lambda m: seen['commands'].append(m), COMMAND_QOS)
     return seen
@@ -141,6 +143,9 @@ def run_simulated_graph(probe, graph: str, ns: str, sets: list[str], overrides: 
     proc = start_up(graph, f'namespace:={ns}', *sets)
     wait_for(executor, lambda: len(seen['commands']) >= 5 and len(seen['joint_states']) >= 5,
              START_TIMEOUT, proc, 'joint_states and commands')
+    # The policy node's status timer runs on its clock: with use_sim_time that is the sim
+    # bridge's <ns>/clock, which only reaches it through the /clock -> clock remapping.
+    wait_for(executor, lambda: len(seen['policy_status']) >= 2, 30.0, proc, 'policy status')
     assert list(seen['joint_states'][-1].name) == list(REACH_SPEC.joint_names)
     assert all(len(m.data) == 3 and np.all(np.isfinite(m.data)) for m in seen['commands'])
     check_parameters(node, executor, proc, ns, graph, overrides)
@@ -158,15 +163,19 @@ def test_sim_eval_graph_flows_and_stops_on_ctrl_c(probe, artifact):
 def test_two_robots_side_by_side_in_namespaces(probe, artifact):
     node, executor = probe
     seen = {ns: counters(node, ns) for ns in ('up_r1', 'up_r2')}
-    root = []
-    node.create_subscription(Float64MultiArray, f'/{COMMANDS}', root.append, COMMAND_QOS)
     procs = [start_up('sim_eval', f'policy_path:={artifact}', f'namespace:={ns}', f'seed:={i}')
              for i, ns in enumerate(seen)]
     try:
         for ns, proc in zip(seen, procs, strict=True):
             wait_for(executor, lambda ns=ns: len(seen[ns]['commands']) >= 5, START_TIMEOUT,
                      proc, f'commands in /{ns}')
-        assert not root, 'a namespaced graph published on the root namespace'
+            # Every topic the graph's nodes publish lives in their namespace (from the ROS
+            # graph, so traffic of other processes on this host cannot make this flaky).
+            for name in ('sim_bridge', 'policy_node'):
+                topics = {t for t, _ in node.get_publisher_names_and_types_by_node(name, f'/{ns}')}
+                assert f'/{ns}/{COMMANDS}' in topics or f'/{ns}/joint_states' in topics
+                outside = {t for t in topics if not t.startswith(f'/{ns}/')}
+                assert outside <= {'/rosout', '/parameter_events', '/clock'}, outside
     finally:
         results = [stop(proc) for proc in procs]
     assert [code for code, _ in results] == [0, 0], [out[-2000:] for _, out in results]

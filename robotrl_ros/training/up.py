@@ -34,6 +34,9 @@ from robotrl_ros.training.launch_graphs import GRAPHS, Graph, get_graph, paramet
 
 PACKAGE = 'robotrl_ros'
 _NAMESPACE = re.compile(r'[A-Za-z_][A-Za-z0-9_]*(/[A-Za-z_][A-Za-z0-9_]*)*')
+#: rclpy's sim-time source subscribes to the absolute /clock; each graph's sim bridge publishes
+#: the relative ``clock``, so under a namespace every node must read <ns>/clock instead.
+CLOCK_REMAP = '/clock:=clock'
 STOP_TIMEOUT = 30.0  # s after SIGINT before SIGTERM (the trainer saves a checkpoint first)
 
 
@@ -143,6 +146,7 @@ def plan(graph_name: str, sets: list[str], tmp_dir: Path) -> UpPlan:
         cmd = [*node_executable(node), '--ros-args', '-r', f'__node:={node}']
         if namespace:
             cmd += ['-r', f'__ns:=/{namespace}']
+        cmd += ['-r', CLOCK_REMAP]
         cmd += ['--params-file', str(params_file), '--params-file', str(override_file)]
         for rule in raw[node]:
             cmd += ['-p', rule]

@@ -26,8 +26,10 @@ NODES = ('sim_bridge', 'policy_node')
 
 @pytest.mark.launch_test
 def generate_test_description():
+    # use_sim_time under a namespace: the policy node's status timer only runs if the sim
+    # bridge's <ns>/clock reaches it (the /clock -> clock remapping of every graph node).
     graph = include('sim_eval', policy_path=str(reach_artifact()), namespace=NAMESPACE,
-                    dr_mass_scale='[1.2, 1.2]')
+                    dr_mass_scale='[1.2, 1.2]', use_sim_time='true')
     return LaunchDescription([graph, launch_testing.actions.ReadyToTest()]), {}
 
 
