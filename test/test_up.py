@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -125,10 +126,10 @@ def test_node_executable_prefers_the_console_script():
 _STAND_IN = textwrap.dedent('''
     import os, signal, sys, time
     code_on_signal, exit_after, ready_dir = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
-    ignore = code_on_signal < 0  # a stubborn node: ignores SIGINT and SIGTERM
-    handler = signal.SIG_IGN if ignore else (lambda *_: sys.exit(code_on_signal))
-    signal.signal(signal.SIGINT, handler)
-    signal.signal(signal.SIGTERM, handler)
+    # -1: a stubborn node ignoring SIGINT and SIGTERM; -2: one ignoring SIGINT, exit 5 on SIGTERM
+    stop = signal.SIG_IGN if code_on_signal < 0 else (lambda *_: sys.exit(code_on_signal))
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, (lambda *_: sys.exit(5)) if code_on_signal == -2 else stop)
     open(os.path.join(ready_dir, str(os.getpid())), 'w').close()  # handlers are installed
     time.sleep(exit_after)
     sys.exit(3)
@@ -187,6 +188,18 @@ def test_a_node_ignoring_sigint_is_killed(tmp_path, monkeypatch):
     graph.request_stop(signal.SIGINT)
     assert graph.wait() == 1
     assert graph.procs['stubborn'].returncode == -signal.SIGKILL
+
+
+def test_a_second_stop_request_escalates_at_once(tmp_path):
+    graph = up.GraphProcesses({'slow': _stand_in(tmp_path, code_on_signal=-2)})
+    graph.start()
+    _wait_ready(tmp_path, 1)
+    graph.request_stop(signal.SIGINT)
+    threading.Timer(1.0, graph.request_stop, args=(signal.SIGINT,)).start()  # Ctrl-C again
+    start = time.monotonic()
+    assert graph.wait() == 1
+    assert graph.procs['slow'].returncode == 5  # got SIGTERM long before STOP_TIMEOUT
+    assert time.monotonic() - start < up.STOP_TIMEOUT / 2
 
 
 def test_sigint_to_robotrl_up_is_forwarded(tmp_path):

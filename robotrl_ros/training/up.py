@@ -160,7 +160,7 @@ class GraphProcesses:
     def __init__(self, commands: dict[str, list[str]]) -> None:
         self.commands = commands
         self.procs: dict[str, subprocess.Popen] = {}
-        self.stop_requested = False
+        self.stop_requests = 0
 
     def start(self) -> None:
         """Start every node in its own session, so only we deliver signals to it."""
@@ -170,8 +170,12 @@ class GraphProcesses:
                   f'{shlex.join(cmd)}', flush=True)
 
     def request_stop(self, signum: int, _frame: object = None) -> None:
-        """Signal handler: remember the request; :meth:`wait` then stops the nodes."""
-        self.stop_requested = True
+        """Signal handler: remember the request; :meth:`wait` then stops the nodes.
+
+        A further request while stopping (Ctrl-C again) skips the rest of the current grace
+        period: SIGINT, then SIGTERM, then SIGKILL.
+        """
+        self.stop_requests += 1
 
     def _stop_all(self) -> None:
         for sig, grace in ((signal.SIGINT, STOP_TIMEOUT), (signal.SIGTERM, 5.0),
@@ -181,14 +185,15 @@ class GraphProcesses:
                 return
             for proc in alive:
                 proc.send_signal(sig)
-            deadline = time.monotonic() + grace
-            while time.monotonic() < deadline and any(p.poll() is None for p in alive):
+            requests, deadline = self.stop_requests, time.monotonic() + grace
+            while (time.monotonic() < deadline and self.stop_requests == requests
+                   and any(p.poll() is None for p in alive)):
                 time.sleep(0.05)
 
     def wait(self) -> int:
         """Run until a signal arrives or a node exits; stop the rest; return the exit status."""
         first_exit = None
-        while not self.stop_requested and first_exit is None:
+        while not self.stop_requests and first_exit is None:
             first_exit = next((n for n, p in self.procs.items() if p.poll() is not None), None)
             time.sleep(0.05)
         if first_exit is not None:
@@ -239,7 +244,6 @@ def main(argv: list[str] | None = None) -> int:
             graph.start()
             return graph.wait()
         finally:
-            graph.stop_requested = True
             graph._stop_all()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
