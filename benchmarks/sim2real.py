@@ -86,7 +86,7 @@ def finetune(algo: str, init_run: Path, args: argparse.Namespace, out: Path,
     cfg = GraphConfig(task=TASK, algo=algo, output_dir=str(out),
                       total_steps=args.finetune_steps, seed=args.seed + 1,
                       timeout_s=args.finetune_budget_s, init_policy=str(init_run),
-                      publish_period=args.eval_period, bridge=bridge, domain_id=args.domain_id)
+                      publish_period=3.0, bridge=bridge, domain_id=args.domain_id)
     result = run_graph(cfg, progress=sys.stdout, should_stop=watcher)
     for point in watcher.curve:
         print(f'  fine-tune {point}', flush=True)

@@ -42,7 +42,7 @@ def train_through_graph(out: Path, algo: str = 'sac', budget_s: float = 600.0,
         shutil.rmtree(out)
     watcher = ArtifactWatcher(out, TASK, target, period=10.0, episodes=50)
     cfg = GraphConfig(task=TASK, algo=algo, output_dir=str(out), total_steps=max_steps,
-                      seed=seed, timeout_s=budget_s, publish_period=10.0,
+                      seed=seed, timeout_s=budget_s, publish_period=3.0,
                       domain_id=random_domain())
     result = run_graph(cfg, progress=progress, should_stop=watcher)
     artifact = result.artifact
