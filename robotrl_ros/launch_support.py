@@ -60,6 +60,9 @@ def graph_node(context: LaunchContext, name: str, overrides: dict[str, object],
     """
     typed = {key: ParameterValue(value, value_type=str) if isinstance(value, str) else value
              for key, value in overrides.items()}
+    # launch escalates to SIGTERM 5 s after SIGINT by default: short for Python nodes that
+    # import torch on a loaded machine (seen in launch tests); they still must exit with 0.
+    process_options.setdefault('sigterm_timeout', '15')
     return Node(package=PACKAGE, executable=name, name=name,
                 namespace=LaunchConfiguration('namespace'),
                 # rclpy's sim-time source reads the absolute /clock; the sim bridge publishes
