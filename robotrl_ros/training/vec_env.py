@@ -64,19 +64,23 @@ class EnvBatch:
         terminated = np.zeros(self.n_envs, dtype=bool)
         truncated = np.zeros(self.n_envs, dtype=bool)
         for i, env in enumerate(self.envs):
-            obs, reward, term, trunc, info = env.step(actions[i])
-            obs = self._check(obs, i, 'observation')
-            rewards[i] = self._check(np.asarray(reward, dtype=np.float64), i, 'reward')
-            terminated[i], truncated[i] = bool(term), bool(trunc)
+            obs, rewards[i], term, trunc, info = env.step(actions[i])
+            terminated[i], truncated[i] = term, trunc
             final_obs.append(obs)
             flag = info.get('is_success')
             success.append(None if flag is None or not (term or trunc) else bool(flag))
             if term or trunc:
                 obs, _ = env.reset()
-                obs = self._check(obs, i, 'observation')
             next_obs.append(obs)
-        return (np.stack(next_obs), rewards, terminated, truncated, np.stack(final_obs),
-                success)
+        final, following = np.asarray(final_obs, np.float64), np.asarray(next_obs, np.float64)
+        # One vectorized finiteness check per step; per-env checks only to name the culprit.
+        if not (np.isfinite(final).all() and np.isfinite(rewards).all()
+                and np.isfinite(following).all()):
+            for i in range(self.n_envs):
+                self._check(final[i], i, 'observation')
+                self._check(rewards[i], i, 'reward')
+                self._check(following[i], i, 'observation (after reset)')
+        return following, rewards, terminated, truncated, final, success
 
     def _check(self, value: Any, index: int, what: str) -> np.ndarray:
         value = np.asarray(value, dtype=np.float64)
