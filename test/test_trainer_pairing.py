@@ -217,3 +217,30 @@ def test_bad_command_raises_naming_the_problem(command):
     pairer = _pairer()
     with pytest.raises(ValueError, match='finite entries'):
         pairer.on_command(command)
+
+
+# --- ReorderBuffer: handle messages in the order they were published -----------------------
+def test_reorder_releases_across_topics_in_publish_order():
+    from robotrl_ros.training.online.reorder import ReorderBuffer
+    buf = ReorderBuffer(('joint_states', 'commands'))
+    # The executor handed over s1, s2 before c1 although c1 was published between them.
+    buf.push('joint_states', 100, 's1', now_ns=1000)
+    buf.push('joint_states', 300, 's2', now_ns=1001)
+    assert buf.pop_ready(1002) == []                 # c1 may still come: nothing is safe
+    buf.push('commands', 200, 'c1', now_ns=1003)
+    assert [item for _, item in buf.pop_ready(1004)] == ['s1', 'c1']
+    buf.push('goal_pose', 250, 'g', now_ns=1005)     # rare stream: ordered, never waited for
+    buf.push('commands', 400, 'c2', now_ns=1006)
+    assert [item for _, item in buf.pop_ready(1007)] == ['g', 's2']
+    assert len(buf) == 1 and buf.released_by_timeout == 0
+
+
+def test_reorder_releases_after_the_delay_when_a_stream_goes_quiet():
+    from robotrl_ros.training.online.reorder import ReorderBuffer
+    buf = ReorderBuffer(('joint_states', 'commands'), max_delay_ns=50)
+    buf.push('joint_states', 100, 's1', now_ns=1000)
+    assert buf.pop_ready(1049) == []
+    assert buf.pop_ready(1050) == [('joint_states', 's1')]
+    assert buf.released_by_timeout == 1
+    with pytest.raises(ValueError, match='watermark'):
+        ReorderBuffer(())
