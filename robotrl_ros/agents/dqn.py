@@ -55,7 +55,7 @@ class DQNConfig:
     batch_size: int = 128
     learning_starts: int = 1000
     learning_rate: float = 1e-3
-    gamma: float = 0.98
+    gamma: float = 0.95
     updates_per_step: float = 0.5
     target_update_interval: int = 250
     tau: float = 1.0
