@@ -126,9 +126,13 @@ def markdown(r: dict) -> str:
     for name, p in (('trained on nominal sim', nom), ('trained with domain randomization', dr)):
         lines.append(f'| {name} | {p["nominal"]["success"]:.2f} | {p["shifted"]["success"]:.2f} '
                      f'| {p["kept"]:.0%} | {p["nominal"]["return"]} | {p["shifted"]["return"]} |')
-    lines += ['', f'DR keeps >= 90 % of its nominal success: '
-              f'**{"yes" if dr["kept"] >= 0.9 else "no"}** ({dr["kept"]:.0%}); '
-              f'nominal-only policy keeps {nom["kept"]:.0%}.', '',
+    learned = dr['nominal']['success'] >= 0.8 * nom['nominal']['success']
+    verdict = ('yes' if dr['kept'] >= 0.9 else 'no') if learned else (
+        f'not met: the DR policy did not learn the task in {r["steps"]} steps (nominal success '
+        f'{dr["nominal"]["success"]:.2f}) - not diagnosed yet: training on the randomized '
+        'sim (in-process) learns far slower than on the nominal one')
+    lines += ['', f'DR keeps >= 90 % of its nominal success: **{verdict}** '
+              f'(kept {dr["kept"]:.0%}); nominal-only policy keeps {nom["kept"]:.0%}.', '',
               '## Fine-tuning the nominal policy through the graph on the shifted sim', '']
     target = nom['nominal']['success']
     if ft['reached']:
@@ -158,12 +162,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--eval-period', type=float, default=10.0)
     parser.add_argument('--episodes', type=int, default=100)
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--report-only', action='store_true',
+                        help='rewrite the .md from the existing .json and exit')
     parser.add_argument('--domain-id', type=int, default=random_domain(),
                         help='ROS_DOMAIN_ID of the graph (default: random, to stay apart from '
                              'other graphs on a shared machine)')
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     real, dr_train, stem = SHIFTS[args.shift]
+    if args.report_only:
+        report = json.loads((RESULTS / f'{stem}.json').read_text())
+        report.setdefault('shift', args.shift)
+        (RESULTS / f'{stem}.md').write_text(markdown(report))
+        return 0
     report = {'algo': args.algo, 'steps': args.steps, 'episodes': args.episodes,
               'shift': args.shift, 'shifted': real, 'dr_train': dr_train,
               'load_before': [round(v, 2) for v in os.getloadavg()],
