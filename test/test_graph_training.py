@@ -77,3 +77,45 @@ def test_graph_commands_wire_the_three_nodes_as_documented():
     assert 'reset_service:=sim_bridge/reset' in ' '.join(service['trainer_node'])
     with pytest.raises(ValueError, match='episode_reset'):
         graph_commands(GraphConfig(episode_reset='never'))
+
+
+# --- make run (training/main_job.py): graph path and its fallback --------------------------
+def _fake_report():
+    return {'train': {'wall_s': 300.0, 'transitions': 12000, 'artifact': '/runs/x/policy',
+                      'reached': {'published_s': 290.0, 'transitions': 11800}},
+            'eval': {'task': 'reach', 'episodes': 100, 'success_rate': 0.97,
+                     'mean_return': -7.0, 'std_return': 3.0},
+            'deploy': {'episodes': 20, 'success_rate': 0.95, 'mean_return': -8.0}}
+
+
+def test_main_job_reports_graph_training_eval_and_deploy(monkeypatch, tmp_path, capsys):
+    from robotrl_ros.training import main_job
+    from robotrl_ros.training.online import product_run
+    calls = []
+    monkeypatch.setattr(product_run, 'run_product',
+                        lambda *args, **kwargs: calls.append(args) or _fake_report())
+    assert main_job.main(['--out', str(tmp_path), '--budget-s', '120']) == 0
+    assert calls[0][0] == tmp_path / 'graph' and calls[0][2] == 120.0
+    lines = capsys.readouterr().out.strip().splitlines()
+    result = json.loads(lines[0])
+    assert result['path'] == 'graph' and result['reached_target']
+    assert result['eval']['success_rate'] == 0.97 and result['deploy']['episodes'] == 20
+    assert 'reached 95 % after 290.0 s / 11800 transitions' in lines[1]
+    assert lines[2] == ('robotrl eval of the artifact: success rate 97% over 100 episodes '
+                        '(mean return -7.0).')
+    assert 'success rate 95% over 20 episodes' in lines[3]
+
+
+def test_main_job_falls_back_to_in_process_when_the_graph_fails(monkeypatch, tmp_path, capsys):
+    from robotrl_ros.training import main_job
+    from robotrl_ros.training.online import product_run
+
+    def broken(*args, **kwargs):
+        raise RuntimeError('sim_bridge exited with code 2')
+    monkeypatch.setattr(product_run, 'run_product', broken)
+    assert main_job.main(['--out', str(tmp_path), '--steps', '300']) == 0
+    captured = capsys.readouterr()
+    assert 'sim_bridge exited with code 2' in captured.err and 'falling back' in captured.err
+    result = json.loads(captured.out.strip().splitlines()[0])
+    assert result['path'] == 'in-process' and result['steps'] == 300
+    assert (tmp_path / 'in_process' / 'policy' / 'policy.pt').is_file()

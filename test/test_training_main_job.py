@@ -1,6 +1,9 @@
 # Copyright 2026 robotrl_ros contributors
 # SPDX-License-Identifier: Apache-2.0
-"""``make run`` (main_job): train reach, export, evaluate the artifact, print the result."""
+"""``make run`` (main_job) in-process path: train reach, export, evaluate the artifact, print.
+
+The default graph path is tested in test_graph_training.py.
+"""
 
 import json
 
@@ -10,7 +13,7 @@ from robotrl_ros.training import main_job
 def test_main_job_trains_exports_and_reports_the_artifact_success_rate(tmp_path, capsys):
     out = tmp_path / 'job'
     (out / 'stale').mkdir(parents=True)  # a previous run is replaced, not resumed
-    assert main_job.main(['--steps', '300', '--out', str(out)]) == 0
+    assert main_job.main(['--in-process', '--steps', '300', '--out', str(out)]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     result = json.loads(lines[0])
     assert result['task'] == 'reach' and result['algo'] == 'sac' and result['steps'] == 300

@@ -1,11 +1,19 @@
 # Copyright 2026 robotrl_ros contributors
 # SPDX-License-Identifier: Apache-2.0
-"""``make run``: train ``reach`` in-process, export the policy, evaluate the artifact.
+"""``make run``: train ``reach`` through the ROS graph, evaluate the artifact, deploy it briefly.
 
-The end-to-end path a user takes with ``robotrl train`` + ``robotrl eval``, in one process:
-train SAC (the fastest learner on ``reach``) with the shipped hyperparameters, export the
-deployable artifact, load it back as the policy node would, and report its measured success
-rate on fresh episodes.
+The product's main job, end to end as a user runs it:
+
+1. **Train in simulation through the graph**: ``sim_bridge`` (lockstep) + ``policy_node``
+   (``explore: true``) + ``trainer_node`` as separate processes, until a published policy
+   reaches 95 % success or the 10-minute budget is spent
+   (:mod:`robotrl_ros.training.online.product_run`).
+2. **Evaluate** the final artifact with ``robotrl eval`` (100 fresh episodes).
+3. **Deploy** it briefly: ``sim_bridge`` + ``policy_node`` (``explore: false``) and the
+   ``episode_monitor`` node measuring the success rate on the graph.
+
+If the graph cannot run (a node fails to start), it says so and falls back to training the same
+agent in-process (``--in-process`` forces that path): train, export, evaluate the artifact.
 """
 
 from __future__ import annotations
@@ -27,11 +35,12 @@ TASK = 'reach'
 ALGO = 'sac'
 STEPS = 20_000
 EVAL_EPISODES = 100
+BUDGET_S = 600.0
 
 
 def train_and_evaluate(out: Path, algo: str = ALGO, steps: int = STEPS, seed: int = 0,
                        episodes: int = EVAL_EPISODES) -> tuple[EvalResult, dict[str, float]]:
-    """Train ``algo`` on ``reach`` into ``out`` (replacing it), then evaluate the artifact.
+    """Train ``algo`` on ``reach`` in-process into ``out`` (replacing it), evaluate the artifact.
 
     Returns:
         The evaluation and timing facts (``train_s``, ``steps_per_s``).
@@ -47,24 +56,63 @@ def train_and_evaluate(out: Path, algo: str = ALGO, steps: int = STEPS, seed: in
                         'steps_per_s': round(result.state.step / train_s, 1)}
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the main job; prints the artifact's measured success rate."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--algo', default=ALGO)
-    parser.add_argument('--steps', type=int, default=STEPS)
-    parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--out', type=Path, default=Path('runs/main_job'))
-    args = parser.parse_args(argv)
-    torch.set_num_threads(1)
-    print(f'robotrl_ros main job: {args.algo} on {TASK} for {args.steps} steps -> {args.out}',
-          file=sys.stderr)
-    evaluation, timing = train_and_evaluate(args.out, args.algo, args.steps, args.seed)
+def run_in_process(args: argparse.Namespace, out: Path) -> int:
+    """The in-process path (``--in-process``, or the fallback) into ``out``."""
+    evaluation, timing = train_and_evaluate(out, args.algo, args.steps, args.seed)
     print(json.dumps({**evaluation.to_dict(), 'algo': args.algo, 'steps': args.steps,
-                      **timing, 'policy': str(args.out / 'policy')}))
+                      **timing, 'policy': str(out / 'policy'), 'path': 'in-process'}))
     print(f'{args.algo} on {TASK}: success rate {evaluation.success_rate:.0%} over '
           f'{evaluation.episodes} episodes of the exported artifact (mean return '
           f'{evaluation.mean_return:.1f}); trained {args.steps} steps in {timing["train_s"]}s')
     return 0
+
+
+def run_graph_job(args: argparse.Namespace) -> int:
+    """Train through the graph, ``robotrl eval``, deploy; prints the measured success rates."""
+    from robotrl_ros.training.online.product_run import run_product
+
+    report = run_product(args.out / 'graph', args.algo, args.budget_s, args.seed,
+                         progress=sys.stderr)
+    train, evaluation, deploy = report['train'], report['eval'], report['deploy']
+    print(json.dumps({'path': 'graph', 'algo': args.algo, 'task': TASK,
+                      'train_wall_s': train['wall_s'], 'transitions': train['transitions'],
+                      'reached_target': train['reached'] is not None,
+                      'policy': train['artifact'], 'eval': evaluation, 'deploy': deploy}))
+    reached = train['reached']
+    when = (f'reached 95 % after {reached["published_s"]} s / {reached["transitions"]} '
+            'transitions' if reached else f'did not reach 95 % within {args.budget_s:.0f} s')
+    print(f'{args.algo} on {TASK} through the ROS graph (sim_bridge + policy_node + '
+          f'trainer_node): {when}.\n'
+          f'robotrl eval of the artifact: success rate {evaluation["success_rate"]:.0%} over '
+          f'{evaluation["episodes"]} episodes (mean return {evaluation["mean_return"]:.1f}).\n'
+          f'Deploy run (sim_bridge + policy_node, explore off): success rate '
+          f'{deploy["success_rate"]:.0%} over {deploy["episodes"]} episodes.')
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the main job."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--algo', default=ALGO)
+    parser.add_argument('--budget-s', type=float, default=BUDGET_S,
+                        help='wall-clock budget of the graph training (s)')
+    parser.add_argument('--steps', type=int, default=STEPS, help='in-process path: env steps')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--out', type=Path, default=Path('runs/main_job'))
+    parser.add_argument('--in-process', action='store_true',
+                        help='skip the ROS graph: train, export and evaluate in one process')
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    if args.in_process:
+        return run_in_process(args, args.out)
+    print(f'robotrl_ros main job: {args.algo} on {TASK} through the ROS graph (budget '
+          f'{args.budget_s:.0f} s) -> {args.out / "graph"}', file=sys.stderr)
+    try:
+        return run_graph_job(args)
+    except (RuntimeError, OSError, ImportError, ValueError) as exc:
+        print(f'robotrl_ros main job: the ROS graph run failed ({exc}); falling back to '
+              'in-process training of the same agent', file=sys.stderr)
+        return run_in_process(args, args.out / 'in_process')
 
 
 if __name__ == '__main__':
