@@ -16,11 +16,13 @@ import pytest
 
 from robotrl_ros.agents.registry import make_agent
 from robotrl_ros.policy.artifact import load_artifact
+from robotrl_ros.tasks.reach import ACCEL_GAIN, DT, MAX_SPEED
 from robotrl_ros.tasks.registry import make_env, make_task
 from robotrl_ros.training.config import load_config
 from robotrl_ros.training.evaluate import agent_policy, evaluate, evaluate_artifact
 from robotrl_ros.training.online.graph_run import GraphConfig, graph_commands, run_graph
 from robotrl_ros.training.online.product_run import deploy_run
+from robotrl_ros.training.online.store import TransitionLog
 
 GOAL = [0.5, -0.5, 0.25]
 STEPS = 2500
@@ -119,3 +121,29 @@ def test_main_job_falls_back_to_in_process_when_the_graph_fails(monkeypatch, tmp
     result = json.loads(captured.out.strip().splitlines()[0])
     assert result['path'] == 'in-process' and result['steps'] == 300
     assert (tmp_path / 'in_process' / 'policy' / 'policy.pt').is_file()
+
+
+@pytest.mark.timeout(180)
+def test_trainer_does_not_double_reset_an_auto_resetting_bridge(tmp_path):
+    # config/train_sim.yaml runs the bridge with auto_reset and the trainer with reset_service:
+    # the trainer must notice (GetParameters) and leave episode resets to the bridge.
+    cfg = GraphConfig(output_dir=str(tmp_path / 'run'), total_steps=600, timeout_s=150,
+                      episode_reset='service', bridge={'auto_reset': True}, backpressure=False,
+                      domain_id=int(os.environ['ROS_DOMAIN_ID']))
+    result = run_graph(cfg)
+    assert not result.timed_out
+    log = (result.logs / 'trainer_node.log').read_text()
+    assert 'the bridge auto-resets episodes: not calling sim_bridge/reset' in log
+    pairing = result.summary['pairing']
+    assert 'dropped_cut_by_reset' not in pairing and not result.summary['awaiting_reset']
+    assert result.summary['episodes'] >= 4
+    # One state per command throughout: every logged transition follows the reach dynamics.
+    transitions = TransitionLog(result.logs.parent, make_task('reach').spec).read()
+    consistent = sum(_follows_dynamics(t) for t in transitions)
+    assert consistent >= 0.98 * len(transitions), (consistent, len(transitions), pairing)
+
+
+def _follows_dynamics(tr):
+    position, velocity = tr.obs[:3].astype(float), tr.obs[3:6].astype(float) / 2.0
+    expected = position + DT * np.clip(velocity + ACCEL_GAIN * tr.action, -MAX_SPEED, MAX_SPEED)
+    return bool(np.abs(expected - tr.next_obs[:3]).max() < 1e-4)

@@ -29,6 +29,8 @@ from typing import Any
 
 import rclpy
 from geometry_msgs.msg import PoseStamped, Twist
+from rcl_interfaces.msg import ParameterType
+from rcl_interfaces.srv import GetParameters
 from rclpy.executors import ExternalShutdownException
 from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
 from rclpy.node import Node
@@ -53,6 +55,7 @@ from robotrl_ros.training.online.session import OnlineSession, SessionConfig
 SYNC_PERIOD = 0.2          # s between fsyncs of the transition log
 CHECKPOINT_PERIOD = 30.0   # s between checkpoints
 RESET_RETRY = 1.0          # s before a failed or unanswered reset request is retried
+BRIDGE_CHECK_TIMEOUT = 5.0  # s to learn whether the bridge auto-resets before using ~/reset
 PAUSE_ABOVE = 50           # backlog (transitions not yet learned from) that pauses the graph
 RESUME_BELOW = 10          # backlog at which it resumes
 
@@ -95,6 +98,15 @@ class TrainerNode(Node):
         self.reset_client = (self.create_client(Trigger, p['reset_service'])
                              if p['reset_service'] else None)
         self._reset_sent = -1.0
+        # A bridge with auto_reset starts episodes itself; calling its ~/reset as well would put
+        # a second state in flight for every episode. Ask it first (standard GetParameters).
+        self._bridge_checked = self.reset_client is None
+        self._bridge_check_started = time.monotonic()
+        self._bridge_query: Any = None
+        self.params_client = None
+        if self.reset_client is not None:
+            bridge = p['reset_service'].rsplit('/', 1)[0] or p['reset_service']
+            self.params_client = self.create_client(GetParameters, f'{bridge}/get_parameters')
         self._latest_path: str | None = None
         self._subscribers = 0
         self.publish_period = p['publish_period']
@@ -192,8 +204,35 @@ class TrainerNode(Node):
         self._push('cmd_vel', info, (info.get('source_timestamp') or _ns(), cmd))
 
     # --- episode resets --------------------------------------------------------------------
+    def _check_bridge(self) -> None:
+        """Find out once whether the bridge auto-resets (then never call ~/reset)."""
+        if time.monotonic() - self._bridge_check_started > BRIDGE_CHECK_TIMEOUT:
+            self._bridge_checked = True  # no answer: assume a plain reset service
+            return
+        if self._bridge_query is not None or not self.params_client.service_is_ready():
+            return
+        self._bridge_query = self.params_client.call_async(
+            GetParameters.Request(names=['auto_reset']))
+
+        def answered(future: Any) -> None:
+            try:
+                value = future.result().values[0]
+                auto = value.type == ParameterType.PARAMETER_BOOL and value.bool_value
+            except Exception:  # noqa: BLE001 - not a bridge we know: use the reset service
+                auto = False
+            if auto:
+                self.session.stop_using_resets()
+                self.reset_client = None
+                self.get_logger().info('the bridge auto-resets episodes: not calling '
+                                       f'{self.params_client.srv_name.rsplit("/", 1)[0]}/reset')
+            self._bridge_checked = True
+        self._bridge_query.add_done_callback(answered)
+
     def _request_reset(self) -> None:
         if self.reset_client is None or self.finished:
+            return
+        if not self._bridge_checked:
+            self._check_bridge()
             return
         if not self.reset_client.service_is_ready():
             self.get_logger().warn(f'waiting for {self.reset_client.srv_name}',

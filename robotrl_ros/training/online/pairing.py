@@ -196,6 +196,11 @@ class TransitionPairer:
         self._latest, self._latest_fresh = state, True
         return transition
 
+    def stop_using_resets(self) -> None:
+        """Episodes end by themselves (an auto-resetting bridge): never wait for a reset."""
+        self.use_resets = False
+        self._awaiting_reset = False
+
     def begin_reset(self) -> None:
         """A reset was requested: drop what is in flight until :meth:`on_reset` says when."""
         self._awaiting_reset = True

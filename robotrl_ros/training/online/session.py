@@ -193,6 +193,11 @@ class OnlineSession:
         with self.lock:
             return self.pairer.awaiting_reset
 
+    def stop_using_resets(self) -> None:
+        """The bridge resets episodes itself (``auto_reset``): pair without reset requests."""
+        with self.lock:
+            self.pairer.stop_using_resets()
+
     def begin_reset(self, log_time: int) -> None:
         """A reset request is being sent."""
         with self.lock:
