@@ -55,9 +55,13 @@ class GaussianPolicy(nn.Module):
     @torch.jit.ignore
     def sample(self, obs_n: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """Seeded sample for normalized observations, clamped to [-1, 1]."""
+        return torch.clamp(self.sample_unclamped(obs_n, generator), -1.0, 1.0)
+
+    @torch.jit.ignore
+    def sample_unclamped(self, obs_n: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """Seeded Gaussian sample before clamping (what PPO scores in-process)."""
         dist = self.distribution(obs_n)
-        noise = torch.randn(dist.mean.shape, generator=generator)
-        return torch.clamp(dist.mean + dist.stddev * noise, -1.0, 1.0)
+        return dist.mean + dist.stddev * torch.randn(dist.mean.shape, generator=generator)
 
     @torch.jit.ignore
     def log_prob_entropy(self, obs_n: torch.Tensor,

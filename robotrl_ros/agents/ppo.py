@@ -107,6 +107,7 @@ class PPO(Agent):
         self.obs_rms = RunningMeanStd((obs_dim,))
         self.buffer = RolloutBuffer(cfg.n_steps, obs_dim, () if discrete else (action_dim,),
                                     np.int64 if discrete else np.float32)
+        self._last_sample: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.env_steps = 0
         self.updates = 0
 
@@ -114,7 +115,27 @@ class PPO(Agent):
     def act(self, obs: np.ndarray, deterministic: bool = False) -> np.ndarray:
         """Mean/argmax action if ``deterministic``, else a seeded sample."""
         obs_t = torch.from_numpy(obs_batch(self.name, obs, self.obs_dim))
-        return policy_act(self.policy, obs_t, deterministic, self.rng.torch)
+        if deterministic or self.discrete:
+            return policy_act(self.policy, obs_t, deterministic, self.rng.torch)
+        with torch.no_grad():
+            raw = self.policy.sample_unclamped(self.policy.normalizer(obs_t), self.rng.torch)
+        action = torch.clamp(raw, -1.0, 1.0).numpy()
+        self._last_sample = (obs_t.numpy().copy(), action.copy(), raw.numpy())
+        return action
+
+    def _scored_action(self, obs: np.ndarray, action: np.ndarray) -> np.ndarray:
+        """The unclamped sample behind ``action`` if this agent just drew it, else ``action``.
+
+        Scoring the unclamped Gaussian sample keeps the log-probabilities exact in-process
+        (as SB3 does); on the ROS graph only the executed, clamped action is known.
+        """
+        last, self._last_sample = self._last_sample, None
+        if last is None or self.discrete:
+            return action
+        last_obs, last_action, raw = last
+        if np.array_equal(last_obs, obs) and np.array_equal(last_action, action):
+            return raw
+        return action
 
     def observe(self, obs: np.ndarray, action: np.ndarray, reward: np.ndarray,
                 next_obs: np.ndarray, terminated: np.ndarray, truncated: np.ndarray) -> None:
@@ -122,12 +143,13 @@ class PPO(Agent):
         b = transition_batch(self.name, self.obs_dim, self.action_dim, self.discrete, obs,
                              action, reward, next_obs, terminated, truncated)
         normalize = self.policy.normalizer
+        action = self._scored_action(b.obs, b.action)
         with torch.no_grad():
             obs_n = normalize(torch.from_numpy(b.obs))
-            logprob, _ = self.policy.log_prob_entropy(obs_n, torch.from_numpy(b.action))
+            logprob, _ = self.policy.log_prob_entropy(obs_n, torch.from_numpy(action))
             value = self.critic(obs_n).squeeze(-1)
             next_value = self.critic(normalize(torch.from_numpy(b.next_obs))).squeeze(-1)
-        self.buffer.add(obs=obs_n.numpy(), actions=b.action, logprobs=logprob.numpy(),
+        self.buffer.add(obs=obs_n.numpy(), actions=action, logprobs=logprob.numpy(),
                         values=value.numpy(), next_values=next_value.numpy(),
                         rewards=b.reward * self.config.reward_scale,
                         terminated=b.terminated, truncated=b.truncated)
