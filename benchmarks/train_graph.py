@@ -103,7 +103,7 @@ def in_process(algo: str, args: argparse.Namespace) -> dict:
 def through_graph(algo: str, args: argparse.Namespace, out: Path) -> dict:
     watcher = ArtifactWatcher(out, TASK, args.target, args.eval_period, args.episodes, EVAL_SEED)
     cfg = GraphConfig(task=TASK, algo=algo, output_dir=str(out), total_steps=args.max_steps,
-                      seed=args.seed, timeout_s=args.budget_s, publish_period=args.eval_period,
+                      seed=args.seed, timeout_s=args.budget_s, publish_period=args.publish_period,
                       domain_id=args.domain_id)
     result = run_graph(cfg, progress=sys.stdout, should_stop=watcher)
     summary = result.summary
@@ -151,6 +151,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--max-steps', type=int, default=60_000)
     parser.add_argument('--eval-every', type=int, default=2000, help='in-process eval period')
     parser.add_argument('--eval-period', type=float, default=10.0, help='graph eval period (s)')
+    parser.add_argument('--publish-period', type=float, default=3.0,
+                        help='seconds between policies the trainer publishes (the exploring '
+                             'policy node reloads each)')
     parser.add_argument('--episodes', type=int, default=50)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--domain-id', type=int, default=random_domain(),
@@ -161,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)
     np.random.seed(args.seed)
     report = {'algo': args.algo, 'target': args.target, 'budget_s': args.budget_s,
+              'publish_period_s': args.publish_period,
               'max_steps': args.max_steps, 'load_before': load(),
               'machine': f'{platform.machine()}, {os.cpu_count()} CPUs, torch '
                          f'{torch.__version__}, 1 thread per process',
