@@ -3,7 +3,7 @@
 """Learning proofs: each agent solves its task with a small, fixed budget and fixed seeds.
 
 Budgets (env steps; wall-clock measured on one core of the CI machine, see the agents report):
-Q-learning 150 gridworld episodes; DQN 40k reach_discrete steps; PPO 150k reach steps over 8
+Q-learning 6k gridworld steps; DQN 40k reach_discrete steps; PPO 150k reach steps over 8
 envs; SAC 15k reach steps; REINFORCE 40k reach steps over 8 envs. Success = ``is_success`` at
 episode end of the deterministic policy, over 50 evaluation episodes with seeds never used in
 training.

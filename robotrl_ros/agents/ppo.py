@@ -7,8 +7,9 @@ One rollout is ``n_steps`` batched steps from ``n_envs`` envs. Then ``n_epochs``
 entropy bonus, with GAE(λ) advantages that bootstrap on truncation but not on termination.
 
 ``observe`` scores the given action under the current policy (log-prob and value). In-process
-that is exactly the sampling policy; on the ROS graph the action came from the policy node
-running recently published weights, which is close enough for the clipped objective.
+it scores the unclamped Gaussian sample this agent just drew (exact, as in SB3); on the ROS graph
+the executed (clamped) action came from the policy node running recently published weights,
+which is close enough for the clipped objective.
 """
 
 from __future__ import annotations
