@@ -279,15 +279,19 @@ def main(argv: list[str] | None = None) -> int:
                 run = run_one(lib, algo, task, steps, seed, args.episodes)
                 new.append(run)
                 print(json.dumps(run), flush=True)
-                write_results(new, args.note or _default_note())
+                write_results(new, args.note or _default_note(run))
     print(table(_load_runs(RESULTS / 'learning.json')))
     return 0
 
 
-def _default_note() -> str:
+def _default_note(run: dict) -> str:
+    """The recorded conditions plus a line about the latest run (keeps earlier findings)."""
+    path = RESULTS / 'learning.json'
+    previous = json.loads(path.read_text())['meta'].get('note', '') if path.is_file() else ''
+    previous = previous.split(' Latest run:')[0]
     load = ', '.join(f'{v:.2f}' for v in os.getloadavg())
-    return (f'load average (1/5/15 min) at the end: {load} on {os.cpu_count()} CPUs; '
-            'libraries run sequentially, one torch thread each')
+    return (f'{previous} Latest run: {run["lib"]} {run["algo"]} on {run["task"]}, load average '
+            f'(1/5/15 min) {load} on {os.cpu_count()} CPUs.').strip()
 
 
 if __name__ == '__main__':
