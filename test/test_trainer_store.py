@@ -228,3 +228,14 @@ def test_init_policy_loads_agent_state_from_a_previous_run(tmp_path):
     assert all(torch.all(p == 0.25) for p in fresh.policy.parameters())
     with pytest.raises(ValueError, match='no checkpoint'):
         init_agent_state(ppo(), tmp_path / 'missing')
+
+
+def test_recent_return_restarts_with_each_episode_even_without_a_final_step(tmp_path):
+    learner = OnlineLearner(ppo(), SPEC, tmp_path, algo='ppo')
+    data = stream(400)
+    first_end = next(i for i, t in enumerate(data) if t.done)
+    for tr in data[:5] + data[first_end + 1:]:     # episode 1 cut short: no done transition
+        learner.add(tr)
+    second = [t for t in data[first_end + 1:] if t.episode == data[first_end + 1].episode]
+    assert second[-1].done
+    assert learner.recent[0][0] == pytest.approx(sum(t.reward for t in second))

@@ -59,6 +59,7 @@ class OnlineLearner:
         self.counters = dict.fromkeys(_COUNTERS, 0)
         self.recent: deque[tuple[float, bool]] = deque(maxlen=return_window)
         self.episode_return = 0.0
+        self.episode = -1
         self.last_metrics: dict[str, float] = {}
         self.started = time.monotonic()
 
@@ -88,6 +89,9 @@ class OnlineLearner:
                            tr.next_obs[None], np.array([tr.terminated]),
                            np.array([tr.truncated]))
         self.counters['transitions'] += 1
+        if tr.episode != self.episode:
+            # A new episode began without a final transition (e.g. cut by a new goal).
+            self.episode, self.episode_return = tr.episode, 0.0
         self.episode_return += tr.reward
         if tr.done:
             self.counters['episodes'] += 1
