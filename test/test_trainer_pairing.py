@@ -244,3 +244,21 @@ def test_reorder_releases_after_the_delay_when_a_stream_goes_quiet():
     assert buf.released_by_timeout == 1
     with pytest.raises(ValueError, match='watermark'):
         ReorderBuffer(())
+
+
+def test_truncation_counts_control_periods_from_stamps_despite_a_lost_transition():
+    pairer = _pairer()
+    pairer.on_reset(0.0)
+    _state(pairer, 0, -1.0)
+    steps = pairer.spec.max_episode_steps
+    truncated_at = None
+    for k in range(1, steps + 1):
+        if k == 50:
+            _state(pairer, k, -1.0)                  # the command for state 49 was lost
+            continue
+        pairer.on_command([0.0, 0.0, 0.0])
+        tr = _state(pairer, k, -1.0)
+        if tr is not None and tr.truncated:
+            truncated_at = k
+    assert truncated_at == steps                     # where the simulator ends the episode
+    assert pairer.episodes[-1].length == steps - 1   # one transition was not paired

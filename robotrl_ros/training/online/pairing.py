@@ -16,7 +16,9 @@ Rules (the lockstep protocol of docs/interfaces.md, and a looser real-robot stre
   latest state when a command is lost); an older stamp is out of order. Both are dropped and
   counted, as are commands without a fresh state, gaps larger than 1.5 periods and transitions
   whose goal changed underneath them.
-* Reward and termination come from ``task.reward``; truncation at ``spec.max_episode_steps``.
+* Reward and termination come from ``task.reward``; truncation at ``spec.max_episode_steps``
+  control periods after the episode's first state, counted from the stamps, so a dropped
+  transition does not shift the episode's end (the simulator counts every step it takes).
 * With resets (simulation), after an episode ends nothing is paired until :meth:`on_reset` gives
   the stamp of the new episode's first state; transitions starting before it are ignored. Without
   resets (a real robot, or a bridge with ``auto_reset``), the next episode starts at the first
@@ -112,6 +114,7 @@ class TransitionPairer:
         self._awaiting_reset = False
         self._episode_over = False
         self._steps = 0
+        self._episode_start: float | None = None
         self._return = 0.0
         self._last_action = np.zeros(self.spec.action_dim)
 
@@ -180,6 +183,8 @@ class TransitionPairer:
                 self.dropped['after_episode_end'] += 1
                 self._pending = None
             state = replace(state, last_action=self._last_action.copy())
+        if self._episode_start is None:
+            self._episode_start = stamp
         transition = None
         if self._pending is not None:
             start, action = self._pending
@@ -217,6 +222,7 @@ class TransitionPairer:
             self.dropped['cut_by_reset'] += 1
         self._pending = None
         self._start_episode()
+        self._episode_start = float(stamp)
         latest = self._latest
         if latest is not None and latest.stamp >= self._boundary:
             self._latest = self._state(latest.stamp, latest.position, latest.velocity, latest.imu)
@@ -261,6 +267,7 @@ class TransitionPairer:
         self.episode += 1
         self._episode_over = False
         self._steps = 0
+        self._episode_start = None
         self._return = 0.0
         self._last_action = np.zeros(self.spec.action_dim)
 
@@ -282,7 +289,9 @@ class TransitionPairer:
             action = np.asarray(self.spec.discrete_actions[index], dtype=np.float64)
         self._steps += 1
         self._return += float(reward)
-        truncated = (not terminated) and self._steps >= self.spec.max_episode_steps
+        first = self._episode_start if self._episode_start is not None else end.stamp
+        elapsed = max(self._steps, int(round((end.stamp - first) / self.spec.control_period)))
+        truncated = (not terminated) and elapsed >= self.spec.max_episode_steps
         self._last_action = action.copy()
         self.paired += 1
         if terminated or truncated:
