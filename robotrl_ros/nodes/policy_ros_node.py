@@ -48,6 +48,7 @@ from robotrl_ros.ros.conversions import (
     twist_to_cmd,
 )
 from robotrl_ros.ros.qos import COMMAND_QOS, SENSOR_QOS
+from robotrl_ros.ros.shutdown import shutting_down, teardown
 from robotrl_ros.ros.status import percentiles, status_message
 
 
@@ -342,13 +343,11 @@ def run(args: list[str] | None = None) -> int:
         print(f'policy_node: {exc}', file=sys.stderr)
         code = 2
     except Exception:
-        if rclpy.ok():
+        if not shutting_down():
             raise
         # A callback racing the SIGINT/SIGTERM shutdown (publishing on a closed context).
     finally:
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
+        teardown(node)
     return code
 
 

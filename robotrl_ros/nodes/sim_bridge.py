@@ -27,7 +27,6 @@ from geometry_msgs.msg import PoseStamped, Twist, TwistStamped
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.event_handler import PublisherEventCallbacks
 from rclpy.executors import ExternalShutdownException
-from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
 from rclpy.node import Node
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import Imu, JointState
@@ -45,6 +44,7 @@ from robotrl_ros.ros.conversions import (
     twist_to_cmd,
 )
 from robotrl_ros.ros.qos import COMMAND_QOS, SENSOR_QOS
+from robotrl_ros.ros.shutdown import shutting_down, teardown
 from robotrl_ros.ros.status import status_message
 
 
@@ -214,18 +214,15 @@ def main(args: list[str] | None = None) -> None:
         rclpy.spin(node)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
-    except _rclpy.RCLError:
-        # A SIGTERM can invalidate the context between the executor's own checks.
-        if rclpy.ok():
-            raise
     except ValueError as exc:
         print(f'sim_bridge: {exc}', file=sys.stderr)
         sys.exit(2)
+    except Exception:
+        # A SIGTERM can invalidate the context between the executor's own checks.
+        if not shutting_down():
+            raise
     finally:
-        if node is not None:
-            node.destroy_node()
-        if rclpy.ok():
-            rclpy.shutdown()
+        teardown(node)
 
 
 if __name__ == '__main__':

@@ -32,7 +32,6 @@ from geometry_msgs.msg import PoseStamped, Twist
 from rcl_interfaces.msg import ParameterType
 from rcl_interfaces.srv import GetParameters
 from rclpy.executors import ExternalShutdownException
-from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
 from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import JointState
@@ -48,6 +47,7 @@ from robotrl_ros.ros.conversions import (
     twist_to_cmd,
 )
 from robotrl_ros.ros.qos import COMMAND_QOS
+from robotrl_ros.ros.shutdown import shutting_down, teardown
 from robotrl_ros.ros.status import status_message
 from robotrl_ros.training.online.reorder import ReorderBuffer
 from robotrl_ros.training.online.session import OnlineSession, SessionConfig
@@ -375,18 +375,16 @@ def main(args: list[str] | None = None) -> None:
             rclpy.spin_once(node, timeout_sec=0.1)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
-    except _rclpy.RCLError:
-        if rclpy.ok():
-            raise
     except ValueError as exc:
         print(f'trainer_node: {exc}', file=sys.stderr)
         sys.exit(2)
+    except Exception:
+        if not shutting_down():
+            raise
     finally:
         if node is not None:
             node.close()
-            node.destroy_node()
-        if rclpy.ok():
-            rclpy.shutdown()
+        teardown(node)
     if node is not None and node.failure:
         sys.exit(1)
 
