@@ -172,6 +172,10 @@ def test_two_robots_side_by_side_in_namespaces(probe, artifact):
             # Every topic the graph's nodes publish lives in their namespace (from the ROS
             # graph, so traffic of other processes on this host cannot make this flaky).
             for name in ('sim_bridge', 'policy_node'):
+                # Discovery of node names can lag behind the first data on their topics.
+                wait_for(executor, lambda name=name, ns=ns: (name, f'/{ns}') in
+                         node.get_node_names_and_namespaces(), START_TIMEOUT, proc,
+                         f'node /{ns}/{name} in the ROS graph')
                 topics = {t for t, _ in node.get_publisher_names_and_types_by_node(name, f'/{ns}')}
                 assert f'/{ns}/{COMMANDS}' in topics or f'/{ns}/joint_states' in topics
                 outside = {t for t in topics if not t.startswith(f'/{ns}/')}
