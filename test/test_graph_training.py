@@ -136,9 +136,11 @@ def test_trainer_does_not_double_reset_an_auto_resetting_bridge(tmp_path):
     assert 'the bridge auto-resets episodes: not calling sim_bridge/reset' in log
     pairing = result.summary['pairing']
     assert 'dropped_cut_by_reset' not in pairing and not result.summary['awaiting_reset']
-    assert result.summary['episodes'] >= 4
     # One state per command throughout: every logged transition follows the reach dynamics.
     transitions = TransitionLog(result.logs.parent, make_task('reach').spec).read()
+    # Several auto-reset episodes ran (counted from the log: the learner's 'episodes' counter
+    # misses an episode whose final transition a loaded host dropped).
+    assert len({t.episode for t in transitions}) >= 4
     consistent = sum(_follows_dynamics(t) for t in transitions)
     assert consistent >= 0.98 * len(transitions), (consistent, len(transitions), pairing)
 
