@@ -18,11 +18,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from robotrl_ros.agents.base import Agent
 from robotrl_ros.agents.buffers import ReplayBuffer
 from robotrl_ros.agents.checks import check_algo, obs_batch, transition_batch
 from robotrl_ros.agents.config import build_config, config_to_dict
 from robotrl_ros.agents.networks import ObsNormalizer, mlp, soft_update
+from robotrl_ros.agents.off_policy import OffPolicyAgent
 from robotrl_ros.agents.policies import EpsilonGreedyQPolicy
 from robotrl_ros.agents.schedules import UpdateCredit, linear_schedule
 from robotrl_ros.agents.seeding import AgentRng
@@ -69,7 +69,7 @@ class DQNConfig:
     hidden_sizes: tuple[int, ...] = (64, 64)
 
 
-class DQN(Agent):
+class DQN(OffPolicyAgent):
     """DQN agent for discrete actions.
 
     Args:
@@ -125,21 +125,7 @@ class DQN(Agent):
         """Store transitions; a truncated one still bootstraps from ``next_obs``."""
         b = transition_batch(self.name, self.obs_dim, self.n_actions, True, obs, action, reward,
                              next_obs, terminated, truncated)
-        self.buffer.add(b.obs, b.action, b.reward * self.config.reward_scale, b.next_obs,
-                        b.terminated)
-        self.env_steps += len(b.obs)
-        self.credit.add(len(b.obs), self.env_steps)
-
-    def ready(self) -> bool:
-        """True after ``learning_starts`` transitions, once an update is due."""
-        return len(self.buffer) >= self.config.batch_size and self.credit.due()
-
-    def update(self) -> dict[str, float]:
-        """Run the due gradient updates and return the last one's metrics."""
-        metrics: dict[str, float] = {}
-        for _ in range(self.credit.take()):
-            metrics = self._gradient_step()
-        return metrics
+        self._store(b, b.action)
 
     def _gradient_step(self) -> dict[str, float]:
         cfg = self.config

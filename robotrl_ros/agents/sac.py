@@ -19,11 +19,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from robotrl_ros.agents.base import Agent
 from robotrl_ros.agents.buffers import ReplayBuffer
 from robotrl_ros.agents.checks import check_algo, obs_batch, transition_batch
 from robotrl_ros.agents.config import build_config, config_to_dict
 from robotrl_ros.agents.networks import ObsNormalizer, mlp, soft_update
+from robotrl_ros.agents.off_policy import OffPolicyAgent
 from robotrl_ros.agents.policies import SquashedGaussianPolicy
 from robotrl_ros.agents.schedules import UpdateCredit
 from robotrl_ros.agents.seeding import AgentRng
@@ -68,7 +68,7 @@ class SACConfig:
     hidden_sizes: tuple[int, ...] = (64, 64)
 
 
-class SAC(Agent):
+class SAC(OffPolicyAgent):
     """SAC agent (continuous actions in [-1, 1]).
 
     Args:
@@ -132,21 +132,7 @@ class SAC(Agent):
         """Store transitions; a truncated one still bootstraps from ``next_obs``."""
         b = transition_batch(self.name, self.obs_dim, self.action_dim, False, obs, action,
                              reward, next_obs, terminated, truncated)
-        self.buffer.add(b.obs, np.clip(b.action, -1.0, 1.0), b.reward * self.config.reward_scale,
-                        b.next_obs, b.terminated)
-        self.env_steps += len(b.obs)
-        self.credit.add(len(b.obs), self.env_steps)
-
-    def ready(self) -> bool:
-        """True after ``learning_starts`` transitions, once an update is due."""
-        return len(self.buffer) >= self.config.batch_size and self.credit.due()
-
-    def update(self) -> dict[str, float]:
-        """Run the due gradient updates (``updates_per_step`` per new transition)."""
-        metrics: dict[str, float] = {}
-        for _ in range(self.credit.take()):
-            metrics = self._gradient_step()
-        return metrics
+        self._store(b, np.clip(b.action, -1.0, 1.0))
 
     def _gradient_step(self) -> dict[str, float]:
         cfg = self.config
