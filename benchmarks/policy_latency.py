@@ -51,6 +51,7 @@ def run_relay() -> None:
     from std_msgs.msg import Float64MultiArray
 
     from robotrl_ros.ros.qos import COMMAND_QOS, SENSOR_QOS
+    from robotrl_ros.ros.shutdown import teardown
 
     rclpy.init()
     node = rclpy.create_node('relay')
@@ -65,8 +66,7 @@ def run_relay() -> None:
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
+        teardown(node)
 
 
 def make_tagged_artifact(out_dir: Path) -> Path:

@@ -36,6 +36,8 @@ from rclpy.node import Node
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray
 
+from robotrl_ros.ros.shutdown import teardown
+
 CONFIG = Path(__file__).resolve().parents[2] / 'config'
 EXTRA_JOINTS = ('gripper_left', 'gripper_right')
 INTERFACES = ('position', 'velocity', 'acceleration')
@@ -137,9 +139,7 @@ def main() -> None:
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
-        node.destroy_node()
-        if rclpy.ok():
-            rclpy.shutdown()
+        teardown(node)
 
 
 if __name__ == '__main__':
