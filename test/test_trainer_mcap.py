@@ -117,3 +117,36 @@ def test_replay_of_a_missing_or_bad_file_names_it(tmp_path):
     bad.write_bytes(b'not an mcap file at all')
     with pytest.raises(ValueError, match='not a readable MCAP'):
         list(read_events(bad))
+
+
+def test_robotrl_replay_trains_offline_from_a_recording(tmp_path, capsys):
+    from robotrl_ros.policy.artifact import load_artifact
+    from robotrl_ros.training.cli import main
+
+    path = tmp_path / 'run.mcap'
+    live = record_session(path, episodes=3)
+    hparams = tmp_path / 'sac.yaml'
+    hparams.write_text('agent:\n  learning_starts: 100\n  batch_size: 32\n')
+    assert main(['replay', '--mcap', str(path), '--task', 'reach', '--out', str(tmp_path / 'off'),
+                 '--config', str(hparams)]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result['transitions'] == len(live) and result['updates'] == len(live) - 100 + 1
+    assert load_artifact(result['artifact']).spec.name == 'reach'
+    summary = json.loads((tmp_path / 'off' / 'summary.json').read_text())
+    assert summary['replayed_transitions'] == len(live)
+
+
+def test_robotrl_replay_rejects_a_missing_recording_or_unknown_task(tmp_path, capsys):
+    from robotrl_ros.training.cli import main
+
+    out = tmp_path / 'off'
+    assert main(['replay', '--mcap', str(tmp_path / 'nope.mcap'), '--task', 'reach',
+                 '--out', str(out)]) == 1
+    assert 'no such file' in capsys.readouterr().err and not out.exists()
+    path = tmp_path / 'run.mcap'
+    record_session(path, episodes=1)
+    assert main(['replay', '--mcap', str(path), '--task', 'nonesuch', '--out', str(out)]) == 1
+    assert "unknown task 'nonesuch'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(['replay', '--task', 'reach', '--out', str(out)])
+    assert exc.value.code == 2 and '--mcap' in capsys.readouterr().err

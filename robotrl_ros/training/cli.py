@@ -7,6 +7,7 @@ Examples::
     robotrl train --task reach --algo sac --steps 20000 --seed 0 --out runs/reach_sac
     robotrl train --task reach --algo sac --steps 40000 --seed 0 --out runs/reach_sac --resume
     robotrl eval --policy runs/reach_sac --task reach --episodes 100 --seed 1
+    robotrl replay --mcap runs/graph/recording_0.mcap --task reach --out runs/offline
     robotrl up train_sim --set task:=reach
 
 Exit codes: 0 success, 1 a run-time error (message on stderr, no traceback), 2 bad arguments,
@@ -25,6 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from robotrl_ros.training.checkpoints import CheckpointError
+from robotrl_ros.training.online.replay import add_arguments as add_replay_arguments
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
@@ -41,7 +43,7 @@ def _positive_int(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``robotrl`` (subcommands ``train``, ``eval``, ``up``)."""
+    """The argument parser of ``robotrl`` (subcommands ``train``, ``eval``, ``replay``, ``up``)."""
     parser = argparse.ArgumentParser(
         prog='robotrl', description='Train robot policies with RL, evaluate and deploy them.')
     sub = parser.add_subparsers(dest='command', required=True, metavar='COMMAND')
@@ -69,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument('--episodes', type=_positive_int, default=10,
                           help='episodes to run (default 10)')
     evaluate.add_argument('--seed', type=int, default=0, help='seed of the first reset')
+
+    replay = sub.add_parser('replay', help='train offline from an MCAP recording of the graph '
+                            '(trainer_node record_mcap); prints one JSON line')
+    add_replay_arguments(replay)
 
     # Listed for --help only: main() hands everything after "up" to the up runner untouched.
     sub.add_parser('up', help='start a ROS graph (train_sim, deploy, sim_eval); '
@@ -141,6 +147,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_replay(args: argparse.Namespace) -> int:
+    """``robotrl replay``: offline training from a recording; prints one JSON line."""
+    from robotrl_ros.training.online.replay import run_replay
+
+    print(json.dumps(run_replay(args)))
+    return 0
+
+
 def cmd_up(argv: list[str]) -> int:
     """``robotrl up``: hand the remaining arguments to :mod:`robotrl_ros.training.up`."""
     try:
@@ -153,7 +167,7 @@ def cmd_up(argv: list[str]) -> int:
     return int(up.main(argv) or 0)
 
 
-COMMANDS = {'train': cmd_train, 'eval': cmd_eval}
+COMMANDS = {'train': cmd_train, 'eval': cmd_eval, 'replay': cmd_replay}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

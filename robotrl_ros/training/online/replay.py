@@ -6,6 +6,7 @@ The recording is paired with the same rules as the live stream and fed to the le
 same update-to-data ratio, so a session recorded on a robot can be re-trained (or used to
 pre-train) without the robot. Command line::
 
+    robotrl replay --mcap rec.mcap --task reach --out runs/off
     python -m robotrl_ros.training.online.replay --mcap rec.mcap --task reach --out runs/off
 """
 
@@ -50,29 +51,46 @@ def train_from_recording(learner: OnlineLearner, path: str | Path, task: str) ->
             'pairing': pairer.counters()}
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Offline training from a recording; writes the policy artifact to ``<out>/policy``."""
-    parser = argparse.ArgumentParser(prog='python -m robotrl_ros.training.online.replay',
-                                     description=__doc__.splitlines()[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The replay options (shared by ``robotrl replay`` and this module's ``main``)."""
     parser.add_argument('--mcap', required=True, type=Path, help='recording to train from')
     parser.add_argument('--task', required=True, help='task name (reward and observation)')
     parser.add_argument('--algo', default='sac', help='algorithm (default sac)')
     parser.add_argument('--out', required=True, type=Path, help='output directory')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--config', default='', help='hyperparameter YAML override')
-    args = parser.parse_args(argv)
+
+
+def run_replay(args: argparse.Namespace) -> dict[str, Any]:
+    """Train from ``args.mcap`` into ``args.out``; returns the artifact path and the counts.
+
+    Raises:
+        ValueError: Missing or unreadable recording, unknown task or algorithm.
+    """
     from robotrl_ros.training.online.session import OnlineSession, SessionConfig
+    if not Path(args.mcap).is_file():
+        raise ValueError(f'no such file: {args.mcap}')
+    session = OnlineSession(SessionConfig(task=args.task, algo=args.algo,
+                                          output_dir=str(args.out), seed=args.seed,
+                                          config=str(args.config or ''), use_resets=False,
+                                          replay_mcap=str(args.mcap)))
+    artifact = session.finish()
+    session.close()
+    return {'artifact': str(artifact), **session.replayed}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Offline training from a recording; writes the policy artifact to ``<out>/policy``."""
+    parser = argparse.ArgumentParser(prog='python -m robotrl_ros.training.online.replay',
+                                     description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    args = parser.parse_args(argv)
     try:
-        session = OnlineSession(SessionConfig(task=args.task, algo=args.algo,
-                                              output_dir=str(args.out), seed=args.seed,
-                                              config=args.config, use_resets=False,
-                                              replay_mcap=str(args.mcap)))
-        artifact = session.finish()
-        session.close()
+        result = run_replay(args)
     except ValueError as exc:
         print(f'replay: {exc}', file=sys.stderr)
         return 2
-    print(json.dumps({'artifact': str(artifact), **session.replayed}))
+    print(json.dumps(result))
     return 0
 
 
