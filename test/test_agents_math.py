@@ -1,6 +1,6 @@
 # Copyright 2026 robotrl_ros contributors
 # SPDX-License-Identifier: Apache-2.0
-"""Pure building blocks of the agents: returns/GAE, buffers, normalization, config parsing."""
+"""Pure building blocks of the agents: returns/GAE, buffers, normalization, configs, networks."""
 
 import numpy as np
 import pytest
@@ -8,7 +8,9 @@ import torch
 
 from robotrl_ros.agents.buffers import ReplayBuffer, RolloutBuffer
 from robotrl_ros.agents.config import build_config
+from robotrl_ros.agents.networks import EnsembleMLP, clip_grad_norm, mlp, soft_update
 from robotrl_ros.agents.normalization import RunningMeanStd
+from robotrl_ros.agents.policies import GaussianPolicy
 from robotrl_ros.agents.ppo import PPOConfig
 from robotrl_ros.agents.q_learning import QLearning, QLearningConfig
 from robotrl_ros.agents.returns import discounted_returns, gae
@@ -179,3 +181,51 @@ def test_q_learning_bins_continuous_values_and_clamps_outside():
         QLearning(2, 2, config={'bins': [4, 4], 'low': [0.0]})
     with pytest.raises(ValueError, match='exceeds'):
         QLearning(3, 10, config={'bins': [1000, 1000, 1000]})
+
+
+def test_ensemble_mlp_members_are_the_separate_mlps_it_replaces():
+    torch.manual_seed(3)
+    twin = EnsembleMLP(2, 5, 1, (16, 16), 'relu')
+    torch.manual_seed(3)
+    first, second = mlp(5, 1, (16, 16), 'relu'), mlp(5, 1, (16, 16), 'relu')
+    x = torch.randn(7, 5)
+    out = twin(x)
+    assert out.shape == (2, 7, 1)
+    torch.testing.assert_close(out[0], first(x))
+    torch.testing.assert_close(out[1], second(x))
+    out[1].sum().backward()                               # members do not share gradients
+    assert twin.weights[0].grad[0].abs().sum() == 0 and twin.weights[0].grad[1].abs().sum() > 0
+
+
+def test_clip_grad_norm_and_soft_update_match_the_torch_reference():
+    torch.manual_seed(0)
+    nets = [mlp(4, 2, (8,)), mlp(4, 2, (8,))]
+    nets[1].load_state_dict(nets[0].state_dict())
+    for net in nets:
+        net(torch.randn(3, 4) * 10).pow(2).sum().backward()
+    for p, q in zip(nets[0].parameters(), nets[1].parameters(), strict=True):
+        q.grad = p.grad.clone()
+    torch.nn.utils.clip_grad_norm_(nets[0].parameters(), 0.5)
+    clip_grad_norm(list(nets[1].parameters()), 0.5)
+    for p, q in zip(nets[0].parameters(), nets[1].parameters(), strict=True):
+        torch.testing.assert_close(p.grad, q.grad)
+    target, source = mlp(4, 2, (8,)), mlp(4, 2, (8,))
+    expected = [0.9 * t + 0.1 * s for t, s in zip(target.parameters(), source.parameters(),
+                                                  strict=True)]
+    soft_update(target, source, 0.1)
+    for t, e in zip(target.parameters(), expected, strict=True):
+        torch.testing.assert_close(t.detach(), e.detach())
+
+
+def test_gaussian_log_prob_and_entropy_match_torch_distributions():
+    torch.manual_seed(0)
+    policy = GaussianPolicy(torch.nn.Identity(), mlp(3, 2, (8,)), 2, init_log_std=-0.3)
+    obs, gen = torch.randn(5, 3), torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        raw, logprob = policy.sample_unclamped(obs, gen)
+        dist = torch.distributions.Normal(torch.tanh(policy.mean_net(obs)),
+                                          policy.log_std.exp().expand(5, 2))
+        torch.testing.assert_close(logprob, dist.log_prob(raw).sum(-1))
+        scored, entropy = policy.log_prob_entropy(obs, raw)
+    torch.testing.assert_close(scored, logprob)
+    torch.testing.assert_close(entropy, dist.entropy().sum(-1))

@@ -21,7 +21,7 @@ from torch import nn
 from robotrl_ros.agents.buffers import ReplayBuffer
 from robotrl_ros.agents.checks import check_algo, obs_batch, transition_batch
 from robotrl_ros.agents.config import build_config, config_to_dict
-from robotrl_ros.agents.networks import ObsNormalizer, mlp, soft_update
+from robotrl_ros.agents.networks import ObsNormalizer, clip_grad_norm, mlp, soft_update
 from robotrl_ros.agents.off_policy import OffPolicyAgent
 from robotrl_ros.agents.policies import EpsilonGreedyQPolicy
 from robotrl_ros.agents.schedules import UpdateCredit, linear_schedule
@@ -95,7 +95,8 @@ class DQN(OffPolicyAgent):
             torch.manual_seed(seed)
             self.q_net = mlp(obs_dim, action_dim, cfg.hidden_sizes, 'relu')
         self.target_net = copy.deepcopy(self.q_net)
-        self.optimizer = torch.optim.Adam(self.q_net.parameters(), lr=cfg.learning_rate)
+        self._params = list(self.q_net.parameters())
+        self.optimizer = torch.optim.Adam(self._params, lr=cfg.learning_rate, fused=True)
         self.buffer = ReplayBuffer(cfg.buffer_size, obs_dim, (), np.int64)
         self.policy = EpsilonGreedyQPolicy(ObsNormalizer(obs_dim, enabled=False), self.q_net,
                                            action_dim)
@@ -129,30 +130,30 @@ class DQN(OffPolicyAgent):
 
     def _gradient_step(self) -> dict[str, float]:
         cfg = self.config
-        batch = {k: torch.from_numpy(v)
-                 for k, v in self.buffer.sample(cfg.batch_size, self.rng.np).items()}
+        obs, actions, rewards, next_obs, terminated = self.buffer.sample_tensors(
+            cfg.batch_size, self.rng.np)
         with torch.no_grad():
-            next_q_target = self.target_net(batch['next_obs'])
+            next_q_target = self.target_net(next_obs)
             if cfg.double_dqn:
-                best = self.q_net(batch['next_obs']).argmax(-1, keepdim=True)
+                best = self.q_net(next_obs).argmax(-1, keepdim=True)
                 next_q = next_q_target.gather(-1, best).squeeze(-1)
             else:
                 next_q = next_q_target.max(-1).values
-            target = batch['rewards'] + cfg.gamma * (1.0 - batch['terminated']) * next_q
-        q = self.q_net(batch['obs']).gather(-1, batch['actions'].unsqueeze(-1)).squeeze(-1)
+            target = rewards + cfg.gamma * (1.0 - terminated) * next_q
+        q = self.q_net(obs).gather(-1, actions.unsqueeze(-1)).squeeze(-1)
         if cfg.huber_delta > 0:
             loss = F.huber_loss(q, target, delta=cfg.huber_delta)
         else:
             loss = F.mse_loss(q, target)
         self.optimizer.zero_grad()
         loss.backward()
-        nn.utils.clip_grad_norm_(self.q_net.parameters(), cfg.max_grad_norm)
+        clip_grad_norm(self._params, cfg.max_grad_norm)
         self.optimizer.step()
         self.updates += 1
         if self.updates % cfg.target_update_interval == 0:
             soft_update(self.target_net, self.q_net, cfg.tau)
-        return {'td_loss': float(loss.detach()), 'q_mean': float(q.detach().mean()),
-                'epsilon': self.epsilon}
+        td_loss, q_mean = torch.stack([loss.detach(), q.detach().mean()]).tolist()
+        return {'td_loss': td_loss, 'q_mean': q_mean, 'epsilon': self.epsilon}
 
     def state_dict(self) -> dict[str, Any]:
         """Networks, optimizer, replay buffer, counters and RNG."""

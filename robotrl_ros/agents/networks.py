@@ -45,6 +45,47 @@ def mlp(in_dim: int, out_dim: int, hidden: Sequence[int], activation: str = 'tan
     return nn.Sequential(*layers)
 
 
+class EnsembleMLP(nn.Module):
+    """``n`` independent MLPs run as one batched network (SAC's twin Q-functions).
+
+    Layer ``i`` holds weights ``[n, in, out]`` and biases ``[n, 1, out]`` and is one
+    ``torch.baddbmm``, so both critics cost one forward and one backward instead of two. Each
+    member starts exactly like :func:`mlp` with the same arguments would.
+
+    Args:
+        n: Number of members.
+        in_dim: Input size.
+        out_dim: Output size.
+        hidden: Hidden layer sizes.
+        activation: ``tanh``, ``relu`` or ``elu``.
+        out_gain: Orthogonal gain of the last layer.
+    """
+
+    def __init__(self, n: int, in_dim: int, out_dim: int, hidden: Sequence[int],
+                 activation: str = 'relu', out_gain: float = 1.0) -> None:
+        super().__init__()
+        members = [mlp(in_dim, out_dim, hidden, activation, out_gain) for _ in range(n)]
+        linears = [[layer for layer in m if isinstance(layer, nn.Linear)] for m in members]
+        self.weights = nn.ParameterList(
+            nn.Parameter(torch.stack([m[i].weight.detach().T for m in linears]).contiguous())
+            for i in range(len(linears[0])))
+        self.biases = nn.ParameterList(
+            nn.Parameter(torch.stack([m[i].bias.detach()[None] for m in linears]))
+            for i in range(len(linears[0])))
+        self.activation = ACTIVATIONS[activation]()
+        self.n = n
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``[B, in_dim]`` (shared by all members) -> ``[n, B, out_dim]``."""
+        x = x.expand(self.n, *x.shape)
+        last = len(self.weights) - 1
+        for i, (weight, bias) in enumerate(zip(self.weights, self.biases, strict=True)):
+            x = torch.baddbmm(bias, x, weight)
+            if i < last:
+                x = self.activation(x)
+        return x
+
+
 class ObsNormalizer(nn.Module):
     """``clamp((obs - mean) / sqrt(var + eps), ±clip)`` with statistics held as buffers.
 
@@ -80,8 +121,14 @@ class ObsNormalizer(nn.Module):
         self.var.copy_(torch.as_tensor(var, dtype=torch.float32))
 
 
+def clip_grad_norm(params: Sequence[nn.Parameter], max_norm: float) -> None:
+    """``nn.utils.clip_grad_norm_`` in three batched ops (its CPU path loops per tensor)."""
+    grads = [p.grad for p in params if p.grad is not None]
+    total = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
+    torch._foreach_mul_(grads, torch.clamp(max_norm / (total + 1e-6), max=1.0))
+
+
 def soft_update(target: nn.Module, source: nn.Module, tau: float) -> None:
-    """Polyak averaging ``target <- tau * source + (1 - tau) * target``."""
+    """Polyak averaging ``target <- tau * source + (1 - tau) * target`` (one fused op)."""
     with torch.no_grad():
-        for t, s in zip(target.parameters(), source.parameters(), strict=True):
-            t.mul_(1.0 - tau).add_(s, alpha=tau)
+        torch._foreach_lerp_(list(target.parameters()), list(source.parameters()), tau)

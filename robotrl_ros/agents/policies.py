@@ -11,6 +11,8 @@ generator for sampling), so what is exported is exactly what was trained and eva
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 from torch import nn
@@ -19,13 +21,16 @@ from robotrl_ros.agents.networks import ObsNormalizer
 
 LOG_STD_MIN = -5.0
 LOG_STD_MAX = 2.0
+_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
 class GaussianPolicy(nn.Module):
     """Diagonal Gaussian with state-independent log std around a ``tanh``-bounded mean.
 
-    The mean stays in (-1, 1), so a sample clamped to [-1, 1] (what the robot executes, and what
-    ``observe`` is given back) always keeps a sensible log-probability under the policy.
+    The executed action is the sample clamped to [-1, 1]. In-process PPO scores the unclamped
+    sample (exact log-probabilities, as SB3); on the ROS graph only the clamped action is known,
+    and with the mean inside (-1, 1) it still has a sensible log-probability. (An unbounded mean,
+    as in SB3, learned Pendulum-v1 no better: see benchmarks/results/learning.md.)
     """
 
     def __init__(self, normalizer: ObsNormalizer, mean_net: nn.Module, action_dim: int,
@@ -46,29 +51,32 @@ class GaussianPolicy(nn.Module):
         return torch.clamp(mean + torch.exp(self.log_std) * torch.randn_like(mean), -1.0, 1.0)
 
     @torch.jit.ignore
-    def distribution(self, obs_n: torch.Tensor) -> torch.distributions.Normal:
-        """Action distribution for already-normalized observations."""
-        mean = torch.tanh(self.mean_net(obs_n))
-        std = torch.exp(self.log_std.clamp(LOG_STD_MIN, LOG_STD_MAX)).expand_as(mean)
-        return torch.distributions.Normal(mean, std)
+    def _log_std(self) -> torch.Tensor:
+        return self.log_std.clamp(LOG_STD_MIN, LOG_STD_MAX)
 
     @torch.jit.ignore
     def sample(self, obs_n: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """Seeded sample for normalized observations, clamped to [-1, 1]."""
-        return torch.clamp(self.sample_unclamped(obs_n, generator), -1.0, 1.0)
+        return torch.clamp(self.sample_unclamped(obs_n, generator)[0], -1.0, 1.0)
 
     @torch.jit.ignore
-    def sample_unclamped(self, obs_n: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        """Seeded Gaussian sample before clamping (what PPO scores in-process)."""
-        dist = self.distribution(obs_n)
-        return dist.mean + dist.stddev * torch.randn(dist.mean.shape, generator=generator)
+    def sample_unclamped(self, obs_n: torch.Tensor,
+                         generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """Seeded Gaussian sample before clamping (what PPO scores) and its log-probability."""
+        mean, log_std = torch.tanh(self.mean_net(obs_n)), self._log_std()
+        noise = torch.randn(mean.shape, generator=generator)
+        log_prob = (-0.5 * noise.pow(2) - log_std - _HALF_LOG_2PI).sum(-1)
+        return mean + torch.exp(log_std) * noise, log_prob
 
     @torch.jit.ignore
     def log_prob_entropy(self, obs_n: torch.Tensor,
                          action: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Summed log-probability of ``action`` and entropy, per row."""
-        dist = self.distribution(obs_n)
-        return dist.log_prob(action).sum(-1), dist.entropy().sum(-1)
+        mean, log_std = torch.tanh(self.mean_net(obs_n)), self._log_std()
+        z = (action - mean) * torch.exp(-log_std)
+        log_prob = (-0.5 * z.pow(2) - log_std - _HALF_LOG_2PI).sum(-1)
+        entropy = (0.5 + _HALF_LOG_2PI + log_std).sum().expand(len(mean))
+        return log_prob, entropy
 
 
 def policy_act(policy: GaussianPolicy | CategoricalPolicy, obs: torch.Tensor,
@@ -108,8 +116,9 @@ class CategoricalPolicy(nn.Module):
     def log_prob_entropy(self, obs_n: torch.Tensor,
                          action: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Log-probability of the ``action`` indices and entropy, per row."""
-        dist = torch.distributions.Categorical(logits=self.logits_net(obs_n))
-        return dist.log_prob(action), dist.entropy()
+        log_p = torch.log_softmax(self.logits_net(obs_n), dim=-1)
+        entropy = -(log_p.exp() * log_p).sum(-1)
+        return log_p.gather(-1, action.unsqueeze(-1)).squeeze(-1), entropy
 
 
 class SquashedGaussianPolicy(nn.Module):
@@ -145,11 +154,10 @@ class SquashedGaussianPolicy(nn.Module):
                 generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Reparameterized squashed sample and its log-probability (tanh-corrected)."""
         mean, log_std = self._mean_log_std(obs_n)
-        std = torch.exp(log_std)
         noise = torch.randn(mean.shape, generator=generator)
-        pre_tanh = mean + std * noise
-        action = torch.tanh(pre_tanh)
-        log_prob = torch.distributions.Normal(mean, std).log_prob(pre_tanh)
+        action = torch.tanh(mean + torch.exp(log_std) * noise)
+        # log N(pre_tanh; mean, std) with (pre_tanh - mean) / std = noise, minus log|d tanh|
+        log_prob = -0.5 * noise.pow(2) - log_std - _HALF_LOG_2PI
         log_prob = log_prob - torch.log(1.0 - action.pow(2) + 1e-6)
         return action, log_prob.sum(-1)
 

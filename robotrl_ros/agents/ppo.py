@@ -25,7 +25,7 @@ from robotrl_ros.agents.base import Agent
 from robotrl_ros.agents.buffers import RolloutBuffer
 from robotrl_ros.agents.checks import check_algo, obs_batch, transition_batch
 from robotrl_ros.agents.config import build_config, config_to_dict
-from robotrl_ros.agents.networks import ObsNormalizer, mlp
+from robotrl_ros.agents.networks import ObsNormalizer, clip_grad_norm, mlp
 from robotrl_ros.agents.normalization import RunningMeanStd
 from robotrl_ros.agents.policies import CategoricalPolicy, GaussianPolicy, policy_act
 from robotrl_ros.agents.returns import gae
@@ -103,12 +103,13 @@ class PPO(Agent):
                 CategoricalPolicy(normalizer, actor) if discrete
                 else GaussianPolicy(normalizer, actor, action_dim, cfg.init_log_std))
             self.critic = mlp(obs_dim, 1, cfg.hidden_sizes, cfg.activation, out_gain=1.0)
-        params = list(self.policy.parameters()) + list(self.critic.parameters())
-        self.optimizer = torch.optim.Adam(params, lr=cfg.learning_rate, eps=1e-5)
+        self._params = list(self.policy.parameters()) + list(self.critic.parameters())
+        self.optimizer = torch.optim.Adam(self._params, lr=cfg.learning_rate, eps=1e-5,
+                                          fused=True)
         self.obs_rms = RunningMeanStd((obs_dim,))
         self.buffer = RolloutBuffer(cfg.n_steps, obs_dim, () if discrete else (action_dim,),
                                     np.int64 if discrete else np.float32)
-        self._last_sample: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._last_sample: tuple[np.ndarray, ...] | None = None
         self.env_steps = 0
         self.updates = 0
 
@@ -119,24 +120,26 @@ class PPO(Agent):
         if deterministic or self.discrete:
             return policy_act(self.policy, obs_t, deterministic, self.rng.torch)
         with torch.no_grad():
-            raw = self.policy.sample_unclamped(self.policy.normalizer(obs_t), self.rng.torch)
+            raw, logprob = self.policy.sample_unclamped(self.policy.normalizer(obs_t),
+                                                        self.rng.torch)
         action = torch.clamp(raw, -1.0, 1.0).numpy()
-        self._last_sample = (obs_t.numpy().copy(), action.copy(), raw.numpy())
+        self._last_sample = (obs_t.numpy().copy(), action.copy(), raw.numpy(), logprob.numpy())
         return action
 
-    def _scored_action(self, obs: np.ndarray, action: np.ndarray) -> np.ndarray:
-        """The unclamped sample behind ``action`` if this agent just drew it, else ``action``.
+    def _own_sample(self, obs: np.ndarray,
+                    action: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """The unclamped sample behind ``action`` and its log-prob, if this agent just drew it.
 
         Scoring the unclamped Gaussian sample keeps the log-probabilities exact in-process
-        (as SB3 does); on the ROS graph only the executed, clamped action is known.
+        (as SB3 does); on the ROS graph only the executed, clamped action is known (None).
         """
         last, self._last_sample = self._last_sample, None
         if last is None or self.discrete:
-            return action
-        last_obs, last_action, raw = last
+            return None
+        last_obs, last_action, raw, logprob = last
         if np.array_equal(last_obs, obs) and np.array_equal(last_action, action):
-            return raw
-        return action
+            return raw, logprob
+        return None
 
     def observe(self, obs: np.ndarray, action: np.ndarray, reward: np.ndarray,
                 next_obs: np.ndarray, terminated: np.ndarray, truncated: np.ndarray) -> None:
@@ -144,14 +147,19 @@ class PPO(Agent):
         b = transition_batch(self.name, self.obs_dim, self.action_dim, self.discrete, obs,
                              action, reward, next_obs, terminated, truncated)
         normalize = self.policy.normalizer
-        action = self._scored_action(b.obs, b.action)
+        n = len(b.obs)
         with torch.no_grad():
-            obs_n = normalize(torch.from_numpy(b.obs))
-            logprob, _ = self.policy.log_prob_entropy(obs_n, torch.from_numpy(action))
-            value = self.critic(obs_n).squeeze(-1)
-            next_value = self.critic(normalize(torch.from_numpy(b.next_obs))).squeeze(-1)
-        self.buffer.add(obs=obs_n.numpy(), actions=action, logprobs=logprob.numpy(),
-                        values=value.numpy(), next_values=next_value.numpy(),
+            both_n = normalize(torch.from_numpy(np.concatenate([b.obs, b.next_obs])))
+            values = self.critic(both_n).squeeze(-1).numpy()      # obs rows, then next_obs
+            obs_n = both_n[:n]
+            own = self._own_sample(b.obs, b.action)
+            if own is None:
+                action = b.action
+                logprob = self.policy.log_prob_entropy(obs_n, torch.from_numpy(action))[0]
+            else:
+                action, logprob = own
+        self.buffer.add(obs=obs_n.numpy(), actions=action, logprobs=np.asarray(logprob),
+                        values=values[:n], next_values=values[n:],
                         rewards=b.reward * self.config.reward_scale,
                         terminated=b.terminated, truncated=b.truncated)
         normalize.track(self.obs_rms, b.obs)
@@ -179,8 +187,7 @@ class PPO(Agent):
         ret = torch.as_tensor(returns.reshape(-1), dtype=torch.float32)
         batch = len(obs)
         mb_size = max(1, batch // cfg.n_minibatches)
-        stats: dict[str, list[float]] = {'policy_loss': [], 'value_loss': [], 'entropy': [],
-                                         'approx_kl': [], 'clip_fraction': []}
+        stats: list[torch.Tensor] = []       # per minibatch, in the order of _UPDATE_METRICS
         for _ in range(cfg.n_epochs):
             order = self.rng.np.permutation(batch)
             for start in range(0, batch, mb_size):
@@ -204,29 +211,23 @@ class PPO(Agent):
                 loss = pg_loss - cfg.ent_coef * entropy.mean() + cfg.vf_coef * v_loss
                 self.optimizer.zero_grad()
                 loss.backward()
-                nn.utils.clip_grad_norm_(self._parameters(), cfg.max_grad_norm)
+                clip_grad_norm(self._params, cfg.max_grad_norm)
                 self.optimizer.step()
                 with torch.no_grad():
-                    stats['approx_kl'].append(float(((ratio - 1) - log_ratio).mean()))
-                    stats['clip_fraction'].append(
-                        float(((ratio - 1).abs() > cfg.clip_coef).float().mean()))
-                stats['policy_loss'].append(float(pg_loss.detach()))
-                stats['value_loss'].append(float(v_loss.detach()))
-                stats['entropy'].append(float(entropy.mean().detach()))
-            if cfg.target_kl is not None and np.mean(stats['approx_kl'][-1]) > cfg.target_kl:
+                    stats.append(torch.stack([
+                        pg_loss, v_loss, entropy.mean(), ((ratio - 1) - log_ratio).mean(),
+                        ((ratio - 1).abs() > cfg.clip_coef).float().mean()]))
+            if cfg.target_kl is not None and float(stats[-1][3]) > cfg.target_kl:
                 break
         self.buffer.reset()
         self.updates += 1
         var_ret = float(ret.var())
         explained = 1.0 - float((ret - old_values).var()) / var_ret if var_ret > 0 else 0.0
-        metrics = {k: float(np.mean(v)) for k, v in stats.items()}
+        metrics = dict(zip(_UPDATE_METRICS, torch.stack(stats).mean(0).tolist(), strict=True))
         metrics.update(explained_variance=explained, learning_rate=cfg.learning_rate)
         if not self.discrete:
             metrics['action_std'] = float(self.policy.log_std.detach().exp().mean())
         return metrics
-
-    def _parameters(self) -> list[nn.Parameter]:
-        return list(self.policy.parameters()) + list(self.critic.parameters())
 
     # --- persistence and export -----------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -253,3 +254,5 @@ class PPO(Agent):
         """The policy with its observation normalizer (TorchScript-able)."""
         return self.policy
 
+
+_UPDATE_METRICS = ('policy_loss', 'value_loss', 'entropy', 'approx_kl', 'clip_fraction')

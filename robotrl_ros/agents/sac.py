@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """Soft Actor-Critic (Haarnoja et al. 2018), CleanRL-style, for continuous actions.
 
-Twin Q-networks with Polyak-averaged targets (τ), a tanh-squashed Gaussian actor and automatic
-entropy tuning (α learned so the policy entropy tracks ``target_entropy``). Before
+Twin Q-networks (run as one batched :class:`~.networks.EnsembleMLP`) with Polyak-averaged
+targets (τ), a tanh-squashed Gaussian actor and automatic entropy tuning (α learned so the policy
+entropy tracks ``target_entropy``). Before
 ``learning_starts`` transitions the agent acts uniformly at random. ``updates_per_step``
 gradient updates are run per observed transition (fractions accumulate).
 """
@@ -16,13 +17,12 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from robotrl_ros.agents.buffers import ReplayBuffer
 from robotrl_ros.agents.checks import check_algo, obs_batch, transition_batch
 from robotrl_ros.agents.config import build_config, config_to_dict
-from robotrl_ros.agents.networks import ObsNormalizer, mlp, soft_update
+from robotrl_ros.agents.networks import EnsembleMLP, ObsNormalizer, mlp, soft_update
 from robotrl_ros.agents.off_policy import OffPolicyAgent
 from robotrl_ros.agents.policies import SquashedGaussianPolicy
 from robotrl_ros.agents.schedules import UpdateCredit
@@ -94,16 +94,16 @@ class SAC(OffPolicyAgent):
             self.actor = SquashedGaussianPolicy(
                 ObsNormalizer(obs_dim, enabled=False),
                 mlp(obs_dim, 2 * action_dim, hidden, 'relu', out_gain=0.01), action_dim)
-            self.q1 = mlp(obs_dim + action_dim, 1, hidden, 'relu')
-            self.q2 = mlp(obs_dim + action_dim, 1, hidden, 'relu')
-        self.q1_target, self.q2_target = copy.deepcopy(self.q1), copy.deepcopy(self.q2)
-        self.q_optimizer = torch.optim.Adam(
-            list(self.q1.parameters()) + list(self.q2.parameters()), lr=cfg.critic_lr)
-        self.actor_optimizer = torch.optim.Adam(self.actor.parameters(), lr=cfg.actor_lr)
+            self.q = EnsembleMLP(2, obs_dim + action_dim, 1, hidden, 'relu')  # twin critics
+        self.q_target = copy.deepcopy(self.q)
+        self.q_target.requires_grad_(False)
+        self.q_optimizer = torch.optim.Adam(self.q.parameters(), lr=cfg.critic_lr, fused=True)
+        self.actor_optimizer = torch.optim.Adam(self.actor.parameters(), lr=cfg.actor_lr,
+                                                fused=True)
         self.target_entropy = (-float(action_dim) if cfg.target_entropy is None
                                else cfg.target_entropy)
         self.log_alpha = torch.tensor(float(np.log(cfg.alpha)), requires_grad=True)
-        self.alpha_optimizer = torch.optim.Adam([self.log_alpha], lr=cfg.alpha_lr)
+        self.alpha_optimizer = torch.optim.Adam([self.log_alpha], lr=cfg.alpha_lr, fused=True)
         self.buffer = ReplayBuffer(cfg.buffer_size, obs_dim, (action_dim,), np.float32)
         self.credit = UpdateCredit(cfg.updates_per_step, cfg.learning_starts)
         self.env_steps = 0
@@ -136,42 +136,38 @@ class SAC(OffPolicyAgent):
 
     def _gradient_step(self) -> dict[str, float]:
         cfg = self.config
-        batch = {k: torch.from_numpy(v)
-                 for k, v in self.buffer.sample(cfg.batch_size, self.rng.np).items()}
-        obs, actions, next_obs = batch['obs'], batch['actions'], batch['next_obs']
+        obs, actions, rewards, next_obs, terminated = self.buffer.sample_tensors(
+            cfg.batch_size, self.rng.np)
+        alpha = self.log_alpha.detach().exp()
         with torch.no_grad():
             next_action, next_logprob = self.actor.rsample(next_obs, self.rng.torch)
-            next_in = torch.cat([next_obs, next_action], -1)
-            next_q = torch.min(self.q1_target(next_in), self.q2_target(next_in)).squeeze(-1)
-            next_v = next_q - self.alpha * next_logprob
-            target = batch['rewards'] + cfg.gamma * (1.0 - batch['terminated']) * next_v
-        q_in = torch.cat([obs, actions], -1)
-        q1, q2 = self.q1(q_in).squeeze(-1), self.q2(q_in).squeeze(-1)
-        q_loss = F.mse_loss(q1, target) + F.mse_loss(q2, target)
+            next_q = self.q_target(torch.cat([next_obs, next_action], -1)).amin(0).squeeze(-1)
+            target = rewards + cfg.gamma * (1.0 - terminated) * (next_q - alpha * next_logprob)
+        q = self.q(torch.cat([obs, actions], -1)).squeeze(-1)          # [2, batch]
+        q_loss = (q - target).pow(2).mean(-1).sum()                    # MSE of each critic
         self.q_optimizer.zero_grad()
         q_loss.backward()
         self.q_optimizer.step()
-        metrics = {'q_loss': float(q_loss.detach()), 'q_mean': float(q1.detach().mean()),
-                   'alpha': self.alpha}
+        logged = [q_loss.detach(), q[0].detach().mean(), alpha]
         self.updates += 1
         if self.updates % cfg.policy_frequency == 0:
             action, logprob = self.actor.rsample(obs, self.rng.torch)
-            pi_in = torch.cat([obs, action], -1)
-            q_pi = torch.min(self.q1(pi_in), self.q2(pi_in)).squeeze(-1)
-            actor_loss = (self.alpha * logprob - q_pi).mean()
+            self.q.requires_grad_(False)         # the actor loss needs no critic weight grads
+            q_pi = self.q(torch.cat([obs, action], -1)).amin(0).squeeze(-1)
+            self.q.requires_grad_(True)
+            actor_loss = (alpha * logprob - q_pi).mean()
             self.actor_optimizer.zero_grad()
             actor_loss.backward()
             self.actor_optimizer.step()
-            metrics['actor_loss'] = float(actor_loss.detach())
-            metrics['entropy'] = float(-logprob.detach().mean())
+            logprob = logprob.detach()
+            logged += [actor_loss.detach(), -logprob.mean()]
             if cfg.autotune:
-                alpha_loss = -(self.log_alpha * (logprob.detach() + self.target_entropy)).mean()
+                alpha_loss = -(self.log_alpha * (logprob + self.target_entropy)).mean()
                 self.alpha_optimizer.zero_grad()
                 alpha_loss.backward()
                 self.alpha_optimizer.step()
-        soft_update(self.q1_target, self.q1, cfg.tau)
-        soft_update(self.q2_target, self.q2, cfg.tau)
-        return metrics
+        soft_update(self.q_target, self.q, cfg.tau)
+        return dict(zip(_METRICS, torch.stack(logged).tolist(), strict=False))
 
     def state_dict(self) -> dict[str, Any]:
         """Networks, targets, optimizers, α, replay buffer, counters and RNG."""
@@ -199,6 +195,6 @@ class SAC(OffPolicyAgent):
         return self.actor
 
 
-_MODULES = ('actor', 'q1', 'q2', 'q1_target', 'q2_target', 'q_optimizer', 'actor_optimizer',
-            'alpha_optimizer')
+_MODULES = ('actor', 'q', 'q_target', 'q_optimizer', 'actor_optimizer', 'alpha_optimizer')
+_METRICS = ('q_loss', 'q_mean', 'alpha', 'actor_loss', 'entropy')
 
