@@ -48,8 +48,8 @@ MATRIX: dict[str, tuple[str, str, int]] = {
     'ppo:reach': ('ppo', 'reach', 100_000),
     'sac:pendulum': ('sac', 'gym:Pendulum-v1', 20_000),
     'ppo:pendulum': ('ppo', 'gym:Pendulum-v1', 200_000),
-    'sac:reacher': ('sac', 'gym:Reacher-v5', 50_000),
-    'ppo:reacher': ('ppo', 'gym:Reacher-v5', 200_000),
+    'sac:reacher': ('sac', 'reacher', 20_000),       # Reacher-v5 as a robot task
+    'ppo:reacher': ('ppo', 'reacher', 200_000),
     'dqn:cartpole': ('dqn', 'gym:CartPole-v1', 50_000),
     'ppo:quadruped': ('ppo', 'quadruped', 1_000_000),
 }
