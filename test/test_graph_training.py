@@ -127,25 +127,46 @@ def test_main_job_falls_back_to_in_process_when_the_graph_fails(monkeypatch, tmp
 def test_trainer_does_not_double_reset_an_auto_resetting_bridge(tmp_path):
     # config/train_sim.yaml runs the bridge with auto_reset and the trainer with reset_service:
     # the trainer must notice (GetParameters) and leave episode resets to the bridge.
-    cfg = GraphConfig(output_dir=str(tmp_path / 'run'), total_steps=600, timeout_s=150,
-                      episode_reset='service', bridge={'auto_reset': True}, backpressure=False,
-                      domain_id=int(os.environ['ROS_DOMAIN_ID']))
-    result = run_graph(cfg)
-    assert not result.timed_out
-    log = (result.logs / 'trainer_node.log').read_text()
+    result, log = _run_with_reset_service(tmp_path, {'auto_reset': True})
     assert 'the bridge auto-resets episodes: not calling sim_bridge/reset' in log
     pairing = result.summary['pairing']
     assert 'dropped_cut_by_reset' not in pairing and not result.summary['awaiting_reset']
-    # One state per command throughout: every logged transition follows the reach dynamics.
-    transitions = TransitionLog(result.logs.parent, make_task('reach').spec).read()
     # Several auto-reset episodes ran (counted from the log: the learner's 'episodes' counter
     # misses an episode whose final transition a loaded host dropped).
+    _assert_episodes_follow_dynamics(result)
+
+
+def _run_with_reset_service(tmp_path, bridge):
+    """600 transitions with the trainer's reset_service set; returns the result and its log."""
+    cfg = GraphConfig(output_dir=str(tmp_path / 'run'), total_steps=600, timeout_s=150,
+                      episode_reset='service', bridge=bridge, backpressure=False,
+                      domain_id=int(os.environ['ROS_DOMAIN_ID']))
+    result = run_graph(cfg)
+    log = (result.logs / 'trainer_node.log').read_text()
+    assert not result.timed_out, log[-3000:]
+    return result, log
+
+
+def _assert_episodes_follow_dynamics(result):
+    """Several episodes, and every logged transition follows the reach dynamics."""
+    transitions = TransitionLog(result.logs.parent, make_task('reach').spec).read()
     assert len({t.episode for t in transitions}) >= 4
     consistent = sum(_follows_dynamics(t) for t in transitions)
-    assert consistent >= 0.98 * len(transitions), (consistent, len(transitions), pairing)
+    assert consistent >= 0.98 * len(transitions), (consistent, len(transitions),
+                                                   result.summary['pairing'])
 
 
 def _follows_dynamics(tr):
     position, velocity = tr.obs[:3].astype(float), tr.obs[3:6].astype(float) / 2.0
     expected = position + DT * np.clip(velocity + ACCEL_GAIN * tr.action, -MAX_SPEED, MAX_SPEED)
     return bool(np.abs(expected - tr.next_obs[:3]).max() < 1e-4)
+
+
+@pytest.mark.timeout(180)
+def test_trainer_ends_episodes_through_the_bridge_reset_service(tmp_path):
+    # A lockstep bridge without auto_reset: the trainer ends every episode with sim_bridge/reset
+    # (the bridge drops the policy's answer to the ended episode's last state:
+    # test_sim_bridge_node.py::test_reset_in_lockstep_keeps_one_state_in_flight).
+    result, log = _run_with_reset_service(tmp_path, {'goal': GOAL})
+    assert 'resets via sim_bridge/reset' in log
+    _assert_episodes_follow_dynamics(result)

@@ -260,3 +260,43 @@ def test_auto_reset_with_policy_node_evaluates_episodes(graph_factory, tmp_path)
     finally:
         g.executor.remove_node(policy)
         policy.destroy_node()
+
+
+def test_reset_in_lockstep_keeps_one_state_in_flight(graph_factory):
+    # A policy answers every fresh state at once; the reset comes while its answer to the ended
+    # episode's last state is on its way. That answer must not start a second chain of steps.
+    g = graph_factory(lockstep=True, lockstep_republish_period=5.0, seed=4)
+    g.wait_connected()
+    answered = []  # stamps of the states the "policy" answered
+    plan = {'left': 8, 'reset_at': 4, 'reset': None}
+
+    def answer(msg):
+        stamp = stamp_to_sec(msg.header.stamp)
+        if plan['left'] > 0 and (not answered or stamp > answered[-1]):
+            plan['left'] -= 1
+            answered.append(stamp)
+            g.command([0.5, 0.0, 0.0])
+            if len(answered) == plan['reset_at']:  # ~/reset while this answer is in flight
+                plan['reset'] = g.bridge._on_reset(Trigger.Request(), Trigger.Response())
+    g.probe.create_subscription(JointState, 'joint_states', answer, SENSOR_QOS)
+    g.command([0.5, 0.0, 0.0])  # starts the chain
+    assert g.spin_until(lambda: plan['left'] == 0)
+    g.spin_until(lambda: False, timeout=0.5)
+    stamp = json.loads(plan['reset'].message)['stamp']
+    after = sorted({stamp_to_sec(m.header.stamp) for m in g.states} - {0.0})
+    after = [s for s in after if s >= stamp - 1e-9]
+    # One chain: the new episode's states are consecutive control periods, each answered once,
+    # and only the last one waits for an answer (two chains: more states than answers + 1).
+    np.testing.assert_allclose(np.diff(after), DT, rtol=1e-6)
+    assert len(after) == len([s for s in answered if s >= stamp - 1e-9]) + 1 == 5
+    assert g.bridge.session.steps == 1 + 3 + 4  # the answer in flight at the reset: dropped
+    assert g.bridge.session.status()['dropped_stale_commands'] == 1
+
+
+def test_reset_without_a_running_policy_drops_no_command(graph_factory):
+    g = graph_factory(lockstep=True, lockstep_republish_period=5.0, seed=5)
+    g.wait_connected()
+    g.reset()
+    g.command([1.0, 0.0, 0.0])
+    assert g.spin_until(lambda: g.bridge.session.steps == 1)
+    assert g.bridge.session.dropped_stale == 0

@@ -226,3 +226,17 @@ def test_every_robot_task_runs_in_the_bridge(task, has_effort, has_imu):
     assert (effort is not None and len(effort) == len(names)) == has_effort
     assert (session.imu() is not None) == has_imu
     assert session.steps == 3 and session.sim_time == pytest.approx(4 * session.dt)
+
+
+def test_lockstep_reset_drops_the_answer_to_the_ended_episode_only_when_one_is_due():
+    session = SimSession(make_env('reach'), seed=0)
+    session.reset()
+    session.reset(drop_answer_in_flight=True)  # no command yet: nobody is answering states
+    assert not session.take_stale_command()
+    session.apply(np.zeros(3))  # this state's answer may be on its way ...
+    session.reset(drop_answer_in_flight=True)  # ... when ~/reset starts a new episode
+    assert session.take_stale_command() and not session.take_stale_command()
+    session.apply(np.zeros(3))
+    session.reset()  # a reset that is not lockstep's ~/reset drops nothing
+    assert not session.take_stale_command()
+    assert session.status()['dropped_stale_commands'] == 1

@@ -147,8 +147,8 @@ class SimBridge(Node):
             msg.linear.x, msg.linear.y, msg.angular.z = (float(v) for v in goal[:3])
             self.cmd_vel_pub.publish(msg)
 
-    def _begin_episode(self) -> float:
-        stamp = self.session.reset()
+    def _begin_episode(self, drop_answer_in_flight: bool = False) -> float:
+        stamp = self.session.reset(drop_answer_in_flight)
         self._publish_goal()
         self._publish_state()
         return stamp
@@ -168,7 +168,8 @@ class SimBridge(Node):
             self._log_rejection()
             return
         if self.lockstep:
-            self._advance(command)
+            if not self.session.take_stale_command():  # answers a state from before ~/reset
+                self._advance(command)
         else:
             self._latest = command
 
@@ -199,7 +200,7 @@ class SimBridge(Node):
 
     def _on_reset(self, request: Trigger.Request, response: Trigger.Response
                   ) -> Trigger.Response:
-        stamp = self._begin_episode()
+        stamp = self._begin_episode(drop_answer_in_flight=self.lockstep)
         response.success = True
         response.message = json.dumps({'episode': self.session.episode, 'stamp': stamp})
         return response

@@ -93,6 +93,11 @@ class SimSession:
         self.goal = None if goal is None or len(goal) == 0 else np.asarray(goal, np.float64)
         self.auto_reset = auto_reset
         self.reset_pending = False
+        # Lockstep: the last state came from a command, so its answer may be on its way; after a
+        # ~/reset that answer belongs to the ended episode and must not become a second step.
+        self._answer_due = False
+        self.drop_next_command = False
+        self.dropped_stale = 0
         self._seed: int | None = int(seed)
         self.sim_time = 0.0
         self.episode = 0
@@ -130,8 +135,17 @@ class SimSession:
         return None
 
     # --- episodes and steps --------------------------------------------------------------------
-    def reset(self) -> float:
-        """Start a new episode (new goal and randomization) and return its first stamp."""
+    def reset(self, drop_answer_in_flight: bool = False) -> float:
+        """Start a new episode (new goal and randomization) and return its first stamp.
+
+        Args:
+            drop_answer_in_flight: Lockstep ``~/reset``: if the last state was produced by a
+                command (a policy is answering states), the next command answers that state of
+                the ended episode; :meth:`take_stale_command` then drops it, so one state per
+                command stays in flight instead of two.
+        """
+        self.drop_next_command = drop_answer_in_flight and self._answer_due
+        self._answer_due = False
         options = {} if self.goal is None else {'goal': self.goal}
         self.env.reset(seed=self._seed, options=options)
         self._seed = None
@@ -152,11 +166,27 @@ class SimSession:
         Returns:
             True when this call started a new episode.
         """
+        self._answer_due = True
         if self.reset_pending:
             self.reset()
+            self._answer_due = True
             return True
         self.step(command)
         return False
+
+    def take_stale_command(self) -> bool:
+        """True (and counted in ``dropped_stale_commands``) if this command must be dropped.
+
+        After a lockstep ``reset(drop_answer_in_flight=True)`` the first command received
+        answers the ended episode's last state. If that answer never comes (e.g. the policy was
+        paused), the new episode's first command is dropped instead and the bridge's idle
+        republish of the state gets it answered again (a policy re-sends its command).
+        """
+        if not self.drop_next_command:
+            return False
+        self.drop_next_command = False
+        self.dropped_stale += 1
+        return True
 
     def step(self, command: np.ndarray) -> None:
         """Advance one control period; with ``auto_reset``, score it and flag an ended episode."""
@@ -208,6 +238,7 @@ class SimSession:
             'episode_steps': self.episode_steps,
             'sim_time': self.sim_time,
             'rejected_commands': self.rejected,
+            'dropped_stale_commands': self.dropped_stale,
             'last_rejection': self.last_rejection,
             'randomization': self.episode_params(),
             'goal': None if self.env.goal is None else np.asarray(self.env.goal).tolist(),
