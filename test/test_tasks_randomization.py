@@ -159,3 +159,31 @@ def test_randomized_envs_pickle_exactly_for_training_checkpoints(name):
     assert copy.episode_params == env.episode_params
     for _ in range(4):
         np.testing.assert_array_equal(env.step(action)[0], copy.step(action)[0])
+
+
+def test_reach_last_action_observes_the_delayed_command_identically_everywhere():
+    from robotrl_ros.tasks.reach import REACH_SPEC, ReachTask
+    from robotrl_ros.tasks.registry import make_task
+    from robotrl_ros.training.online.pairing import TransitionPairer
+
+    spec = make_task('reach_last_action').spec
+    assert spec.obs_dim == REACH_SPEC.obs_dim + 3  # reach itself keeps its layout
+    assert spec.observation[-1].name == 'last_action'
+    env = make_env('reach_last_action', randomization={'latency_steps': [2, 2]}, seed=0)
+    obs, _ = env.reset(options=START)
+    np.testing.assert_array_equal(obs[-3:], 0.0)
+    pairer = TransitionPairer(make_task('reach_last_action'), use_resets=False)
+    pairer.on_goal(env.goal)
+    stamp = 0.0
+    pairer.on_joint_state(stamp, *env.joint_state()[1:3])
+    for command in ([1.0, 0.0, 0.0], [0.0, -0.5, 0.0], [0.0, 0.0, 0.25]):
+        pairer.on_command(np.array(command))
+        obs, *_ = env.step(np.array(command))
+        stamp += env.task_spec.control_period
+        tr = pairer.on_joint_state(stamp, *env.joint_state()[1:3])
+        # The simulator, the trainer (from the command topic) and the policy node (its own last
+        # command in RobotState.last_action) build the same observation.
+        np.testing.assert_allclose(tr.next_obs, obs, atol=1e-6)
+        np.testing.assert_allclose(obs[-3:], command)
+    with pytest.raises(ValueError, match='continuous'):
+        ReachTask(discrete=True, last_action=True)

@@ -7,6 +7,10 @@ Action: 3-D acceleration in [-1, 1]. Dynamics per step: ``v = clip(v + 0.1 a, ±
 ``p = p + 0.1 v``. Reward ``-|p - target|``, plus 10 and termination within 0.1 of the target;
 truncation after 100 steps. Start uniform in [-1, 1]^3; the target is fixed or sampled there.
 The observation contains the target so one policy serves any goal.
+
+``reach_last_action`` is ``reach`` with the previous action appended to the observation (the
+policy node feeds back its own last command, the trainer reads it from the command topic).
+With action latency (sim-to-real) the delayed command is part of the state.
 """
 
 from __future__ import annotations
@@ -31,13 +35,14 @@ WORKSPACE = 1.0
 FRICTION_DAMPING = 0.1
 
 
-def _spec(name: str, discrete: bool) -> TaskSpec:
+def _spec(name: str, discrete: bool, last_action: bool = False) -> TaskSpec:
     table = tuple(itertools.product((-1.0, 0.0, 1.0), repeat=3)) if discrete else ()
+    history = (ObsTerm('last_action', 3),) if last_action else ()
     return TaskSpec(
         name=name,
         joint_names=JOINTS,
         observation=(ObsTerm('joint_pos', 3), ObsTerm('joint_vel', 3, scale=2.0),
-                     ObsTerm('goal_position', 3), ObsTerm('goal_delta', 3)),
+                     ObsTerm('goal_position', 3), ObsTerm('goal_delta', 3), *history),
         action_scale=(1.0,) * 3,
         action_offset=(0.0,) * 3,
         command_lower=(-1.0,) * 3,
@@ -53,13 +58,22 @@ def _spec(name: str, discrete: bool) -> TaskSpec:
 
 REACH_SPEC = _spec('reach', discrete=False)
 REACH_DISCRETE_SPEC = _spec('reach_discrete', discrete=True)
+REACH_LAST_ACTION_SPEC = _spec('reach_last_action', discrete=False, last_action=True)
 
 
 class ReachTask(Task):
-    """Reward and termination of the reaching task, from observed positions only."""
+    """Reward and termination of the reaching task, from observed positions only.
 
-    def __init__(self, discrete: bool = False) -> None:
-        self.spec = REACH_DISCRETE_SPEC if discrete else REACH_SPEC
+    Args:
+        discrete: The 27-action discrete variant.
+        last_action: Append the previous action to the observation (``reach_last_action``).
+    """
+
+    def __init__(self, discrete: bool = False, last_action: bool = False) -> None:
+        if discrete and last_action:
+            raise ValueError('reach: last_action is only available for the continuous task')
+        self.spec = (REACH_DISCRETE_SPEC if discrete else
+                     REACH_LAST_ACTION_SPEC if last_action else REACH_SPEC)
 
     def reward(self, state: RobotState, action: np.ndarray,
                next_state: RobotState) -> tuple[float, bool, bool]:
@@ -81,6 +95,7 @@ class ReachEnv(TaskEnv):
     Args:
         goal: Fixed target; sampled per episode when None.
         discrete: Use the 27-action discrete variant (each axis -1, 0 or +1).
+        last_action: Observe the previous action too (``reach_last_action``).
         accel_gain: Multiplies the commanded acceleration (1.0 nominal; randomized for sim2real).
 
     :meth:`set_dynamics` maps randomization onto the point mass: the acceleration gain becomes
@@ -89,8 +104,8 @@ class ReachEnv(TaskEnv):
     """
 
     def __init__(self, goal: np.ndarray | None = None, discrete: bool = False,
-                 accel_gain: float = 1.0) -> None:
-        super().__init__(ReachTask(discrete), goal)
+                 accel_gain: float = 1.0, last_action: bool = False) -> None:
+        super().__init__(ReachTask(discrete, last_action), goal)
         self.accel_gain = float(accel_gain)
         self._nominal_accel_gain = self.accel_gain
         self.damping = 0.0

@@ -25,6 +25,7 @@ from robotrl_ros.tasks.reacher import ReacherEnv, ReacherTask
 TASKS: dict[str, Callable[[], Task]] = {
     'reach': lambda: ReachTask(discrete=False),
     'reach_discrete': lambda: ReachTask(discrete=True),
+    'reach_last_action': lambda: ReachTask(last_action=True),
     'gridworld': GridworldTask,
     'reacher': ReacherTask,
     'quadruped': quadruped_task,
@@ -33,6 +34,7 @@ TASKS: dict[str, Callable[[], Task]] = {
 ENVS: dict[str, Callable[..., TaskEnv]] = {
     'reach': lambda **kw: ReachEnv(discrete=False, **kw),
     'reach_discrete': lambda **kw: ReachEnv(discrete=True, **kw),
+    'reach_last_action': lambda **kw: ReachEnv(last_action=True, **kw),
     'gridworld': GridworldEnv,
     'reacher': ReacherEnv,
     'quadruped': QuadrupedEnv,
