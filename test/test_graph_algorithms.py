@@ -10,6 +10,7 @@ the graph (test_graph_training.py).
 
 import os
 import re
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -22,12 +23,12 @@ from robotrl_ros.training.online.store import TransitionLog
 STEPS = 600
 
 
-def _run(tmp_path, task, algo, hparams):
+def _run(tmp_path, task, algo, hparams, bridge=None):
     config = tmp_path / 'hparams.yaml'
     config.write_text(hparams)
     cfg = GraphConfig(task=task, algo=algo, output_dir=str(tmp_path / 'run'), total_steps=STEPS,
                       timeout_s=100, config=str(config), publish_period=1.0,
-                      domain_id=int(os.environ['ROS_DOMAIN_ID']))
+                      bridge=bridge or {}, domain_id=int(os.environ['ROS_DOMAIN_ID']))
     result = run_graph(cfg)
     trainer_log = (result.logs / 'trainer_node.log').read_text()
     assert not result.timed_out, trainer_log[-3000:]
@@ -64,3 +65,18 @@ def test_dqn_learns_discrete_reach_on_the_graph(tmp_path):
     # The trainer maps each observed command back onto one of the 27 discrete actions.
     indices = [t.action_index for t in stored]
     assert None not in indices and len(set(indices)) > 5
+
+
+@pytest.mark.timeout(150)
+def test_reach_last_action_runs_on_a_graph_with_action_latency(tmp_path):
+    # The sim-to-real task: the policy node feeds its own last command back into the
+    # observation, the trainer rebuilds it from the command topic, the bridge delays commands.
+    result, stored = _run(tmp_path, 'reach_last_action', 'sac', 'agent:\n  learning_starts: 200\n',
+                          bridge={'dr_latency_steps': [1, 3], 'dr_mass_scale': [0.7, 1.3]})
+    assert result.summary['updates'] > 0
+    # (a transition a loaded host drops breaks the chain once: at most a few)
+    follows = [np.allclose(b.obs[-3:], a.action, atol=1e-6)
+               for a, b in pairwise(stored) if a.episode == b.episode]
+    assert len(follows) > 0.9 * STEPS and sum(follows) >= 0.97 * len(follows)
+    starts = [t for a, t in pairwise(stored) if a.episode != t.episode]
+    assert starts and all(np.array_equal(t.obs[-3:], np.zeros(3)) for t in starts)
