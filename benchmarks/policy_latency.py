@@ -7,8 +7,10 @@ std_msgs/Float64MultiArray command that comes back. The responder is either ``po
 (a synthetic 12-joint 2x256 MLP artifact, ``control_mode: on_message``, armed, every safety
 check on) or a bare relay node (subscribe -> publish the positions, no policy) started from this
 file with ``--relay``: the floor that DDS + rclpy + Python impose. Both run as separate
-processes with the same QoS, and the rounds alternate between them so CPU contention from other
-work on the machine hits both alike. Each state carries a sequence tag in joint_0's position;
+processes with the same QoS and the same rclpy executor (``--executors``: the policy node's
+``executor`` parameter, ``events`` by default, and ``single_threaded``; each is compared with a
+relay spun by the same executor), and the rounds alternate between them so CPU contention from
+other work on the machine hits both alike. Each state carries a sequence tag in joint_0's position;
 the relay echoes it and the benchmark policy copies its observation of joint_0 into the last
 action (the 2x256 MLP still runs in full for the other 11), so every command is matched to the
 state it answers. A state never answered is dropped.
@@ -18,12 +20,14 @@ Results go to benchmarks/results/policy_latency.{json,md}.
 
 Usage::
 
-    .venv/bin/python benchmarks/policy_latency.py [--seconds 5] [--rounds 2]
+    .venv/bin/python benchmarks/policy_latency.py [--seconds 5] [--rounds 2] \
+        [--executors events single_threaded]
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -43,26 +47,36 @@ DRAIN_S = 0.2
 TAGS = 4096
 
 
-def run_relay() -> None:
+def run_relay(executor_kind: str) -> None:
     """The floor: answer each joint_states message with its positions as a command."""
     import rclpy
+    from rclpy.event_handler import PublisherEventCallbacks, SubscriptionEventCallbacks
     from rclpy.executors import ExternalShutdownException
     from sensor_msgs.msg import JointState
     from std_msgs.msg import Float64MultiArray
 
+    from robotrl_ros.nodes.policy_node import make_executor  # torch-free module
     from robotrl_ros.ros.qos import COMMAND_QOS, SENSOR_QOS
     from robotrl_ros.ros.shutdown import teardown
 
     rclpy.init()
     node = rclpy.create_node('relay')
-    pub = node.create_publisher(Float64MultiArray, COMMAND_TOPIC, COMMAND_QOS)
+    # Without the default QoS-event handlers, as policy_node (a lean floor).
+    pub = node.create_publisher(
+        Float64MultiArray, COMMAND_TOPIC, COMMAND_QOS,
+        event_callbacks=PublisherEventCallbacks(use_default_callbacks=False))
 
     def relay(msg: JointState) -> None:
         pub.publish(Float64MultiArray(data=list(msg.position)))
 
-    node.create_subscription(JointState, 'joint_states', relay, SENSOR_QOS)
+    node.create_subscription(
+        JointState, 'joint_states', relay, SENSOR_QOS,
+        event_callbacks=SubscriptionEventCallbacks(use_default_callbacks=False))
+    executor = make_executor(executor_kind)
+    executor.add_node(node)
     try:
-        rclpy.spin(node)
+        while rclpy.ok():  # as policy_node's run()
+            executor.spin_once(timeout_sec=0.1)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
@@ -163,7 +177,9 @@ class Driver:
                 now = time.perf_counter()
                 if now >= due:
                     break
-                self.rclpy.spin_once(self.node, timeout_sec=min(due - now, 2e-4))
+                # Block until a command or shortly before the next state is due (a wake-up
+                # every 0.2 ms cost this driver most of a core on a 2-core machine).
+                self.rclpy.spin_once(self.node, timeout_sec=max(due - now - 2e-4, 0.0))
             self._publish()
         elapsed = time.perf_counter() - start
         end = time.perf_counter() + DRAIN_S
@@ -177,15 +193,15 @@ class Driver:
                 'mean_us': float(us.mean())}
 
 
-def start_responder(kind: str, artifact: Path) -> subprocess.Popen:
+def start_responder(kind: str, artifact: Path, executor: str) -> subprocess.Popen:
     env = dict(os.environ, OMP_NUM_THREADS='1')
     if kind == 'relay':
-        args = [sys.executable, str(Path(__file__).resolve()), '--relay']
+        args = [sys.executable, str(Path(__file__).resolve()), '--relay', executor]
     else:
         args = [sys.executable, '-m', 'robotrl_ros.nodes.policy_node', '--ros-args',
                 '-p', f'policy_path:={artifact}', '-p', 'armed:=true',
                 '-p', 'control_mode:=on_message', '-p', 'state_timeout:=1.0',
-                '-p', 'joint_limit_margin:=0.01']
+                '-p', 'joint_limit_margin:=0.01', '-p', f'executor:={executor}']
     return subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -220,10 +236,14 @@ def main() -> None:
     parser.add_argument('--seconds', type=float, default=5.0, help='per rate, round, responder')
     parser.add_argument('--rounds', type=int, default=2)
     parser.add_argument('--rates', type=float, nargs='+', default=[500.0, 1000.0])
-    parser.add_argument('--relay', action='store_true', help=argparse.SUPPRESS)
+    parser.add_argument('--executors', nargs='+', default=['events', 'single_threaded'],
+                        choices=['events', 'single_threaded'])
+    parser.add_argument('--out', default=str(RESULTS / 'policy_latency'),
+                        help='results path without suffix (.json and .md are written)')
+    parser.add_argument('--relay', metavar='EXECUTOR', help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.relay:
-        run_relay()
+        run_relay(args.relay)
         return
     args.load_at_start = os.getloadavg()[0]
     os.environ.setdefault('ROS_DOMAIN_ID', str(60 + os.getpid() % 40))
@@ -235,7 +255,8 @@ def main() -> None:
 
     torch.set_num_threads(1)
     rclpy.init()
-    runs: dict[str, dict[float, list]] = {'relay': {}, 'policy': {}}
+    runs: dict[str, dict[str, dict[float, list]]] = {
+        ex: {'relay': {}, 'policy': {}} for ex in args.executors}
     with tempfile.TemporaryDirectory() as tmp:
         artifact = make_tagged_artifact(Path(tmp) / 'policy')
         spec = load_artifact(artifact).spec
@@ -246,9 +267,9 @@ def main() -> None:
             'policy': lambda data: position_to_tag((data[-1] - last) / scale
                                                    + spec.action_offset[0]),
         }
-        for round_ in range(args.rounds):
+        for round_, executor in itertools.product(range(args.rounds), args.executors):
             for kind in ('relay', 'policy') if round_ % 2 == 0 else ('policy', 'relay'):
-                proc = start_responder(kind, artifact)
+                proc = start_responder(kind, artifact, executor)
                 driver = Driver(decoders[kind])
                 try:
                     driver.wait_for_responder()
@@ -259,8 +280,8 @@ def main() -> None:
                         # CPU time per answered message: insensitive to other load.
                         result['cpu_us_per_msg'] = 1e6 * (cpu_seconds(proc.pid) - cpu) / max(
                             result['answered'], 1)
-                        runs[kind].setdefault(rate, []).append(result)
-                        print(f'round {round_} {kind:6s} {rate:6.0f} Hz: p50 '
+                        runs[executor][kind].setdefault(rate, []).append(result)
+                        print(f'round {round_} {executor} {kind:6s} {rate:6.0f} Hz: p50 '
                               f'{result["p50_us"]:7.1f} us  p99 {result["p99_us"]:7.1f} us  '
                               f'dropped {result["dropped"]}/{result["sent"]}', flush=True)
                 finally:
@@ -270,12 +291,13 @@ def main() -> None:
     report(runs, args)
 
 
-def report(runs: dict[str, dict[float, list]], args: argparse.Namespace) -> None:
+def report(runs: dict[str, dict[str, dict[float, list]]], args: argparse.Namespace) -> None:
     rows = []
-    for rate in args.rates:
-        relay, policy = pooled(runs['relay'][rate]), pooled(runs['policy'][rate])
+    for executor, rate in itertools.product(args.executors, args.rates):
+        relay = pooled(runs[executor]['relay'][rate])
+        policy = pooled(runs[executor]['policy'][rate])
         rows.append({
-            'rate_hz': rate, 'relay': relay, 'policy': policy,
+            'executor': executor, 'rate_hz': rate, 'relay': relay, 'policy': policy,
             'p50_ratio': policy['p50_us'] / relay['p50_us'],
             'p99_ratio': policy['p99_us'] / relay['p99_us'],
             'p50_target_met': policy['p50_us'] <= 1.25 * relay['p50_us'],
@@ -287,39 +309,42 @@ def report(runs: dict[str, dict[float, list]], args: argparse.Namespace) -> None
         'loadavg_1m_at_start': args.load_at_start,
         'benchmark': 'policy_latency',
         'policy': f'synthetic {N_JOINTS}-joint MLP 2x256 (ELU, tanh), TorchScript, 1 thread',
-        'seconds_per_run': args.seconds, 'rounds': args.rounds,
+        'seconds_per_run': args.seconds, 'rounds': args.rounds, 'executors': args.executors,
         'machine': {'cpus': os.cpu_count(), 'python': platform.python_version(),
                     'platform': platform.platform(), 'loadavg_1m_at_end': load[0]},
         'rows': rows,
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / 'policy_latency.json').write_text(json.dumps(result, indent=2) + '\n')
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix('.json').write_text(json.dumps(result, indent=2) + '\n')
     lines = [
         '# policy_latency: joint_states -> command round trip',
         '',
         f'{result["policy"]}; driver, responder in separate processes over DDS (loopback); '
-        f'{args.rounds} alternating rounds x {args.seconds:g} s per rate; medians over rounds. '
-        f'Machine: {os.cpu_count()} CPUs shared with other work (1-min load '
-        f'{args.load_at_start:.1f} at the start, {load[0]:.1f} at the end).',
+        f'relay and policy spun by the same rclpy executor; {args.rounds} alternating rounds x '
+        f'{args.seconds:g} s per rate; medians over rounds. Machine: {os.cpu_count()} CPUs '
+        f'shared with other work (1-min load {args.load_at_start:.1f} at the start, '
+        f'{load[0]:.1f} at the end).',
         '',
-        '| rate | responder | p50 us | p90 us | p99 us | max us | dropped/sent | '
+        '| executor | rate | responder | p50 us | p90 us | p99 us | max us | dropped/sent | '
         'responder CPU us/msg |',
-        '|---|---|---|---|---|---|---|---|',
+        '|---|---|---|---|---|---|---|---|---|',
     ]
     for row in rows:
         for kind in ('relay', 'policy'):
             r = row[kind]
-            lines.append(f'| {row["rate_hz"]:.0f} Hz | {kind} | {r["p50_us"]:.0f} | '
+            lines.append(f'| {row["executor"]} | {row["rate_hz"]:.0f} Hz | {kind} | '
+                         f'{r["p50_us"]:.0f} | '
                          f'{r["p90_us"]:.0f} | {r["p99_us"]:.0f} | {r["max_us"]:.0f} | '
                          f'{r["dropped"]}/{r["sent"]} | {r["cpu_us_per_msg"]:.0f} |')
-    lines += ['', '| rate | p50 policy/relay (target <= 1.25) | p99 policy/relay (target <= 2) '
-              '| policy drops |', '|---|---|---|---|']
+    lines += ['', '| executor | rate | p50 policy/relay (target <= 1.25) | p99 policy/relay '
+              '(target <= 2) | policy drops |', '|---|---|---|---|---|']
     for row in rows:
-        lines.append(f'| {row["rate_hz"]:.0f} Hz | {row["p50_ratio"]:.2f} '
+        lines.append(f'| {row["executor"]} | {row["rate_hz"]:.0f} Hz | {row["p50_ratio"]:.2f} '
                      f'{"met" if row["p50_target_met"] else "MISSED"} | {row["p99_ratio"]:.2f} '
                      f'{"met" if row["p99_target_met"] else "MISSED"} | '
                      f'{row["policy"]["dropped"]} |')
-    (RESULTS / 'policy_latency.md').write_text('\n'.join(lines) + '\n')
+    out.with_suffix('.md').write_text('\n'.join(lines) + '\n')
     print('\n'.join(lines))
 
 

@@ -237,3 +237,49 @@ def test_explore_uses_the_stochastic_policy(tmp_path):
         commands.append(ctrl.step(now=1.0))
     np.testing.assert_array_equal(commands[0], commands[1])
     assert not np.allclose(commands[2], commands[3])
+
+
+# --- episode boundaries ----------------------------------------------------------------------
+def _run_episode(ctrl, rng, start_stamp):
+    for k in range(3):
+        ctrl.set_state(rng.uniform(-0.5, 0.5, N), rng.uniform(-1, 1, N),
+                       stamp=start_stamp + 0.1 * k, now=start_stamp + 0.1 * k)
+        assert ctrl.step(now=start_stamp + 0.1 * k) is not None
+    assert np.any(ctrl.last_action != 0.0)
+
+
+@pytest.mark.parametrize('setter', ['set_goal', 'set_cmd_vel'])
+def test_a_changed_goal_starts_an_episode_with_zero_last_action_and_rate_limit(artifact, setter):
+    ctrl = _armed(artifact, max_command_delta=0.05)
+    rng = np.random.default_rng(1)
+    getattr(ctrl, setter)(np.array([0.5, 0.0, 0.1]))       # the first goal: no boundary
+    _run_episode(ctrl, rng, 1.0)
+    getattr(ctrl, setter)(np.array([0.5, 0.0, 0.1]))       # republished: no boundary
+    assert ctrl.counts['episodes'] == 0
+    getattr(ctrl, setter)(np.array([-0.3, 0.2, 0.0]))      # the next episode's goal
+    assert ctrl.counts['episodes'] == 1
+    before = ctrl.last_action.copy()
+    position, velocity = np.full(N, 1.0), np.zeros(N)       # the simulator's new initial pose
+    ctrl.set_state(position, velocity, stamp=2.0, now=2.0)
+    command = ctrl.step(now=2.0)
+    free = _expected(artifact, position, velocity, np.zeros(N))
+    # The rate limit restarts from the new pose, not from the previous episode's commands.
+    np.testing.assert_allclose(command, np.clip(free, position - 0.05, position + 0.05),
+                               atol=1e-6)
+    assert np.all(np.abs(command - position) <= 0.05 + 1e-9)
+    # ... and the previous episode's last action would have given another command.
+    assert not np.allclose(_expected(artifact, position, velocity, before), free)
+
+
+def test_reset_on_new_goal_false_keeps_the_last_action(artifact):
+    ctrl = _armed(artifact, reset_on_new_goal=False)
+    rng = np.random.default_rng(2)
+    ctrl.set_cmd_vel(np.array([0.5, 0.0, 0.1]))
+    _run_episode(ctrl, rng, 1.0)
+    ctrl.set_cmd_vel(np.array([-0.3, 0.2, 0.0]))
+    last = ctrl.last_action.copy()
+    position, velocity = rng.uniform(-0.5, 0.5, N), np.zeros(N)
+    ctrl.set_state(position, velocity, stamp=2.0, now=2.0)
+    np.testing.assert_allclose(ctrl.step(now=2.0), _expected(artifact, position, velocity, last),
+                               atol=1e-6)
+    assert ctrl.counts['episodes'] == 0

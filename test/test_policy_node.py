@@ -317,3 +317,29 @@ def test_joint_command_topic_names_joints_and_carries_the_state_stamp(graph, art
     assert list(named[-1].name) == NAMES
     assert named[-1].header.stamp.sec == 12 and named[-1].header.stamp.nanosec == 500_000_000
     np.testing.assert_allclose(named[-1].position, g.commands[-1][1])
+
+
+def test_a_new_episode_command_resets_the_last_action(graph, artifacts):
+    from geometry_msgs.msg import Twist
+
+    from robotrl_ros.ros.conversions import cmd_to_twist
+
+    g = graph(policy_path=str(artifacts['a']), armed=True)
+    policy = load_artifact(artifacts['a'])
+    cmd_pub = g.driver.create_publisher(Twist, 'cmd_vel', COMMAND_QOS)
+    assert g.spin_until(lambda: cmd_pub.get_subscription_count() > 0, 5.0)
+    cmd_pub.publish(cmd_to_twist([0.5, 0.0, 0.0]))      # the first episode's command
+    rng = np.random.default_rng(3)
+    for k in range(1, 4):
+        assert g.send(NAMES, rng.uniform(-1, 1, N), rng.uniform(-1, 1, N), stamp=0.1 * k)
+    last = policy.spec.command_to_action(np.asarray(g.commands[-1][1]))
+    cmd_pub.publish(cmd_to_twist([0.5, 0.0, 0.0]))      # republished: same episode
+    cmd_pub.publish(cmd_to_twist([-0.2, 0.1, 0.3]))     # the simulator's next episode
+    assert g.spin_until(lambda: g.node.controller.counts['episodes'] == 1, 2.0)
+    position, velocity = rng.uniform(-1, 1, N), rng.uniform(-1, 1, N)
+    assert g.send(NAMES, position, velocity, stamp=1.0)
+    want = expected_command(policy, position, velocity, np.zeros(N))
+    np.testing.assert_allclose(g.commands[-1][1], want, atol=1e-6)
+    assert not np.allclose(expected_command(policy, position, velocity, last), want)
+    status = g.latest_status(lambda s: s['counts']['commands'] == 4)
+    assert status['counts']['episodes'] == 1

@@ -24,6 +24,27 @@ def _exit_cleanly(signum: int, frame: Any) -> None:
     os._exit(0)
 
 
+def make_executor(kind: str) -> Any:
+    """The rclpy executor named by the ``executor`` parameter (``events`` or ``single_threaded``).
+
+    rclpy's EventsExecutor (``rclpy.experimental``) dispatches from C++ instead of rebuilding
+    and scanning a wait set in Python on every message: about half the CPU per joint_states
+    message (benchmarks/results/policy_latency.md). Falls back to the SingleThreadedExecutor
+    where this rclpy has no EventsExecutor. Spin it with ``spin_once(timeout_sec=...)`` in a
+    loop: its ``spin()`` did not dispatch callbacks of this node (rclpy 9.1).
+    """
+    from rclpy.executors import SingleThreadedExecutor
+
+    if kind == 'events':
+        try:
+            from rclpy.experimental import EventsExecutor
+        except ImportError:
+            pass
+        else:
+            return EventsExecutor()
+    return SingleThreadedExecutor()
+
+
 def main(args: list[str] | None = None) -> int:
     """Entry point of the ``policy_node`` console script; returns the exit code."""
     # Until rclpy.init() installs its own handlers (which stop the node the same way).

@@ -39,7 +39,15 @@ PARAMETERS: dict[str, tuple[Any, str]] = {
     'watch_policy_file': (False, 'Reload policy_path when its files change.'),
     'status_period': (1.0, 'Seconds between ~/status JSON messages.'),
     'default_goal': ([], 'Goal (x, y, z) used until goal_pose arrives (empty = none).'),
+    'reset_on_new_goal': (True, 'A changed goal_pose / cmd_vel starts a new episode: the next '
+                                'state is answered with last_action zeroed and the rate limit '
+                                'restarted from it (as the simulator\'s reset and the trainer '
+                                'do); false for a joystick that steers one long episode.'),
+    'executor': ('events', 'events: rclpy\'s EventsExecutor (C++, about half the CPU per '
+                           'message); single_threaded: rclpy\'s SingleThreadedExecutor.'),
 }
+
+EXECUTORS = ('events', 'single_threaded')
 
 
 class ParameterError(ValueError):
@@ -64,6 +72,8 @@ class PolicyNodeParams:
     watch_policy_file: bool
     status_period: float
     default_goal: tuple[float, ...]
+    reset_on_new_goal: bool
+    executor: str
 
 
 def _typed(name: str, value: Any) -> Any:
@@ -115,6 +125,9 @@ def declare_parameters(node: Node) -> PolicyNodeParams:
     if len(params.default_goal) not in (0, 2, 3):
         raise ParameterError(f"parameter 'default_goal' must be empty or 2-3 numbers, got "
                              f'{list(params.default_goal)}')
+    if params.executor not in EXECUTORS:
+        raise ParameterError(f"parameter 'executor' must be one of {list(EXECUTORS)}, got "
+                             f'{params.executor!r}')
     if not params.command_topic:
         raise ParameterError("parameter 'command_topic' must not be empty")
     return params

@@ -9,7 +9,10 @@ is published lives here and is unit-tested:
   re-sent sample: its cached command is answered again without stepping the policy twice);
 - commands are only produced while armed, with a policy loaded, fresh state (watchdog) and every
   observation input present; each goes through :class:`~robotrl_ros.policy.safety.CommandFilter`;
-- a new artifact is swapped in only at the start of a step (:meth:`PolicyController.offer`).
+- a new artifact is swapped in only at the start of a step (:meth:`PolicyController.offer`);
+- a changed goal / velocity command marks a new episode (:meth:`PolicyController.set_goal`): the
+  first state after it is answered with ``last_action`` zeroed, as the task's reset does, and
+  the rate limit restarting from that state's position.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ from robotrl_ros.tasks.observation import RobotState, build_observation
 
 TIMEOUT_ACTIONS = ('hold', 'stop')
 COUNTERS = ('states', 'commands', 'invalid_inputs', 'dropped_inputs', 'non_monotonic',
-            'repeated_states', 'nonfinite_actions', 'timeouts', 'reloads', 'reload_failures')
+            'repeated_states', 'nonfinite_actions', 'timeouts', 'reloads', 'reload_failures',
+            'episodes')
 
 
 def projected_gravity(quat_xyzw: np.ndarray) -> np.ndarray:
@@ -46,6 +50,7 @@ class ControllerConfig:
     max_command_delta: float = 0.0
     explore: bool = False
     default_goal: tuple[float, ...] = ()
+    reset_on_new_goal: bool = True
 
     def __post_init__(self) -> None:
         if self.timeout_action not in TIMEOUT_ACTIONS:
@@ -93,6 +98,8 @@ class PolicyController:
         self.last_action: np.ndarray | None = None
         self._cached: tuple[float, np.ndarray | None] | None = None
         self._pending: PolicyArtifact | None = None
+        self._episode_boundary = False   # a new episode begins with the next fresh state
+        self._episode_start = False      # ... and that state has arrived
         if config.default_goal:
             self.inputs.goal = np.asarray(config.default_goal, dtype=np.float64)
         if artifact is not None:
@@ -158,9 +165,38 @@ class PolicyController:
                 return 'repeat'
         if not self.inputs.used:
             self.counts['dropped_inputs'] += 1
+        if self._episode_boundary:
+            self._episode_boundary, self._episode_start = False, True
         self.inputs.position, self.inputs.velocity = position, velocity
         self.inputs.stamp, self.inputs.received, self.inputs.used = stamp, now, False
         return 'fresh'
+
+    def set_goal(self, goal: np.ndarray) -> None:
+        """Record the goal (``goal_pose``); a changed one marks an episode boundary."""
+        self._new_target(self.inputs.goal, goal)
+        self.inputs.goal = goal
+
+    def set_cmd_vel(self, cmd_vel: np.ndarray) -> None:
+        """Record the velocity command (``cmd_vel``); a changed one marks an episode boundary."""
+        self._new_target(self.inputs.cmd_vel, cmd_vel)
+        self.inputs.cmd_vel = cmd_vel
+
+    def _new_target(self, old: np.ndarray | None, new: np.ndarray) -> None:
+        # The simulator publishes a new episode's goal / command just before its first state,
+        # and the trainer's pairer starts a new episode (last action zero) on a changed one:
+        # the same rule here keeps the observed last_action equal to what training saw.
+        # Republished identical goals (late subscribers, lockstep republish) change nothing.
+        if self.config.reset_on_new_goal and old is not None and not np.array_equal(old, new):
+            self.new_episode()
+
+    def new_episode(self) -> None:
+        """A new episode begins with the next fresh state.
+
+        That state is answered with ``last_action`` zeroed and the rate limit restarted from its
+        measured position (the simulator moved the robot to a new initial pose).
+        """
+        self._episode_boundary = True
+        self.counts['episodes'] += 1
 
     def invalid_input(self) -> None:
         """Count a message that could not be used (bad lengths, NaN, missing joints ...)."""
@@ -220,6 +256,10 @@ class PolicyController:
                 and self._cached[0] == self.inputs.stamp:
             return self._cached[1]
         self.timed_out = False
+        if self._episode_start:
+            self._episode_start = False
+            self.last_action = np.zeros(self.artifact.spec.action_dim)
+            self.filter.reset(self.inputs.position)
         command = self._compute()
         if command is not None:  # a failed step is retried on a re-sent state
             self.inputs.used = True
