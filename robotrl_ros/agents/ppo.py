@@ -46,7 +46,8 @@ class PPOConfig:
         clip_coef: Surrogate ratio clip ε.
         clip_value_loss: Clip the value update around the old value by ``clip_coef``.
         ent_coef: Entropy bonus weight.
-        vf_coef: Value loss weight.
+        vf_coef: Value loss weight. The value loss is ``0.5 * MSE`` (CleanRL's convention), so
+            SB3's ``vf_coef=c`` (plain MSE) is ``vf_coef=2c`` here.
         max_grad_norm: Global gradient norm clip.
         normalize_obs: Running observation normalization (baked into the exported policy).
         normalize_advantages: Standardize advantages per minibatch.
