@@ -8,7 +8,7 @@ from those ranges), and ``worst``, one fixed robot at the hardest corner of the 
 (mass +30 %, friction -50 %, 3 steps of latency): a real robot is one instance, not a
 distribution. ``harsh`` (3-5 steps of latency, beyond the issue's ranges) is evaluated too.
 The task is ``reach`` with the previous action in the observation (the delayed command is part
-of the state: with ``reach`` itself, SAC does not learn under randomized latency). Measured:
+of the state; it helps most on the worst-case robot, see the report's findings). Measured:
 
 1. Robustness: a policy trained with domain randomization (``DR_TRAIN``, covering the shift) and
    one trained on the nominal simulator (same task, steps and seed), each evaluated on nominal,
@@ -20,6 +20,8 @@ of the state: with ``reach`` itself, SAC does not learn under randomized latency
    minutes of "real" interaction (transitions x control period) and wall-clock.
 
     .venv/bin/python benchmarks/sim2real.py [--steps 40000] [--finetune-steps 20000]
+    .venv/bin/python benchmarks/sim2real.py --stage robustness      # train + evaluate only
+    .venv/bin/python benchmarks/sim2real.py --stage finetune --reuse DIR  # add fine-tuning
 
 Writes benchmarks/results/sim2real.json and .md.
 """
