@@ -326,6 +326,10 @@ def report(runs: dict[str, dict[str, dict[float, list]]], args: argparse.Namespa
         f'shared with other work (1-min load {args.load_at_start:.1f} at the start, '
         f'{load[0]:.1f} at the end).',
         '',
+        'The driver (one process, the same for both responders) blocks in spin_once until 0.2 ms '
+        'before the next state is due; the relay, like policy_node, has no QoS-event handlers. '
+        'CPU us/msg: responder process CPU time over the run / answered states.',
+        '',
         '| executor | rate | responder | p50 us | p90 us | p99 us | max us | dropped/sent | '
         'responder CPU us/msg |',
         '|---|---|---|---|---|---|---|---|---|',
