@@ -121,7 +121,9 @@ def train_sb3(algo: str, task: str, steps: int, seed: int, config,
                     buffer_size=agent_cfg.buffer_size, learning_starts=agent_cfg.learning_starts,
                     batch_size=agent_cfg.batch_size, gamma=agent_cfg.gamma,
                     train_freq=max(1, round(1 / agent_cfg.updates_per_step)), gradient_steps=1,
-                    target_update_interval=agent_cfg.target_update_interval,
+                    # SB3 counts env steps between target updates, ours gradient steps
+                    target_update_interval=round(agent_cfg.target_update_interval
+                                                 / agent_cfg.updates_per_step),
                     tau=agent_cfg.tau, exploration_initial_eps=agent_cfg.eps_start,
                     exploration_final_eps=agent_cfg.eps_end,
                     exploration_fraction=min(1.0, agent_cfg.exploration_steps / steps),
