@@ -257,7 +257,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--libs', default='ours,sb3',
                         help='comma-separated: ours, sb3 (our hyperparameters), sb3_default '
                              "(SB3's own defaults); default ours,sb3")
-    parser.add_argument('--note', default='', help='free text about CPU contention etc.')
+    parser.add_argument('--note', default='',
+                        help='free text about CPU contention etc., appended to the recorded '
+                             'conditions (earlier findings are kept)')
     parser.add_argument('--report', action='store_true',
                         help='only rewrite learning.md from learning.json (no training)')
     args = parser.parse_args(argv)
@@ -270,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.report:
         old = _load_runs(RESULTS / 'learning.json')
         meta = json.loads((RESULTS / 'learning.json').read_text())['meta']
-        write_results(old, args.note or meta.get('note', ''))
+        write_results(old, f"{meta.get('note', '')} {args.note}".strip())
         print(table(old))
         return 0
     new: list[dict] = []
@@ -282,16 +284,18 @@ def main(argv: list[str] | None = None) -> int:
                 run = run_one(lib, algo, task, steps, seed, args.episodes)
                 new.append(run)
                 print(json.dumps(run), flush=True)
-                write_results(new, args.note or _default_note(run))
+                write_results(new, _default_note(run, args.note))
     print(table(_load_runs(RESULTS / 'learning.json')))
     return 0
 
 
-def _default_note(run: dict) -> str:
-    """The recorded conditions plus a line about the latest run (keeps earlier findings)."""
+def _default_note(run: dict, note: str = '') -> str:
+    """Recorded conditions + ``note`` + a line about the latest run (keeps earlier findings)."""
     path = RESULTS / 'learning.json'
     previous = json.loads(path.read_text())['meta'].get('note', '') if path.is_file() else ''
     previous = previous.split(' Latest run:')[0]
+    if note and note not in previous:
+        previous = f'{previous} {note}'
     load = ', '.join(f'{v:.2f}' for v in os.getloadavg())
     return (f'{previous} Latest run: {run["lib"]} {run["algo"]} on {run["task"]}, load average '
             f'(1/5/15 min) {load} on {os.cpu_count()} CPUs.').strip()
