@@ -185,7 +185,9 @@ def _responder(kind: str, task: str, workdir: Path, env: dict[str, str]) -> subp
                                    provenance={'note': 'graph_throughput'})
         args = [sys.executable, '-m', 'robotrl_ros.nodes.policy_node', '--ros-args',
                 '-p', f'policy_path:={artifact}', '-p', 'control_mode:=on_message',
-                '-p', 'armed:=true', '-p', 'state_timeout:=5.0', '--log-level', 'warn']
+                '-p', 'armed:=true', '-p', 'state_timeout:=5.0',
+                '-p', f'executor:={env.get("ROBOTRL_POLICY_EXECUTOR", "events")}',
+                '--log-level', 'warn']
     return subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
 
@@ -241,6 +243,8 @@ def main() -> None:
                         help='runs per responder; the median and best are reported')
     parser.add_argument('--domain-id', type=int, default=200 + os.getpid() % 30,
                         help='ROS_DOMAIN_ID of the measured graph (keep it apart from tests)')
+    parser.add_argument('--policy-executor', choices=('events', 'single_threaded'),
+                        default='events', help="policy_node's executor parameter")
     parser.add_argument('--as-stand-in', action='store_true', help=argparse.SUPPRESS)
     parser.add_argument('--as-status-probe', action='store_true', help=argparse.SUPPRESS)
     parser.add_argument('--as-null-bridge', action='store_true', help=argparse.SUPPRESS)
@@ -256,6 +260,7 @@ def main() -> None:
         return
     # SIGTERM (e.g. from `timeout`) unwinds like Ctrl-C, so the node processes are stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    os.environ['ROBOTRL_POLICY_EXECUTOR'] = args.policy_executor
     kinds = ('policy_node', 'stand_in') if args.responder == 'both' else (args.responder,)
     load_before = os.getloadavg()[0]
     local = in_process_rates(args.task, 20_000)
@@ -269,6 +274,7 @@ def main() -> None:
         'task': args.task,
         'steps_measured': args.steps,
         'repeats': args.repeats,
+        'policy_executor': args.policy_executor,
         'in_process_step_command_per_s': local['step_command'],
         'in_process_gym_step_per_s': local['gym_step'],
         'graph': {kind: {**g, 'ratio_vs_gym_step': g['steps_per_s'] / local['gym_step'],
@@ -287,7 +293,9 @@ def write_results(result: dict) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / 'graph_throughput.json').write_text(json.dumps(result, indent=2) + '\n')
     md = ['# Graph throughput (lockstep)', '',
-          f'Task `{result["task"]}`; {result["machine"]}; {result["date"]}.', '',
+          f'Task `{result["task"]}`; policy_node executor '
+          f'`{result.get("policy_executor", "single_threaded")}`; {result["machine"]}; '
+          f'{result["date"]}.', '',
           '| path | steps/s (median) | best | ratio vs in-process `env.step` '
           '| sim_bridge CPU µs/step |',
           '|---|---|---|---|---|']
