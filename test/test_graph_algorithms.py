@@ -58,6 +58,16 @@ def test_ppo_learns_from_rollouts_collected_on_the_graph(tmp_path):
 
 
 @pytest.mark.timeout(150)
+def test_reinforce_learns_from_episodes_collected_on_the_graph(tmp_path):
+    # 600 transitions of <= 100-step episodes finish >= 6 episodes: >= 3 updates of 2 each.
+    result, stored = _run(tmp_path, 'reach', 'reinforce', 'agent:\n  batch_episodes: 2\n')
+    assert result.summary['updates'] >= 3, result.summary
+    assert np.isfinite([t.reward for t in stored]).all()
+    # Episodes end on the graph (time limit or success), which is what REINFORCE learns from.
+    assert sum(t.terminated or t.truncated for t in stored) >= 6
+
+
+@pytest.mark.timeout(150)
 def test_dqn_learns_discrete_reach_on_the_graph(tmp_path):
     result, stored = _run(tmp_path, 'reach_discrete', 'dqn',
                           'agent:\n  learning_starts: 200\n')
