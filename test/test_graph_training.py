@@ -84,7 +84,8 @@ def test_graph_commands_wire_the_three_nodes_as_documented():
 # --- make run (training/main_job.py): graph path and its fallback --------------------------
 def _fake_report():
     return {'train': {'wall_s': 300.0, 'transitions': 12000, 'artifact': '/runs/x/policy',
-                      'reached': {'published_s': 290.0, 'transitions': 11800}},
+                      'reached': {'published_s': 290.0, 'transitions': 11800,
+                                  'confirm_success': 0.99}},
             'eval': {'task': 'reach', 'episodes': 100, 'success_rate': 0.97,
                      'mean_return': -7.0, 'std_return': 3.0},
             'deploy': {'episodes': 20, 'success_rate': 0.95, 'mean_return': -8.0}}
@@ -102,7 +103,8 @@ def test_main_job_reports_graph_training_eval_and_deploy(monkeypatch, tmp_path, 
     result = json.loads(lines[0])
     assert result['path'] == 'graph' and result['reached_target']
     assert result['eval']['success_rate'] == 0.97 and result['deploy']['episodes'] == 20
-    assert 'reached 95 % after 290.0 s / 11800 transitions' in lines[1]
+    assert ('reached 95 % (99% on 100 held-out episodes) after 290.0 s / 11800 transitions'
+            in lines[1])
     assert lines[2] == ('robotrl eval of the artifact: success rate 97% over 100 episodes '
                         '(mean return -7.0).')
     assert 'success rate 95% over 20 episodes' in lines[3]
