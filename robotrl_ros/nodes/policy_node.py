@@ -45,23 +45,6 @@ def make_executor(kind: str) -> Any:
     return SingleThreadedExecutor()
 
 
-def spin(executor: Any) -> None:
-    """Dispatch callbacks until rclpy shuts down (SIGINT/SIGTERM).
-
-    The SingleThreadedExecutor runs its own ``spin()``, exactly what ``rclpy.spin`` does. The
-    EventsExecutor is driven by ``spin_once`` in a loop: its ``spin()`` did not dispatch this
-    node's callbacks in rclpy 9.1.
-    """
-    import rclpy
-    from rclpy.executors import SingleThreadedExecutor
-
-    if isinstance(executor, SingleThreadedExecutor):
-        executor.spin()
-        return
-    while rclpy.ok():
-        executor.spin_once(timeout_sec=0.1)
-
-
 def main(args: list[str] | None = None) -> int:
     """Entry point of the ``policy_node`` console script; returns the exit code."""
     # Until rclpy.init() installs its own handlers (which stop the node the same way).

@@ -35,7 +35,7 @@ from sensor_msgs.msg import Imu, JointState
 from std_msgs.msg import Float64MultiArray, String
 from std_srvs.srv import SetBool
 
-from robotrl_ros.nodes.policy_node import make_executor, spin
+from robotrl_ros.nodes.policy_node import make_executor
 from robotrl_ros.nodes.policy_params import ParameterError, declare_parameters
 from robotrl_ros.policy.artifact import ArtifactError, PolicyArtifact, load_artifact
 from robotrl_ros.policy.controller import ControllerConfig, PolicyController, projected_gravity
@@ -342,7 +342,8 @@ def run(args: list[str] | None = None) -> int:
         node = PolicyNode()
         executor = make_executor(node.params.executor)
         executor.add_node(node)
-        spin(executor)
+        while rclpy.ok():
+            executor.spin_once(timeout_sec=0.1)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     except ParameterError as exc:
