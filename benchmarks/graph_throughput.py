@@ -186,7 +186,7 @@ def _responder(kind: str, task: str, workdir: Path, env: dict[str, str]) -> subp
         args = [sys.executable, '-m', 'robotrl_ros.nodes.policy_node', '--ros-args',
                 '-p', f'policy_path:={artifact}', '-p', 'control_mode:=on_message',
                 '-p', 'armed:=true', '-p', 'state_timeout:=5.0',
-                '-p', f'executor:={env.get("ROBOTRL_POLICY_EXECUTOR", "single_threaded")}',
+                '-p', f'executor:={env.get("ROBOTRL_POLICY_EXECUTOR", "events")}',
                 '--log-level', 'warn']
     return subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
@@ -244,7 +244,7 @@ def main() -> None:
     parser.add_argument('--domain-id', type=int, default=200 + os.getpid() % 30,
                         help='ROS_DOMAIN_ID of the measured graph (keep it apart from tests)')
     parser.add_argument('--policy-executor', choices=('events', 'single_threaded'),
-                        default='single_threaded', help="policy_node's executor parameter")
+                        default='events', help="policy_node's executor parameter")
     parser.add_argument('--as-stand-in', action='store_true', help=argparse.SUPPRESS)
     parser.add_argument('--as-status-probe', action='store_true', help=argparse.SUPPRESS)
     parser.add_argument('--as-null-bridge', action='store_true', help=argparse.SUPPRESS)

@@ -43,10 +43,8 @@ PARAMETERS: dict[str, tuple[Any, str]] = {
                                 'state is answered with last_action zeroed and the rate limit '
                                 'restarted from it (as the simulator\'s reset and the trainer '
                                 'do); false for a joystick that steers one long episode.'),
-    'executor': ('single_threaded', 'single_threaded: rclpy\'s SingleThreadedExecutor (every '
-                                    'ROS 2 distribution; the faster one in lockstep simulation); '
-                                    'events: rclpy\'s EventsExecutor where available (C++, '
-                                    'about a third less CPU per message at a fixed rate).'),
+    'executor': ('events', 'events: rclpy\'s EventsExecutor (C++, about half the CPU per '
+                           'message); single_threaded: rclpy\'s SingleThreadedExecutor.'),
 }
 
 EXECUTORS = ('events', 'single_threaded')

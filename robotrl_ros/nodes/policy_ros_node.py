@@ -29,8 +29,10 @@ import numpy as np
 import rclpy
 import torch
 from geometry_msgs.msg import PoseStamped, Twist, TwistStamped
+from rclpy.event_handler import PublisherEventCallbacks, SubscriptionEventCallbacks
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
+from rclpy.qos import QoSProfile
 from sensor_msgs.msg import Imu, JointState
 from std_msgs.msg import Float64MultiArray, String
 from std_srvs.srv import SetBool
@@ -78,19 +80,18 @@ class PolicyNode(Node):
         self._control_timer = None
 
         self._command_msg = Float64MultiArray()
-        self.command_pub = self.create_publisher(Float64MultiArray, p.command_topic, COMMAND_QOS)
-        self.joint_command_pub = (
-            self.create_publisher(JointState, p.joint_command_topic, COMMAND_QOS)
-            if p.joint_command_topic else None)
-        self.status_pub = self.create_publisher(String, '~/status', 10)
+        self.command_pub = self._publisher(Float64MultiArray, p.command_topic, COMMAND_QOS)
+        self.joint_command_pub = (self._publisher(JointState, p.joint_command_topic, COMMAND_QOS)
+                                  if p.joint_command_topic else None)
+        self.status_pub = self._publisher(String, '~/status', 10)
         # Goals and commands are sent once (e.g. at an episode reset) before a policy may have
         # arrived: always listen. Sensor streams: only once a policy's layout needs them.
         # Created before joint_states: when a new goal and the new episode's first state are
         # ready together, the executor takes them in creation order (goal first).
-        self.create_subscription(PoseStamped, 'goal_pose', self._on_goal, COMMAND_QOS)
-        self.create_subscription(Twist, 'cmd_vel', self._on_cmd_vel, COMMAND_QOS)
-        self.create_subscription(JointState, 'joint_states', self._on_joint_state, SENSOR_QOS)
-        self.create_subscription(String, 'policy_updates', self._on_policy_update, COMMAND_QOS)
+        self._subscribe(PoseStamped, 'goal_pose', self._on_goal, COMMAND_QOS)
+        self._subscribe(Twist, 'cmd_vel', self._on_cmd_vel, COMMAND_QOS)
+        self._subscribe(JointState, 'joint_states', self._on_joint_state, SENSOR_QOS)
+        self._subscribe(String, 'policy_updates', self._on_policy_update, COMMAND_QOS)
         self._inputs = {
             'imu': (Imu, self._on_imu, SENSOR_QOS),
             'base_twist': (TwistStamped, self._on_base_twist, SENSOR_QOS),
@@ -116,6 +117,19 @@ class PolicyNode(Node):
                                f'{"armed" if p.armed else "disarmed: call ~/enable to arm"}), '
                                f'commands on {self.command_pub.topic_name}')
 
+    # Without rclpy's default QoS-event handlers (incompatible QoS/type warnings): each is a
+    # waitable that the default executor scans on every wake-up, i.e. on every joint_states
+    # message (14 of this node's 28 wait-set entities). A mismatch is still logged by the peer.
+    def _publisher(self, msg_type: type, topic: str, qos: QoSProfile | int):
+        return self.create_publisher(
+            msg_type, topic, qos,
+            event_callbacks=PublisherEventCallbacks(use_default_callbacks=False))
+
+    def _subscribe(self, msg_type: type, topic: str, callback, qos: QoSProfile) -> None:
+        self.create_subscription(
+            msg_type, topic, callback, qos,
+            event_callbacks=SubscriptionEventCallbacks(use_default_callbacks=False))
+
     # --- policy loading ----------------------------------------------------------------------
     def _install(self, artifact: PolicyArtifact) -> None:
         self.controller.offer(artifact)
@@ -134,7 +148,7 @@ class PolicyNode(Node):
         needed = {TERM_SOURCES.get(term.name) for term in artifact.spec.observation}
         for topic in sorted(needed & set(self._inputs) - self._subscribed):
             msg_type, callback, qos = self._inputs[topic]
-            self.create_subscription(msg_type, topic, callback, qos)
+            self._subscribe(msg_type, topic, callback, qos)
             self._subscribed.add(topic)
         self.get_logger().info(f'running policy {artifact.version} ({artifact.spec.name}, '
                                f'{artifact.algorithm}) from {artifact.path}; joints '
