@@ -327,10 +327,9 @@ def report(runs: dict[str, dict[str, dict[float, list]]], args: argparse.Namespa
         f'{load[0]:.1f} at the end).',
         '',
         'The driver (one process, the same for both responders) blocks in spin_once until 0.2 ms '
-        'before the next state is due; the relay has no QoS-event handlers, policy_node keeps '
-        "rclpy's defaults (no measurable difference with the EventsExecutor). "
+        'before the next state is due; the relay, like policy_node, has no QoS-event handlers. '
         'The executor column is the responder\'s `executor` parameter (policy_node default '
-        '`single_threaded`; `config/deploy.yaml`: `events`). '
+        '`events`). '
         'CPU us/msg: responder process CPU time over the run / answered states.',
         '',
         '| executor | rate | responder | p50 us | p90 us | p99 us | max us | dropped/sent | '
