@@ -89,4 +89,11 @@ def test_reach_last_action_runs_on_a_graph_with_action_latency(tmp_path):
                for a, b in pairwise(stored) if a.episode == b.episode]
     assert len(follows) > 0.9 * STEPS and sum(follows) >= 0.97 * len(follows)
     starts = [t for a, t in pairwise(stored) if a.episode != t.episode]
-    assert starts and all(np.array_equal(t.obs[-3:], np.zeros(3)) for t in starts)
+    nonzero = [(t.episode, t.stamp, t.obs[-3:]) for t in starts
+               if not np.array_equal(t.obs[-3:], np.zeros(3))]
+    # An episode's first stored transition starts with no last action, unless its true first
+    # transition was dropped and counted (a goal delivered very late, a gap under load).
+    pairing = result.summary['pairing']
+    explained = sum(pairing.get(f'dropped_{k}', 0)
+                    for k in ('goal_changed', 'gap', 'episode_cut_by_new_goal'))
+    assert starts and len(nonzero) <= explained, (nonzero, pairing)

@@ -181,6 +181,9 @@ def test_reset_publishes_goal_then_state_and_returns_its_stamp(graph_factory):
     np.testing.assert_array_equal(state.velocity, 0.0)
     new_goal = np.array([g.goals[-1].pose.position.x, g.goals[-1].pose.position.y])
     assert not np.allclose(old_goal, new_goal)  # re-sampled
+    assert g.spin_until(lambda: stamp_to_sec(g.goals[-1].header.stamp) == body['stamp'])
+    p = g.goals[-1].pose.position
+    np.testing.assert_allclose(body['goal'], [p.x, p.y, p.z])  # the reply names the goal too
 
 
 def test_real_time_mode_steps_on_timer_with_latest_command(graph_factory):

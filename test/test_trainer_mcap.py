@@ -39,13 +39,18 @@ def record_session(path, episodes=3, seed=0):
         live.begin_reset()
         env.reset(seed=int(rng.integers(1000)))
         stamp += 0.1
-        rec.goal(env.goal, stamp, now())
-        live.on_goal(env.goal)
+        late_goal = episode > 1  # goal_pose delivered after the first state and the reply
+        if not late_goal:
+            rec.goal(env.goal, stamp, now())
+            live.on_goal(env.goal, stamp)
         names, pos, vel, _ = env.joint_state()
         rec.joint_state(stamp, names, pos, vel, now())
         live.on_joint_state(stamp, pos, vel)
-        rec.reset(episode, stamp, now())
-        live.on_reset(stamp)
+        rec.reset(episode, stamp, now(), env.goal)
+        live.on_reset(stamp, env.goal)
+        if late_goal:
+            rec.goal(env.goal, stamp, now())
+            live.on_goal(env.goal, stamp)
         while not live.needs_reset:
             command = rng.uniform(-1, 1, 3)
             rec.command(command, now())
@@ -82,7 +87,9 @@ def test_recording_holds_real_ros2_messages(tmp_path):
     assert len(cmd.data) == 3
     assert len(raw['/joint_states']) == len(transitions) + 1
     boundary = deserialize_message(raw['/trainer_node/resets'][1], String)
-    assert json.loads(boundary.data) == {'episode': 1, 'stamp': pytest.approx(0.1)}
+    data = json.loads(boundary.data)
+    assert data == {'episode': 1, 'stamp': pytest.approx(0.1), 'goal': pytest.approx(data['goal'])}
+    assert len(data['goal']) == 3
 
 
 def test_replay_pairs_exactly_the_transitions_seen_live(tmp_path):
@@ -92,6 +99,7 @@ def test_replay_pairs_exactly_the_transitions_seen_live(tmp_path):
     assert kinds.count('reset') == 3 and kinds.count('reset_request') == 3
     replayed = list(replay_transitions(path, TransitionPairer(make_task('reach'))))
     assert len(replayed) == len(live) > 0
+    assert {t.episode for t in live} == {1, 2, 3}   # late goals lost no episode
     for a, b in zip(live, replayed, strict=True):
         np.testing.assert_allclose(a.obs, b.obs)
         np.testing.assert_allclose(a.action, b.action)

@@ -137,6 +137,64 @@ def test_transitions_starting_before_the_reset_stamp_are_ignored():
     assert tr.episode == 2
 
 
+def test_goal_from_the_reset_reply_covers_a_goal_pose_delivered_late():
+    # The bridge publishes goal_pose, then the first state; the trainer may get them the other
+    # way round. The reset reply carries the goal, so the first transition is still paired.
+    pairer = _pairer()
+    pairer.begin_reset()
+    assert _state(pairer, 1, 0.9) is None            # first state, before goal and reply
+    pairer.on_reset(0.1, [-0.5, 0.0, 0.0])
+    pairer.on_command([-1.0, 0.0, 0.0])
+    pairer.on_goal([-0.5, 0.0, 0.0], 0.1)            # the late goal_pose: same goal
+    tr = _state(pairer, 2, 0.8)
+    assert tr is not None and tr.stamp == pytest.approx(0.1)
+    np.testing.assert_allclose(tr.obs[6:9], [-0.5, 0.0, 0.0])
+    np.testing.assert_allclose(tr.next_obs[6:9], [-0.5, 0.0, 0.0])
+    assert 'goal_changed' not in pairer.dropped
+
+
+def test_late_stamped_goal_retargets_the_first_state_without_resets():
+    # An auto-resetting bridge: goal_pose (stamp 0.2) then the first state (0.2), on two topics;
+    # the state and its command reach the trainer first.
+    pairer = _pairer(use_resets=False, task='reach_last_action')
+    _state(pairer, 0, 0.45)
+    pairer.on_command([1.0, 0.0, 0.0])
+    last = _state(pairer, 1, 0.5)
+    assert last.terminated
+    pairer.on_command([1.0, 0.0, 0.0])               # answers the final state: never paired
+    assert _state(pairer, 2, -0.3) is None           # the next episode's first state
+    pairer.on_command([0.0, 1.0, 0.0])
+    pairer.on_goal([-0.5, 0.0, 0.0], 2 * DT)         # its goal, delivered late
+    tr = _state(pairer, 3, -0.3)
+    assert tr is not None and tr.stamp == pytest.approx(2 * DT) and tr.episode == last.episode + 1
+    np.testing.assert_allclose(tr.obs[6:9], [-0.5, 0.0, 0.0])
+    np.testing.assert_allclose(tr.obs[-3:], 0.0)     # first step: no last action yet
+    assert 'goal_changed' not in pairer.dropped and 'episode_cut_by_new_goal' not in pairer.dropped
+    pairer.on_goal([0.0, 0.0, 0.5])                  # unstamped: from now on, a new episode
+    assert pairer.dropped['episode_cut_by_new_goal'] == 1
+
+
+def test_goal_stamped_before_the_episode_is_stale_and_ignored():
+    pairer = _pairer()
+    pairer.on_reset(1.0, [-0.5, 0.0, 0.0])
+    pairer.on_goal(GOAL, 0.5)                         # republished before the reset
+    assert pairer.dropped['stale_goal'] == 1
+    pairer.on_command([1.0, 0.0, 0.0])                # no state yet: dropped
+    pairer.on_joint_state(1.0, [0.0, 0.0, 0.0], [0.0, 0.0, 0.0])
+    pairer.on_command([1.0, 0.0, 0.0])
+    tr = pairer.on_joint_state(1.1, [0.01, 0.0, 0.0], [0.1, 0.0, 0.0])
+    np.testing.assert_allclose(tr.obs[6:9], [-0.5, 0.0, 0.0])
+    pairer.on_goal([0.0, 0.5, 0.0], 0.0)              # unstamped goals always apply
+    assert pairer.dropped['stale_goal'] == 1
+
+
+def test_reset_reply_sets_the_velocity_command_of_cmd_vel_tasks():
+    pairer = TransitionPairer(make_task('quadruped'), use_resets=True)
+    pairer.on_reset(0.0, [0.7, 0.0, 0.0])
+    np.testing.assert_allclose(pairer._cmd_vel, [0.7, 0.0, 0.0])
+    assert pairer._goal is None
+
+
 def test_states_after_episode_end_wait_for_reset_in_simulation():
     pairer = _pairer()
     pairer.on_reset(0.0)

@@ -202,7 +202,10 @@ class SimBridge(Node):
                   ) -> Trigger.Response:
         stamp = self._begin_episode(drop_answer_in_flight=self.lockstep)
         response.success = True
-        response.message = json.dumps({'episode': self.session.episode, 'stamp': stamp})
+        goal = self.session.env.goal  # goal_pose / cmd_vel may arrive after the first state
+        response.message = json.dumps({
+            'episode': self.session.episode, 'stamp': stamp,
+            'goal': None if goal is None else [float(v) for v in np.asarray(goal).reshape(-1)]})
         return response
 
 

@@ -12,6 +12,10 @@ Rules (the lockstep protocol of docs/interfaces.md, and a looser real-robot stre
 * A command is paired with the newest state received before it (``s_t``); the transition is
   completed by the first later state whose stamp is between ``0.5`` and ``1.5`` control periods
   after ``s_t`` (states closer than that are intermediate samples of a faster state stream).
+* A stamped goal applies to the states stamped at or after it: one delivered after the states
+  it belongs to (an auto-resetting bridge publishes the new goal, then the first state, on two
+  topics) re-targets the state waiting for its command and the latest state, so the episode's
+  first transition is not lost. Unstamped goals apply from their arrival.
 * A state whose stamp equals the previous one is a duplicate (the lockstep bridge republishes the
   latest state when a command is lost); an older stamp is out of order. Both are dropped and
   counted, as are commands without a fresh state, gaps larger than 1.5 periods and transitions
@@ -20,7 +24,11 @@ Rules (the lockstep protocol of docs/interfaces.md, and a looser real-robot stre
   control periods after the episode's first state, counted from the stamps, so a dropped
   transition does not shift the episode's end (the simulator counts every step it takes).
 * With resets (simulation), after an episode ends nothing is paired until :meth:`on_reset` gives
-  the stamp of the new episode's first state; transitions starting before it are ignored. Without
+  the stamp of the new episode's first state; transitions starting before it are ignored. The
+  reset reply also carries the new episode's goal (or velocity command): ``goal_pose`` travels on
+  its own topic and may be delivered after the episode's first states, which would otherwise be
+  paired with the old goal (and the first transition dropped as ``goal_changed``). Stamped goals
+  older than the boundary are stale and ignored. Without
   resets (a real robot, or a bridge with ``auto_reset``), the next episode starts at the first
   state after the one that ended it (or after a new goal); the command answering the final
   state is not paired.
@@ -119,11 +127,22 @@ class TransitionPairer:
         self._last_action = np.zeros(self.spec.action_dim)
 
     # --- inputs ----------------------------------------------------------------------------
-    def on_goal(self, goal: np.ndarray) -> None:
-        """A new goal (``goal_pose``) applies to states received from now on."""
+    def on_goal(self, goal: np.ndarray, stamp: float = 0.0) -> None:
+        """A new goal (``goal_pose``) applies to states received from now on.
+
+        Args:
+            goal: Goal position.
+            stamp: The message's header stamp (s); 0 means unstamped. With resets, a goal
+                stamped before the current episode's first state is stale and ignored.
+        """
+        if self.use_resets and 0.0 < stamp < self._boundary:
+            self.dropped['stale_goal'] += 1
+            return
         goal = np.asarray(goal, dtype=np.float64).copy()
         self._new_target(self._goal, goal)
         self._goal = goal
+        if stamp > 0.0 and self.spec.command_input == 'goal_pose':
+            self._retarget(stamp - STAMP_TOLERANCE, goal)
 
     def on_cmd_vel(self, cmd_vel: np.ndarray) -> None:
         """A new velocity command (``cmd_vel``) applies to states received from now on."""
@@ -214,8 +233,21 @@ class TransitionPairer:
         self._pending = None
         self._latest_fresh = False
 
-    def on_reset(self, stamp: float) -> None:
-        """The new episode's first state has ``stamp``; earlier states never start a transition."""
+    def on_reset(self, stamp: float, command: np.ndarray | None = None) -> None:
+        """The new episode's first state has ``stamp``; earlier states never start a transition.
+
+        Args:
+            stamp: Stamp (s) of the new episode's first state.
+            command: The new episode's goal (``goal_pose`` tasks) or velocity command
+                (``cmd_vel`` tasks) as the bridge's reset reply gives it; None keeps the last
+                one received on its topic.
+        """
+        if command is not None:
+            command = np.asarray(command, dtype=np.float64).reshape(-1).copy()
+            if self.spec.command_input == 'goal_pose':
+                self._goal = command
+            elif self.spec.command_input == 'cmd_vel':
+                self._cmd_vel = command
         self._boundary = float(stamp) - STAMP_TOLERANCE
         self._awaiting_reset = False
         if self._pending is not None:
@@ -256,6 +288,14 @@ class TransitionPairer:
             goal=None if not uses_goal or self._goal is None else self._goal.copy(),
             cmd_vel=None if not uses_cmd or self._cmd_vel is None else self._cmd_vel.copy(),
             last_action=self._last_action.copy(), imu=imu, stamp=stamp)
+
+    def _retarget(self, since: float, goal: np.ndarray) -> None:
+        """Give the states stamped at or after ``since`` (not yet paired) the goal ``goal``."""
+        if self._latest is not None and self._latest.stamp >= since:
+            self._latest = replace(self._latest, goal=goal.copy())
+        if self._pending is not None and self._pending[0].stamp >= since:
+            start, action = self._pending
+            self._pending = (replace(start, goal=goal.copy()), action)
 
     def _hold(self, state: RobotState, reason: str) -> None:
         if self._pending is not None:

@@ -127,10 +127,13 @@ class McapRecorder:
         """Record that a reset was requested (nothing pairs until the boundary is known)."""
         self._write('resets', STRING, {'data': json.dumps({'request': True})}, log_time)
 
-    def reset(self, episode: int, stamp: float, log_time: int) -> None:
-        """Record an episode boundary (the new episode's first stamp)."""
-        self._write('resets', STRING, {'data': json.dumps({'episode': episode, 'stamp': stamp})},
-                    log_time)
+    def reset(self, episode: int, stamp: float, log_time: int,
+              command: Sequence[float] | None = None) -> None:
+        """Record an episode boundary (the new episode's first stamp, and its goal if known)."""
+        data: dict[str, Any] = {'episode': episode, 'stamp': stamp}
+        if command is not None:
+            data['goal'] = [float(v) for v in command]
+        self._write('resets', STRING, {'data': json.dumps(data)}, log_time)
 
     def close(self) -> None:
         """Finish the file (index and summary) and close it."""
@@ -174,13 +177,15 @@ def _event(schema: str, topic: str, msg: Any) -> Iterator[Event]:
         yield Event('command', values=np.asarray(msg.data, np.float64))
     elif schema == POSE_STAMPED:
         p = msg.pose.position
-        yield Event('goal', values=np.array([p.x, p.y, p.z]))
+        yield Event('goal', _seconds(msg.header.stamp), values=np.array([p.x, p.y, p.z]))
     elif schema == TWIST:
         yield Event('cmd_vel', values=np.array([msg.linear.x, msg.linear.y, msg.angular.z]))
     elif schema == STRING and topic.endswith('resets'):
         data = json.loads(msg.data)
         if 'stamp' in data:
-            yield Event('reset', stamp=float(data['stamp']))
+            goal = data.get('goal')
+            yield Event('reset', stamp=float(data['stamp']),
+                        values=None if goal is None else np.asarray(goal, np.float64))
         else:
             yield Event('reset_request')
 
@@ -204,7 +209,7 @@ def replay_transitions(path: str | Path, pairer: TransitionPairer) -> Iterator[T
             except ValueError:
                 pairer.dropped['bad_command'] += 1
         elif event.kind == 'goal':
-            pairer.on_goal(event.values)
+            pairer.on_goal(event.values, event.stamp)
         elif event.kind == 'cmd_vel':
             pairer.on_cmd_vel(event.values)
         elif event.kind == 'reset_request':
@@ -212,4 +217,4 @@ def replay_transitions(path: str | Path, pairer: TransitionPairer) -> Iterator[T
         else:
             if not pairer.awaiting_reset:
                 pairer.begin_reset()
-            pairer.on_reset(event.stamp)
+            pairer.on_reset(event.stamp, event.values)

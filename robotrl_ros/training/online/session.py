@@ -169,7 +169,7 @@ class OnlineSession:
         with self.lock:
             if self.recorder is not None:
                 self.recorder.goal(goal, stamp, log_time)
-            self.pairer.on_goal(goal)
+            self.pairer.on_goal(goal, stamp)
 
     def cmd_vel(self, cmd: np.ndarray, log_time: int) -> None:
         """A ``cmd_vel`` command (vx, vy, wz)."""
@@ -205,12 +205,13 @@ class OnlineSession:
                 self.recorder.reset_request(log_time)
             self.pairer.begin_reset()
 
-    def end_reset(self, episode: int, stamp: float, log_time: int) -> None:
-        """The bridge answered: the new episode starts at ``stamp``."""
+    def end_reset(self, episode: int, stamp: float, log_time: int,
+                  command: np.ndarray | None = None) -> None:
+        """The bridge answered: the new episode starts at ``stamp`` with goal ``command``."""
         with self.lock:
             if self.recorder is not None:
-                self.recorder.reset(episode, stamp, log_time)
-            self.pairer.on_reset(stamp)
+                self.recorder.reset(episode, stamp, log_time, command)
+            self.pairer.on_reset(stamp, command)
 
     def _done(self) -> bool:
         total = self.cfg.total_steps
