@@ -236,6 +236,7 @@ class SimSession:
             'steps': self.steps,
             'episode': self.episode,
             'episode_steps': self.episode_steps,
+            'reset_pending': self.reset_pending,
             'sim_time': self.sim_time,
             'rejected_commands': self.rejected,
             'dropped_stale_commands': self.dropped_stale,
