@@ -182,7 +182,7 @@ def test_two_robots_side_by_side_in_namespaces(probe, artifact):
                 assert outside <= {'/rosout', '/parameter_events', '/clock'}, outside
     finally:
         results = [stop(proc) for proc in procs]
-    assert [code for code, _ in results] == [0, 0], [out[-2000:] for _, out in results]
+    assert [code for code, _ in results] == [0, 0], [out[-6000:] for _, out in results]
 
 
 def test_deploy_graph_commands_a_fake_robot_only_when_armed(probe, artifact):
