@@ -188,6 +188,19 @@ def test_goal_stamped_before_the_episode_is_stale_and_ignored():
     assert pairer.dropped['stale_goal'] == 1
 
 
+@pytest.mark.parametrize('bad', ['abc', [1.0, 2.0], [float('nan'), 0.0, 0.0], {'x': 1.0},
+                                 [[1.0, 2.0], [3.0]]])
+def test_bad_goal_in_the_reset_reply_is_counted_and_the_topic_goal_kept(bad):
+    pairer = _pairer()
+    assert pairer.on_reset(0.1, bad) is None
+    assert pairer.dropped['bad_reset_goal'] == 1
+    _state(pairer, 1, 0.0)
+    pairer.on_command([1.0, 0.0, 0.0])
+    tr = _state(pairer, 2, 0.01)
+    assert tr is not None and tr.stamp == pytest.approx(0.1)  # the boundary still holds
+    np.testing.assert_allclose(tr.obs[6:9], GOAL)
+
+
 def test_reset_reply_sets_the_velocity_command_of_cmd_vel_tasks():
     pairer = TransitionPairer(make_task('quadruped'), use_resets=True)
     pairer.on_reset(0.0, [0.7, 0.0, 0.0])

@@ -27,7 +27,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import rclpy
 from geometry_msgs.msg import PoseStamped, Twist
 from rcl_interfaces.msg import ParameterType
@@ -250,15 +249,14 @@ class TrainerNode(Node):
             response = future.result()
             info = json.loads(response.message)
             stamp = float(info['stamp'])
-            goal = info.get('goal')
-            command = None if goal is None else np.asarray(goal, dtype=np.float64)
         except Exception as exc:  # noqa: BLE001 - a bad reply is retried, never fatal
             self.get_logger().warn(f'reset failed ({exc}); retrying')
             return
         if not response.success:
             self.get_logger().warn(f'reset refused: {response.message}; retrying')
             return
-        self.session.end_reset(int(info.get('episode', 0)), stamp, _ns(), command)
+        # The new episode's goal (validated by the pairer; a bad one is counted and ignored).
+        self.session.end_reset(int(info.get('episode', 0)), stamp, _ns(), info.get('goal'))
 
     # --- timers and the learning thread ----------------------------------------------------
     def _on_sync_timer(self) -> None:

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 from collections import Counter, deque
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -233,18 +234,28 @@ class TransitionPairer:
         self._pending = None
         self._latest_fresh = False
 
-    def on_reset(self, stamp: float, command: np.ndarray | None = None) -> None:
+    def on_reset(self, stamp: float, command: Any = None) -> np.ndarray | None:
         """The new episode's first state has ``stamp``; earlier states never start a transition.
 
         Args:
             stamp: Stamp (s) of the new episode's first state.
             command: The new episode's goal (``goal_pose`` tasks) or velocity command
-                (``cmd_vel`` tasks) as the bridge's reset reply gives it; None keeps the last
-                one received on its topic.
+                (``cmd_vel`` tasks) as the bridge's reset reply gives it (3 numbers); None keeps
+                the last one received on its topic, and so does anything else (counted as
+                ``bad_reset_goal``).
+
+        Returns:
+            The command taken from ``command``, or None.
         """
         if command is not None:
-            command = np.asarray(command, dtype=np.float64).reshape(-1).copy()
-            if self.spec.command_input == 'goal_pose':
+            try:
+                command = np.asarray(command, dtype=np.float64).reshape(-1).copy()
+            except (TypeError, ValueError):
+                command = np.full(0, np.nan)
+            if command.shape != (3,) or not np.all(np.isfinite(command)):
+                self.dropped['bad_reset_goal'] += 1  # keep the goal from its topic
+                command = None
+            elif self.spec.command_input == 'goal_pose':
                 self._goal = command
             elif self.spec.command_input == 'cmd_vel':
                 self._cmd_vel = command
@@ -261,6 +272,7 @@ class TransitionPairer:
             self._latest_fresh = True
         else:
             self._latest_fresh = False
+        return command
 
     # --- status ----------------------------------------------------------------------------
     @property

@@ -205,13 +205,12 @@ class OnlineSession:
                 self.recorder.reset_request(log_time)
             self.pairer.begin_reset()
 
-    def end_reset(self, episode: int, stamp: float, log_time: int,
-                  command: np.ndarray | None = None) -> None:
+    def end_reset(self, episode: int, stamp: float, log_time: int, command: Any = None) -> None:
         """The bridge answered: the new episode starts at ``stamp`` with goal ``command``."""
         with self.lock:
+            command = self.pairer.on_reset(stamp, command)
             if self.recorder is not None:
                 self.recorder.reset(episode, stamp, log_time, command)
-            self.pairer.on_reset(stamp, command)
 
     def _done(self) -> bool:
         total = self.cfg.total_steps
