@@ -158,3 +158,20 @@ def test_robotrl_replay_rejects_a_missing_recording_or_unknown_task(tmp_path, ca
     with pytest.raises(SystemExit) as exc:
         main(['replay', '--task', 'reach', '--out', str(out)])
     assert exc.value.code == 2 and '--mcap' in capsys.readouterr().err
+
+
+def test_replay_counts_a_bad_recorded_reset_goal_and_goes_on(tmp_path):
+    path = tmp_path / 'bad_goal.mcap'
+    rec = McapRecorder(path, TOPICS)
+    rec.reset_request(1)
+    rec.goal([0.5, 0.0, 0.0], 0.1, 2)
+    rec.joint_state(0.1, ['x', 'y', 'z'], [0.0] * 3, [0.0] * 3, 3)
+    rec.reset(1, 0.1, 4, [1.0, 2.0])  # not a 3-D goal
+    rec.command([1.0, 0.0, 0.0], 5)
+    rec.joint_state(0.2, ['x', 'y', 'z'], [0.01, 0.0, 0.0], [0.1, 0.0, 0.0], 6)
+    rec.close()
+    pairer = TransitionPairer(make_task('reach'))
+    replayed = list(replay_transitions(path, pairer))
+    assert pairer.dropped['bad_reset_goal'] == 1
+    assert len(replayed) == 1
+    np.testing.assert_allclose(replayed[0].obs[6:9], [0.5, 0.0, 0.0])  # the topic's goal

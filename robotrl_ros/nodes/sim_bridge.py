@@ -205,7 +205,7 @@ class SimBridge(Node):
         goal = self.session.env.goal  # goal_pose / cmd_vel may arrive after the first state
         response.message = json.dumps({
             'episode': self.session.episode, 'stamp': stamp,
-            'goal': None if goal is None else [float(v) for v in np.asarray(goal).reshape(-1)]})
+            'goal': None if goal is None else np.asarray(goal, np.float64).reshape(-1).tolist()})
         return response
 
 

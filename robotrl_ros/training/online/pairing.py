@@ -250,9 +250,10 @@ class TransitionPairer:
         if command is not None:
             try:
                 command = np.asarray(command, dtype=np.float64).reshape(-1).copy()
+                valid = command.shape == (3,) and bool(np.all(np.isfinite(command)))
             except (TypeError, ValueError):
-                command = np.full(0, np.nan)
-            if command.shape != (3,) or not np.all(np.isfinite(command)):
+                valid = False
+            if not valid:
                 self.dropped['bad_reset_goal'] += 1  # keep the goal from its topic
                 command = None
             elif self.spec.command_input == 'goal_pose':

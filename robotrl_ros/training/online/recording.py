@@ -150,7 +150,7 @@ class Event:
     names: tuple[str, ...] = ()
     position: np.ndarray | None = None
     velocity: np.ndarray | None = None
-    values: np.ndarray | None = None
+    values: Any = None  # numbers (np.ndarray); a reset's goal as recorded (unvalidated)
 
 
 def read_events(path: str | Path) -> Iterator[Event]:
@@ -183,9 +183,8 @@ def _event(schema: str, topic: str, msg: Any) -> Iterator[Event]:
     elif schema == STRING and topic.endswith('resets'):
         data = json.loads(msg.data)
         if 'stamp' in data:
-            goal = data.get('goal')
-            yield Event('reset', stamp=float(data['stamp']),
-                        values=None if goal is None else np.asarray(goal, np.float64))
+            # The goal as recorded: the pairer validates it, as it does a live reset reply.
+            yield Event('reset', stamp=float(data['stamp']), values=data.get('goal'))
         else:
             yield Event('reset_request')
 
