@@ -132,6 +132,7 @@ def test_commands_follow_the_policy_for_shuffled_joint_orders(graph, artifacts):
     status = g.latest_status(lambda s: s['counts']['commands'] == 5)
     assert status['state'] == 'armed' and status['policy_version'] == policy.version
     assert status['counts']['commands'] == 5 and status['inference_latency_ms']['p50'] > 0
+    assert status['inference_backend'] == policy.backend == 'numpy'
 
 
 @pytest.mark.parametrize('case', ['missing_joint', 'short_arrays', 'nan', 'older_stamp'])

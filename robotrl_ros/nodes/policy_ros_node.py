@@ -327,6 +327,7 @@ class PolicyNode(Node):
             'node': self.get_name(), 'state': state, 'fault': c.fault, 'armed': c.armed,
             'policy_version': artifact.version if artifact else None,
             'policy_path': str(artifact.path) if artifact else None,
+            'inference_backend': artifact.backend if artifact else None,
             'task': artifact.spec.name if artifact else None,
             'control_mode': self.params.control_mode,
             'control_rate_hz': len(recent) / 2.0,

@@ -35,6 +35,7 @@ import torch
 import yaml
 
 from robotrl_ros.policy.metadata import ArtifactError, spec_to_metadata, validate_metadata
+from robotrl_ros.policy.numpy_inference import NumpyPolicy, compile_numpy, numpy_equivalent
 from robotrl_ros.tasks.spec import TaskSpec
 
 __all__ = ['ArtifactError', 'PolicyArtifact', 'export_artifact', 'load_artifact']
@@ -216,6 +217,9 @@ class PolicyArtifact:
         version: Content hash (12 hex digits) of ``policy.pt`` and ``policy.yaml``.
         algorithm: Training algorithm named in the metadata.
         has_explore: Whether the network exports a stochastic ``explore``.
+        backend: What evaluates the deterministic actions: ``numpy`` (a plain MLP, translated
+            by :mod:`robotrl_ros.policy.numpy_inference` and checked equal) or
+            ``torchscript``.
     """
 
     def __init__(self, path: Path, spec: TaskSpec, metadata: dict[str, Any],
@@ -229,6 +233,7 @@ class PolicyArtifact:
         self.has_explore = hasattr(network, 'explore')
         self._network = network
         self._fast = network      # replaced by an inference-optimized copy when equivalent
+        self._numpy: NumpyPolicy | None = None   # set when a NumPy translation is equivalent
         self._obs_dim = spec.obs_dim
         self._outside = not normalization['in_network']
         self._mean = np.asarray(normalization['mean'], dtype=np.float32)
@@ -243,12 +248,21 @@ class PolicyArtifact:
                              f'expected ({self._obs_dim},) or (batch, {self._obs_dim})')
         if self._outside:
             batch = (batch - self._mean) / self._std
+        if self._numpy is not None and not explore:
+            out = self._numpy(batch)
+            action = np.minimum(np.maximum(out.astype(np.float64), -1.0), 1.0)
+            return action[0] if single else action
         with torch.inference_mode():
             x = torch.from_numpy(np.ascontiguousarray(batch))
             # .forward directly: skips nn.Module.__call__'s hook machinery (~10 us per call).
             out = self._network.explore(x) if explore else self._fast.forward(x)
         action = np.minimum(np.maximum(out.numpy().astype(np.float64), -1.0), 1.0)
         return action[0] if single else action
+
+    @property
+    def backend(self) -> str:
+        """``numpy`` or ``torchscript`` (see the class docstring)."""
+        return 'numpy' if self._numpy is not None else 'torchscript'
 
     def act(self, obs: np.ndarray) -> np.ndarray:
         """Deterministic action(s) in [-1, 1] for an observation or a batch of them."""
@@ -305,7 +319,14 @@ def load_artifact(path: str | Path) -> PolicyArtifact:
     artifact = PolicyArtifact(path, spec, data, network, normalization, digest)
     _check_forward(artifact, path / NETWORK_FILE)
     artifact._fast = _optimized(network, spec.obs_dim)
+    artifact._numpy = _numpy_forward(network, spec.obs_dim)
     return artifact
+
+
+def _numpy_forward(network: torch.jit.ScriptModule, obs_dim: int) -> NumpyPolicy | None:
+    """NumPy translation of ``forward`` if the graph allows one and it gives the same actions."""
+    run = compile_numpy(copy.deepcopy(network))
+    return run if run is not None and numpy_equivalent(run, network, obs_dim) else None
 
 
 def _optimized(network: torch.jit.ScriptModule, obs_dim: int) -> torch.jit.ScriptModule:

@@ -1,0 +1,146 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""NumPy evaluation of plain-MLP policies: same actions as TorchScript, or not used at all."""
+
+import numpy as np
+import pytest
+import torch
+
+from robotrl_ros.policy.artifact import export_artifact, load_artifact
+from robotrl_ros.policy.numpy_inference import compile_numpy, numpy_equivalent
+from robotrl_ros.policy.synthetic import make_synthetic_artifact
+from robotrl_ros.tasks.reach import REACH_DISCRETE_SPEC, REACH_SPEC
+
+ACTIVATIONS = [torch.nn.ReLU(), torch.nn.ELU(), torch.nn.ELU(alpha=0.5), torch.nn.SELU(),
+               torch.nn.Tanh(), torch.nn.Sigmoid(), torch.nn.SiLU(), torch.nn.LeakyReLU(0.2)]
+
+
+class Normalized(torch.nn.Module):
+    """MLP with its own input normalization, clipping and a sliced output (as SAC's actor)."""
+
+    def __init__(self, activation: torch.nn.Module, obs_dim: int = 12, act_dim: int = 3) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.register_buffer('mean', torch.randn(obs_dim))
+        self.register_buffer('std', torch.rand(obs_dim) + 0.5)
+        self.net = torch.nn.Sequential(torch.nn.Linear(obs_dim, 32), activation,
+                                       torch.nn.Linear(32, 32), activation,
+                                       torch.nn.Linear(32, 2 * act_dim))
+        self.act_dim = act_dim
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        x = torch.clamp((obs - self.mean) / self.std, -5.0, 5.0)
+        return torch.tanh(self.net(x)[:, : self.act_dim] * 0.5 + 0.1)
+
+
+class WithSoftmax(torch.nn.Module):
+    """An op the translator does not know: it must refuse, not guess."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = torch.nn.Linear(12, 3)
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(self.net(obs), dim=-1)
+
+
+@pytest.mark.parametrize('activation', ACTIVATIONS, ids=lambda a: repr(a))
+def test_translation_matches_torchscript(activation):
+    network = torch.jit.script(Normalized(activation).eval())
+    run = compile_numpy(network)
+    assert run is not None
+    assert numpy_equivalent(run, network, 12)
+    obs = np.random.default_rng(0).normal(scale=3.0, size=(64, 12)).astype(np.float32)
+    with torch.inference_mode():
+        expected = network(torch.from_numpy(obs)).numpy()
+    got = run(obs)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, expected, atol=1e-6, rtol=1e-5)
+
+
+def test_unknown_op_is_refused():
+    assert compile_numpy(torch.jit.script(WithSoftmax().eval())) is None
+
+
+def test_a_wrong_translation_is_detected():
+    network = torch.jit.script(Normalized(torch.nn.ReLU()).eval())
+    run = compile_numpy(network)
+
+    def off_by_a_bit(obs: np.ndarray) -> np.ndarray:
+        return run(obs) + np.float32(1e-3)
+
+    assert not numpy_equivalent(off_by_a_bit, network, 12)
+    assert not numpy_equivalent(lambda obs: run(obs)[:, :2], network, 12)   # wrong shape
+
+    def raises(obs: np.ndarray) -> np.ndarray:
+        raise RuntimeError('boom')
+
+    assert not numpy_equivalent(raises, network, 12)
+
+
+def test_synthetic_artifact_runs_on_numpy_with_the_same_actions(tmp_path):
+    artifact = load_artifact(make_synthetic_artifact(tmp_path / 'policy'))
+    assert artifact.backend == 'numpy'
+    obs = np.random.default_rng(1).normal(size=(8, artifact.spec.obs_dim)).astype(np.float32)
+    with torch.inference_mode():
+        expected = artifact._network(torch.from_numpy(obs)).numpy().astype(np.float64)
+    np.testing.assert_allclose(artifact.act(obs), expected, atol=1e-6)
+    np.testing.assert_allclose(artifact.act(obs[0]), expected[0], atol=1e-6)
+    assert artifact.act(obs[0]).dtype == np.float64
+
+
+def test_unsupported_networks_keep_torchscript(tmp_path):
+    class Argmax(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.net = torch.nn.Linear(REACH_DISCRETE_SPEC.obs_dim, 27)
+
+        def forward(self, obs: torch.Tensor) -> torch.Tensor:
+            return self.net(obs).argmax(dim=-1)
+
+    discrete = load_artifact(export_artifact(Argmax(), REACH_DISCRETE_SPEC, tmp_path / 'd',
+                                             algorithm='dqn'))
+    assert discrete.backend == 'torchscript'
+    assert discrete.act(np.zeros(REACH_DISCRETE_SPEC.obs_dim)).shape == (3,)
+
+    class Softmax(WithSoftmax):
+        pass
+
+    softmax = load_artifact(export_artifact(Softmax(), REACH_SPEC, tmp_path / 's',
+                                            algorithm='x'))
+    assert softmax.backend == 'torchscript'
+
+
+def test_explore_stays_stochastic_on_a_numpy_artifact(tmp_path):
+    class Gaussian(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.net = torch.nn.Linear(REACH_SPEC.obs_dim, 3)
+
+        def forward(self, obs: torch.Tensor) -> torch.Tensor:
+            return torch.tanh(self.net(obs))
+
+        @torch.jit.export
+        def explore(self, obs: torch.Tensor) -> torch.Tensor:
+            mean = self.net(obs)
+            return torch.tanh(mean + torch.randn_like(mean))
+
+    artifact = load_artifact(export_artifact(Gaussian(), REACH_SPEC, tmp_path / 'g',
+                                             algorithm='sac'))
+    assert artifact.backend == 'numpy'
+    obs = np.zeros(REACH_SPEC.obs_dim)
+    assert not np.allclose(artifact.explore(obs), artifact.explore(obs))
+    np.testing.assert_allclose(artifact.act(obs), artifact.act(obs))
+
+
+@pytest.mark.parametrize('algo,task', [('ppo', 'reach'), ('sac', 'reach'), ('reinforce', 'reach'),
+                                       ('ppo', 'reach_last_action')])
+def test_trained_agents_export_numpy_runnable_policies(tmp_path, algo, task):
+    from robotrl_ros.agents.registry import make_agent
+    from robotrl_ros.tasks.registry import make_env
+
+    env = make_env(task)
+    agent = make_agent(algo, env, {}, 0)
+    artifact = load_artifact(export_artifact(agent.policy_module(), env.task_spec,
+                                             tmp_path / 'p', algorithm=algo))
+    assert artifact.backend == 'numpy'
