@@ -38,6 +38,8 @@ class TrainConfig:
 
     Attributes:
         n_envs: Environments stepped in lockstep (a synchronous vector env).
+        env_workers: Processes that step the envs (0 = the training process itself). Worth it
+            for simulators that dominate a run's time (MuJoCo), on a machine with spare cores.
         checkpoint_every: Env steps between checkpoints (0 = only at the end).
         log_every: Env steps between metric rows / progress log lines.
         return_window: Episodes averaged for the reported "recent return".
@@ -47,6 +49,7 @@ class TrainConfig:
     """
 
     n_envs: int = 1
+    env_workers: int = 0
     checkpoint_every: int = 0
     log_every: int = 1000
     return_window: int = 20

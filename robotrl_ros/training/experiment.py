@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -123,35 +124,38 @@ def train_run(task: str, algo: str, steps: int, seed: int, out: str | Path, *,
     if config is None:
         config = load_config(task, algo, config_file)
     seed_everything(seed)
-    envs = make_env_batch(task, config.n_envs, config.env)
-    agent = build_agent(algo, envs, config.agent, seed, config.sources)
-    run_info = {'task': task, 'algo': algo, 'seed': seed}
-    if resume:
-        envs, state = load_checkpoint(run_dir, agent, run_info)
-    else:
-        if checkpoint_path(run_dir).exists():
-            raise ValueError(f'{run_dir} already holds a run; use --resume to continue it or '
-                             'choose another --out')
-        state = start_state(envs, seed, config.return_window)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / 'config.yaml').write_text(yaml.safe_dump(
-        {'task': task, 'algo': algo, 'seed': seed, 'steps': steps, **config.to_dict()},
-        sort_keys=False))
-    callbacks: list[Callback] = [
-        MetricsCallback(run_dir, config.log_every, f'{algo} on {task}', tensorboard),
-        CheckpointCallback(run_dir, agent, envs, run_info, config.checkpoint_every),
-        *extra_callbacks]
-    if progress is not None:
-        callbacks.append(ProgressCallback(steps, config.log_every, progress))
-    state = run(agent, envs, steps, state, callbacks, should_stop)
-    provenance = {'task': task, 'steps': state.step, 'seed': seed,
-                  'recent_return': state.mean_recent_return()}
-    artifact = export_policy(agent, envs, run_dir, algo, provenance)
-    envs.close()
-    summary = {'task': task, 'algo': algo, 'seed': seed, 'steps': state.step,
-               'episodes': state.episodes, 'wall_time_s': round(state.wall_time, 3),
-               'steps_per_s': round(state.step / max(state.wall_time, 1e-9), 1),
-               'recent_return': state.mean_recent_return(),
-               'artifact': str(artifact) if artifact else None}
-    (run_dir / 'summary.json').write_text(json.dumps(summary, indent=2) + '\n')
-    return TrainResult(run_dir, state, agent, artifact, state.step < steps)
+    with ExitStack() as open_envs:
+        envs = make_env_batch(task, config.n_envs, config.env, workers=config.env_workers)
+        open_envs.callback(envs.close)  # also on errors and Ctrl-C: stops env worker processes
+        agent = build_agent(algo, envs, config.agent, seed, config.sources)
+        run_info = {'task': task, 'algo': algo, 'seed': seed}
+        if resume:
+            envs.close()
+            envs, state = load_checkpoint(run_dir, agent, run_info)
+            open_envs.callback(envs.close)
+        else:
+            if checkpoint_path(run_dir).exists():
+                raise ValueError(f'{run_dir} already holds a run; use --resume to continue it or '
+                                 'choose another --out')
+            state = start_state(envs, seed, config.return_window)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / 'config.yaml').write_text(yaml.safe_dump(
+            {'task': task, 'algo': algo, 'seed': seed, 'steps': steps, **config.to_dict()},
+            sort_keys=False))
+        callbacks: list[Callback] = [
+            MetricsCallback(run_dir, config.log_every, f'{algo} on {task}', tensorboard),
+            CheckpointCallback(run_dir, agent, envs, run_info, config.checkpoint_every),
+            *extra_callbacks]
+        if progress is not None:
+            callbacks.append(ProgressCallback(steps, config.log_every, progress))
+        state = run(agent, envs, steps, state, callbacks, should_stop)
+        provenance = {'task': task, 'steps': state.step, 'seed': seed,
+                      'recent_return': state.mean_recent_return()}
+        artifact = export_policy(agent, envs, run_dir, algo, provenance)
+        summary = {'task': task, 'algo': algo, 'seed': seed, 'steps': state.step,
+                   'episodes': state.episodes, 'wall_time_s': round(state.wall_time, 3),
+                   'steps_per_s': round(state.step / max(state.wall_time, 1e-9), 1),
+                   'recent_return': state.mean_recent_return(),
+                   'artifact': str(artifact) if artifact else None}
+        (run_dir / 'summary.json').write_text(json.dumps(summary, indent=2) + '\n')
+        return TrainResult(run_dir, state, agent, artifact, state.step < steps)

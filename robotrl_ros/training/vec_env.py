@@ -24,14 +24,17 @@ class EnvBatch:
     Args:
         envs: The environments (same observation and action spaces).
         task: Task name used in error messages.
+        index_offset: Index of the first env in error messages (a slice of a larger batch).
     """
 
-    def __init__(self, envs: Sequence[gym.Env], task: str = 'env') -> None:
+    def __init__(self, envs: Sequence[gym.Env], task: str = 'env',
+                 index_offset: int = 0) -> None:
         if not envs:
             raise ValueError('EnvBatch needs at least one env')
         self.envs = list(envs)
         self.task = task
         self.n_envs = len(self.envs)
+        self.index_offset = index_offset
         self.observation_space = self.envs[0].observation_space
         self.action_space = self.envs[0].action_space
         self.steps = 0
@@ -85,17 +88,29 @@ class EnvBatch:
     def _check(self, value: Any, index: int, what: str) -> np.ndarray:
         value = np.asarray(value, dtype=np.float64)
         if not np.all(np.isfinite(value)):
-            raise FloatingPointError(f'task {self.task!r}: env {index} returned a non-finite '
+            raise FloatingPointError(f'task {self.task!r}: env {self.index_offset + index} '
+                                     f'returned a non-finite '
                                      f'{what} (NaN/Inf) at step {self.steps}: {value}')
         return value
 
     def close(self) -> None:
-        """Close every env."""
+        """Close every env (once: a second call does nothing)."""
+        if getattr(self, 'closed', False):
+            return
+        self.closed = True
         for env in self.envs:
             env.close()
 
 
 def make_env_batch(task: str, n_envs: int, env_kwargs: dict[str, Any] | None = None,
-                   factory: Callable[..., gym.Env] = make_env) -> EnvBatch:
-    """``n_envs`` copies of ``task`` from the task registry (``factory`` for tests)."""
-    return EnvBatch([factory(task, **(env_kwargs or {})) for _ in range(n_envs)], task)
+                   factory: Callable[..., gym.Env] = make_env, workers: int = 0) -> Any:
+    """``n_envs`` copies of ``task`` from the task registry (``factory`` for tests).
+
+    With ``workers >= 1`` they are stepped by that many processes
+    (:class:`~robotrl_ros.training.subproc_env.SubprocEnvBatch`), else in this one.
+    """
+    batch = EnvBatch([factory(task, **(env_kwargs or {})) for _ in range(n_envs)], task)
+    if workers < 1:
+        return batch
+    from robotrl_ros.training.subproc_env import SubprocEnvBatch
+    return SubprocEnvBatch(batch, workers)
