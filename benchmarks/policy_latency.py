@@ -259,7 +259,8 @@ def main() -> None:
         ex: {'relay': {}, 'policy': {}} for ex in args.executors}
     with tempfile.TemporaryDirectory() as tmp:
         artifact = make_tagged_artifact(Path(tmp) / 'policy')
-        spec = load_artifact(artifact).spec
+        loaded = load_artifact(artifact)
+        spec, args.backend = loaded.spec, loaded.backend
         last, scale = spec.action_offset[-1], spec.action_scale[-1]
         decoders = {
             'relay': lambda data: position_to_tag(data[0]),
@@ -308,7 +309,9 @@ def report(runs: dict[str, dict[str, dict[float, list]]], args: argparse.Namespa
     result = {
         'loadavg_1m_at_start': args.load_at_start,
         'benchmark': 'policy_latency',
-        'policy': f'synthetic {N_JOINTS}-joint MLP 2x256 (ELU, tanh), TorchScript, 1 thread',
+        'date': time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()),
+        'policy': f'synthetic {N_JOINTS}-joint MLP 2x256 (ELU, tanh), evaluated by '
+                  f'{args.backend} (inference_backend), 1 thread',
         'seconds_per_run': args.seconds, 'rounds': args.rounds, 'executors': args.executors,
         'machine': {'cpus': os.cpu_count(), 'python': platform.python_version(),
                     'platform': platform.platform(), 'loadavg_1m_at_end': load[0]},
@@ -322,9 +325,9 @@ def report(runs: dict[str, dict[str, dict[float, list]]], args: argparse.Namespa
         '',
         f'{result["policy"]}; driver, responder in separate processes over DDS (loopback); '
         f'relay and policy spun by the same rclpy executor; {args.rounds} alternating rounds x '
-        f'{args.seconds:g} s per rate; medians over rounds. Machine: {os.cpu_count()} CPUs '
-        f'shared with other work (1-min load {args.load_at_start:.1f} at the start, '
-        f'{load[0]:.1f} at the end).',
+        f'{args.seconds:g} s per rate; medians over rounds. {result["date"]}, '
+        f'{os.cpu_count()} CPUs shared with other work (1-min load {args.load_at_start:.1f} at '
+        f'the start, {load[0]:.1f} at the end).',
         '',
         'The driver (one process, the same for both responders) blocks in spin_once until 0.2 ms '
         'before the next state is due; the relay, like policy_node, has no QoS-event handlers. '

@@ -1,11 +1,11 @@
 # Copyright 2026 robotrl_ros contributors
 # SPDX-License-Identifier: Apache-2.0
-"""Run a plain-MLP TorchScript policy with NumPy: about half the CPU time per observation.
+"""Run a plain-MLP TorchScript policy with NumPy: a quarter to half less CPU per observation.
 
 A deployed policy answers one observation per control step. For the small MLPs that locomotion
 and manipulation policies are (e.g. 2x256), the TorchScript interpreter's per-op dispatch costs
-more than the arithmetic: for a 2x256 MLP, 83 us per call against 44 us for the same layers in
-NumPy, and 221 against 141 us when the caches are cold between messages
+more than the arithmetic: for a 2x256 MLP, 106 us per call against 80 us for the same layers in
+NumPy, and 292 against 162 us after a 2 ms pause between messages
 (``benchmarks/inference_backends.py``).
 
 :func:`compile_numpy` reads the *frozen* graph of a module's ``forward`` (weights become
