@@ -20,7 +20,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import tempfile
@@ -31,6 +30,7 @@ os.environ.setdefault('OMP_NUM_THREADS', '1')
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from _results import write_results  # noqa: E402 (benchmarks/ is the script's directory)
 
 from robotrl_ros.policy.synthetic import make_synthetic_artifact  # noqa: E402
 
@@ -140,12 +140,7 @@ def main() -> None:
              '| case | TorchScript us | NumPy us | saved us |', '|---|---|---|---|']
     lines += [f'| {r["case"]} | {r["torchscript_us"]:.0f} | {r["numpy_us"]:.0f} | '
               f'{r["saved_us"]:.0f} |' for r in rows]
-    text = '\n'.join(lines) + '\n'
-    print(text)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix('.json').write_text(json.dumps(record, indent=2) + '\n')
-    out.with_suffix('.md').write_text(text)
+    write_results(args.out, record, lines)
 
 
 if __name__ == '__main__':

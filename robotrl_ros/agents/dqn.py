@@ -23,6 +23,7 @@ from robotrl_ros.agents.checks import check_algo, obs_batch, transition_batch
 from robotrl_ros.agents.config import build_config, config_to_dict
 from robotrl_ros.agents.networks import ObsNormalizer, clip_grad_norm, mlp, soft_update
 from robotrl_ros.agents.off_policy import OffPolicyAgent
+from robotrl_ros.agents.optim import LeanAdam
 from robotrl_ros.agents.policies import EpsilonGreedyQPolicy
 from robotrl_ros.agents.schedules import UpdateCredit, linear_schedule
 from robotrl_ros.agents.seeding import AgentRng
@@ -96,7 +97,7 @@ class DQN(OffPolicyAgent):
             self.q_net = mlp(obs_dim, action_dim, cfg.hidden_sizes, 'relu')
         self.target_net = copy.deepcopy(self.q_net)
         self._params = list(self.q_net.parameters())
-        self.optimizer = torch.optim.Adam(self._params, lr=cfg.learning_rate, fused=True)
+        self.optimizer = LeanAdam(self._params, lr=cfg.learning_rate)
         self.buffer = ReplayBuffer(cfg.buffer_size, obs_dim, (), np.int64)
         self.policy = EpsilonGreedyQPolicy(ObsNormalizer(obs_dim, enabled=False), self.q_net,
                                            action_dim)

@@ -27,6 +27,7 @@ from robotrl_ros.agents.checks import check_algo, obs_batch, transition_batch
 from robotrl_ros.agents.config import build_config, config_to_dict
 from robotrl_ros.agents.networks import ObsNormalizer, clip_grad_norm, mlp
 from robotrl_ros.agents.normalization import RunningMeanStd
+from robotrl_ros.agents.optim import LeanAdam
 from robotrl_ros.agents.policies import CategoricalPolicy, GaussianPolicy, policy_act
 from robotrl_ros.agents.returns import gae
 from robotrl_ros.agents.seeding import AgentRng
@@ -105,8 +106,7 @@ class PPO(Agent):
                 else GaussianPolicy(normalizer, actor, action_dim, cfg.init_log_std))
             self.critic = mlp(obs_dim, 1, cfg.hidden_sizes, cfg.activation, out_gain=1.0)
         self._params = list(self.policy.parameters()) + list(self.critic.parameters())
-        self.optimizer = torch.optim.Adam(self._params, lr=cfg.learning_rate, eps=1e-5,
-                                          fused=True)
+        self.optimizer = LeanAdam(self._params, lr=cfg.learning_rate, eps=1e-5)
         self.obs_rms = RunningMeanStd((obs_dim,))
         self.buffer = RolloutBuffer(cfg.n_steps, obs_dim, () if discrete else (action_dim,),
                                     np.int64 if discrete else np.float32)

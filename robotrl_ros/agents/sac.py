@@ -24,6 +24,7 @@ from robotrl_ros.agents.checks import check_algo, obs_batch, transition_batch
 from robotrl_ros.agents.config import build_config, config_to_dict
 from robotrl_ros.agents.networks import EnsembleMLP, ObsNormalizer, mlp, soft_update
 from robotrl_ros.agents.off_policy import OffPolicyAgent
+from robotrl_ros.agents.optim import LeanAdam
 from robotrl_ros.agents.policies import SquashedGaussianPolicy
 from robotrl_ros.agents.schedules import UpdateCredit
 from robotrl_ros.agents.seeding import AgentRng
@@ -97,13 +98,12 @@ class SAC(OffPolicyAgent):
             self.q = EnsembleMLP(2, obs_dim + action_dim, 1, hidden, 'relu')  # twin critics
         self.q_target = copy.deepcopy(self.q)
         self.q_target.requires_grad_(False)
-        self.q_optimizer = torch.optim.Adam(self.q.parameters(), lr=cfg.critic_lr, fused=True)
-        self.actor_optimizer = torch.optim.Adam(self.actor.parameters(), lr=cfg.actor_lr,
-                                                fused=True)
+        self.q_optimizer = LeanAdam(self.q.parameters(), lr=cfg.critic_lr)
+        self.actor_optimizer = LeanAdam(self.actor.parameters(), lr=cfg.actor_lr)
         self.target_entropy = (-float(action_dim) if cfg.target_entropy is None
                                else cfg.target_entropy)
         self.log_alpha = torch.tensor(float(np.log(cfg.alpha)), requires_grad=True)
-        self.alpha_optimizer = torch.optim.Adam([self.log_alpha], lr=cfg.alpha_lr, fused=True)
+        self.alpha_optimizer = LeanAdam([self.log_alpha], lr=cfg.alpha_lr)
         self.buffer = ReplayBuffer(cfg.buffer_size, obs_dim, (action_dim,), np.float32)
         self.credit = UpdateCredit(cfg.updates_per_step, cfg.learning_starts)
         self.env_steps = 0
