@@ -229,3 +229,37 @@ def test_gaussian_log_prob_and_entropy_match_torch_distributions():
         scored, entropy = policy.log_prob_entropy(obs, raw)
     torch.testing.assert_close(scored, logprob)
     torch.testing.assert_close(entropy, dist.entropy().sum(-1))
+
+
+def test_sac_temperature_step_equals_autograd_on_the_alpha_loss():
+    from robotrl_ros.agents.optim import LeanAdam
+    from robotrl_ros.agents.sac import SAC
+
+    agent = SAC(4, 2, False, config={'learning_starts': 0, 'batch_size': 16}, seed=0)
+    rng = np.random.default_rng(0)
+    for _ in range(64):
+        obs = rng.normal(size=(1, 4)).astype(np.float32)
+        agent.observe(obs, rng.uniform(-1, 1, (1, 2)).astype(np.float32), np.array([0.0]), obs,
+                      np.array([False]), np.array([False]))
+    # The same step by autograd on alpha_loss = -(log_alpha * (logprob + target)).mean(), fed
+    # the log-probs the agent computes: its actor's rsample is wrapped to record them.
+    logprobs = []
+    rsample = agent.actor.rsample
+
+    def recording(obs, generator):
+        action, logprob = rsample(obs, generator)
+        logprobs.append(logprob.detach())
+        return action, logprob
+
+    agent.actor.rsample = recording
+    reference = agent.log_alpha.detach().clone().requires_grad_(True)
+    optimizer = LeanAdam([reference], lr=agent.config.alpha_lr)
+    for _ in range(5):
+        agent._gradient_step()
+        loss = -(reference * (logprobs[-1] + agent.target_entropy)).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        torch.testing.assert_close(agent.log_alpha.detach(), reference.detach())
+    # Entropy above the target (-2 for 2-D actions) at the start: the temperature goes down.
+    assert agent.log_alpha.item() < np.log(agent.config.alpha)

@@ -162,9 +162,9 @@ class SAC(OffPolicyAgent):
             logprob = logprob.detach()
             logged += [actor_loss.detach(), -logprob.mean()]
             if cfg.autotune:
-                alpha_loss = -(self.log_alpha * (logprob + self.target_entropy)).mean()
-                self.alpha_optimizer.zero_grad()
-                alpha_loss.backward()
+                # alpha_loss = -(log_alpha * (logprob + target_entropy)).mean(); its gradient
+                # is set directly (no one-parameter graph to backpropagate: ~140 us less).
+                self.log_alpha.grad = -(logprob + self.target_entropy).mean().reshape(())
                 self.alpha_optimizer.step()
         soft_update(self.q_target, self.q, cfg.tau)
         return dict(zip(_METRICS, torch.stack(logged).tolist(), strict=False))
