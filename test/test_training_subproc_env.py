@@ -135,3 +135,17 @@ def test_close_stops_the_workers_and_is_idempotent():
 def test_worker_count_must_fit_the_batch(workers):
     with pytest.raises(ValueError, match='env_workers must be between 1 and n_envs=2'):
         SubprocEnvBatch(EnvBatch([make_env('reach'), make_env('reach')], 'reach'), workers)
+
+
+def test_a_batch_pickled_before_index_offset_and_closed_existed_still_works():
+    import pickle
+
+    batch = EnvBatch([_NaNAfter(2)], task='old')
+    del batch.index_offset            # as unpickled from an older checkpoint
+    old = pickle.loads(pickle.dumps(batch))
+    old.reset(seed=0)
+    old.step(np.zeros((1, 1)))
+    with pytest.raises(FloatingPointError, match=r"task 'old': env 0 "):
+        old.step(np.zeros((1, 1)))
+    old.close()
+    old.close()

@@ -232,7 +232,7 @@ class PolicyArtifact:
         self.algorithm: str = metadata['algorithm']
         self.has_explore = hasattr(network, 'explore')
         self._network = network
-        self._fast = network      # replaced by an inference-optimized copy when equivalent
+        self._fast = network      # an inference-optimized copy when equivalent (no NumPy)
         self._numpy: NumpyPolicy | None = None   # set when a NumPy translation is equivalent
         self._obs_dim = spec.obs_dim
         self._outside = not normalization['in_network']
@@ -250,13 +250,12 @@ class PolicyArtifact:
             batch = (batch - self._mean) / self._std
         if self._numpy is not None and not explore:
             out = self._numpy(batch)
-            action = np.minimum(np.maximum(out.astype(np.float64), -1.0), 1.0)
-            return action[0] if single else action
-        with torch.inference_mode():
-            x = torch.from_numpy(np.ascontiguousarray(batch))
-            # .forward directly: skips nn.Module.__call__'s hook machinery (~10 us per call).
-            out = self._network.explore(x) if explore else self._fast.forward(x)
-        action = np.minimum(np.maximum(out.numpy().astype(np.float64), -1.0), 1.0)
+        else:
+            with torch.inference_mode():
+                x = torch.from_numpy(np.ascontiguousarray(batch))
+                # .forward directly: skips nn.Module.__call__'s hook machinery (~10 us a call).
+                out = (self._network.explore(x) if explore else self._fast.forward(x)).numpy()
+        action = np.minimum(np.maximum(out.astype(np.float64), -1.0), 1.0)
         return action[0] if single else action
 
     @property
@@ -318,8 +317,9 @@ def load_artifact(path: str | Path) -> PolicyArtifact:
     digest = hashlib.sha256(files[NETWORK_FILE] + files[METADATA_FILE]).hexdigest()[:12]
     artifact = PolicyArtifact(path, spec, data, network, normalization, digest)
     _check_forward(artifact, path / NETWORK_FILE)
-    artifact._fast = _optimized(network, spec.obs_dim)
     artifact._numpy = _numpy_forward(network, spec.obs_dim)
+    if artifact._numpy is None:  # else forward never runs in TorchScript: nothing to optimize
+        artifact._fast = _optimized(network, spec.obs_dim)
     return artifact
 
 

@@ -27,6 +27,10 @@ class EnvBatch:
         index_offset: Index of the first env in error messages (a slice of a larger batch).
     """
 
+    # Class defaults, so that batches pickled in checkpoints before these existed still work.
+    index_offset = 0
+    closed = False
+
     def __init__(self, envs: Sequence[gym.Env], task: str = 'env',
                  index_offset: int = 0) -> None:
         if not envs:
@@ -95,7 +99,7 @@ class EnvBatch:
 
     def close(self) -> None:
         """Close every env (once: a second call does nothing)."""
-        if getattr(self, 'closed', False):
+        if self.closed:
             return
         self.closed = True
         for env in self.envs:
