@@ -27,7 +27,7 @@ def _run(tmp_path, task, algo, hparams, bridge=None):
     config = tmp_path / 'hparams.yaml'
     config.write_text(hparams)
     cfg = GraphConfig(task=task, algo=algo, output_dir=str(tmp_path / 'run'), total_steps=STEPS,
-                      timeout_s=100, config=str(config), publish_period=1.0,
+                      timeout_s=100, config=str(config), publish_period=0.5,
                       bridge=bridge or {}, domain_id=int(os.environ['ROS_DOMAIN_ID']))
     result = run_graph(cfg)
     trainer_log = (result.logs / 'trainer_node.log').read_text()
@@ -36,6 +36,7 @@ def _run(tmp_path, task, algo, hparams, bridge=None):
     stored = TransitionLog(result.logs.parent, make_task(task).spec).read()
     assert len(stored) == STEPS
     # The policy node ran the trainer's published artifacts (hot reload), not only the first.
+    # (A 600-step run can take ~2 s on a fast host: publish every 0.5 s to see two of them.)
     policy_log = (result.logs / 'policy_node.log').read_text()
     reloaded = set(re.findall(r'running policy \S+ \(' + task + r', ' + algo, policy_log))
     assert len(re.findall(r'policy update: \S+/policies/policy_\d+', policy_log)) >= 2, policy_log
