@@ -32,6 +32,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from _results import write_results  # noqa: E402 (benchmarks/ is the script's directory)
 
+from robotrl_ros.agents.threads import limit_threads  # noqa: E402
 from robotrl_ros.policy.synthetic import make_synthetic_artifact  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,7 +99,7 @@ def main() -> None:
     parser.add_argument('--out', default=str(RESULTS / 'inference_backends'),
                         help='results path without suffix (.json and .md are written)')
     args = parser.parse_args()
-    torch.set_num_threads(1)
+    limit_threads(1)
     load_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         callback = Callback(make_synthetic_artifact(Path(tmp) / 'policy'))

@@ -249,11 +249,11 @@ def main() -> None:
     os.environ.setdefault('ROS_DOMAIN_ID', str(60 + os.getpid() % 40))
     os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
     import rclpy
-    import torch
 
+    from robotrl_ros.agents.threads import limit_threads
     from robotrl_ros.policy.artifact import load_artifact
 
-    torch.set_num_threads(1)
+    limit_threads(1)
     rclpy.init()
     runs: dict[str, dict[str, dict[float, list]]] = {
         ex: {'relay': {}, 'policy': {}} for ex in args.executors}

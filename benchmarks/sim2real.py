@@ -42,6 +42,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from robotrl_ros.agents.threads import limit_threads  # noqa: E402
 from robotrl_ros.policy.artifact import load_artifact  # noqa: E402
 from robotrl_ros.tasks.randomization import SHIFTED  # noqa: E402
 from robotrl_ros.tasks.reach import DT  # noqa: E402
@@ -201,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
                         help='ROS_DOMAIN_ID of the graph (default: random, to stay apart from '
                              'other graphs on a shared machine)')
     args = parser.parse_args(argv)
-    torch.set_num_threads(1)
+    limit_threads(1)
     if args.report_only:
         report = json.loads((RESULTS / 'sim2real.json').read_text())
         report['notes'] = args.notes or report.get('notes', '')

@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from robotrl_ros.agents.registry import make_agent  # noqa: E402
+from robotrl_ros.agents.threads import limit_threads  # noqa: E402
 from robotrl_ros.tasks.registry import make_env  # noqa: E402
 from robotrl_ros.training.config import load_config  # noqa: E402
 from robotrl_ros.training.evaluate import agent_policy, evaluate  # noqa: E402
@@ -161,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
                              'other graphs on a shared machine)')
     parser.add_argument('--only', choices=('graph', 'in_process'), default=None)
     args = parser.parse_args(argv)
-    torch.set_num_threads(1)
+    limit_threads(1)
     np.random.seed(args.seed)
     report = {'algo': args.algo, 'target': args.target, 'budget_s': args.budget_s,
               'publish_period_s': args.publish_period,

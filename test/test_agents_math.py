@@ -231,27 +231,27 @@ def test_gaussian_log_prob_and_entropy_match_torch_distributions():
     torch.testing.assert_close(entropy, dist.entropy().sum(-1))
 
 
-def test_sac_temperature_step_equals_autograd_on_the_alpha_loss():
+def test_sac_temperature_step_equals_autograd_on_the_alpha_loss(monkeypatch):
+    import robotrl_ros.agents.sac as sac_module
     from robotrl_ros.agents.optim import LeanAdam
-    from robotrl_ros.agents.sac import SAC
 
-    agent = SAC(4, 2, False, config={'learning_starts': 0, 'batch_size': 16}, seed=0)
+    agent = sac_module.SAC(4, 2, False, config={'learning_starts': 0, 'batch_size': 16}, seed=0)
     rng = np.random.default_rng(0)
     for _ in range(64):
         obs = rng.normal(size=(1, 4)).astype(np.float32)
         agent.observe(obs, rng.uniform(-1, 1, (1, 2)).astype(np.float32), np.array([0.0]), obs,
                       np.array([False]), np.array([False]))
     # The same step by autograd on alpha_loss = -(log_alpha * (logprob + target)).mean(), fed
-    # the log-probs the agent computes: its actor's rsample is wrapped to record them.
+    # the log-probs the agent computes: its actor update is wrapped to record them.
     logprobs = []
-    rsample = agent.actor.rsample
+    actor_gradients = sac_module.actor_gradients
 
-    def recording(obs, generator):
-        action, logprob = rsample(obs, generator)
-        logprobs.append(logprob.detach())
-        return action, logprob
+    def recording(*args):
+        loss, logprob = actor_gradients(*args)
+        logprobs.append(torch.from_numpy(logprob.copy()))
+        return loss, logprob
 
-    agent.actor.rsample = recording
+    monkeypatch.setattr(sac_module, 'actor_gradients', recording)
     reference = agent.log_alpha.detach().clone().requires_grad_(True)
     optimizer = LeanAdam([reference], lr=agent.config.alpha_lr)
     for _ in range(5):

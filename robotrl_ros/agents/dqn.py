@@ -15,13 +15,13 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from robotrl_ros.agents.buffers import ReplayBuffer
 from robotrl_ros.agents.checks import check_algo, obs_batch, transition_batch
 from robotrl_ros.agents.config import build_config, config_to_dict
-from robotrl_ros.agents.networks import ObsNormalizer, clip_grad_norm, mlp, soft_update
+from robotrl_ros.agents.networks import ObsNormalizer, mlp, soft_update
+from robotrl_ros.agents.numpy_mlp import FlatGrads, NumpyMLP
 from robotrl_ros.agents.off_policy import OffPolicyAgent
 from robotrl_ros.agents.optim import LeanAdam
 from robotrl_ros.agents.policies import EpsilonGreedyQPolicy
@@ -97,6 +97,9 @@ class DQN(OffPolicyAgent):
             self.q_net = mlp(obs_dim, action_dim, cfg.hidden_sizes, 'relu')
         self.target_net = copy.deepcopy(self.q_net)
         self._params = list(self.q_net.parameters())
+        # Acting and the TD gradient run in NumPy on views of the weights (see NumpyMLP).
+        self._q_np, self._target_np = NumpyMLP(self.q_net), NumpyMLP(self.target_net)
+        self._grads = FlatGrads(self._params)
         self.optimizer = LeanAdam(self._params, lr=cfg.learning_rate)
         self.buffer = ReplayBuffer(cfg.buffer_size, obs_dim, (), np.int64)
         self.policy = EpsilonGreedyQPolicy(ObsNormalizer(obs_dim, enabled=False), self.q_net,
@@ -113,9 +116,7 @@ class DQN(OffPolicyAgent):
 
     def act(self, obs: np.ndarray, deterministic: bool = False) -> np.ndarray:
         """Greedy indices if ``deterministic``, else ε-greedy (seeded)."""
-        obs_t = torch.from_numpy(obs_batch(self.name, obs, self.obs_dim))
-        with torch.no_grad():
-            greedy = self.policy(obs_t).numpy()
+        greedy = self._q_np(obs_batch(self.name, obs, self.obs_dim)).argmax(-1)
         if deterministic:
             return greedy
         explore = self.rng.np.random(len(greedy)) < self.epsilon
@@ -130,31 +131,37 @@ class DQN(OffPolicyAgent):
         self._store(b, b.action)
 
     def _gradient_step(self) -> dict[str, float]:
+        """One TD update, with the gradient of the loss written out (NumPy, see NumpyMLP)."""
         cfg = self.config
-        obs, actions, rewards, next_obs, terminated = self.buffer.sample_tensors(
-            cfg.batch_size, self.rng.np)
-        with torch.no_grad():
-            next_q_target = self.target_net(next_obs)
-            if cfg.double_dqn:
-                best = self.q_net(next_obs).argmax(-1, keepdim=True)
-                next_q = next_q_target.gather(-1, best).squeeze(-1)
-            else:
-                next_q = next_q_target.max(-1).values
-            target = rewards + cfg.gamma * (1.0 - terminated) * next_q
-        q = self.q_net(obs).gather(-1, actions.unsqueeze(-1)).squeeze(-1)
-        if cfg.huber_delta > 0:
-            loss = F.huber_loss(q, target, delta=cfg.huber_delta)
+        batch = self.buffer.sample(cfg.batch_size, self.rng.np)
+        rows = np.arange(cfg.batch_size)
+        next_q_target = self._target_np(batch['next_obs'])
+        if cfg.double_dqn:
+            next_q = next_q_target[rows, self._q_np(batch['next_obs']).argmax(-1)]
         else:
-            loss = F.mse_loss(q, target)
-        self.optimizer.zero_grad()
-        loss.backward()
-        clip_grad_norm(self._params, cfg.max_grad_norm)
+            next_q = next_q_target.max(-1)
+        target = batch['rewards'] + cfg.gamma * (1.0 - batch['terminated']) * next_q
+        q_all, cache = self._q_np.forward(batch['obs'])
+        q = q_all[rows, batch['actions']]
+        error = q - target
+        if cfg.huber_delta > 0:   # F.huber_loss and its gradient
+            small = np.abs(error) < cfg.huber_delta
+            loss = np.where(small, 0.5 * error * error,
+                            cfg.huber_delta * (np.abs(error) - 0.5 * cfg.huber_delta)).mean()
+            grad_q = np.clip(error, -cfg.huber_delta, cfg.huber_delta)
+        else:                     # F.mse_loss
+            loss = (error * error).mean()
+            grad_q = 2.0 * error
+        grad_out = np.zeros_like(q_all)
+        grad_out[rows, batch['actions']] = grad_q / cfg.batch_size
+        self._q_np.backward(cache, grad_out, self._grads.views)
+        self._grads.clip_norm(cfg.max_grad_norm)
+        self._grads.install()
         self.optimizer.step()
         self.updates += 1
         if self.updates % cfg.target_update_interval == 0:
             soft_update(self.target_net, self.q_net, cfg.tau)
-        td_loss, q_mean = torch.stack([loss.detach(), q.detach().mean()]).tolist()
-        return {'td_loss': td_loss, 'q_mean': q_mean, 'epsilon': self.epsilon}
+        return {'td_loss': float(loss), 'q_mean': float(q.mean()), 'epsilon': self.epsilon}
 
     def state_dict(self) -> dict[str, Any]:
         """Networks, optimizer, replay buffer, counters and RNG."""

@@ -79,6 +79,19 @@ class GaussianPolicy(nn.Module):
         return log_prob, entropy
 
 
+def gaussian_sample_numpy(mean: np.ndarray, log_std: np.ndarray,
+                          generator: torch.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """:meth:`GaussianPolicy.sample_unclamped` in NumPy, given the mean action.
+
+    The noise comes from the same seeded torch ``generator`` (one draw of ``mean.shape``), so
+    the random stream is the one the torch path would use.
+    """
+    log_std = np.clip(log_std, LOG_STD_MIN, LOG_STD_MAX)
+    noise = torch.randn(mean.shape, generator=generator).numpy()
+    log_prob = (-0.5 * noise * noise - log_std - np.float32(_HALF_LOG_2PI)).sum(-1)
+    return mean + np.exp(log_std) * noise, log_prob
+
+
 def policy_act(policy: GaussianPolicy | CategoricalPolicy, obs: torch.Tensor,
                deterministic: bool, generator: torch.Generator) -> np.ndarray:
     """Deterministic ``policy(obs)`` or a sample drawn with the agent's seeded generator."""

@@ -27,8 +27,15 @@ from robotrl_ros.agents.checks import check_algo, obs_batch, transition_batch
 from robotrl_ros.agents.config import build_config, config_to_dict
 from robotrl_ros.agents.networks import ObsNormalizer, clip_grad_norm, mlp
 from robotrl_ros.agents.normalization import RunningMeanStd
+from robotrl_ros.agents.numpy_mlp import FlatGrads, NumpyMLP, numpy_normalize
 from robotrl_ros.agents.optim import LeanAdam
-from robotrl_ros.agents.policies import CategoricalPolicy, GaussianPolicy, policy_act
+from robotrl_ros.agents.policies import (
+    CategoricalPolicy,
+    GaussianPolicy,
+    gaussian_sample_numpy,
+    policy_act,
+)
+from robotrl_ros.agents.ppo_numpy import Minibatch, gaussian_ppo_gradients
 from robotrl_ros.agents.returns import gae
 from robotrl_ros.agents.seeding import AgentRng
 
@@ -106,6 +113,12 @@ class PPO(Agent):
                 else GaussianPolicy(normalizer, actor, action_dim, cfg.init_log_std))
             self.critic = mlp(obs_dim, 1, cfg.hidden_sizes, cfg.activation, out_gain=1.0)
         self._params = list(self.policy.parameters()) + list(self.critic.parameters())
+        # Rollouts act and score in NumPy on views of these weights (see NumpyMLP); Gaussian
+        # minibatch gradients are computed in NumPy too (ppo_numpy), into FlatGrads.
+        self._actor_np = NumpyMLP(actor)
+        self._critic_np = NumpyMLP(self.critic)
+        self._flat_grads = None if discrete else FlatGrads(
+            [*actor.parameters(), self.policy.log_std, *self.critic.parameters()])
         self.optimizer = LeanAdam(self._params, lr=cfg.learning_rate, eps=1e-5)
         self.obs_rms = RunningMeanStd((obs_dim,))
         self.buffer = RolloutBuffer(cfg.n_steps, obs_dim, () if discrete else (action_dim,),
@@ -117,14 +130,17 @@ class PPO(Agent):
     # --- acting ---------------------------------------------------------------------------
     def act(self, obs: np.ndarray, deterministic: bool = False) -> np.ndarray:
         """Mean/argmax action if ``deterministic``, else a seeded sample."""
-        obs_t = torch.from_numpy(obs_batch(self.name, obs, self.obs_dim))
+        obs_arr = obs_batch(self.name, obs, self.obs_dim)
         if deterministic or self.discrete:
-            return policy_act(self.policy, obs_t, deterministic, self.rng.torch)
-        with torch.no_grad():
-            raw, logprob = self.policy.sample_unclamped(self.policy.normalizer(obs_t),
-                                                        self.rng.torch)
-        action = torch.clamp(raw, -1.0, 1.0).numpy()
-        self._last_sample = (obs_t.numpy().copy(), action.copy(), raw.numpy(), logprob.numpy())
+            return policy_act(self.policy, torch.from_numpy(obs_arr), deterministic,
+                              self.rng.torch)
+        policy = self.policy
+        assert isinstance(policy, GaussianPolicy)
+        mean = np.tanh(self._actor_np(numpy_normalize(policy.normalizer, obs_arr)))
+        raw, logprob = gaussian_sample_numpy(mean, policy.log_std.detach().numpy(),
+                                             self.rng.torch)
+        action = np.clip(raw, -1.0, 1.0)
+        self._last_sample = (obs_arr.copy(), action.copy(), raw, logprob)
         return action
 
     def _own_sample(self, obs: np.ndarray,
@@ -149,17 +165,18 @@ class PPO(Agent):
                              action, reward, next_obs, terminated, truncated)
         normalize = self.policy.normalizer
         n = len(b.obs)
-        with torch.no_grad():
-            both_n = normalize(torch.from_numpy(np.concatenate([b.obs, b.next_obs])))
-            values = self.critic(both_n).squeeze(-1).numpy()      # obs rows, then next_obs
-            obs_n = both_n[:n]
-            own = self._own_sample(b.obs, b.action)
-            if own is None:
-                action = b.action
-                logprob = self.policy.log_prob_entropy(obs_n, torch.from_numpy(action))[0]
-            else:
-                action, logprob = own
-        self.buffer.add(obs=obs_n.numpy(), actions=action, logprobs=np.asarray(logprob),
+        both_n = numpy_normalize(normalize, np.concatenate([b.obs, b.next_obs]))
+        values = self._critic_np(both_n)[:, 0]      # obs rows, then next_obs
+        obs_n = both_n[:n]
+        own = self._own_sample(b.obs, b.action)
+        if own is None:
+            action = b.action
+            with torch.no_grad():
+                logprob = self.policy.log_prob_entropy(torch.from_numpy(obs_n),
+                                                       torch.from_numpy(action))[0].numpy()
+        else:
+            action, logprob = own
+        self.buffer.add(obs=obs_n, actions=action, logprobs=np.asarray(logprob),
                         values=values[:n], next_values=values[n:],
                         rewards=b.reward * self.config.reward_scale,
                         terminated=b.terminated, truncated=b.truncated)
@@ -180,55 +197,82 @@ class PPO(Agent):
         advantages, returns = gae(data['rewards'], data['values'], data['next_values'],
                                   data['terminated'], data['truncated'], cfg.gamma,
                                   cfg.gae_lambda)
-        obs = torch.from_numpy(data['obs'].reshape(-1, self.obs_dim))
-        actions = torch.from_numpy(data['actions'].reshape(-1, *data['actions'].shape[2:]))
-        old_logprobs = torch.from_numpy(data['logprobs'].reshape(-1))
-        old_values = torch.from_numpy(data['values'].reshape(-1))
-        adv = torch.as_tensor(advantages.reshape(-1), dtype=torch.float32)
-        ret = torch.as_tensor(returns.reshape(-1), dtype=torch.float32)
-        batch = len(obs)
+        flat = {'obs': data['obs'].reshape(-1, self.obs_dim),
+                'actions': data['actions'].reshape(-1, *data['actions'].shape[2:]),
+                'old_logprobs': data['logprobs'].reshape(-1),
+                'old_values': data['values'].reshape(-1),
+                'advantages': advantages.reshape(-1).astype(np.float32),
+                'returns': returns.reshape(-1).astype(np.float32)}
+        batch = len(flat['obs'])
         mb_size = max(1, batch // cfg.n_minibatches)
-        stats: list[torch.Tensor] = []       # per minibatch, in the order of _UPDATE_METRICS
+        losses: list[np.ndarray] = []    # policy loss, value loss, entropy per minibatch
+        checks: list[list[float]] = []   # approx KL, clip fraction of each epoch's last one
         for _ in range(cfg.n_epochs):
+            # One gather per epoch: the minibatches are then contiguous slices (views).
             order = self.rng.np.permutation(batch)
+            epoch = {key: value[order] for key, value in flat.items()}
+            if cfg.normalize_advantages:
+                epoch['advantages'] = _minibatch_normalized(epoch['advantages'], mb_size)
             for start in range(0, batch, mb_size):
-                mb = torch.from_numpy(order[start:start + mb_size])
-                logprob, entropy = self.policy.log_prob_entropy(obs[mb], actions[mb])
-                log_ratio = logprob - old_logprobs[mb]
-                ratio = log_ratio.exp()
-                mb_adv = adv[mb]
-                if cfg.normalize_advantages and len(mb) > 1:
-                    mb_adv = (mb_adv - mb_adv.mean()) / (mb_adv.std() + 1e-8)
-                pg_loss = torch.max(-mb_adv * ratio,
-                                    -mb_adv * ratio.clamp(1 - cfg.clip_coef, 1 + cfg.clip_coef))
-                pg_loss = pg_loss.mean()
-                value = self.critic(obs[mb]).squeeze(-1)
-                v_loss = (value - ret[mb]).pow(2)
-                if cfg.clip_value_loss:
-                    v_clipped = old_values[mb] + (value - old_values[mb]).clamp(
-                        -cfg.clip_coef, cfg.clip_coef)
-                    v_loss = torch.max(v_loss, (v_clipped - ret[mb]).pow(2))
-                v_loss = 0.5 * v_loss.mean()
-                loss = pg_loss - cfg.ent_coef * entropy.mean() + cfg.vf_coef * v_loss
-                self.optimizer.zero_grad()
-                loss.backward()
-                clip_grad_norm(self._params, cfg.max_grad_norm)
+                mb = Minibatch(**{key: value[start:start + mb_size]
+                                  for key, value in epoch.items()})
+                if self._flat_grads is not None:
+                    mb_losses, ratio, log_ratio = self._numpy_gradients(mb)
+                else:
+                    mb_losses, ratio, log_ratio = self._torch_gradients(mb)
                 self.optimizer.step()
-                with torch.no_grad():
-                    stats.append(torch.stack([
-                        pg_loss, v_loss, entropy.mean(), ((ratio - 1) - log_ratio).mean(),
-                        ((ratio - 1).abs() > cfg.clip_coef).float().mean()]))
-            if cfg.target_kl is not None and float(stats[-1][3]) > cfg.target_kl:
+                losses.append(mb_losses)
+            checks.append([float(((ratio - 1) - log_ratio).mean()),   # as CleanRL, for target_kl
+                           float((np.abs(ratio - 1) > cfg.clip_coef).mean())])
+            if cfg.target_kl is not None and checks[-1][0] > cfg.target_kl:
                 break
+        ret, old_values = flat['returns'], flat['old_values']
         self.buffer.reset()
         self.updates += 1
         var_ret = float(ret.var())
         explained = 1.0 - float((ret - old_values).var()) / var_ret if var_ret > 0 else 0.0
-        metrics = dict(zip(_UPDATE_METRICS, torch.stack(stats).mean(0).tolist(), strict=True))
+        metrics = dict(zip(_UPDATE_METRICS, [*np.mean(losses, axis=0), *np.mean(checks, axis=0)],
+                           strict=True))
+        metrics = {key: float(value) for key, value in metrics.items()}
         metrics.update(explained_variance=explained, learning_rate=cfg.learning_rate)
         if not self.discrete:
             metrics['action_std'] = float(self.policy.log_std.detach().exp().mean())
         return metrics
+
+    def _torch_gradients(self, mb: Minibatch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The minibatch loss (the reference statement of it) and its gradient by autograd."""
+        cfg = self.config
+        obs, adv = torch.from_numpy(mb.obs), torch.from_numpy(mb.advantages)
+        old_values, ret = torch.from_numpy(mb.old_values), torch.from_numpy(mb.returns)
+        logprob, entropy = self.policy.log_prob_entropy(obs, torch.from_numpy(mb.actions))
+        log_ratio = logprob - torch.from_numpy(mb.old_logprobs)
+        ratio = log_ratio.exp()
+        pg_loss = torch.max(-adv * ratio,
+                            -adv * ratio.clamp(1 - cfg.clip_coef, 1 + cfg.clip_coef)).mean()
+        value = self.critic(obs).squeeze(-1)
+        v_loss = (value - ret).pow(2)
+        if cfg.clip_value_loss:
+            v_clipped = old_values + (value - old_values).clamp(-cfg.clip_coef, cfg.clip_coef)
+            v_loss = torch.max(v_loss, (v_clipped - ret).pow(2))
+        v_loss = 0.5 * v_loss.mean()
+        entropy = entropy.mean()
+        loss = pg_loss - cfg.ent_coef * entropy + cfg.vf_coef * v_loss
+        self.optimizer.zero_grad()
+        loss.backward()
+        clip_grad_norm(self._params, cfg.max_grad_norm)
+        losses = torch.stack([pg_loss, v_loss, entropy]).detach().numpy()
+        return losses, ratio.detach().numpy(), log_ratio.detach().numpy()
+
+    def _numpy_gradients(self, mb: Minibatch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The same loss and gradient for the Gaussian policy, in closed form (ppo_numpy)."""
+        cfg, grads = self.config, self._flat_grads
+        assert grads is not None and isinstance(self.policy, GaussianPolicy)
+        result = gaussian_ppo_gradients(
+            self._actor_np, self._critic_np, self.policy.log_std.detach().numpy(), mb,
+            grads.views, cfg.clip_coef, cfg.clip_value_loss, cfg.vf_coef, cfg.ent_coef)
+        grads.clip_norm(cfg.max_grad_norm)
+        grads.install()
+        return result
 
     # --- persistence and export -----------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -257,3 +301,19 @@ class PPO(Agent):
 
 
 _UPDATE_METRICS = ('policy_loss', 'value_loss', 'entropy', 'approx_kl', 'clip_fraction')
+
+
+def _minibatch_normalized(adv: np.ndarray, mb_size: int) -> np.ndarray:
+    """``adv`` standardized within each consecutive minibatch of ``mb_size`` (vectorized).
+
+    Equal to standardizing each minibatch on its own (unbiased std, as torch); a last, shorter
+    minibatch is standardized separately, and a minibatch of one sample is left as is.
+    """
+    full = len(adv) // mb_size * mb_size
+    parts = []
+    for chunk in (adv[:full].reshape(-1, mb_size), adv[full:].reshape(1, -1)):
+        if chunk.shape[1] > 1:
+            chunk = (chunk - chunk.mean(1, keepdims=True)) / (
+                chunk.std(1, ddof=1, keepdims=True) + np.float32(1e-8))
+        parts.append(chunk.reshape(-1))
+    return np.concatenate(parts)

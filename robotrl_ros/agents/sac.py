@@ -7,6 +7,11 @@ targets (τ), a tanh-squashed Gaussian actor and automatic entropy tuning (α le
 entropy tracks ``target_entropy``). Before
 ``learning_starts`` transitions the agent acts uniformly at random. ``updates_per_step``
 gradient updates are run per observed transition (fractions accumulate).
+
+The networks are torch modules (checkpoints, TorchScript export); acting and the gradients of
+the three losses run in NumPy on views of their weights, with the gradients written out in
+:mod:`.sac_numpy` (tested equal to autograd on the torch statement of each loss), and torch's
+Adam applies them.
 """
 
 from __future__ import annotations
@@ -23,9 +28,11 @@ from robotrl_ros.agents.buffers import ReplayBuffer
 from robotrl_ros.agents.checks import check_algo, obs_batch, transition_batch
 from robotrl_ros.agents.config import build_config, config_to_dict
 from robotrl_ros.agents.networks import EnsembleMLP, ObsNormalizer, mlp, soft_update
+from robotrl_ros.agents.numpy_mlp import FlatGrads, NumpyMLP
 from robotrl_ros.agents.off_policy import OffPolicyAgent
 from robotrl_ros.agents.optim import LeanAdam
 from robotrl_ros.agents.policies import SquashedGaussianPolicy
+from robotrl_ros.agents.sac_numpy import SquashedSample, actor_gradients, critic_gradients
 from robotrl_ros.agents.schedules import UpdateCredit
 from robotrl_ros.agents.seeding import AgentRng
 
@@ -98,6 +105,11 @@ class SAC(OffPolicyAgent):
             self.q = EnsembleMLP(2, obs_dim + action_dim, 1, hidden, 'relu')  # twin critics
         self.q_target = copy.deepcopy(self.q)
         self.q_target.requires_grad_(False)
+        # Acting and every gradient run in NumPy on views of the weights (sac_numpy).
+        self._actor_np, self._q_np, self._q_target_np = (
+            NumpyMLP(net) for net in (self.actor.net, self.q, self.q_target))
+        self._actor_grads = FlatGrads(list(self.actor.parameters()))
+        self._q_grads = FlatGrads(list(self.q.parameters()))
         self.q_optimizer = LeanAdam(self.q.parameters(), lr=cfg.critic_lr)
         self.actor_optimizer = LeanAdam(self.actor.parameters(), lr=cfg.actor_lr)
         self.target_entropy = (-float(action_dim) if cfg.target_entropy is None
@@ -117,15 +129,12 @@ class SAC(OffPolicyAgent):
     def act(self, obs: np.ndarray, deterministic: bool = False) -> np.ndarray:
         """``tanh(mean)`` if deterministic; uniform before ``learning_starts``; else a sample."""
         obs_arr = obs_batch(self.name, obs, self.obs_dim)
-        obs_t = torch.from_numpy(obs_arr)
-        with torch.no_grad():
-            if deterministic:
-                return self.actor(obs_t).numpy()
-            if self.env_steps < self.config.learning_starts:
-                return self.rng.np.uniform(-1, 1, (len(obs_arr), self.action_dim)).astype(
-                    np.float32)
-            action, _ = self.actor.rsample(obs_t, self.rng.torch)
-            return action.numpy()
+        if deterministic:
+            return np.tanh(self._actor_np(obs_arr)[:, :self.action_dim])
+        if self.env_steps < self.config.learning_starts:
+            return self.rng.np.uniform(-1, 1, (len(obs_arr), self.action_dim)).astype(
+                np.float32)
+        return SquashedSample(self._actor_np, obs_arr, self.rng.torch).action
 
     def observe(self, obs: np.ndarray, action: np.ndarray, reward: np.ndarray,
                 next_obs: np.ndarray, terminated: np.ndarray, truncated: np.ndarray) -> None:
@@ -135,39 +144,35 @@ class SAC(OffPolicyAgent):
         self._store(b, np.clip(b.action, -1.0, 1.0))
 
     def _gradient_step(self) -> dict[str, float]:
+        """Critics, then actor and temperature (every ``policy_frequency``), then targets."""
         cfg = self.config
-        obs, actions, rewards, next_obs, terminated = self.buffer.sample_tensors(
-            cfg.batch_size, self.rng.np)
-        alpha = self.log_alpha.detach().exp()
-        with torch.no_grad():
-            next_action, next_logprob = self.actor.rsample(next_obs, self.rng.torch)
-            next_q = self.q_target(torch.cat([next_obs, next_action], -1)).amin(0).squeeze(-1)
-            target = rewards + cfg.gamma * (1.0 - terminated) * (next_q - alpha * next_logprob)
-        q = self.q(torch.cat([obs, actions], -1)).squeeze(-1)          # [2, batch]
-        q_loss = (q - target).pow(2).mean(-1).sum()                    # MSE of each critic
-        self.q_optimizer.zero_grad()
-        q_loss.backward()
+        batch = self.buffer.sample(cfg.batch_size, self.rng.np)
+        alpha = float(np.float32(self.log_alpha.detach().exp()))
+        next_obs = batch['next_obs']
+        nxt = SquashedSample(self._actor_np, next_obs, self.rng.torch)
+        next_q = self._q_target_np(np.concatenate([next_obs, nxt.action], 1)).min(0)[:, 0]
+        target = batch['rewards'] + cfg.gamma * (1.0 - batch['terminated']) * (
+            next_q - alpha * nxt.logprob)
+        q_loss, q_mean = critic_gradients(
+            self._q_np, np.concatenate([batch['obs'], batch['actions']], 1),
+            target.astype(np.float32), self._q_grads.views)
+        self._q_grads.install()
         self.q_optimizer.step()
-        logged = [q_loss.detach(), q[0].detach().mean(), alpha]
+        logged = [q_loss, q_mean, alpha]
         self.updates += 1
         if self.updates % cfg.policy_frequency == 0:
-            action, logprob = self.actor.rsample(obs, self.rng.torch)
-            self.q.requires_grad_(False)         # the actor loss needs no critic weight grads
-            q_pi = self.q(torch.cat([obs, action], -1)).amin(0).squeeze(-1)
-            self.q.requires_grad_(True)
-            actor_loss = (alpha * logprob - q_pi).mean()
-            self.actor_optimizer.zero_grad()
-            actor_loss.backward()
+            actor_loss, logprob = actor_gradients(self._actor_np, self._q_np, batch['obs'],
+                                                  alpha, self.rng.torch,
+                                                  self._actor_grads.views)
+            self._actor_grads.install()
             self.actor_optimizer.step()
-            logprob = logprob.detach()
-            logged += [actor_loss.detach(), -logprob.mean()]
+            logged += [actor_loss, -float(logprob.mean())]
             if cfg.autotune:
-                # alpha_loss = -(log_alpha * (logprob + target_entropy)).mean(); its gradient
-                # is set directly (no one-parameter graph to backpropagate: ~140 us less).
-                self.log_alpha.grad = -(logprob + self.target_entropy).mean().reshape(())
+                # alpha_loss = -(log_alpha * (logprob + target_entropy)).mean(): its gradient.
+                self.log_alpha.grad = torch.tensor(-float((logprob + self.target_entropy).mean()))
                 self.alpha_optimizer.step()
         soft_update(self.q_target, self.q, cfg.tau)
-        return dict(zip(_METRICS, torch.stack(logged).tolist(), strict=False))
+        return dict(zip(_METRICS, logged, strict=False))
 
     def state_dict(self) -> dict[str, Any]:
         """Networks, targets, optimizers, α, replay buffer, counters and RNG."""

@@ -27,7 +27,6 @@ from pathlib import Path
 
 import numpy as np
 import rclpy
-import torch
 from geometry_msgs.msg import PoseStamped, Twist, TwistStamped
 from rclpy.event_handler import PublisherEventCallbacks, SubscriptionEventCallbacks
 from rclpy.executors import ExternalShutdownException
@@ -37,6 +36,7 @@ from sensor_msgs.msg import Imu, JointState
 from std_msgs.msg import Float64MultiArray, String
 from std_srvs.srv import SetBool
 
+from robotrl_ros.agents.threads import limit_threads
 from robotrl_ros.nodes.policy_node import make_executor
 from robotrl_ros.nodes.policy_params import ParameterError, declare_parameters
 from robotrl_ros.policy.artifact import ArtifactError, PolicyArtifact, load_artifact
@@ -349,7 +349,7 @@ class PolicyNode(Node):
 
 def run(args: list[str] | None = None) -> int:
     """Run the node until SIGINT/SIGTERM (0), or a bad parameter (2); returns the exit code."""
-    torch.set_num_threads(1)  # a small MLP per message: threads only add latency
+    limit_threads(1)  # a small MLP per message: threads only add latency
     rclpy.init(args=args)
     node = None
     code = 0

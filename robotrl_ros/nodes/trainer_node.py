@@ -38,6 +38,7 @@ from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray, String
 from std_srvs.srv import SetBool, Trigger
 
+from robotrl_ros.agents.threads import limit_threads
 from robotrl_ros.ros.conversions import (
     JointIndex,
     JointStateError,
@@ -368,6 +369,7 @@ class TrainerNode(Node):
 
 def main(args: list[str] | None = None) -> None:
     """Run the trainer until SIGINT/SIGTERM (exit 0) or a configuration error (exit 2)."""
+    limit_threads(1)  # small networks: more threads only contend with the executor
     rclpy.init(args=args)
     node = None
     try:

@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument('--resume', action='store_true',
                        help='continue the run in OUT from its last checkpoint')
     train.add_argument('--threads', type=_positive_int, default=1,
-                       help='torch CPU threads (default 1: fastest for small MLPs)')
+                       help='torch and BLAS CPU threads (default 1: fastest for small MLPs)')
     train.add_argument('--quiet', action='store_true', help='no progress output')
 
     evaluate = sub.add_parser('eval', help='evaluate a policy artifact; prints one JSON line')
@@ -93,11 +93,10 @@ def _json_number(value: float | None) -> float | None:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """``robotrl train``."""
-    import torch
-
+    from robotrl_ros.agents.threads import limit_threads
     from robotrl_ros.training.experiment import train_run
 
-    torch.set_num_threads(args.threads)
+    limit_threads(args.threads)
     stop = {'requested': False}
 
     def request_stop(signum: int, frame: object) -> None:

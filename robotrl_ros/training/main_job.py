@@ -25,8 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-import torch
-
+from robotrl_ros.agents.threads import limit_threads
 from robotrl_ros.policy.artifact import load_artifact
 from robotrl_ros.training.evaluate import EvalResult, evaluate_artifact
 from robotrl_ros.training.experiment import train_run
@@ -105,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--in-process', action='store_true',
                         help='skip the ROS graph: train, export and evaluate in one process')
     args = parser.parse_args(argv)
-    torch.set_num_threads(1)
+    limit_threads(1)
     if args.in_process:
         return run_in_process(args, args.out)
     print(f'robotrl_ros main job: {args.algo} on {TASK} through the ROS graph (budget '

@@ -1,0 +1,116 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""PPO's minibatch loss for Gaussian policies, with its exact gradient written out in NumPy.
+
+:meth:`robotrl_ros.agents.ppo.PPO.update` states the loss in torch (the readable reference,
+and the path for categorical policies). For the Gaussian policy this module computes the same
+loss and its gradient in closed form: on 64x64 networks and minibatches of 64 that is several
+times cheaper than autograd, whose per-op bookkeeping dominates at this size. The two are
+tested equal (``test/test_agents_numpy_gradients.py``).
+
+Loss, per minibatch of ``B`` rows (as in CleanRL; ``a`` = action, ``A`` = advantage)::
+
+    mean = tanh(actor(obs)),  s = clamp(log_std, LOG_STD_MIN, LOG_STD_MAX)
+    z = (a - mean) * exp(-s),  logp = sum_j(-z_j^2 / 2 - s_j - log(2 pi) / 2)
+    r = exp(logp - old_logp)
+    policy_loss = mean(max(-A r, -A clamp(r, 1 - eps, 1 + eps)))
+    value_loss = 0.5 * mean(max((v - R)^2, (old_v + clamp(v - old_v, -eps, eps) - R)^2))
+    entropy = sum_j(1/2 + log(2 pi) / 2 + s_j)
+    loss = policy_loss + vf_coef * value_loss - ent_coef * entropy
+
+Derivatives used: dlogp/dmean_j = z_j exp(-s_j), dlogp/ds_j = z_j^2 - 1, dr/dlogp = r,
+dmean/dactor = 1 - mean^2. Where torch's ``max`` ties (inside the clip range) it splits the
+gradient in halves that add up to the unclipped term's gradient, which is what is used here.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from robotrl_ros.agents.numpy_mlp import NumpyMLP
+from robotrl_ros.agents.policies import LOG_STD_MAX, LOG_STD_MIN
+
+_HALF_LOG_2PI = np.float32(0.5 * math.log(2.0 * math.pi))
+
+
+@dataclass
+class Minibatch:
+    """One PPO minibatch (float32 arrays; observations already normalized)."""
+
+    obs: np.ndarray          # [B, obs_dim]
+    actions: np.ndarray      # [B, act_dim]
+    old_logprobs: np.ndarray  # [B]
+    old_values: np.ndarray   # [B]
+    advantages: np.ndarray   # [B], already standardized if configured
+    returns: np.ndarray      # [B]
+
+
+def gaussian_ppo_gradients(actor: NumpyMLP, critic: NumpyMLP, log_std: np.ndarray,
+                           batch: Minibatch, grads: list[np.ndarray], clip_coef: float,
+                           clip_value_loss: bool, vf_coef: float, ent_coef: float,
+                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Write d(loss)/d(parameters) into ``grads``; return the losses and the ratios.
+
+    Args:
+        actor: The mean network (before its ``tanh``).
+        critic: The value network.
+        log_std: The policy's ``log_std`` parameter, ``[act_dim]``.
+        batch: The minibatch.
+        grads: Output arrays in parameter order: the actor's (weight, bias) per layer, then
+            ``log_std``'s, then the critic's (weight, bias) per layer.
+        clip_coef: Surrogate (and value) clip ε.
+        clip_value_loss: Whether the value loss is clipped around the old values.
+        vf_coef: Value loss weight.
+        ent_coef: Entropy bonus weight.
+
+    Returns:
+        ``(losses, ratio, log_ratio)``: ``[policy_loss, value_loss, entropy]`` and the
+        per-row probability ratio and its log (for the approximate KL and clip fraction).
+    """
+    n = len(batch.obs)
+    n_actor = 2 * len(actor.weights)
+    adv = batch.advantages
+    # Policy: forward.
+    out, actor_cache = actor.forward(batch.obs)
+    mean = np.tanh(out)
+    in_range = (log_std >= LOG_STD_MIN) & (log_std <= LOG_STD_MAX)
+    s = np.clip(log_std, LOG_STD_MIN, LOG_STD_MAX)
+    inv_std = np.exp(-s)
+    z = (batch.actions - mean) * inv_std
+    logp = (-0.5 * z * z - s - _HALF_LOG_2PI).sum(-1)
+    log_ratio = logp - batch.old_logprobs
+    ratio = np.exp(log_ratio)
+    clipped = np.clip(ratio, 1.0 - clip_coef, 1.0 + clip_coef)
+    unclipped_loss, clipped_loss = -adv * ratio, -adv * clipped
+    policy_loss = np.maximum(unclipped_loss, clipped_loss).mean()
+    entropy = (0.5 + _HALF_LOG_2PI + s).sum()
+    # Policy: backward. The unclipped term carries the gradient where it is the larger one
+    # or where the clamp is inactive (there both terms are equal).
+    active = (unclipped_loss > clipped_loss) | ((ratio >= 1.0 - clip_coef)
+                                               & (ratio <= 1.0 + clip_coef))
+    g_logp = np.where(active, -adv * ratio, 0.0).astype(np.float32) / n
+    g_mean = g_logp[:, None] * z * inv_std
+    grads[n_actor][...] = ((g_logp[:, None] * (z * z - 1.0)).sum(0) - ent_coef) * in_range
+    actor.backward(actor_cache, g_mean * (1.0 - mean * mean), grads[:n_actor])
+    # Value function.
+    value_out, critic_cache = critic.forward(batch.obs)
+    value = value_out[:, 0]
+    error = value - batch.returns
+    if clip_value_loss:
+        delta = value - batch.old_values
+        clipped_error = batch.old_values + np.clip(delta, -clip_coef, clip_coef) - batch.returns
+        square, clipped_square = error * error, clipped_error * clipped_error
+        value_loss = 0.5 * np.maximum(square, clipped_square).mean()
+        inside = (delta >= -clip_coef) & (delta <= clip_coef)
+        g_value = np.where((square > clipped_square) | inside, error,
+                           0.0).astype(np.float32)
+    else:
+        value_loss = 0.5 * (error * error).mean()
+        g_value = error
+    critic.backward(critic_cache, (g_value * np.float32(vf_coef / n))[:, None],
+                    grads[n_actor + 1:])
+    losses = np.array([policy_loss, value_loss, entropy], dtype=np.float64)
+    return losses, ratio, log_ratio

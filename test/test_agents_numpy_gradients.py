@@ -1,0 +1,326 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""The agents' NumPy paths equal torch: MLP passes, acting, PPO, DQN and SAC gradients."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from robotrl_ros.agents.dqn import DQN
+from robotrl_ros.agents.networks import EnsembleMLP, ObsNormalizer, mlp
+from robotrl_ros.agents.numpy_mlp import FlatGrads, NumpyMLP, numpy_normalize
+from robotrl_ros.agents.ppo import PPO, _minibatch_normalized
+from robotrl_ros.agents.ppo_numpy import Minibatch
+from robotrl_ros.agents.sac import SAC
+from robotrl_ros.agents.sac_numpy import SquashedSample, actor_gradients, critic_gradients
+
+
+def _random(rng, *shape, scale=1.0):
+    return (scale * rng.normal(size=shape)).astype(np.float32)
+
+
+@pytest.mark.parametrize('activation', ['tanh', 'relu', 'elu'])
+def test_numpy_mlp_forward_and_backward_equal_autograd(activation):
+    torch.manual_seed(0)
+    net = mlp(5, 3, (16, 16), activation)
+    fast = NumpyMLP(net)
+    x = _random(np.random.default_rng(0), 32, 5, scale=3.0)
+    out, cache = fast.forward(x)
+    grad_out = _random(np.random.default_rng(1), 32, 3)
+    x_t = torch.from_numpy(x)
+    (net(x_t) * torch.from_numpy(grad_out)).sum().backward()
+    grads = [np.empty_like(p.detach().numpy()) for p in net.parameters()]
+    fast.backward(cache, grad_out, grads)
+    np.testing.assert_allclose(out, net(x_t).detach().numpy(), atol=1e-5)
+    np.testing.assert_allclose(fast(x), out, atol=1e-6)
+    for got, param in zip(grads, net.parameters(), strict=True):
+        np.testing.assert_allclose(got, param.grad.numpy(), atol=1e-4, rtol=1e-4)
+
+
+def test_numpy_ensemble_forward_backward_and_input_gradient_equal_autograd():
+    torch.manual_seed(0)
+    net = EnsembleMLP(2, 5, 1, (16, 16), 'relu')
+    fast = NumpyMLP(net)
+    x = _random(np.random.default_rng(0), 32, 5)
+    x_t = torch.from_numpy(x).requires_grad_(True)
+    grad_out = _random(np.random.default_rng(1), 2, 32, 1)
+    (net(x_t) * torch.from_numpy(grad_out)).sum().backward()
+    out, cache = fast.forward(x)
+    grads = [np.empty_like(p.detach().numpy()) for p in net.parameters()]
+    grad_input = fast.backward(cache, grad_out, grads, input_grad=True)
+    np.testing.assert_allclose(out, net(x_t).detach().numpy(), atol=1e-5)
+    np.testing.assert_allclose(grad_input.sum(0), x_t.grad.numpy(), atol=1e-5)
+    for got, param in zip(grads, net.parameters(), strict=True):
+        np.testing.assert_allclose(got, param.grad.numpy(), atol=1e-5, rtol=1e-4)
+    assert fast.backward(cache, grad_out) is None     # frozen: no parameter gradients
+
+
+def test_numpy_mlp_shares_the_torch_weights():
+    torch.manual_seed(0)
+    net = mlp(4, 2, (8,))
+    fast = NumpyMLP(net)
+    x = _random(np.random.default_rng(0), 3, 4)
+    with torch.no_grad():
+        net[0].weight.add_(0.5)                    # an optimizer step is in place ...
+    net.load_state_dict(mlp(4, 2, (8,)).state_dict())   # ... and so is load_state_dict
+    np.testing.assert_allclose(fast(x), net(torch.from_numpy(x)).detach().numpy(), atol=1e-6)
+
+
+def test_numpy_mlp_rejects_other_layers():
+    with pytest.raises(TypeError, match='unsupported layer'):
+        NumpyMLP(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Softplus()))
+    with pytest.raises(TypeError, match='unsupported layer'):
+        NumpyMLP(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.ELU(alpha=0.5)))
+    with pytest.raises(TypeError, match='float32'):
+        NumpyMLP(torch.nn.Sequential(torch.nn.Linear(2, 2).double()))
+
+
+def test_numpy_normalize_equals_the_module():
+    norm = ObsNormalizer(4, clip=2.0)
+    norm.set_stats(torch.tensor([0.0, 1.0, -1.0, 5.0]), torch.tensor([1.0, 0.01, 4.0, 1e-6]))
+    obs = _random(np.random.default_rng(0), 10, 4, scale=3.0)
+    np.testing.assert_allclose(numpy_normalize(norm, obs),
+                               norm(torch.from_numpy(obs)).numpy(), atol=1e-5)
+    assert numpy_normalize(ObsNormalizer(4, enabled=False), obs) is obs
+
+
+def test_flat_grads_clip_like_clip_grad_norm():
+    params = [torch.nn.Parameter(torch.zeros(3, 2)), torch.nn.Parameter(torch.zeros(2))]
+    grads = FlatGrads(params)
+    grads.views[0][...] = 3.0
+    grads.views[1][...] = 4.0
+    grads.install()
+    total = np.sqrt(6 * 9 + 2 * 16)
+    grads.clip_norm(1.0)
+    assert params[0].grad.data_ptr() == grads.flat.data_ptr()
+    np.testing.assert_allclose(params[0].grad.numpy(), 3.0 / (total + 1e-6), rtol=1e-6)
+    grads.clip_norm(100.0)   # below the limit: unchanged
+    np.testing.assert_allclose(params[1].grad.numpy(), 4.0 / (total + 1e-6), rtol=1e-6)
+
+
+def _minibatch(agent, rng, size=48):
+    obs = _random(rng, size, agent.obs_dim)
+    with torch.no_grad():
+        mean = agent.policy(torch.from_numpy(obs)).numpy()
+    actions = (mean + 0.6 * rng.normal(size=mean.shape)).astype(np.float32)
+    with torch.no_grad():
+        logprob = agent.policy.log_prob_entropy(torch.from_numpy(obs),
+                                                torch.from_numpy(actions))[0].numpy()
+        values = agent.critic(torch.from_numpy(obs))[:, 0].numpy()
+    # Old log-probs and values shifted so that ratios and value errors fall on both sides of
+    # the clip range.
+    return Minibatch(obs=obs, actions=actions,
+                     old_logprobs=(logprob + rng.uniform(-0.5, 0.5, size)).astype(np.float32),
+                     old_values=(values + rng.uniform(-0.5, 0.5, size)).astype(np.float32),
+                     advantages=_random(rng, size), returns=_random(rng, size))
+
+
+@pytest.mark.parametrize('config', [
+    {},
+    {'clip_value_loss': False, 'ent_coef': 0.01, 'activation': 'relu'},
+    {'ent_coef': 0.05, 'activation': 'elu', 'vf_coef': 2.0, 'clip_coef': 0.1},
+])
+def test_numpy_minibatch_gradient_equals_autograd(config):
+    agent = PPO(5, 3, config={'max_grad_norm': 1e9, 'hidden_sizes': (32, 32), **config}, seed=1)
+    with torch.no_grad():
+        agent.policy.log_std[0] = 2.5       # beyond LOG_STD_MAX: the clamp has no gradient
+    mb = _minibatch(agent, np.random.default_rng(0))
+    torch_losses, torch_ratio, _ = agent._torch_gradients(mb)
+    expected = [p.grad.clone() for p in agent._flat_grads.params]
+    assert all(g.abs().sum() > 0 for g in expected[:6])
+    losses, ratio, _ = agent._numpy_gradients(mb)
+    assert 0 < np.mean(np.abs(ratio - 1) > agent.config.clip_coef) < 1   # both regimes hit
+    np.testing.assert_allclose(losses, torch_losses, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ratio, torch_ratio, rtol=1e-5)
+    for param, want in zip(agent._flat_grads.params, expected, strict=True):
+        assert param.grad is not None
+        np.testing.assert_allclose(param.grad.numpy(), want.numpy(), rtol=1e-4, atol=1e-6)
+    assert agent._flat_grads.views[6][0] == 0.0     # log_std[0] is clamped
+
+
+def test_numpy_minibatch_gradient_is_clipped_like_torch():
+    agent = PPO(5, 2, config={'max_grad_norm': 0.05}, seed=2)
+    mb = _minibatch(agent, np.random.default_rng(3))
+    agent._torch_gradients(mb)
+    expected = [p.grad.clone() for p in agent._flat_grads.params]
+    agent._numpy_gradients(mb)
+    total = np.sqrt(sum(float((p.grad ** 2).sum()) for p in agent._flat_grads.params))
+    assert total == pytest.approx(0.05, rel=1e-4)
+    for param, want in zip(agent._flat_grads.params, expected, strict=True):
+        np.testing.assert_allclose(param.grad.numpy(), want.numpy(), rtol=1e-4, atol=1e-7)
+
+
+def test_numpy_act_samples_like_torch():
+    agent = PPO(4, 2, seed=0)
+    agent.policy.normalizer.set_stats(torch.tensor([1.0, 0, 0, 2]), torch.tensor([4.0, 1, 1, 9]))
+    obs = _random(np.random.default_rng(0), 6, 4)
+    generator_state = agent.rng.torch.get_state()
+    action = agent.act(obs)
+    _, _, raw, logprob = agent._last_sample
+    agent.rng.torch.set_state(generator_state)
+    with torch.no_grad():
+        obs_n = agent.policy.normalizer(torch.from_numpy(obs))
+        want_raw, want_logprob = agent.policy.sample_unclamped(obs_n, agent.rng.torch)
+    np.testing.assert_allclose(raw, want_raw.numpy(), atol=1e-5)
+    np.testing.assert_allclose(logprob, want_logprob.numpy(), atol=1e-5)
+    np.testing.assert_array_equal(action, np.clip(raw, -1, 1))
+    assert action.dtype == np.float32
+
+
+def test_update_matches_the_autograd_path():
+    """Whole updates through either gradient path end at the same losses and weights.
+
+    Adam divides by the gradient's scale, so float32 rounding differences stay tiny.
+    """
+    agents = [PPO(4, 2, config={'n_steps': 8, 'n_minibatches': 2, 'n_epochs': 3}, seed=0)
+              for _ in range(2)]
+    agents[1]._flat_grads = None        # the reference (autograd) path
+    rng = np.random.default_rng(0)
+    metrics = []
+    for agent in agents:
+        rng = np.random.default_rng(0)
+        for _ in range(8):
+            obs = _random(rng, 5, 4)
+            agent.observe(obs, agent.act(obs), rng.normal(size=5), _random(rng, 5, 4),
+                          rng.random(5) < 0.1, np.zeros(5, bool))
+        metrics.append(agent.update())
+    for key in metrics[1]:
+        assert metrics[0][key] == pytest.approx(metrics[1][key], rel=1e-3, abs=1e-5), key
+    for fast, ref in zip(agents[0]._params, agents[1]._params, strict=True):
+        np.testing.assert_allclose(fast.detach().numpy(), ref.detach().numpy(), atol=1e-4)
+
+
+def test_minibatch_normalization_equals_per_minibatch_torch():
+    adv = _random(np.random.default_rng(0), 23)
+    got = _minibatch_normalized(adv, 5)     # four minibatches of 5 and one of 3
+    for start in range(0, 23, 5):
+        chunk = torch.from_numpy(adv[start:start + 5])
+        want = (chunk - chunk.mean()) / (chunk.std() + 1e-8)
+        np.testing.assert_allclose(got[start:start + 5], want.numpy(), atol=1e-6)
+    single = _minibatch_normalized(adv[:11], 5)     # a last minibatch of one stays as is
+    assert single[10] == adv[10]
+
+
+def _dqn_reference_gradients(agent, batch):
+    """DQN's TD loss stated in torch (as CleanRL) and its gradient by autograd."""
+    cfg = agent.config
+    obs, next_obs = torch.from_numpy(batch['obs']), torch.from_numpy(batch['next_obs'])
+    with torch.no_grad():
+        next_q_target = agent.target_net(next_obs)
+        if cfg.double_dqn:
+            best = agent.q_net(next_obs).argmax(-1, keepdim=True)
+            next_q = next_q_target.gather(-1, best).squeeze(-1)
+        else:
+            next_q = next_q_target.max(-1).values
+        target = torch.from_numpy(batch['rewards']) + cfg.gamma * (
+            1.0 - torch.from_numpy(batch['terminated'])) * next_q
+    q = agent.q_net(obs).gather(-1, torch.from_numpy(batch['actions'])[:, None]).squeeze(-1)
+    loss = (F.huber_loss(q, target, delta=cfg.huber_delta) if cfg.huber_delta > 0
+            else F.mse_loss(q, target))
+    grads = torch.autograd.grad(loss, list(agent.q_net.parameters()))
+    return float(loss.detach()), [g.numpy() for g in grads]
+
+
+@pytest.mark.parametrize('config', [{}, {'double_dqn': False, 'huber_delta': 0.0},
+                                    {'huber_delta': 0.5}])
+def test_dqn_gradient_equals_autograd(config):
+    agent = DQN(4, 3, config={'max_grad_norm': 1e9, 'batch_size': 64, 'learning_starts': 0,
+                              **config}, seed=0)
+    rng = np.random.default_rng(0)
+    agent.observe(_random(rng, 200, 4), rng.integers(0, 3, 200), 3 * rng.normal(size=200),
+                  _random(rng, 200, 4), rng.random(200) < 0.2, np.zeros(200, bool))
+    with torch.no_grad():
+        for param in agent.target_net.parameters():   # a target that differs from the online net
+            param.add_(0.1 * torch.randn_like(param))
+    state = agent.rng.np.bit_generator.state
+    loss, want = _dqn_reference_gradients(agent, agent.buffer.sample(64, agent.rng.np))
+    agent.rng.np.bit_generator.state = state
+    metrics = agent._gradient_step()
+    assert metrics['td_loss'] == pytest.approx(loss, rel=1e-5)
+    for param, expected in zip(agent.q_net.parameters(), want, strict=True):
+        np.testing.assert_allclose(param.grad.numpy(), expected, rtol=1e-4, atol=1e-6)
+
+
+def test_dqn_acts_greedily_with_the_current_weights():
+    agent = DQN(4, 5, seed=0)
+    obs = _random(np.random.default_rng(0), 7, 4)
+    with torch.no_grad():
+        agent.q_net[-1].bias.copy_(torch.tensor([0, 0, 50.0, 0, 0]))
+    np.testing.assert_array_equal(agent.act(obs, deterministic=True), np.full(7, 2))
+    np.testing.assert_array_equal(agent.act(obs, deterministic=True),
+                                  agent.policy(torch.from_numpy(obs)).numpy())
+
+
+def test_limit_threads_caps_torch_and_blas():
+    from threadpoolctl import threadpool_info
+
+    from robotrl_ros.agents.threads import limit_threads
+
+    try:
+        assert limit_threads(2)
+        assert torch.get_num_threads() == 2
+        assert {pool['num_threads'] for pool in threadpool_info()
+                if pool['user_api'] == 'blas'} == {2}
+    finally:
+        limit_threads(1)
+    assert {pool['num_threads'] for pool in threadpool_info() if pool['user_api'] == 'blas'} == {1}
+    with pytest.raises(ValueError, match='at least one thread'):
+        limit_threads(0)
+
+
+def _sac_with_data(seed=0):
+    agent = SAC(5, 2, config={'learning_starts': 0, 'batch_size': 32}, seed=seed)
+    rng = np.random.default_rng(seed)
+    agent.observe(_random(rng, 100, 5), rng.uniform(-1, 1, (100, 2)), rng.normal(size=100),
+                  _random(rng, 100, 5), rng.random(100) < 0.2, np.zeros(100, bool))
+    with torch.no_grad():
+        agent.actor.net[-1].bias[2] = -6.0   # log std of action 0 below LOG_STD_MIN: clamped
+        for param in agent.q_target.parameters():
+            param.add_(0.1 * torch.randn_like(param))
+    return agent, agent.buffer.sample(32, np.random.default_rng(1))
+
+
+def test_sac_squashed_sample_equals_torch_rsample():
+    agent, batch = _sac_with_data()
+    sample = SquashedSample(agent._actor_np, batch['obs'], torch.Generator().manual_seed(5))
+    with torch.no_grad():
+        action, logprob = agent.actor.rsample(torch.from_numpy(batch['obs']),
+                                              torch.Generator().manual_seed(5))
+    np.testing.assert_allclose(sample.action, action.numpy(), atol=1e-6)
+    np.testing.assert_allclose(sample.logprob, logprob.numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(agent.act(batch['obs'], deterministic=True),
+                               agent.actor(torch.from_numpy(batch['obs'])).detach().numpy(),
+                               atol=1e-6)
+
+
+def test_sac_critic_gradient_equals_autograd():
+    agent, batch = _sac_with_data()
+    target = _random(np.random.default_rng(2), 32)
+    obs_action = np.concatenate([batch['obs'], batch['actions']], 1)
+    q = agent.q(torch.from_numpy(obs_action)).squeeze(-1)
+    loss = (q - torch.from_numpy(target)).pow(2).mean(-1).sum()
+    want = torch.autograd.grad(loss, list(agent.q.parameters()))
+    got_loss, q_mean = critic_gradients(agent._q_np, obs_action, target, agent._q_grads.views)
+    assert got_loss == pytest.approx(float(loss.detach()), rel=1e-5)
+    assert q_mean == pytest.approx(float(q[0].mean().detach()), abs=1e-6)
+    for got, expected in zip(agent._q_grads.views, want, strict=True):
+        np.testing.assert_allclose(got, expected.numpy(), rtol=1e-4, atol=1e-6)
+
+
+def test_sac_actor_gradient_equals_autograd():
+    agent, batch = _sac_with_data()
+    obs, alpha = batch['obs'], 0.3
+    action, logprob = agent.actor.rsample(torch.from_numpy(obs), torch.Generator().manual_seed(7))
+    q_pi = agent.q(torch.cat([torch.from_numpy(obs), action], -1)).amin(0).squeeze(-1)
+    loss = (alpha * logprob - q_pi).mean()
+    want = torch.autograd.grad(loss, list(agent.actor.parameters()))
+    got_loss, got_logprob = actor_gradients(agent._actor_np, agent._q_np, obs, alpha,
+                                            torch.Generator().manual_seed(7),
+                                            agent._actor_grads.views)
+    assert got_loss == pytest.approx(float(loss.detach()), rel=1e-5)
+    np.testing.assert_allclose(got_logprob, logprob.detach().numpy(), rtol=1e-5, atol=1e-5)
+    for got, expected in zip(agent._actor_grads.views, want, strict=True):
+        np.testing.assert_allclose(got, expected.numpy(), rtol=1e-4, atol=1e-6)
+    assert np.all(agent._actor_grads.views[-1][2] == 0.0)     # the clamped log std
+    assert np.any(agent._actor_grads.views[-1][3] != 0.0)
