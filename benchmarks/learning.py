@@ -36,12 +36,14 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from robotrl_ros.agents.threads import limit_threads  # noqa: E402
 from robotrl_ros.tasks.registry import make_env  # noqa: E402
 from robotrl_ros.training.config import load_config  # noqa: E402
 from robotrl_ros.training.evaluate import agent_policy, evaluate  # noqa: E402
 from robotrl_ros.training.experiment import train_run  # noqa: E402
 
 RESULTS = ROOT / 'benchmarks' / 'results'
+OUT = RESULTS / 'learning'   # results path without suffix (--out)
 # name -> (algo, task, default env steps)
 MATRIX: dict[str, tuple[str, str, int]] = {
     'sac:reach': ('sac', 'reach', 20_000),
@@ -224,11 +226,11 @@ def write_results(runs: list[dict], note: str) -> None:
 
     The JSON file is re-read first, so concurrent invocations keep each other's runs.
     """
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    runs = merge(_load_runs(RESULTS / 'learning.json'), runs)
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    runs = merge(_load_runs(OUT.with_suffix('.json')), runs)
     meta = {'machine': f'{platform.machine()} {os.cpu_count()} CPUs, {platform.system()}',
             'torch': torch.__version__, 'torch_threads': torch.get_num_threads(), 'note': note}
-    (RESULTS / 'learning.json').write_text(json.dumps({'meta': meta, 'runs': runs}, indent=1))
+    (OUT.with_suffix('.json')).write_text(json.dumps({'meta': meta, 'runs': runs}, indent=1))
     text = ['# Learning benchmark: robotrl_ros vs Stable-Baselines3', '',
             'Same envs (`make_env`), same env-step budget, same hyperparameters (ours from '
             '`config/hparams`, mapped to SB3), same evaluation episodes (deterministic policy, '
@@ -242,12 +244,14 @@ def write_results(runs: list[dict], note: str) -> None:
             '"return OK": our mean return >= that row\'s mean - max(its std over seeds, 5% of '
             '|its mean|). "Nx wall/CPU":'
             ' that row\'s training time / ours. Target: equal return at <= half of SB3\'s time.',
-            'Per-run records (with 1-min load average before/after each run): learning.json.']
-    (RESULTS / 'learning.md').write_text('\n'.join(text) + '\n')
+            'Per-run records (with 1-min load average before/after each run): '
+            f'{OUT.with_suffix(".json").name}.']
+    OUT.with_suffix('.md').write_text('\n'.join(text) + '\n')
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the selected benchmarks and write the results."""
+    global OUT
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--only', default=','.join(MATRIX),
                         help=f'comma-separated subset of: {", ".join(MATRIX)}')
@@ -260,18 +264,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--note', default='',
                         help='free text about CPU contention etc., appended to the recorded '
                              'conditions (earlier findings are kept)')
+    parser.add_argument('--out', type=Path, default=OUT,
+                        help='results path without suffix (.json is merged into, .md rewritten)')
     parser.add_argument('--report', action='store_true',
                         help='only rewrite learning.md from learning.json (no training)')
     args = parser.parse_args(argv)
-    torch.set_num_threads(1)
+    OUT = args.out
+    limit_threads(1)
     names = [n.strip() for n in args.only.split(',') if n.strip()]
     unknown = [n for n in names if n not in MATRIX]
     if unknown:
         parser.error(f'unknown benchmark(s) {unknown}; choose from {", ".join(MATRIX)}')
     libs = [lib for lib in LIB_NAMES if lib in args.libs.split(',')]
     if args.report:
-        old = _load_runs(RESULTS / 'learning.json')
-        meta = json.loads((RESULTS / 'learning.json').read_text())['meta']
+        old = _load_runs(OUT.with_suffix('.json'))
+        meta = json.loads((OUT.with_suffix('.json')).read_text())['meta']
         write_results(old, f"{meta.get('note', '')} {args.note}".strip())
         print(table(old))
         return 0
@@ -285,13 +292,13 @@ def main(argv: list[str] | None = None) -> int:
                 new.append(run)
                 print(json.dumps(run), flush=True)
                 write_results(new, _default_note(run, args.note))
-    print(table(_load_runs(RESULTS / 'learning.json')))
+    print(table(_load_runs(OUT.with_suffix('.json'))))
     return 0
 
 
 def _default_note(run: dict, note: str = '') -> str:
     """Recorded conditions + ``note`` + a line about the latest run (keeps earlier findings)."""
-    path = RESULTS / 'learning.json'
+    path = OUT.with_suffix('.json')
     previous = json.loads(path.read_text())['meta'].get('note', '') if path.is_file() else ''
     previous = previous.split(' Latest run:')[0]
     if note and note not in previous:
