@@ -113,12 +113,13 @@ class ObsNormalizer(nn.Module):
         """
         if self.enabled:
             rms.update(batch)
-            self.set_stats(torch.from_numpy(rms.mean), torch.from_numpy(rms.var))
+            self.set_stats(rms.mean, rms.var)
 
-    def set_stats(self, mean: torch.Tensor, var: torch.Tensor) -> None:
+    def set_stats(self, mean: np.ndarray | torch.Tensor, var: np.ndarray | torch.Tensor) -> None:
         """Copy running statistics in (e.g. from :class:`~.normalization.RunningMeanStd`)."""
-        self.mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
-        self.var.copy_(torch.as_tensor(var, dtype=torch.float32))
+        # Written through NumPy views of the buffers: no torch dispatch on every observe().
+        self.mean.numpy()[...] = np.asarray(mean, dtype=np.float32)
+        self.var.numpy()[...] = np.asarray(var, dtype=np.float32)
 
 
 def clip_grad_norm(params: Sequence[nn.Parameter], max_norm: float) -> None:
