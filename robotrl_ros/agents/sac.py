@@ -105,7 +105,8 @@ class SAC(OffPolicyAgent):
             self.q = EnsembleMLP(2, obs_dim + action_dim, 1, hidden, 'relu')  # twin critics
         self.q_target = copy.deepcopy(self.q)
         self.q_target.requires_grad_(False)
-        # Acting and every gradient run in NumPy on views of the weights (sac_numpy).
+        # Acting and every gradient run in NumPy on views of the weights (sac_numpy), on raw
+        # observations: the actor's normalizer above is disabled.
         self._actor_np, self._q_np, self._q_target_np = (
             NumpyMLP(net) for net in (self.actor.net, self.q, self.q_target))
         self._actor_grads = FlatGrads(list(self.actor.parameters()))
