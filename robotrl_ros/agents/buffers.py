@@ -10,7 +10,6 @@ import numpy as np
 import torch
 
 _REPLAY_FIELDS = ('obs', 'next_obs', 'actions', 'rewards', 'terminated')
-_SAMPLE_ORDER = ('obs', 'actions', 'rewards', 'next_obs', 'terminated')
 
 
 class ReplayBuffer:
@@ -63,12 +62,6 @@ class ReplayBuffer:
         return {'obs': self.obs[idx], 'actions': self.actions[idx],
                 'rewards': self.rewards[idx], 'next_obs': self.next_obs[idx],
                 'terminated': self.terminated[idx]}
-
-    def sample_tensors(self, batch_size: int,
-                       rng: np.random.Generator) -> tuple[torch.Tensor, ...]:
-        """:meth:`sample` as tensors ``(obs, actions, rewards, next_obs, terminated)``."""
-        batch = self.sample(batch_size, rng)
-        return tuple(torch.from_numpy(batch[key]) for key in _SAMPLE_ORDER)
 
     def state_dict(self) -> dict[str, Any]:
         """All stored data (as tensors, for ``weights_only`` checkpoints) and the position."""

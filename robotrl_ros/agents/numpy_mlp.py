@@ -90,12 +90,7 @@ class NumpyMLP:
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """``net(x)`` for a float32 batch ``[B, in_dim]`` -> ``[B, out_dim]`` (``[n, B, out]``)."""
-        for weight, bias, activation in zip(self.weights, self.biases, self.activations,
-                                            strict=True):
-            x = x @ weight + bias
-            if activation is not None:
-                x = activation[0](x)
-        return x
+        return self.forward(x)[0]
 
     def forward(self, x: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
         """``(net(x), cache)``: the cache holds each layer's input and the output, for backward."""

@@ -148,7 +148,7 @@ class SAC(OffPolicyAgent):
         """Critics, then actor and temperature (every ``policy_frequency``), then targets."""
         cfg = self.config
         batch = self.buffer.sample(cfg.batch_size, self.rng.np)
-        alpha = float(np.float32(self.log_alpha.detach().exp()))
+        alpha = self.alpha
         next_obs = batch['next_obs']
         nxt = SquashedSample(self._actor_np, next_obs, self.rng.torch)
         next_q = self._q_target_np(np.concatenate([next_obs, nxt.action], 1)).min(0)[:, 0]
