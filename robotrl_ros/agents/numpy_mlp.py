@@ -27,6 +27,11 @@ from robotrl_ros.agents.networks import EnsembleMLP, ObsNormalizer
 _F32 = np.float32
 
 
+def elu(x: np.ndarray) -> np.ndarray:
+    """``torch.nn.ELU()`` (alpha 1) in three NumPy ops: ``expm1(x) >= x`` for ``x <= 0``."""
+    return np.maximum(x, np.expm1(np.minimum(x, _F32(0.0))))
+
+
 def _tanh_grad(grad: np.ndarray, out: np.ndarray) -> np.ndarray:
     return grad * (1.0 - out * out)
 
@@ -44,7 +49,7 @@ def _elu_grad(grad: np.ndarray, out: np.ndarray) -> np.ndarray:
 _ACTIVATIONS = {
     nn.Tanh: (np.tanh, _tanh_grad),
     nn.ReLU: (lambda x: np.maximum(x, _F32(0.0)), _relu_grad),
-    nn.ELU: (lambda x: np.where(x > 0.0, x, np.expm1(np.minimum(x, _F32(0.0)))), _elu_grad),
+    nn.ELU: (elu, _elu_grad),
 }
 
 

@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from robotrl_ros.agents.numpy_mlp import elu
+
 NumpyPolicy = Callable[[np.ndarray], np.ndarray]
 FLOAT32 = 6  # torch ScalarType index of float32 in aten::to(x, dtype, ...)
 SELU_ALPHA, SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
@@ -36,7 +38,7 @@ class _Unsupported(Exception):
 
 def _elu(x: np.ndarray, alpha: float, scale: float, input_scale: float) -> np.ndarray:
     if alpha == 1 and scale == 1 and input_scale == 1:   # torch.nn.ELU(): 3 ops, not 7
-        return np.maximum(x, np.expm1(np.minimum(x, 0.0)))   # expm1(x) >= x for x <= 0
+        return elu(x)
     negative = alpha * np.expm1(np.minimum(x, 0.0) * input_scale)
     return scale * (np.maximum(x, 0.0) + negative)
 
