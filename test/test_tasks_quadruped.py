@@ -2,11 +2,14 @@
 # SPDX-License-Identifier: Apache-2.0
 """MuJoCo quadruped: spec from the Ant model, PD position control, IMU, reward, falls, seeding."""
 
+import pickle
+
 import mujoco
 import numpy as np
 import pytest
 
 from robotrl_ros.tasks import quadruped as q
+from robotrl_ros.tasks.mujoco_sim import MujocoSim
 from robotrl_ros.tasks.observation import RobotState, build_observation
 from robotrl_ros.tasks.registry import make_env, make_task
 from robotrl_ros.tasks.spec import TaskSpec
@@ -54,6 +57,55 @@ def test_position_targets_are_tracked(env):
     for _ in range(20):
         env.step(action)
     assert env.joint_state()[1][0] == pytest.approx(0.2, abs=0.05)
+
+
+@pytest.mark.parametrize('gain_scale', [1.0, 0.5])
+def test_servo_torque_is_the_clamped_pd_law(gain_scale):
+    e = make_env('quadruped')
+    e.set_dynamics(gain_scale=gain_scale)
+    e.reset(seed=5)
+    action = np.ones(8)                              # the upper joint limits
+    target = e.task_spec.action_to_command(action)
+    e.sim.data.ctrl[:] = target
+    e.sim.data.qvel[e.sim.dof_adr[::2]] = 20.0       # fast hips: the PD torque is over the limit
+    mujoco.mj_forward(e.sim.model, e.sim.data)       # actuator forces at this state
+    pd = q.KP * (target - e.sim.joint_position()) - q.KD * e.sim.joint_velocity()
+    assert np.any(np.abs(pd) > e.sim.gear) and np.any(np.abs(pd) < e.sim.gear)
+    expected = gain_scale * np.clip(pd, -e.sim.gear, e.sim.gear)
+    np.testing.assert_allclose(e.sim.joint_torque(), expected, rtol=1e-9, atol=1e-9)
+    # The reward's torque estimate is the same law (nominal gain).
+    np.testing.assert_allclose(e.task.pd_torque(e.robot_state(), action) * gain_scale,
+                               expected, rtol=1e-9, atol=1e-9)
+
+
+def test_env_checkpointed_with_motors_resumes_with_servos():
+    e = make_env('quadruped')
+    e.reset(seed=7)
+    e.sim = MujocoSim(q.XML, q.FRAME_SKIP)           # as pickled before the servos existed
+    resumed = pickle.loads(pickle.dumps(e))
+    assert resumed.sim.has_pd_servos
+    np.testing.assert_array_equal(resumed.sim.model.actuator_gainprm[:, 0], q.KP)
+
+
+def test_step_scores_from_the_state_before_the_action():
+    e = make_env('quadruped')
+    e.reset(seed=6)
+    seen = []
+    score = e.task.reward
+    e.task.reward = lambda state, action, after: (seen.append(state), score(state, action,
+                                                                            after))[1]
+    rng = np.random.default_rng(1)
+    for i in range(6):
+        if i == 2:
+            e.goal = np.array([0.5, 0.0, 0.0])       # a new command between steps
+        if i == 4:                                   # a step driven by a motor command
+            e.step_command(e.task_spec.action_to_command(rng.uniform(-1, 1, 8)))
+        fresh = e.robot_state()
+        e.step(rng.uniform(-1, 1, 8))
+        for field in ('position', 'velocity', 'cmd_vel', 'last_action'):
+            np.testing.assert_array_equal(getattr(seen[-1], field), getattr(fresh, field))
+        for key, value in fresh.imu.items():
+            np.testing.assert_array_equal(seen[-1].imu[key], value)
 
 
 def test_imu_matches_mujoco_body_frame(env):

@@ -54,9 +54,17 @@ class TaskEnv(gym.Env, ABC):
     Subclasses implement the simulator: :meth:`_sim_reset`, :meth:`_sim_apply` and
     :meth:`_sim_joint_state`. Observation, reward and termination always come from
     :attr:`task` applied to the simulated joint states.
+
+    :meth:`step` reuses the state observed at the end of the previous step as the next step's
+    starting state; :meth:`reset`, :meth:`step_command` and assigning a new :attr:`goal` renew
+    it. Code that writes the simulator's state directly between steps must call :meth:`reset`.
     """
 
     metadata: dict[str, Any] = {'render_modes': []}
+    # (state, goal) after the last step: the next step's "before" state unless something
+    # changed in between (reset, step_command, a new goal object). Class default: subclasses
+    # and unpickled envs start without one.
+    _last_state: tuple[RobotState, np.ndarray | None] | None = None
 
     def __init__(self, task: Task, goal: np.ndarray | None = None) -> None:
         self.task = task
@@ -138,7 +146,9 @@ class TaskEnv(gym.Env, ABC):
         else:
             self.goal = self.task.sample_goal(self.np_random)
         self._sim_reset(self.np_random, options)
-        return self.task.observe(self.robot_state()), {'goal': self.goal}
+        state = self.robot_state()
+        self._last_state = (state, self.goal)
+        return self.task.observe(state), {'goal': self.goal}
 
     def joint_state(self) -> tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray | None]:
         """``(names, position, velocity, effort_or_None)`` as a sim bridge publishes them."""
@@ -160,6 +170,7 @@ class TaskEnv(gym.Env, ABC):
             raise ValueError(f'{self.task_spec.name}: command contains NaN/Inf: {command}')
         limits = self.task_spec._arrays
         command = np.minimum(np.maximum(command, limits['lower']), limits['upper'])
+        self._last_state = None
         self._sim_apply(command)
         self.last_action = self.task_spec.command_to_action(command)
         self.steps += 1
@@ -167,9 +178,13 @@ class TaskEnv(gym.Env, ABC):
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         """Apply one action for one control period (Gymnasium API)."""
         cont = self.continuous_action(action)
-        before = self.robot_state()
+        last = self._last_state
+        # The previous step's state, unless something happened since (same values, one fewer
+        # read of the simulator).
+        before = last[0] if last is not None and last[1] is self.goal else self.robot_state()
         self.step_command(self.task_spec.action_to_command(cont))
         after = self.robot_state()
+        self._last_state = (after, self.goal)
         reward, terminated, success = self.task.reward(before, cont, after)
         truncated = (not terminated) and self.steps >= self.task_spec.max_episode_steps
         obs = self.task.observe(after)

@@ -32,6 +32,8 @@ class MujocoSim:
         gear: Nominal actuator gear of each actuated joint.
     """
 
+    _servos = False     # class default: a simulation pickled before use_pd_servos existed
+
     def __init__(self, xml: str, frame_skip: int) -> None:
         path = Path(xml) if Path(xml).is_absolute() else ASSETS / xml
         if not path.is_file():
@@ -53,6 +55,11 @@ class MujocoSim:
         }
 
     @property
+    def has_pd_servos(self) -> bool:
+        """Whether :meth:`use_pd_servos` turned the motors into position servos."""
+        return self._servos
+
+    @property
     def dt(self) -> float:
         """Control period in seconds (``timestep * frame_skip``)."""
         return float(self.model.opt.timestep) * self.frame_skip
@@ -65,11 +72,42 @@ class MujocoSim:
         """Actuated joint velocities (copy)."""
         return self.data.qvel[self.dof_adr].copy()
 
-    def reset(self, qpos: np.ndarray, qvel: np.ndarray) -> None:
-        """Set the full state and recompute derived quantities."""
+    def use_pd_servos(self, kp: float, kd: float) -> None:
+        """Turn the motors into joint PD position servos that MuJoCo runs at the physics rate.
+
+        ``ctrl`` becomes the joint position target, and each physics step applies
+        ``gear_scale * clip(kp (ctrl - q) - kd dq, -gear, gear)``, with ``gear`` the motor's
+        nominal gear (kept in :attr:`gear` as the torque limit) and ``gear_scale`` the
+        ``gain_scale`` of :meth:`set_dynamics` (1 when nominal). This is the PD loop of a
+        position-controlled robot, computed in C: one ``mj_step`` call per control period.
+        """
+        model = self.model
+        model.actuator_gaintype[:] = mujoco.mjtGain.mjGAIN_FIXED
+        model.actuator_gainprm[:] = 0.0
+        model.actuator_gainprm[:, 0] = kp
+        model.actuator_biastype[:] = mujoco.mjtBias.mjBIAS_AFFINE
+        model.actuator_biasprm[:] = 0.0
+        model.actuator_biasprm[:, 1:3] = (-kp, -kd)
+        model.actuator_forcelimited[:] = 1
+        model.actuator_forcerange[:] = np.stack([-self.gear, self.gear], axis=1)
+        model.actuator_ctrllimited[:] = 0
+        model.actuator_gear[:, 0] = 1.0     # a gear would scale q and dq inside the PD law
+        for key in ('actuator_gear', 'actuator_gainprm', 'actuator_biasprm',
+                    'actuator_forcerange'):
+            self._nominal[key] = getattr(model, key).copy()
+        self._servos = True
+
+    def joint_torque(self) -> np.ndarray:
+        """Torque each actuator applied at the last physics step (copy)."""
+        return self.data.actuator_force * self.model.actuator_gear[:, 0]
+
+    def reset(self, qpos: np.ndarray, qvel: np.ndarray, ctrl: np.ndarray | None = None) -> None:
+        """Set the full state (and optionally ``ctrl``), then recompute derived quantities."""
         mujoco.mj_resetData(self.model, self.data)
         self.data.qpos[:] = qpos
         self.data.qvel[:] = qvel
+        if ctrl is not None:
+            self.data.ctrl[:] = ctrl
         mujoco.mj_forward(self.model, self.data)
 
     def step(self, ctrl: np.ndarray, n: int | None = None) -> None:
@@ -79,12 +117,20 @@ class MujocoSim:
 
     def set_dynamics(self, mass_scale: float = 1.0, friction_scale: float = 1.0,
                      gain_scale: float = 1.0) -> None:
-        """Scale masses and inertias, contact friction and joint damping, and actuator gears."""
+        """Scale masses and inertias, contact friction and joint damping, and actuator strength.
+
+        Actuator strength is the gear of a motor, or the whole force law (gains and force
+        limit) of a PD servo (:meth:`use_pd_servos`).
+        """
         nominal, model = self._nominal, self.model
         model.body_mass[:] = nominal['body_mass'] * mass_scale
         model.body_inertia[:] = nominal['body_inertia'] * mass_scale
         model.geom_friction[:] = nominal['geom_friction'] * friction_scale
         model.dof_damping[:] = nominal['dof_damping'] * friction_scale
-        model.actuator_gear[:] = nominal['actuator_gear'] * gain_scale
+        if self._servos:    # scale the servo's whole force law, limit included
+            for key in ('actuator_gainprm', 'actuator_biasprm', 'actuator_forcerange'):
+                getattr(model, key)[:] = nominal[key] * gain_scale
+        else:
+            model.actuator_gear[:] = nominal['actuator_gear'] * gain_scale
         # Masses changed: recompute derived constants (e.g. body_subtreemass, dof_invweight0).
         mujoco.mj_setConst(model, self.data)

@@ -113,15 +113,19 @@ def build_observation(spec: TaskSpec, state: RobotState) -> np.ndarray:
     Raises:
         ValueError: If a term is unknown, its input is missing, or its size does not match.
     """
-    parts = []
+    out = np.empty(spec.obs_dim, dtype=np.float32)
+    start = 0
     for term in spec.observation:
         fn = OBS_TERMS.get(term.name)
         if fn is None:
             raise ValueError(f'unknown observation term {term.name!r}; known: '
                              f'{sorted(OBS_TERMS)}')
-        value = np.asarray(fn(state, spec, term), dtype=np.float64).reshape(-1)
-        if value.shape[0] != term.size:
-            raise ValueError(f'observation term {term.name!r} has {value.shape[0]} entries, '
+        value = np.asarray(fn(state, spec, term), dtype=np.float64)
+        if value.size != term.size:
+            raise ValueError(f'observation term {term.name!r} has {value.size} entries, '
                              f'layout says {term.size}')
-        parts.append(value * term.scale if term.scale != 1.0 else value)
-    return np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, np.float32)
+        end = start + term.size
+        # float64 math, then one cast to float32 on assignment (as concatenate + astype did)
+        out[start:end] = value.reshape(-1) * term.scale if term.scale != 1.0 else value.reshape(-1)
+        start = end
+    return out

@@ -3,9 +3,10 @@
 """MuJoCo quadruped (Gymnasium's Ant-v5 model) following a commanded base velocity.
 
 Eight joints (names and order from the model's actuators). Actions are joint position targets
-around the default pose, ``target = default + ACTION_SCALE * a``, clamped to the joint ranges;
-inside the simulator a PD loop at the physics rate turns them into torques
-(``tau = KP (target - q) - KD dq``, limited by the actuator gear).
+around the default pose, ``target = default + ACTION_SCALE * a``, clamped to the joint ranges.
+Inside the simulator, PD servos (MuJoCo actuators, evaluated at every RK4 stage, as a motor
+driver's kHz loop would be) turn them into torques: ``tau = KP (target - q) - KD dq``, limited
+by the Ant's actuator gear.
 
 The observation uses only what a real robot measures: joint positions relative to the default
 pose, joint velocities, the ``cmd_vel`` command, the last action, and the IMU's projected gravity
@@ -23,6 +24,7 @@ episode's last step decides it for evaluation) when the planar velocity is withi
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -42,6 +44,7 @@ TRACK_SIGMA = 0.25
 TRACK_LIN_W, TRACK_YAW_W, ALIVE_W = 1.0, 0.5, 0.25
 ACTION_RATE_W, TORQUE_W = 0.05, 1e-5
 FALL_TILT = np.deg2rad(60.0)
+COS_FALL_TILT = float(np.cos(FALL_TILT))
 SUCCESS_SPEED_ERROR = 0.25  # m/s: a step "succeeds" when tracking the command this closely
 EPISODE_STEPS = 1000
 
@@ -88,7 +91,7 @@ class QuadrupedTask(Task):
         """Torque the PD loop applies at ``state`` for ``action`` (what the sim does)."""
         target = self.spec.action_to_command(action)
         tau = KP * (target - state.position) - KD * np.asarray(state.velocity)
-        return np.clip(tau, -self.gear, self.gear)
+        return np.minimum(np.maximum(tau, -self.gear), self.gear)
 
     def reward(self, state: RobotState, action: np.ndarray,
                next_state: RobotState) -> tuple[float, bool, bool]:
@@ -99,14 +102,16 @@ class QuadrupedTask(Task):
         lin = _imu_signal(next_state, 'base_lin_vel')
         ang = _imu_signal(next_state, 'base_ang_vel')
         gravity = _imu_signal(next_state, 'projected_gravity')
-        previous = np.zeros_like(action) if state.last_action is None else state.last_action
-        tracking = (TRACK_LIN_W * np.exp(-np.sum((lin[:2] - cmd[:2]) ** 2) / TRACK_SIGMA)
-                    + TRACK_YAW_W * np.exp(-(ang[2] - cmd[2]) ** 2 / TRACK_SIGMA))
-        penalty = (ACTION_RATE_W * np.sum((np.asarray(action) - previous) ** 2)
-                   + TORQUE_W * np.sum(self.pd_torque(state, action) ** 2))
-        fallen = bool(gravity[2] > -np.cos(FALL_TILT))
-        tracked = float(np.linalg.norm(lin[:2] - cmd[:2])) < SUCCESS_SPEED_ERROR
-        return float(tracking + ALIVE_W - penalty), fallen, tracked and not fallen
+        action = np.asarray(action, dtype=np.float64).reshape(-1)
+        rate = action if state.last_action is None else action - state.last_action
+        torque = self.pd_torque(state, action)
+        lin_error_sq = float((lin[0] - cmd[0]) ** 2 + (lin[1] - cmd[1]) ** 2)
+        tracking = (TRACK_LIN_W * math.exp(-lin_error_sq / TRACK_SIGMA)
+                    + TRACK_YAW_W * math.exp(-float(ang[2] - cmd[2]) ** 2 / TRACK_SIGMA))
+        penalty = ACTION_RATE_W * float(rate @ rate) + TORQUE_W * float(torque @ torque)
+        fallen = bool(gravity[2] > -COS_FALL_TILT)
+        tracked = math.sqrt(lin_error_sq) < SUCCESS_SPEED_ERROR
+        return tracking + ALIVE_W - penalty, fallen, tracked and not fallen
 
     def sample_goal(self, rng: np.random.Generator) -> np.ndarray:
         """Forward velocity command ``(vx, 0, 0)`` with ``vx`` uniform in ``CMD_VX_RANGE``."""
@@ -143,41 +148,44 @@ class QuadrupedEnv(TaskEnv):
     def __init__(self, goal: np.ndarray | None = None) -> None:
         self.sim = MujocoSim(XML, FRAME_SKIP)
         super().__init__(quadruped_task(self.sim), goal)
+        self.sim.use_pd_servos(KP, KD)
         self.default_pose = np.asarray(self.task_spec.action_offset)
-        self._target = self.default_pose.copy()
         self._imu: dict[str, np.ndarray] | None = None
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if not self.sim.has_pd_servos:     # checkpointed when the PD loop ran in Python
+            self.sim.use_pd_servos(KP, KD)
 
     def _sim_reset(self, rng: np.random.Generator, options: dict[str, Any]) -> None:
         model = self.sim.model
         qpos = model.qpos0.copy()
-        qpos[self.sim.qpos_adr] = self.default_pose + rng.uniform(-0.1, 0.1, len(self._target))
+        n = len(self.default_pose)
+        qpos[self.sim.qpos_adr] = self.default_pose + rng.uniform(-0.1, 0.1, n)
         qvel = 0.1 * rng.standard_normal(model.nv)
-        self.sim.reset(qpos, qvel)
-        self._target = self.default_pose.copy()
+        self.sim.reset(qpos, qvel, ctrl=self.default_pose)    # the servos hold the default pose
         self._imu = None
 
     def _sim_apply(self, command: np.ndarray) -> None:
-        self._target = np.asarray(command, dtype=np.float64)
-        sim, adr, dof = self.sim, self.sim.qpos_adr, self.sim.dof_adr
-        for _ in range(sim.frame_skip):
-            tau = KP * (self._target - sim.data.qpos[adr]) - KD * sim.data.qvel[dof]
-            sim.step(np.clip(tau / sim.gear, -1.0, 1.0), n=1)
+        # The PD servos (MujocoSim.use_pd_servos) track the target at the physics rate.
+        self.sim.step(command)
         self._imu = None
 
     def _sim_joint_state(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        effort = self.sim.data.ctrl * self.sim.model.actuator_gear[:, 0]
-        return self.sim.joint_position(), self.sim.joint_velocity(), effort.copy()
+        return self.sim.joint_position(), self.sim.joint_velocity(), self.sim.joint_torque()
 
     def _sim_imu(self) -> dict[str, np.ndarray]:
-        if self._imu is None:       # computed once per physics state
+        if self._imu is None:       # computed once per physics state, never changed after
             qpos, qvel = self.sim.data.qpos, self.sim.data.qvel
-            rot = body_rotation(qpos[3:7] / np.linalg.norm(qpos[3:7]))
+            rot = body_rotation(qpos[3:7] / math.sqrt(float(qpos[3:7] @ qpos[3:7])))
             self._imu = {
-                'projected_gravity': -rot[2].copy(),    # R^T (0, 0, -1)
+                'projected_gravity': -rot[2],           # R^T (0, 0, -1)
                 'base_ang_vel': qvel[3:6].copy(),       # MuJoCo free joint: body frame already
                 'base_lin_vel': rot.T @ qvel[0:3],
             }
-        return {key: value.copy() for key, value in self._imu.items()}
+            for value in self._imu.values():    # shared by every state read until the next step
+                value.flags.writeable = False
+        return dict(self._imu)
 
     def set_dynamics(self, mass_scale: float = 1.0, friction_scale: float = 1.0,
                      gain_scale: float = 1.0) -> None:

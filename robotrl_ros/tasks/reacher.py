@@ -14,6 +14,7 @@ never terminate; ``is_success`` says whether the fingertip is within ``SUCCESS_R
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -65,9 +66,10 @@ class ReacherTask(Task):
         """``-distance - CONTROL_WEIGHT |a|^2``; never terminates; success within 2 cm."""
         if next_state.goal is None:
             raise ValueError('reacher: no goal received yet (goal_pose)')
-        tip = planar_two_link_tip(next_state.position)
-        distance = float(np.linalg.norm(tip - np.asarray(next_state.goal)[:2]))
-        control = CONTROL_WEIGHT * float(np.sum(np.square(action)))
+        tip, goal = planar_two_link_tip(next_state.position), next_state.goal
+        distance = math.hypot(tip[0] - goal[0], tip[1] - goal[1])
+        action = np.asarray(action, dtype=np.float64).reshape(-1)
+        control = CONTROL_WEIGHT * float(action @ action)
         return -distance - control, False, distance < SUCCESS_RADIUS
 
     def sample_goal(self, rng: np.random.Generator) -> np.ndarray:

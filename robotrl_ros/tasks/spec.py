@@ -81,7 +81,7 @@ class TaskSpec:
         if self.control_period <= 0:
             raise ValueError(f'TaskSpec {self.name!r}: control_period must be > 0')
 
-    @property
+    @cached_property
     def obs_dim(self) -> int:
         """Length of the observation vector."""
         return sum(term.size for term in self.observation)
