@@ -83,7 +83,7 @@ def test_env_checkpointed_with_motors_resumes_with_servos():
     e.reset(seed=7)
     e.sim = MujocoSim(q.XML, q.FRAME_SKIP)           # as pickled before the servos existed
     resumed = pickle.loads(pickle.dumps(e))
-    assert resumed.sim.has_pd_servos
+    assert resumed.sim.has_pd_servos and resumed.sim.model.opt.integrator == q.INTEGRATOR
     np.testing.assert_array_equal(resumed.sim.model.actuator_gainprm[:, 0], q.KP)
 
 
