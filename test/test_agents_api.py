@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from robotrl_ros.agents.base import Agent
+from robotrl_ros.agents.checks import obs_batch
 from robotrl_ros.agents.registry import EnvInfo, algo_names, make_agent
 from robotrl_ros.tasks.registry import make_env
 
@@ -179,6 +180,14 @@ def test_nan_and_malformed_input_is_rejected_with_a_clear_message(name):
         with pytest.raises(ValueError, match='action contains NaN'):
             agent.observe(**{**ok, 'action': np.full_like(action, np.nan)})
     agent.observe(**ok)                                   # still usable afterwards
+
+
+def test_finite_check_is_exact_when_a_sum_overflows_or_infinities_cancel():
+    huge = np.full((2, 3), 3e38, dtype=np.float32)         # finite, but the sum overflows
+    assert obs_batch('ppo', huge, 3) is not None
+    mixed = np.array([[np.inf, -np.inf, 0.0], [0.0, 0.0, 0.0]], dtype=np.float32)
+    with pytest.raises(ValueError, match=r'obs contains NaN/Inf \(env index \[0\]\)'):
+        obs_batch('ppo', mixed, 3)
 
 
 @pytest.mark.parametrize('name', ['q_learning', 'dqn', 'reinforce', 'ppo', 'sac'])

@@ -28,9 +28,11 @@ class RunningMeanStd:
     def update(self, batch: np.ndarray) -> None:
         """Fold a batch of samples (first axis = batch) into the statistics."""
         batch = np.asarray(batch, dtype=np.float64)
-        batch_mean = batch.mean(axis=0)
-        batch_var = batch.var(axis=0)
         batch_count = batch.shape[0]
+        # What batch.mean(0) and batch.var(0) compute, without their Python-level wrappers.
+        batch_mean = np.add.reduce(batch, axis=0) / batch_count
+        centered = batch - batch_mean
+        batch_var = np.add.reduce(centered * centered, axis=0) / batch_count
         delta = batch_mean - self.mean
         total = self.count + batch_count
         self.mean = self.mean + delta * batch_count / total

@@ -156,8 +156,10 @@ def numpy_normalize(normalizer: ObsNormalizer, obs: np.ndarray) -> np.ndarray:
     if not normalizer.enabled:
         return obs
     std = np.sqrt(normalizer.var.numpy() + _F32(1e-8))
-    return np.clip((obs - normalizer.mean.numpy()) / std, -normalizer.clip, normalizer.clip,
-                   dtype=_F32)
+    out = np.asarray((obs - normalizer.mean.numpy()) / std, dtype=_F32)
+    clip = _F32(normalizer.clip)
+    np.minimum(out, clip, out=out)      # np.clip without its Python-level dispatch
+    return np.maximum(out, -clip, out=out)
 
 
 class FlatGrads:
