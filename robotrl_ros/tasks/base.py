@@ -169,7 +169,10 @@ class TaskEnv(gym.Env, ABC):
         if not np.isfinite(command).all():
             raise ValueError(f'{self.task_spec.name}: command contains NaN/Inf: {command}')
         limits = self.task_spec._arrays
-        command = np.minimum(np.maximum(command, limits['lower']), limits['upper'])
+        self._advance(np.minimum(np.maximum(command, limits['lower']), limits['upper']))
+
+    def _advance(self, command: np.ndarray) -> None:
+        """Apply a finite command within the joint limits for one control period."""
         self._last_state = None
         self._sim_apply(command)
         self.last_action = self.task_spec.command_to_action(command)
@@ -182,7 +185,7 @@ class TaskEnv(gym.Env, ABC):
         # The previous step's state, unless something happened since (same values, one fewer
         # read of the simulator).
         before = last[0] if last is not None and last[1] is self.goal else self.robot_state()
-        self.step_command(self.task_spec.action_to_command(cont))
+        self._advance(self.task_spec.action_to_command(cont))   # finite, within the limits
         after = self.robot_state()
         self._last_state = (after, self.goal)
         reward, terminated, success = self.task.reward(before, cont, after)
