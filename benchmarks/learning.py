@@ -255,7 +255,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--only', default=','.join(MATRIX),
                         help=f'comma-separated subset of: {", ".join(MATRIX)}')
-    parser.add_argument('--seeds', type=int, default=3, help='seeds 0..N-1 (default 3)')
+    parser.add_argument('--seeds', type=int, default=3, help='number of seeds (default 3)')
+    parser.add_argument('--first-seed', type=int, default=0,
+                        help='seeds run are FIRST..FIRST+N-1 (default 0): add seeds to a row')
     parser.add_argument('--steps', type=int, default=0, help='override every env-step budget')
     parser.add_argument('--episodes', type=int, default=20, help='evaluation episodes per seed')
     parser.add_argument('--libs', default='ours,sb3',
@@ -289,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         algo, task, steps = MATRIX[name]
         steps = args.steps or steps
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             for lib in libs:
                 run = run_one(lib, algo, task, steps, seed, args.episodes)
                 new.append(run)

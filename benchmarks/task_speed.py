@@ -4,9 +4,10 @@
 
 Random actions, single thread, episodes reset as they end. ``reacher`` is compared with
 Gymnasium's Reacher-v5 and ``quadruped`` with Ant-v5 (same MuJoCo models; our tasks also compute
-the observation and reward from joint states + IMU, and the quadruped runs a PD loop at the
-physics rate). ``+shifted`` rows use the SHIFTED sim-to-real randomization wrapper. Results go
-to benchmarks/results/task_speed.{json,md}.
+the observation and reward from joint states + IMU; the quadruped's joints are PD position
+servos and its integrator is ``implicitfast`` instead of Ant-v5's RK4). ``+shifted`` rows use
+the SHIFTED sim-to-real randomization wrapper. Results go to
+benchmarks/results/task_speed.{json,md}.
 
 Usage::
 
