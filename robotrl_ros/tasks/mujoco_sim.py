@@ -73,13 +73,14 @@ class MujocoSim:
         return self.data.qvel[self.dof_adr].copy()
 
     def use_pd_servos(self, kp: float, kd: float) -> None:
-        """Turn the motors into joint PD position servos that MuJoCo runs at the physics rate.
+        """Turn the motors into joint PD position servos that MuJoCo evaluates itself.
 
-        ``ctrl`` becomes the joint position target, and each physics step applies
-        ``gear_scale * clip(kp (ctrl - q) - kd dq, -gear, gear)``, with ``gear`` the motor's
-        nominal gear (kept in :attr:`gear` as the torque limit) and ``gear_scale`` the
-        ``gain_scale`` of :meth:`set_dynamics` (1 when nominal). This is the PD loop of a
-        position-controlled robot, computed in C: one ``mj_step`` call per control period.
+        ``ctrl`` becomes the joint position target, and the joints receive
+        ``gain_scale * clip(kp (ctrl - q) - kd dq, -gear, gear)``, with ``gear`` the motor's
+        nominal gear (kept in :attr:`gear` as the torque limit) and ``gain_scale`` that of
+        :meth:`set_dynamics` (1 when nominal). MuJoCo evaluates the law wherever its integrator
+        evaluates forces (every RK4 stage; implicitly in the damping with ``implicitfast``): the
+        PD loop of a position-controlled robot, in C, one ``mj_step`` call per control period.
         """
         model = self.model
         model.actuator_gaintype[:] = mujoco.mjtGain.mjGAIN_FIXED
