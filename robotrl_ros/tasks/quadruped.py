@@ -92,7 +92,7 @@ class QuadrupedTask(Task):
         self.gear = np.asarray(gear, dtype=np.float64)
 
     def pd_torque(self, state: RobotState, action: np.ndarray) -> np.ndarray:
-        """Torque the PD loop applies at ``state`` for ``action`` (what the sim does)."""
+        """Torque the PD servos apply at ``state`` for ``action`` (the law the sim runs)."""
         target = self.spec.action_to_command(action)
         tau = KP * (target - state.position) - KD * np.asarray(state.velocity)
         return np.minimum(np.maximum(tau, -self.gear), self.gear)
