@@ -55,7 +55,7 @@ def _joint_pos(state: RobotState, spec: TaskSpec, term: ObsTerm) -> np.ndarray:
 
 
 def _joint_pos_rel(state: RobotState, spec: TaskSpec, term: ObsTerm) -> np.ndarray:
-    return np.asarray(state.position, dtype=np.float64) - np.asarray(spec.action_offset)
+    return np.asarray(state.position, dtype=np.float64) - spec._arrays['offset']
 
 
 def _goal_position(state: RobotState, spec: TaskSpec, term: ObsTerm) -> np.ndarray:
@@ -125,7 +125,8 @@ def build_observation(spec: TaskSpec, state: RobotState) -> np.ndarray:
             raise ValueError(f'observation term {term.name!r} has {value.size} entries, '
                              f'layout says {term.size}')
         end = start + term.size
+        flat = value if value.ndim == 1 else value.reshape(-1)
         # float64 math, then one cast to float32 on assignment (as concatenate + astype did)
-        out[start:end] = value.reshape(-1) * term.scale if term.scale != 1.0 else value.reshape(-1)
+        out[start:end] = flat * term.scale if term.scale != 1.0 else flat
         start = end
     return out

@@ -109,9 +109,10 @@ class QuadrupedTask(Task):
         action = np.asarray(action, dtype=np.float64).reshape(-1)
         rate = action if state.last_action is None else action - state.last_action
         torque = self.pd_torque(state, action)
-        lin_error_sq = float((lin[0] - cmd[0]) ** 2 + (lin[1] - cmd[1]) ** 2)
+        (vx, vy, _), (_, _, wz), (cx, cy, cw) = lin.tolist(), ang.tolist(), cmd.tolist()
+        lin_error_sq = (vx - cx) ** 2 + (vy - cy) ** 2
         tracking = (TRACK_LIN_W * math.exp(-lin_error_sq / TRACK_SIGMA)
-                    + TRACK_YAW_W * math.exp(-float(ang[2] - cmd[2]) ** 2 / TRACK_SIGMA))
+                    + TRACK_YAW_W * math.exp(-(wz - cw) ** 2 / TRACK_SIGMA))
         penalty = ACTION_RATE_W * float(rate @ rate) + TORQUE_W * float(torque @ torque)
         fallen = bool(gravity[2] > -COS_FALL_TILT)
         tracked = math.sqrt(lin_error_sq) < SUCCESS_SPEED_ERROR
