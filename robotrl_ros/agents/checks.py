@@ -25,9 +25,11 @@ class Batch(NamedTuple):
 
 
 def _finite(algo: str, what: str, arr: np.ndarray) -> None:
-    if np.isfinite(np.add.reduce(arr, axis=None)):   # one pass: any NaN/Inf makes it non-finite
+    # One pass: any NaN/Inf makes the sum non-finite; a float64 sum of float32 values cannot
+    # overflow (nor warn). Only then the per-element check that names the env.
+    if np.isfinite(np.add.reduce(arr, axis=None, dtype=np.float64)):
         return
-    bad = ~np.isfinite(arr)                          # (or a sum that overflowed)
+    bad = ~np.isfinite(arr)
     if bad.any():
         rows = sorted({int(i) for i in np.argwhere(bad)[:, 0]})
         raise ValueError(f'{algo}: {what} contains NaN/Inf (env index {rows}); check the '
