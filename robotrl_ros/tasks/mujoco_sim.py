@@ -16,6 +16,8 @@ import mujoco
 import numpy as np
 
 ASSETS = Path(gymnasium.__file__).resolve().parent / 'envs' / 'mujoco' / 'assets'
+#: Model fields holding a PD servo's force law (gains, bias, limit): what gain_scale scales.
+SERVO_FORCE_LAW = ('actuator_gainprm', 'actuator_biasprm', 'actuator_forcerange')
 
 
 class MujocoSim:
@@ -93,8 +95,7 @@ class MujocoSim:
         model.actuator_forcerange[:] = np.stack([-self.gear, self.gear], axis=1)
         model.actuator_ctrllimited[:] = 0
         model.actuator_gear[:, 0] = 1.0     # a gear would scale q and dq inside the PD law
-        for key in ('actuator_gear', 'actuator_gainprm', 'actuator_biasprm',
-                    'actuator_forcerange'):
+        for key in ('actuator_gear', *SERVO_FORCE_LAW):
             self._nominal[key] = getattr(model, key).copy()
         self._servos = True
 
@@ -129,7 +130,7 @@ class MujocoSim:
         model.geom_friction[:] = nominal['geom_friction'] * friction_scale
         model.dof_damping[:] = nominal['dof_damping'] * friction_scale
         if self._servos:    # scale the servo's whole force law, limit included
-            for key in ('actuator_gainprm', 'actuator_biasprm', 'actuator_forcerange'):
+            for key in SERVO_FORCE_LAW:
                 getattr(model, key)[:] = nominal[key] * gain_scale
         else:
             model.actuator_gear[:] = nominal['actuator_gear'] * gain_scale
