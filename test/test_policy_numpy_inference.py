@@ -47,7 +47,7 @@ class WithSoftmax(torch.nn.Module):
 @pytest.mark.parametrize('activation', ACTIVATIONS, ids=lambda a: repr(a))
 def test_translation_matches_torchscript(activation):
     network = torch.jit.script(Normalized(activation).eval())
-    run = compile_numpy(network)
+    run = compile_numpy(network, 12)
     assert run is not None
     assert numpy_equivalent(run, network, 12)
     obs = np.random.default_rng(0).normal(scale=3.0, size=(64, 12)).astype(np.float32)
@@ -59,12 +59,12 @@ def test_translation_matches_torchscript(activation):
 
 
 def test_unknown_op_is_refused():
-    assert compile_numpy(torch.jit.script(WithSoftmax().eval())) is None
+    assert compile_numpy(torch.jit.script(WithSoftmax().eval()), 12) is None
 
 
 def test_a_wrong_translation_is_detected():
     network = torch.jit.script(Normalized(torch.nn.ReLU()).eval())
-    run = compile_numpy(network)
+    run = compile_numpy(network, 12)
 
     def off_by_a_bit(obs: np.ndarray) -> np.ndarray:
         return run(obs) + np.float32(1e-3)
@@ -144,3 +144,43 @@ def test_trained_agents_export_numpy_runnable_policies(tmp_path, algo, task):
     artifact = load_artifact(export_artifact(agent.policy_module(), env.task_spec,
                                              tmp_path / 'p', algorithm=algo))
     assert artifact.backend == 'numpy'
+
+
+class Residual(torch.nn.Module):
+    """Values read twice (x feeds two ops, h feeds the skip): no op may overwrite them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(1)
+        self.register_buffer('scale', torch.rand(12) + 0.5)
+        self.a = torch.nn.Linear(12, 12)
+        self.b = torch.nn.Linear(12, 12)
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        x = obs * self.scale
+        h = torch.tanh(self.a(x))
+        return torch.tanh(self.b(h) + h + x)[:, :3]
+
+
+def test_in_place_ops_never_overwrite_the_input_or_a_value_read_twice():
+    network = torch.jit.script(Residual().eval())
+    run = compile_numpy(network, 12)
+    assert run is not None and 'out=' in run.source   # some ops do run in place
+    obs = np.random.default_rng(2).normal(size=(5, 12)).astype(np.float32)
+    before = obs.copy()
+    with torch.inference_mode():
+        expected = network(torch.from_numpy(before)).numpy()
+    np.testing.assert_allclose(run(obs), expected, atol=1e-6)
+    np.testing.assert_array_equal(obs, before)
+    np.testing.assert_allclose(run(obs[:1]), expected[:1], atol=1e-6)   # and again, batch 1
+
+
+def test_normalization_scale_is_folded_into_the_first_layer(tmp_path):
+    artifact = load_artifact(make_synthetic_artifact(tmp_path / 'policy'))
+    network, obs_dim = artifact._network, artifact.spec.obs_dim
+    folded = compile_numpy(network, obs_dim)
+    plain = compile_numpy(network, obs_dim, fold_scales=False)
+    # (obs - mean) / std -> linear: the division is gone, the rest is op for op the same.
+    assert folded.source.count('\n') == plain.source.count('\n') - 1
+    assert numpy_equivalent(folded, network, obs_dim) and numpy_equivalent(plain, network, obs_dim)
+    assert '.dot(' in folded.source and 'index' not in folded.source

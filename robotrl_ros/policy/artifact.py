@@ -255,7 +255,8 @@ class PolicyArtifact:
                 x = torch.from_numpy(np.ascontiguousarray(batch))
                 # .forward directly: skips nn.Module.__call__'s hook machinery (~10 us a call).
                 out = (self._network.explore(x) if explore else self._fast.forward(x)).numpy()
-        action = np.minimum(np.maximum(out.astype(np.float64), -1.0), 1.0)
+        # Clamped in float32, the upper bound's op casting to float64 (exact either way).
+        action = np.minimum(np.maximum(out, -1.0), 1.0, dtype=np.float64)
         return action[0] if single else action
 
     @property
@@ -324,9 +325,18 @@ def load_artifact(path: str | Path) -> PolicyArtifact:
 
 
 def _numpy_forward(network: torch.jit.ScriptModule, obs_dim: int) -> NumpyPolicy | None:
-    """NumPy translation of ``forward`` if the graph allows one and it gives the same actions."""
-    run = compile_numpy(copy.deepcopy(network))
-    return run if run is not None and numpy_equivalent(run, network, obs_dim) else None
+    """NumPy translation of ``forward`` if the graph allows one and it gives the same actions.
+
+    The translation with constant scales folded into the weights is tried first; where that
+    rounding makes it differ, the op-by-op one.
+    """
+    for fold_scales in (True, False):
+        run = compile_numpy(copy.deepcopy(network), obs_dim, fold_scales)
+        if run is None:
+            return None
+        if numpy_equivalent(run, network, obs_dim):
+            return run
+    return None
 
 
 def _optimized(network: torch.jit.ScriptModule, obs_dim: int) -> torch.jit.ScriptModule:

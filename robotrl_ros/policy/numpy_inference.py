@@ -15,11 +15,22 @@ constant slices and concatenation. Any other op, signature or output makes it re
 the caller keeps TorchScript. :func:`numpy_equivalent` then checks the translation against
 TorchScript on random observations of several magnitudes before it is used. The artifact stays
 the TorchScript file: this is only a faster way to evaluate it.
+
+The translation is one generated Python function with every per-call decision taken at compile
+time (each NumPy call costs microseconds on a cold cache, a few times the arithmetic):
+
+- a multiplication or division by a constant right before a linear layer (the observation
+  normalization's ``/ std``) is folded into that layer's weights;
+- an elementwise op writes into its input when that input is a fresh array no other op reads;
+- casts to float32 of float32 values, ``contiguous``, ``detach`` and slices of a whole axis
+  (TorchScript's ``x[:, a:b]`` slices axis 0 first) are dropped, and the other constant slices
+  are precomputed index tuples.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -36,72 +47,101 @@ class _Unsupported(Exception):
     """The graph uses something this translator does not handle (fall back to TorchScript)."""
 
 
-def _elu(x: np.ndarray, alpha: float, scale: float, input_scale: float) -> np.ndarray:
+# --- op implementations: f(*inputs, out=None); ``out`` (one of the inputs) takes the result ----
+def _elu(x: np.ndarray, alpha: float, scale: float, input_scale: float,
+         out: np.ndarray | None = None) -> np.ndarray:
     if alpha == 1 and scale == 1 and input_scale == 1:   # torch.nn.ELU(): 4 ops, not 7
-        return elu(x)
+        return elu(x, out=out)
     negative = alpha * (np.exp(np.minimum(x, 0.0) * input_scale) - 1.0)   # see elu()
-    return scale * (np.maximum(x, 0.0) + negative)
+    return np.multiply(np.maximum(x, 0.0) + negative, scale, out=out)
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (np.tanh(0.5 * x) + 1.0)   # exact identity, no overflow for large |x|
+def _selu(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    return _elu(x, SELU_ALPHA, SELU_SCALE, 1.0, out=out)
 
 
-def _clamp(x: np.ndarray, low: Any, high: Any) -> np.ndarray:
+def _sigmoid(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    y = np.multiply(x, 0.5, out=out)   # 0.5 (tanh(x / 2) + 1): exact, no overflow for large |x|
+    np.tanh(y, out=y)
+    y += 1.0
+    y *= 0.5
+    return y
+
+
+def _silu(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    return np.multiply(x, _sigmoid(x), out=out)
+
+
+def _relu(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    return np.maximum(x, 0.0, out=out)
+
+
+def _leaky_relu(x: np.ndarray, slope: float) -> np.ndarray:
+    return np.where(x > 0, x, x * slope)
+
+
+def _clamp(x: np.ndarray, low: Any, high: Any, out: np.ndarray | None = None) -> np.ndarray:
     if low is not None:
-        x = np.maximum(x, low)
+        x = out = np.maximum(x, low, out=out)   # then the upper bound in place
     if high is not None:
-        x = np.minimum(x, high)
+        x = np.minimum(x, high, out=out)
     return x
 
 
-def _with_alpha(op: Callable[[Any, Any], Any]) -> Callable[..., Any]:
-    def apply(a: Any, b: Any, alpha: Any = 1) -> Any:
-        if alpha != 1:
-            raise _Unsupported('alpha != 1')
-        return op(a, b)
-    return apply
+def _clamp_min(x: np.ndarray, low: Any, out: np.ndarray | None = None) -> np.ndarray:
+    return np.maximum(x, low, out=out)
 
 
-def _to_float32(x: np.ndarray, dtype: Any, *flags: Any) -> np.ndarray:
-    if dtype != FLOAT32 or any(flag not in (False, None) for flag in flags):
-        raise _Unsupported(f'aten::to with dtype {dtype} or flags {flags}')
-    return x.astype(np.float32, copy=False)
+def _clamp_max(x: np.ndarray, high: Any, out: np.ndarray | None = None) -> np.ndarray:
+    return np.minimum(x, high, out=out)
 
 
-def _slice(x: np.ndarray, dim: Any, start: Any, end: Any, step: Any) -> np.ndarray:
-    if not all(isinstance(v, int) or v is None for v in (dim, start, end, step)) or \
-            (step is not None and step < 1):
-        raise _Unsupported('aten::slice with non-constant bounds')
-    index = [slice(None)] * x.ndim
-    index[dim] = slice(start, end, step)
-    return x[tuple(index)]
+@dataclass(frozen=True)
+class _OpKind:
+    """How an aten op translates: its NumPy function, accepted input counts and properties."""
+
+    fn: Callable[..., Any] | None
+    arity: tuple[int, ...]
+    elementwise: bool = False   # takes ``out=``: may write into an input of the result's shape
+    view: bool = False          # result may share memory with an input
 
 
-# aten op -> (function of the evaluated inputs, number of inputs accepted).
-_OPS: dict[str, tuple[Callable[..., Any], tuple[int, ...]]] = {
-    'aten::add': (_with_alpha(np.add), (2, 3)),
-    'aten::sub': (_with_alpha(np.subtract), (2, 3)),
-    'aten::mul': (np.multiply, (2,)),
-    'aten::div': (np.divide, (2,)),
-    'aten::neg': (np.negative, (1,)),
-    'aten::relu': (lambda x: np.maximum(x, 0.0), (1,)),
-    'aten::tanh': (np.tanh, (1,)),
-    'aten::sigmoid': (_sigmoid, (1,)),
-    'aten::elu': (_elu, (4,)),
-    'aten::selu': (lambda x: _elu(x, SELU_ALPHA, SELU_SCALE, 1.0), (1,)),
-    'aten::leaky_relu': (lambda x, slope: np.where(x > 0, x, x * slope), (2,)),
-    'aten::silu': (lambda x: x * _sigmoid(x), (1,)),
-    'aten::clamp': (_clamp, (3,)),
-    'aten::clamp_min': (lambda x, low: np.maximum(x, low), (2,)),
-    'aten::clamp_max': (lambda x, high: np.minimum(x, high), (2,)),
-    'aten::to': (_to_float32, (5,)),
-    'aten::slice': (_slice, (5,)),
-    'aten::cat': (lambda xs, dim: np.concatenate(xs, axis=dim), (2,)),
-    'prim::ListConstruct': (lambda *xs: list(xs), tuple(range(1, 17))),
-    'aten::contiguous': (lambda x, memory_format=None: x, (1, 2)),
-    'aten::detach': (lambda x: x, (1,)),
+_OPS: dict[str, _OpKind] = {
+    'aten::add': _OpKind(np.add, (2, 3), elementwise=True),
+    'aten::sub': _OpKind(np.subtract, (2, 3), elementwise=True),
+    'aten::mul': _OpKind(np.multiply, (2,), elementwise=True),
+    'aten::div': _OpKind(np.divide, (2,), elementwise=True),
+    'aten::neg': _OpKind(np.negative, (1,), elementwise=True),
+    'aten::relu': _OpKind(_relu, (1,), elementwise=True),
+    'aten::tanh': _OpKind(np.tanh, (1,), elementwise=True),
+    'aten::sigmoid': _OpKind(_sigmoid, (1,), elementwise=True),
+    'aten::elu': _OpKind(_elu, (4,), elementwise=True),
+    'aten::selu': _OpKind(_selu, (1,), elementwise=True),
+    'aten::leaky_relu': _OpKind(_leaky_relu, (2,)),
+    'aten::silu': _OpKind(_silu, (1,), elementwise=True),
+    'aten::clamp': _OpKind(_clamp, (3,), elementwise=True),
+    'aten::clamp_min': _OpKind(_clamp_min, (2,), elementwise=True),
+    'aten::clamp_max': _OpKind(_clamp_max, (2,), elementwise=True),
+    'aten::linear': _OpKind(None, (3,)),
+    'aten::to': _OpKind(None, (5,), view=True),
+    'aten::slice': _OpKind(None, (5,), view=True),
+    'aten::cat': _OpKind(lambda xs, dim: np.concatenate(xs, axis=dim), (2,)),
+    'prim::ListConstruct': _OpKind(lambda *xs: list(xs), tuple(range(1, 17)), view=True),
+    'aten::contiguous': _OpKind(None, (1, 2), view=True),
+    'aten::detach': _OpKind(None, (1,), view=True),
 }
+_ALIASES = ('aten::contiguous', 'aten::detach')   # the input itself
+
+
+@dataclass
+class _Step:
+    """One op of the program: ``values[out] = <kind>(values[args])``."""
+
+    kind: str
+    args: list[int]
+    out: int
+    fn: Callable[..., Any] | None = None
+    inplace: int | None = None     # slot of the input that receives the result
 
 
 def _constant(value: Any) -> Any:
@@ -114,27 +154,29 @@ def _constant(value: Any) -> Any:
     raise _Unsupported(f'constant of type {type(value).__name__}')
 
 
-def compile_numpy(network: torch.jit.ScriptModule) -> NumpyPolicy | None:
+def compile_numpy(network: torch.jit.ScriptModule, obs_dim: int,
+                  fold_scales: bool = True) -> NumpyPolicy | None:
     """A NumPy function equal to ``network.forward``, or None if its graph is not a plain MLP.
 
     The function maps a float32 ``(batch, obs_dim)`` array to a float32 array. Check it with
-    :func:`numpy_equivalent` before use.
+    :func:`numpy_equivalent` before use. ``fold_scales=False`` keeps constant scalings as
+    separate ops (exactly the graph's rounding).
     """
     try:
         graph = torch.jit.freeze(network.eval()).graph
-        return _translate(graph)
+        return _translate(graph, obs_dim, fold_scales)
     except Exception:  # noqa: BLE001 - _Unsupported or any freezing failure: keep TorchScript
         return None
 
 
-def _translate(graph: torch._C.Graph) -> NumpyPolicy:
+def _translate(graph: torch._C.Graph, obs_dim: int, fold_scales: bool) -> NumpyPolicy:
     inputs = list(graph.inputs())
     outputs = list(graph.outputs())
     if len(inputs) != 2 or len(outputs) != 1:
         raise _Unsupported('forward must take one tensor and return one')
     slots: dict[Any, int] = {inputs[1]: 0}
     values: list[Any] = [None]
-    program: list[tuple[Callable[..., Any], tuple[int, ...], int]] = []
+    program: list[_Step] = []
     for node in graph.nodes():
         kind = node.kind()
         if kind == 'prim::Constant':
@@ -144,52 +186,208 @@ def _translate(graph: torch._C.Graph) -> NumpyPolicy:
         args = list(node.inputs())
         if any(arg not in slots for arg in args) or len(list(node.outputs())) != 1:
             raise _Unsupported(f'{kind}: unknown input or several outputs')
-        arg_slots = [slots[arg] for arg in args]
-        if kind == 'aten::linear' and len(args) == 3:
-            weight, bias = values[arg_slots[1]], values[arg_slots[2]]
-            if not isinstance(weight, np.ndarray) or weight.ndim != 2:
-                raise _Unsupported('linear weight is not a constant matrix')
-            arg_slots[1] = len(values)
-            values.append(np.ascontiguousarray(weight.T))   # transposed once, here
-            op: Callable[..., Any] = (lambda x, wt, b: x @ wt) if bias is None else \
-                (lambda x, wt, b: x @ wt + b)
-        elif kind in _OPS and len(args) in _OPS[kind][1]:
-            op = _OPS[kind][0]
-        else:
+        if kind not in _OPS or len(args) not in _OPS[kind].arity:
             raise _Unsupported(f'op {kind} with {len(args)} inputs')
-        out = len(values)
+        step = _Step(kind, [slots[arg] for arg in args], -1, _OPS[kind].fn)
+        _check_constants(step, values)
+        step.out = len(values)
         values.append(None)
-        slots[node.output()] = out
-        program.append((op, tuple(arg_slots), out))
+        slots[node.output()] = step.out
+        program.append(step)
     result = slots.get(outputs[0])
     if result is None:
         raise _Unsupported('output is not computed by the graph')
-    for op, args, _ in program:   # dry run: unsupported argument values fail here, not later
-        if op is _to_float32:
-            _to_float32(np.zeros(1, np.float32), *(values[i] for i in args[1:]))
-
-    return _straight_line(program, values, result)
+    if fold_scales:
+        _fold_scales(program, values, result)
+    return _generate(program, values, result, obs_dim)
 
 
-def _straight_line(program: list[tuple[Callable[..., Any], tuple[int, ...], int]],
-                   values: list[Any], result: int) -> NumpyPolicy:
+def _check_constants(step: _Step, values: list[Any]) -> None:
+    """Compile-time checks of the arguments each op requires to be constants."""
+    const = [values[slot] for slot in step.args]
+    if step.kind in ('aten::add', 'aten::sub'):
+        if len(const) == 3 and const[2] != 1:
+            raise _Unsupported('alpha != 1')
+        step.args = step.args[:2]
+    elif step.kind == 'aten::linear':
+        if not isinstance(const[1], np.ndarray) or const[1].ndim != 2:
+            raise _Unsupported('linear weight is not a constant matrix')
+        if const[2] is not None and not isinstance(const[2], np.ndarray):
+            raise _Unsupported('linear bias is not a constant')
+        values.append(np.ascontiguousarray(const[1].T))   # transposed once, here
+        step.args[1] = len(values) - 1
+    elif step.kind == 'aten::to':
+        if const[1] != FLOAT32 or any(flag not in (False, None) for flag in const[2:]):
+            raise _Unsupported(f'aten::to with dtype {const[1]} or flags {const[2:]}')
+    elif step.kind == 'aten::slice':
+        dim, start, end, stride = const[1:]
+        if not isinstance(dim, int) or \
+                not all(isinstance(v, int) or v is None for v in (start, end, stride)) or \
+                (stride is not None and stride < 1):
+            raise _Unsupported('aten::slice with non-constant bounds')
+    elif step.kind == 'aten::cat' and not isinstance(const[1], int):
+        raise _Unsupported('aten::cat with a non-constant dim')
+    elif step.kind == 'aten::elu' and const[1:] == [1, 1, 1]:
+        step.fn, step.args = elu, step.args[:1]   # torch.nn.ELU(): no per-call argument checks
+
+
+def _uses(program: list[_Step], result: int) -> dict[int, int]:
+    counts = {result: 1}
+    for step in program:
+        for slot in step.args:
+            counts[slot] = counts.get(slot, 0) + 1
+    return counts
+
+
+def _fold_scales(program: list[_Step], values: list[Any], result: int) -> None:
+    """Fold ``linear(x * c)`` and ``linear(x / c)`` (c constant per input) into the weights.
+
+    ``(x * c) @ W.T = x @ (c[:, None] * W.T)``: one elementwise op less, and the scaled weights
+    differ from the two-step result only by float32 rounding. Only float32 scales of the
+    layer's input width (or scalars) fold, and only if nothing else reads ``x * c``.
+    """
+    producer = {step.out: step for step in program}
+    computed = {0} | set(producer)
+    uses = _uses(program, result)
+    for linear in [step for step in program if step.kind == 'aten::linear']:
+        while True:
+            source = producer.get(linear.args[0])
+            if source is None or source.kind not in ('aten::mul', 'aten::div') or \
+                    uses.get(source.out) != 1:
+                break
+            x, c = source.args
+            if source.kind == 'aten::mul' and not _is_scale(values[c]) and _is_scale(values[x]):
+                x, c = c, x
+            scale, weight_t = values[c], values[linear.args[1]]
+            width = weight_t.shape[0]
+            if x not in computed or not _is_scale(scale) or \
+                    np.shape(scale) not in ((), (1,), (1, 1), (width,), (1, width)):
+                break
+            factor = np.reshape(np.asarray(scale, dtype=np.float64), (-1, 1))
+            if source.kind == 'aten::div':
+                factor = 1.0 / factor
+            folded = (weight_t.astype(np.float64) * factor).astype(weight_t.dtype)
+            if not np.all(np.isfinite(folded)):
+                break
+            values.append(folded)   # a new slot: the unscaled weights may be shared
+            linear.args = [x, len(values) - 1, linear.args[2]]
+            program.remove(source)   # x keeps one reader: the linear instead of the scaling
+
+
+def _is_scale(value: Any) -> bool:
+    """A constant scale that keeps float32 math float32: a float, or a float32 array."""
+    return (isinstance(value, float) and np.isfinite(value)) or \
+        (isinstance(value, np.ndarray) and value.dtype == np.float32 and value.ndim <= 2)
+
+
+def _dry_run(program: list[_Step], values: list[Any], obs_dim: int,
+             batch: int) -> list[tuple[tuple[int, ...], Any] | None]:
+    """Shapes and dtypes of every value for a zero float32 batch (None for non-arrays)."""
+    vals = list(values)
+    vals[0] = np.zeros((batch, obs_dim), dtype=np.float32)
+    for step in program:
+        vals[step.out] = _evaluate(step, vals)
+    return [(v.shape, v.dtype) if isinstance(v, np.ndarray) else None for v in vals]
+
+
+def _evaluate(step: _Step, vals: list[Any]) -> Any:
+    """Reference (not in-place) evaluation of one step, for the dry runs."""
+    args = [vals[slot] for slot in step.args]
+    if step.kind == 'aten::linear':
+        out = args[0] @ args[1]
+        return out if args[2] is None else out + args[2]
+    if step.kind == 'aten::to':
+        return args[0].astype(np.float32, copy=False)
+    if step.kind == 'aten::slice':
+        return args[0][_slice_index(*args[1:], ndim=args[0].ndim)]
+    if step.kind in _ALIASES:
+        return args[0]
+    assert step.fn is not None
+    return step.fn(*args)
+
+
+def _slice_index(dim: int, start: Any, end: Any, stride: Any, ndim: int) -> tuple:
+    index = [slice(None)] * ndim
+    index[dim] = slice(start, end, stride)
+    return tuple(index)
+
+
+def _generate(program: list[_Step], values: list[Any], result: int,
+              obs_dim: int) -> NumpyPolicy:
     """The program as one generated Python function: no per-op interpretation at run time.
 
-    Only generated names appear in the source (``v<slot>`` for values, ``op<k>`` for the op
-    functions); constants and functions are passed in the namespace, never as text.
+    Only generated names appear in the source (``v<slot>`` for values, ``op<k>`` and
+    ``index<k>`` for op functions and slice tuples); constants and functions are passed in the
+    namespace, never as text. Dry runs at two batch sizes give every value's shape and dtype:
+    an op writes into an input only where that input is fresh (allocated by this call, read by
+    no other op) and has the result's shape and dtype at both sizes.
     """
-    namespace: dict[str, Any] = {'asarray': np.asarray, 'float32': np.float32}
-    computed = {out for _, _, out in program}
+    infos = [_dry_run(program, values, obs_dim, batch) for batch in (1, 3)]
+    uses = _uses(program, result)
+    computed = {step.out for step in program}
+    namespace: dict[str, Any] = {'asarray': np.asarray, 'float32': np.float32,
+                                 'matmul': np.matmul}
     for slot, value in enumerate(values):
         if slot and slot not in computed:
             namespace[f'v{slot}'] = value
+    fresh: set[int] = set()   # arrays this call allocated that no other value refers to
+
+    def same(a: int, b: int) -> bool:
+        return all(info[a] is not None and info[a] == info[b] for info in infos)
+
+    def owned(slot: int) -> bool:
+        return slot in fresh and uses.get(slot) == 1
+
     lines = ['def run(v0):']
-    for k, (op, args, out) in enumerate(program):
-        namespace[f'op{k}'] = op
-        lines.append(f'    v{out} = op{k}({", ".join(f"v{i}" for i in args)})')
+    for k, step in enumerate(program):
+        a = [f'v{slot}' for slot in step.args]
+        out, x = f'v{step.out}', step.args[0]
+        constants = [values[slot] for slot in step.args[1:]]
+        if step.kind == 'aten::linear':
+            two_d = all(info[x] is not None and len(info[x][0]) == 2 for info in infos)
+            # ndarray.dot: no __array_function__ dispatch in Python (4 against 7 us, np.dot)
+            lines.append(f'    {out} = {a[0]}.dot({a[1]})' if two_d else
+                         f'    {out} = matmul({a[0]}, {a[1]})')
+            if constants[1] is not None:
+                bias_keeps_dtype = np.result_type(infos[0][x][1], constants[0].dtype) == \
+                    infos[0][step.out][1]
+                lines.append(f'    {out} += {a[2]}' if bias_keeps_dtype else
+                             f'    {out} = {out} + {a[2]}')
+            fresh.add(step.out)
+        elif step.kind in _ALIASES or (step.kind == 'aten::to' and same(x, step.out)) or \
+                (step.kind == 'aten::clamp' and all(c is None for c in constants)) or \
+                (step.kind == 'aten::slice' and constants[3] in (1, None) and same(x, step.out)):
+            # Identities: a float32 cast of float32, clamp(None, None), a slice of everything.
+            lines.append(f'    {out} = {a[0]}')
+            if owned(x):
+                fresh.add(step.out)
+        elif step.kind == 'aten::to':
+            lines.append(f'    {out} = {a[0]}.astype(float32)')
+            fresh.add(step.out)
+        elif step.kind == 'aten::slice':
+            namespace[f'index{k}'] = _slice_index(*constants, ndim=len(infos[0][x][0]))
+            lines.append(f'    {out} = {a[0]}[index{k}]')
+        else:
+            namespace[f'op{k}'] = step.fn
+            target = None
+            if _OPS[step.kind].elementwise:
+                candidates = step.args[:2] if step.fn in _UFUNCS else step.args[:1]
+                target = next((slot for slot in candidates
+                               if slot in computed and owned(slot) and same(slot, step.out)),
+                              None)
+            call = ', '.join(a + ([f'out=v{target}'] if target is not None else []))
+            lines.append(f'    {out} = op{k}({call})')
+            if not _OPS[step.kind].view:
+                fresh.add(step.out)
     lines.append(f'    return asarray(v{result}, dtype=float32)')
-    exec('\n'.join(lines), namespace)  # noqa: S102 - generated from slot numbers only
-    return namespace['run']
+    source = '\n'.join(lines)
+    exec(source, namespace)  # noqa: S102 - generated from slot numbers only
+    run = namespace['run']
+    run.source = source   # what runs, for inspection and tests
+    return run
+
+
+_UFUNCS = (np.add, np.subtract, np.multiply, np.divide)   # binary: either input may take out=
 
 
 def numpy_equivalent(run: NumpyPolicy, network: torch.jit.ScriptModule, obs_dim: int,
