@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from robotrl_ros.agents.base import Agent
-from robotrl_ros.agents.checks import obs_batch
+from robotrl_ros.agents.checks import all_finite, obs_batch
 from robotrl_ros.agents.registry import EnvInfo, algo_names, make_agent
 from robotrl_ros.tasks.registry import make_env
 
@@ -188,6 +188,16 @@ def test_finite_check_passes_huge_finite_values_and_catches_cancelling_infinitie
     mixed = np.array([[np.inf, -np.inf, 0.0], [0.0, 0.0, 0.0]], dtype=np.float32)
     with pytest.raises(ValueError, match=r'obs contains NaN/Inf \(env index \[0\]\)'):
         obs_batch('ppo', mixed, 3)
+
+
+@pytest.mark.parametrize('dtype', [np.float32, np.float64])
+def test_all_finite_is_exact_even_where_the_dot_product_overflows(dtype):
+    assert all_finite(np.array([0.5, -2.0, 0.0], dtype=dtype))
+    assert all_finite(np.array([np.finfo(dtype).max, -np.finfo(dtype).max], dtype=dtype))
+    assert all_finite(np.zeros(0, dtype=dtype))
+    for bad in (np.nan, np.inf, -np.inf):
+        assert not all_finite(np.array([1.0, bad, 1e30], dtype=dtype))
+    assert not all_finite(np.array([np.inf, -np.inf], dtype=dtype))
 
 
 @pytest.mark.parametrize('name', ['q_learning', 'dqn', 'reinforce', 'ppo', 'sac'])

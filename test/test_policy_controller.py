@@ -95,6 +95,20 @@ def test_commands_follow_the_policy_and_feed_back_the_last_action(artifact):
     assert ctrl.counts['commands'] == 3 and ctrl.fault is None
 
 
+@pytest.mark.parametrize('margin', [0.0, 1.4])   # 1.4: most commands are clamped
+def test_last_action_is_what_the_sent_command_maps_back_to(artifact, margin):
+    ctrl = _armed(artifact, joint_limit_margin=margin)
+    rng = np.random.default_rng(1)
+    clamped = 0
+    for k in range(1, 6):
+        ctrl.set_state(rng.uniform(-1, 1, N), rng.uniform(-1, 1, N), stamp=0.1 * k, now=float(k))
+        command = ctrl.step(now=float(k))
+        clamped += ctrl.filter.changed
+        np.testing.assert_allclose(ctrl.last_action, artifact.spec.command_to_action(command),
+                                   rtol=0, atol=1e-12)
+    assert (clamped > 0) == (margin > 0)
+
+
 def test_disarmed_or_without_policy_or_state_nothing_is_commanded(artifact):
     idle = PolicyController(ControllerConfig(), None)
     idle.arm(True)

@@ -163,6 +163,16 @@ def test_bad_joint_states_are_reported_and_never_commanded(graph, artifacts, cas
         assert status['missing_joints'] == ['joint_0'] and status['state'] == 'faulted'
 
 
+def test_undecodable_joint_states_bytes_are_reported_and_never_commanded(graph, artifacts):
+    g = graph(policy_path=str(artifacts['a']), armed=True)
+    assert g.send(NAMES, np.zeros(N), stamp=5.0)
+    before = len(g.commands)
+    g.node._on_joint_state_bytes(b'\x00\x01\x00\x00\x05')   # truncated after the header
+    status = g.latest_status(lambda s: s['last_input_error'])
+    assert len(g.commands) == before and status['counts']['invalid_inputs'] == 1
+    assert 'joint_states: malformed JointState CDR (5 bytes)' in status['last_input_error']
+
+
 def test_out_of_range_states_give_commands_within_limits(graph, artifacts):
     g = graph(policy_path=str(artifacts['a']), armed=True, joint_limit_margin=0.1)
     policy = load_artifact(artifacts['a'])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from robotrl_ros.agents.checks import all_finite
 from robotrl_ros.tasks.spec import TaskSpec
 
 
@@ -47,6 +48,7 @@ class CommandFilter:
         self.max_delta = float(max_command_delta)
         self.position_interface = spec.command_interface == 'position'
         self.last: np.ndarray | None = None
+        self.changed = False   # whether the last apply() clamped or rate-limited its command
         self.clamped = 0
         self.rate_limited = 0
 
@@ -76,16 +78,17 @@ class CommandFilter:
         """
         # np.minimum/np.maximum rather than np.clip: this runs on every control step.
         command = np.asarray(command, dtype=np.float64).reshape(-1)
-        if command.shape[0] != self.lower.shape[0] or not np.isfinite(command).all():
+        if command.shape[0] != self.lower.shape[0] or not all_finite(command):
             return None
         safe = np.minimum(np.maximum(command, self.lower), self.upper)
-        if (safe != command).any():
-            self.clamped += 1
+        self.changed = bool((safe != command).any())
+        self.clamped += self.changed
         if self.max_delta > 0 and self.last is not None:
             limited = np.minimum(np.maximum(safe, self.last - self.max_delta),
                                  self.last + self.max_delta)
             if (limited != safe).any():
                 self.rate_limited += 1
+                self.changed = True
             safe = np.minimum(np.maximum(limited, self.lower), self.upper)
         self.last = safe
         return safe

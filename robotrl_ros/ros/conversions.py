@@ -12,6 +12,9 @@ from geometry_msgs.msg import PoseStamped, Twist, TwistStamped
 from sensor_msgs.msg import Imu, JointState
 from std_msgs.msg import Float64MultiArray
 
+from robotrl_ros.agents.checks import all_finite
+from robotrl_ros.ros.joint_state_cdr import JointStateSample
+
 
 class JointStateError(ValueError):
     """A JointState message cannot be used (missing joints, bad lengths, NaN, ...)."""
@@ -45,7 +48,8 @@ class JointIndex:
         present = set(names)
         return [j for j in self.joint_names if j not in present]
 
-    def _permutation(self, names: Sequence[str]) -> np.ndarray:
+    def _permutation(self, names: Sequence[str]) -> np.ndarray | None:
+        """Message index of each of our joints; None when the message lists exactly ours."""
         key = tuple(names)
         if key != self._cache_key:
             if len(set(key)) != len(key):
@@ -55,12 +59,12 @@ class JointIndex:
                 raise JointStateError(f'joint_states lacks joint(s) {missing} '
                                       f'(got {list(key)})')
             lookup = {name: i for i, name in enumerate(key)}
-            self._perm = np.array([lookup[j] for j in self.joint_names], dtype=np.intp)
+            self._perm = None if key == self.joint_names else \
+                np.array([lookup[j] for j in self.joint_names], dtype=np.intp)
             self._cache_key = key
-        assert self._perm is not None
         return self._perm
 
-    def extract(self, msg: JointState,
+    def extract(self, msg: JointState | JointStateSample,
                 require_velocity: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Return ``(position, velocity, effort_or_None)`` in our joint order.
 
@@ -78,15 +82,20 @@ class JointIndex:
         if len(msg.effort) not in (0, n):
             raise JointStateError(f'joint_states has {n} names but {len(msg.effort)} efforts')
         perm = self._permutation(msg.name)
-        # Indexing with the permutation copies: the arrays never alias the message.
-        position = np.asarray(msg.position, dtype=np.float64)[perm]
-        velocity = (np.asarray(msg.velocity, dtype=np.float64)[perm] if len(msg.velocity)
-                    else np.zeros(len(perm)))
-        effort = np.asarray(msg.effort, dtype=np.float64)[perm] if len(msg.effort) else None
-        # ndarray.all() rather than np.all(): this runs on every message (~1 us each).
-        if not (np.isfinite(position).all() and np.isfinite(velocity).all()):
+        position = _gather(msg.position, perm)
+        velocity = (_gather(msg.velocity, perm) if len(msg.velocity)
+                    else np.zeros(len(self.joint_names)))
+        effort = _gather(msg.effort, perm) if len(msg.effort) else None
+        if not (all_finite(position) and all_finite(velocity)):
             raise JointStateError('joint_states contains NaN/Inf for a used joint')
         return position, velocity, effort
+
+
+def _gather(values: Sequence[float], perm: np.ndarray | None) -> np.ndarray:
+    """``values[perm]`` as a new float64 array (never a view of the message)."""
+    if perm is None:
+        return np.array(values, dtype=np.float64)
+    return np.asarray(values, dtype=np.float64)[perm]   # indexing copies
 
 
 def make_joint_state(names: Sequence[str], position: np.ndarray, velocity: np.ndarray,

@@ -1,0 +1,121 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""JointState read from its CDR bytes: the same fields as rclpy's deserialization, or an error."""
+
+import random
+import struct
+
+import numpy as np
+import pytest
+from rclpy.serialization import deserialize_message, serialize_message
+from sensor_msgs.msg import JointState
+
+from robotrl_ros.ros.joint_state_cdr import (
+    CdrFormatError,
+    JointStateReader,
+    JointStateSample,
+    read_joint_state,
+)
+
+
+def _random_message(rng: random.Random) -> JointState:
+    n = rng.randint(0, 14)
+    msg = JointState(name=[''.join(rng.choice('ab_1Ωé') for _ in range(rng.randint(0, 9)))
+                           for _ in range(n)])
+    msg.header.stamp.sec = rng.randint(-5, 2**31 - 1)
+    msg.header.stamp.nanosec = rng.randint(0, 999_999_999)
+    msg.header.frame_id = 'f' * rng.randint(0, 9)   # every alignment of what follows
+    msg.position = [rng.uniform(-1e3, 1e3) for _ in range(rng.choice([n, n, rng.randint(0, 4)]))]
+    msg.velocity = [rng.uniform(-1, 1) for _ in range(rng.choice([0, n]))]
+    msg.effort = [rng.uniform(-1, 1) for _ in range(rng.choice([0, n, 3]))]
+    return msg
+
+
+def _assert_same(sample: JointStateSample, msg: JointState) -> None:
+    assert sample.name == tuple(msg.name)
+    for field in ('position', 'velocity', 'effort'):
+        np.testing.assert_array_equal(getattr(sample, field), np.asarray(getattr(msg, field)))
+    assert sample.stamp == pytest.approx(msg.header.stamp.sec + 1e-9 * msg.header.stamp.nanosec,
+                                         abs=1e-6)
+
+
+def test_random_messages_read_as_rclpy_deserializes_them():
+    rng = random.Random(0)
+    reader = JointStateReader()   # one reader: its name cache sees changing name lists
+    for _ in range(500):
+        msg = _random_message(rng)
+        _assert_same(reader.read(serialize_message(msg)), msg)
+
+
+@pytest.mark.parametrize('second', [['a', 'b', 'c'], ['a', 'bc'], ['a'], ['b', 'a'], []])
+def test_a_changed_name_list_is_never_mistaken_for_the_cached_one(second):
+    reader = JointStateReader()
+    for names in (['a', 'b'], second, ['a', 'b']):
+        msg = JointState(name=names, position=[1.0] * len(names))
+        assert reader.read(serialize_message(msg)).name == tuple(names)
+
+
+def _big_endian(msg: JointState) -> bytes:
+    """The message as big-endian plain CDR (what a big-endian host would send)."""
+    out = bytearray(b'\x00\x00\x00\x00')
+
+    def align(size: int) -> None:
+        out.extend(b'\x00' * (-(len(out) - 4) % size))
+
+    def string(text: str) -> None:
+        align(4)
+        data = text.encode() + b'\x00'
+        out.extend(struct.pack('>I', len(data)) + data)
+
+    out.extend(struct.pack('>iI', msg.header.stamp.sec, msg.header.stamp.nanosec))
+    string(msg.header.frame_id)
+    align(4)
+    out.extend(struct.pack('>I', len(msg.name)))
+    for name in msg.name:
+        string(name)
+    for values in (msg.position, msg.velocity, msg.effort):
+        align(4)
+        out.extend(struct.pack('>I', len(values)))
+        if len(values):
+            align(8)
+            out.extend(struct.pack(f'>{len(values)}d', *values))
+    return bytes(out)
+
+
+def test_big_endian_cdr_is_read_too():
+    rng = random.Random(1)
+    for _ in range(50):
+        msg = _random_message(rng)
+        data = _big_endian(msg)
+        _assert_same(JointStateSample.from_message(deserialize_message(data, JointState)), msg)
+        _assert_same(JointStateReader().read(data), msg)
+
+
+def test_truncated_bytes_raise_a_clear_error_at_every_cut():
+    msg = JointState(name=['shoulder', 'elbow'], position=[0.1, 0.2], velocity=[0.0, 1.0],
+                     effort=[3.0, 4.0])
+    msg.header.frame_id = 'base'
+    data = serialize_message(msg)
+    for cut in range(len(data)):
+        with pytest.raises(CdrFormatError, match='malformed JointState CDR|not plain CDR'):
+            JointStateReader().read(data[:cut])
+
+
+def test_other_encodings_fall_back_to_rclpy_or_fail_with_both_reasons():
+    msg = JointState(name=['a'], position=[1.0, 2.0])
+    data = serialize_message(msg)
+    xcdr2 = b'\x00\x07' + data[2:]   # XCDR2 header (same layout here): rclpy reads it
+    with pytest.raises(CdrFormatError, match='not plain CDR'):
+        JointStateReader().read(xcdr2)
+    _assert_same(read_joint_state(JointStateReader(), xcdr2), msg)
+    with pytest.raises(CdrFormatError, match='not plain CDR.*rclpy cannot deserialize'):
+        read_joint_state(JointStateReader(), b'\x00\x06' + b'\xff' * 3)
+    _assert_same(read_joint_state(JointStateReader(), data), msg)
+
+
+def test_sample_from_a_deserialized_message():
+    msg = JointState(name=['a', 'b'], position=[1.0, 2.0], velocity=[0.5, 0.25])
+    msg.header.stamp.sec, msg.header.stamp.nanosec = 3, 500_000_000
+    sample = JointStateSample.from_message(msg)
+    _assert_same(sample, msg)
+    assert sample.stamp == 3.5 and sample.effort.shape == (0,)
