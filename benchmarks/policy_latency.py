@@ -11,9 +11,10 @@ processes with the same QoS and the same rclpy executor (``--executors``: the po
 ``executor`` parameter, ``events`` by default, and ``single_threaded``; each is compared with a
 relay spun by the same executor), and the rounds alternate between them so CPU contention from
 other work on the machine hits both alike. Each state carries a sequence tag in joint_0's position;
-the relay echoes it and the benchmark policy copies its observation of joint_0 into the last
-action (the 2x256 MLP still runs in full for the other 11), so every command is matched to the
-state it answers. A state never answered is dropped.
+the relay echoes it, and the benchmark policy, a plain 2x256 MLP with random weights, has one
+unit per layer set aside so that its last action is ``tanh`` of its observation of joint_0
+(:func:`make_tagged_artifact`). Every command is thus matched to the state it answers; a state
+never answered is dropped.
 
 The driver sends on a fixed schedule, but never sooner than ``MIN_GAP`` periods after its
 previous state: when it runs late (its own process was descheduled) it catches up at up to
@@ -35,6 +36,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import math
 import os
 import platform
 import subprocess
@@ -51,7 +53,8 @@ N_JOINTS = 12
 COMMAND_TOPIC = 'forward_position_controller/commands'
 DRAIN_S = 0.2
 TAGS = 4096
-MIN_GAP = 0.9
+TAG_SHIFT = 10.0   # keeps the tag positive through the hidden ELUs
+MIN_GAP = 0.5
 
 
 def run_relay(executor_kind: str) -> None:
@@ -94,21 +97,28 @@ def run_relay(executor_kind: str) -> None:
 
 
 def make_tagged_artifact(out_dir: Path) -> Path:
-    """The 12-joint 2x256 MLP artifact whose last action echoes joint_0's observation."""
+    """A plain 12-joint 2x256 MLP artifact whose last action is ``tanh(observation[0])``.
+
+    Unit 0 of each hidden layer carries ``observation[0] + 10`` (positive, so the ELUs pass it
+    unchanged) and the last output subtracts the 10 again: the tag travels through the network
+    with the same ops as any MLP policy, while the other units and outputs stay random.
+    """
     import torch
 
     from robotrl_ros.policy.artifact import export_artifact
     from robotrl_ros.policy.synthetic import MLPPolicy, synthetic_spec
 
-    class TaggedMLP(MLPPolicy):
-        def forward(self, obs: torch.Tensor) -> torch.Tensor:
-            action = torch.tanh(self.net(obs))
-            return torch.cat([action[:, :-1], obs[:, :1]], dim=1)
-
     spec = synthetic_spec(N_JOINTS)
     torch.manual_seed(0)
-    return export_artifact(TaggedMLP(spec.obs_dim, spec.action_dim, (256, 256)), spec, out_dir,
-                           algorithm='synthetic', provenance={'benchmark': 'policy_latency'})
+    policy = MLPPolicy(spec.obs_dim, spec.action_dim, (256, 256))
+    first, second, last = policy.net[0], policy.net[2], policy.net[4]
+    with torch.no_grad():
+        for layer, row, bias in ((first, 0, TAG_SHIFT), (second, 0, 0.0), (last, -1, -TAG_SHIFT)):
+            layer.weight[row].zero_()
+            layer.weight[row, 0] = 1.0
+            layer.bias[row] = bias
+    return export_artifact(policy, spec, out_dir, algorithm='synthetic',
+                           provenance={'benchmark': 'policy_latency'})
 
 
 def tag_to_position(tag: int) -> float:
@@ -280,8 +290,8 @@ def main() -> None:
         last, scale = spec.action_offset[-1], spec.action_scale[-1]
         decoders = {
             'relay': lambda data: position_to_tag(data[0]),
-            # command[-1] = offset[-1] + scale[-1] * (position[0] - offset[0])
-            'policy': lambda data: position_to_tag((data[-1] - last) / scale
+            # command[-1] = offset[-1] + scale[-1] * tanh(position[0] - offset[0])
+            'policy': lambda data: position_to_tag(math.atanh((data[-1] - last) / scale)
                                                    + spec.action_offset[0]),
         }
         for round_, executor in itertools.product(range(args.rounds), args.executors):

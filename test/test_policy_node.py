@@ -214,6 +214,31 @@ def test_watchdog_stops_commands_within_timeout_plus_one_period(graph, artifacts
     assert status['counts']['timeouts'] == 1
 
 
+@pytest.mark.parametrize('action', ['hold', 'stop'])
+def test_on_message_watchdog_sleeps_while_states_flow_and_acts_when_they_stop(graph, artifacts,
+                                                                            action):
+    timeout, period = 0.2, 0.02
+    g = graph(policy_path=str(artifacts['a']), armed=True, control_mode='on_message',
+              control_period=period, state_timeout=timeout, timeout_action=action)
+    control_timer = g.node._control_timer
+    for k in range(30):   # 0.3 s of states at ~100 Hz: longer than state_timeout
+        g.send(NAMES, np.zeros(N), stamp=1.0 + 0.01 * k, wait=False)
+        g.spin_for(0.01)
+        assert control_timer.is_canceled()          # no control-rate wake-ups meanwhile
+    assert g.node.controller.counts['timeouts'] == 0 and len(g.commands) >= 20
+    last_state, count = g.node.controller.inputs.received, len(g.commands)
+    assert g.spin_until(lambda: g.node.controller.counts['timeouts'] == 1, 1.0)
+    detected = time.monotonic() - last_state
+    assert timeout <= detected <= timeout + period + 0.05, f'watchdog after {detected:.3f} s'
+    g.spin_for(0.3)
+    assert g.node.controller.counts['timeouts'] == 1 and not control_timer.is_canceled()
+    hold_commands = len(g.commands) - count
+    # hold: the last safe position again every period; stop: nothing (position interface).
+    assert hold_commands >= 5 if action == 'hold' else hold_commands == 0
+    g.send(NAMES, np.zeros(N), stamp=5.0)    # states again: the periodic ticks stop
+    assert control_timer.is_canceled() and g.node.controller.timed_out is False
+
+
 def test_hot_reload_swaps_without_missing_a_step_and_rejects_corrupt_updates(
         graph, artifacts, tmp_path):
     g = graph(policy_path=str(artifacts['a']), armed=True)

@@ -83,6 +83,8 @@ class PolicyNode(Node):
         self._watch_key: tuple | None = None
         self._installed: PolicyArtifact | None = None
         self._control_timer = None
+        self._ticking = True       # whether _control_timer runs (on_message: only when stale)
+        self._watchdog = None      # on_message: fires state_timeout after the last fresh state
 
         self._command_msg = Float64MultiArray()
         self.command_pub = self._publisher(Float64MultiArray, p.command_topic, COMMAND_QOS)
@@ -163,13 +165,22 @@ class PolicyNode(Node):
         self.get_logger().info(f'running policy {artifact.version} ({artifact.spec.name}, '
                                f'{artifact.algorithm}) from {artifact.path}; joints '
                                f'{list(artifact.spec.joint_names)}')
-        # Timer mode: the control rate. on_message mode: the watchdog's rate.
+        # Timer mode: the control rate. on_message mode: the rate of hold commands once the
+        # watchdog found the states stale.
         period = self.params.control_period or artifact.spec.control_period
         if self._control_timer is not None:
             if abs(self._control_timer.timer_period_ns * 1e-9 - period) < 1e-9:
                 return
             self.destroy_timer(self._control_timer)
         self._control_timer = self.create_timer(period, self._on_timer)
+        if self.params.control_mode == 'on_message':
+            # A timer ticking at the control rate while states arrive costs a wake-up each
+            # (~0.4 ms of CPU at 50 Hz here) and delays the states it collides with. Instead
+            # the watchdog, re-armed by every fresh state, fires only once they stop.
+            self._control_timer.cancel()
+            self._ticking = False
+            if self._watchdog is None:
+                self._watchdog = self.create_timer(self.params.state_timeout, self._on_watchdog)
 
     def _request_load(self, path: str) -> None:
         """Load ``path`` in a background thread; the newest request wins."""
@@ -246,12 +257,18 @@ class PolicyNode(Node):
             self.missing_joints = missing
             self._bad_input(str(exc))
             return
-        self.missing_joints = []
+        if self.missing_joints:
+            self.missing_joints = []
         freshness = self.controller.set_state(position, velocity, msg.stamp, received)
         if freshness == 'old':
             self._bad_input('joint_states stamp older than the previous one (non-monotonic)')
             return
-        if self.params.control_mode == 'on_message':
+        if self._watchdog is not None:   # on_message mode
+            if freshness == 'fresh':     # (a re-sent stamp is no proof of life)
+                self._watchdog.reset()
+                if self._ticking:
+                    self._control_timer.cancel()
+                    self._ticking = False
             self._control_step(received)
 
     def _on_goal(self, msg: PoseStamped) -> None:
@@ -299,6 +316,13 @@ class PolicyNode(Node):
         return response
 
     # --- control -----------------------------------------------------------------------------
+    def _on_watchdog(self) -> None:
+        """on_message mode, no fresh state for state_timeout: act now, then every period."""
+        self._on_timer()
+        if not self._ticking:
+            self._control_timer.reset()
+            self._ticking = True
+
     def _on_timer(self) -> None:
         if self.params.control_mode == 'timer':
             self._control_step(self.controller.inputs.received)
