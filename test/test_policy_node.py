@@ -235,8 +235,9 @@ def test_on_message_watchdog_sleeps_while_states_flow_and_acts_when_they_stop(gr
     hold_commands = len(g.commands) - count
     # hold: the last safe position again every period; stop: nothing (position interface).
     assert hold_commands >= 5 if action == 'hold' else hold_commands == 0
-    g.send(NAMES, np.zeros(N), stamp=5.0)    # states again: the periodic ticks stop
-    assert control_timer.is_canceled() and g.node.controller.timed_out is False
+    g.send(NAMES, np.zeros(N), stamp=5.0, wait=False)    # states again: the ticks stop
+    assert g.spin_until(lambda: not g.node.controller.timed_out, 1.0)
+    assert control_timer.is_canceled()
 
 
 def test_hot_reload_swaps_without_missing_a_step_and_rejects_corrupt_updates(

@@ -184,3 +184,41 @@ def test_normalization_scale_is_folded_into_the_first_layer(tmp_path):
     assert folded.source.count('\n') == plain.source.count('\n') - 1
     assert numpy_equivalent(folded, network, obs_dim) and numpy_equivalent(plain, network, obs_dim)
     assert '.dot(' in folded.source and 'index' not in folded.source
+
+
+class Bounded(torch.nn.Module):
+    def __init__(self, low: float, high: float) -> None:
+        super().__init__()
+        self.net = torch.nn.Linear(12, 3)
+        self.low, self.high = low, high
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        return torch.clamp(torch.tanh(self.net(obs)), self.low, self.high)
+
+
+@pytest.mark.parametrize('low,high,bounds,kept', [(-1.0, 1.0, (-1.0, 1.0), False),
+                                                  (-5.0, 5.0, (-1.0, 1.0), False),
+                                                  (-2.0, 0.5, (-1.0, 0.5), True)])
+def test_output_range_is_known_and_redundant_clamps_are_dropped(low, high, bounds, kept):
+    network = torch.jit.script(Bounded(low, high).eval())
+    run = compile_numpy(network, 12)
+    assert run.bounds == bounds
+    assert ('op' in run.source.splitlines()[-2]) == kept   # the clamp's line
+    assert numpy_equivalent(run, network, 12)
+    assert compile_numpy(torch.jit.script(torch.nn.Linear(12, 3).eval()), 12).bounds is None
+
+
+def test_artifact_skips_its_own_clamp_only_for_a_proven_range(tmp_path):
+    bounded = load_artifact(make_synthetic_artifact(tmp_path / 'a'))   # tanh, clamp(-1, 1)
+    assert bounded._numpy_in_range
+    obs = np.full(bounded.spec.obs_dim, 1e3)
+    assert np.all(np.abs(bounded.act(obs)) <= 1.0)
+    unbounded = load_artifact(export_artifact(torch.nn.Linear(REACH_SPEC.obs_dim, 3), REACH_SPEC,
+                                              tmp_path / 'b', algorithm='x'))
+    assert unbounded.backend == 'numpy'    # export adds clamp(-1, 1): a proven range again
+    network = unbounded._network
+    unbounded._numpy_in_range = False      # as for a graph whose range is unknown
+    big = np.full(REACH_SPEC.obs_dim, 1e3)
+    with torch.inference_mode():
+        raw = network(torch.from_numpy(big[None].astype(np.float32))).numpy()[0]
+    np.testing.assert_array_equal(unbounded.act(big), np.clip(raw, -1, 1))

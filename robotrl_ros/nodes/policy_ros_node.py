@@ -21,7 +21,6 @@ import os
 import sys
 import threading
 import time
-from array import array
 from pathlib import Path
 
 import numpy as np
@@ -42,18 +41,19 @@ from robotrl_ros.policy.artifact import ArtifactError, PolicyArtifact, load_arti
 from robotrl_ros.policy.controller import ControllerConfig, PolicyController, projected_gravity
 from robotrl_ros.policy.metadata import TERM_SOURCES
 from robotrl_ros.policy.sample_window import SampleWindow
+from robotrl_ros.ros.cdr import (
+    CdrFormatError,
+    Float64ArrayWriter,
+    JointStateReader,
+    JointStateSample,
+    read_joint_state,
+)
 from robotrl_ros.ros.conversions import (
     JointIndex,
     JointStateError,
     make_joint_state,
     pose_to_goal,
     twist_to_cmd,
-)
-from robotrl_ros.ros.joint_state_cdr import (
-    CdrFormatError,
-    JointStateReader,
-    JointStateSample,
-    read_joint_state,
 )
 from robotrl_ros.ros.qos import COMMAND_QOS, SENSOR_QOS
 from robotrl_ros.ros.shutdown import shutting_down, teardown
@@ -86,7 +86,7 @@ class PolicyNode(Node):
         self._ticking = True       # whether _control_timer runs (on_message: only when stale)
         self._watchdog = None      # on_message: fires state_timeout after the last fresh state
 
-        self._command_msg = Float64MultiArray()
+        self._writer: Float64ArrayWriter | None = None   # commands as CDR bytes
         self.command_pub = self._publisher(Float64MultiArray, p.command_topic, COMMAND_QOS)
         self.joint_command_pub = (self._publisher(JointState, p.joint_command_topic, COMMAND_QOS)
                                   if p.joint_command_topic else None)
@@ -156,6 +156,7 @@ class PolicyNode(Node):
         self._installed = artifact
         if self.index is None or self.index.joint_names != artifact.spec.joint_names:
             self.index = JointIndex(artifact.spec.joint_names)
+            self._writer = Float64ArrayWriter(len(artifact.spec.joint_names))
         # Only the inputs this policy reads: fewer entities = less executor work per message.
         needed = {TERM_SOURCES.get(term.name) for term in artifact.spec.observation}
         for topic in sorted(needed & set(self._inputs) - self._subscribed):
@@ -339,9 +340,7 @@ class PolicyNode(Node):
     def _publish(self, command: np.ndarray | None, received: float | None) -> None:
         if command is None:
             return
-        # One reused message; an array('d') skips the per-element checks of a list (~30 us).
-        self._command_msg.data = array('d', np.asarray(command, dtype=np.float64).tobytes())
-        self.command_pub.publish(self._command_msg)
+        self.command_pub.publish(self._writer.write(command))
         now = time.monotonic()
         if self.joint_command_pub is not None and self.controller.artifact is not None:
             # header.stamp = stamp of the joint_states this command answers (traceability).

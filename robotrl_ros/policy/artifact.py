@@ -234,6 +234,7 @@ class PolicyArtifact:
         self._network = network
         self._fast = network      # an inference-optimized copy when equivalent (no NumPy)
         self._numpy: NumpyPolicy | None = None   # set when a NumPy translation is equivalent
+        self._numpy_in_range = False   # whether its outputs are known to lie in [-1, 1]
         self._obs_dim = spec.obs_dim
         self._outside = not normalization['in_network']
         self._mean = np.asarray(normalization['mean'], dtype=np.float32)
@@ -250,6 +251,9 @@ class PolicyArtifact:
             batch = (batch - self._mean) / self._std
         if self._numpy is not None and not explore:
             out = self._numpy(batch)
+            if self._numpy_in_range:   # the translation proved its outputs within [-1, 1]
+                action = out.astype(np.float64)
+                return action[0] if single else action
         else:
             with torch.inference_mode():
                 x = torch.from_numpy(np.ascontiguousarray(batch))
@@ -319,6 +323,8 @@ def load_artifact(path: str | Path) -> PolicyArtifact:
     artifact = PolicyArtifact(path, spec, data, network, normalization, digest)
     _check_forward(artifact, path / NETWORK_FILE)
     artifact._numpy = _numpy_forward(network, spec.obs_dim)
+    bounds = getattr(artifact._numpy, 'bounds', None)
+    artifact._numpy_in_range = bounds is not None and -1.0 <= bounds[0] and bounds[1] <= 1.0
     if artifact._numpy is None:  # else forward never runs in TorchScript: nothing to optimize
         artifact._fast = _optimized(network, spec.obs_dim)
     return artifact

@@ -24,7 +24,11 @@ time (each NumPy call costs microseconds on a cold cache, a few times the arithm
 - an elementwise op writes into its input when that input is a fresh array no other op reads;
 - casts to float32 of float32 values, ``contiguous``, ``detach`` and slices of a whole axis
   (TorchScript's ``x[:, a:b]`` slices axis 0 first) are dropped, and the other constant slices
-  are precomputed index tuples.
+  are precomputed index tuples;
+- a clamp to a range its input already keeps (``clamp(tanh(x), -1, 1)``) is dropped, and the
+  function's ``bounds`` attribute says the range of its output where one is known.
+
+The ops and their NumPy implementations are in :mod:`robotrl_ros.policy.numpy_ops`.
 """
 
 from __future__ import annotations
@@ -37,100 +41,21 @@ import numpy as np
 import torch
 
 from robotrl_ros.agents.numpy_mlp import elu
+from robotrl_ros.policy.numpy_ops import (
+    ALIASES,
+    FLOAT32,
+    OPS,
+    RANGES,
+    UFUNCS,
+    clamp_is_identity,
+    clamp_range,
+)
 
 NumpyPolicy = Callable[[np.ndarray], np.ndarray]
-FLOAT32 = 6  # torch ScalarType index of float32 in aten::to(x, dtype, ...)
-SELU_ALPHA, SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
 
 
 class _Unsupported(Exception):
     """The graph uses something this translator does not handle (fall back to TorchScript)."""
-
-
-# --- op implementations: f(*inputs, out=None); ``out`` (one of the inputs) takes the result ----
-def _elu(x: np.ndarray, alpha: float, scale: float, input_scale: float,
-         out: np.ndarray | None = None) -> np.ndarray:
-    if alpha == 1 and scale == 1 and input_scale == 1:   # torch.nn.ELU(): 4 ops, not 7
-        return elu(x, out=out)
-    negative = alpha * (np.exp(np.minimum(x, 0.0) * input_scale) - 1.0)   # see elu()
-    return np.multiply(np.maximum(x, 0.0) + negative, scale, out=out)
-
-
-def _selu(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    return _elu(x, SELU_ALPHA, SELU_SCALE, 1.0, out=out)
-
-
-def _sigmoid(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    y = np.multiply(x, 0.5, out=out)   # 0.5 (tanh(x / 2) + 1): exact, no overflow for large |x|
-    np.tanh(y, out=y)
-    y += 1.0
-    y *= 0.5
-    return y
-
-
-def _silu(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    return np.multiply(x, _sigmoid(x), out=out)
-
-
-def _relu(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    return np.maximum(x, 0.0, out=out)
-
-
-def _leaky_relu(x: np.ndarray, slope: float) -> np.ndarray:
-    return np.where(x > 0, x, x * slope)
-
-
-def _clamp(x: np.ndarray, low: Any, high: Any, out: np.ndarray | None = None) -> np.ndarray:
-    if low is not None:
-        x = out = np.maximum(x, low, out=out)   # then the upper bound in place
-    if high is not None:
-        x = np.minimum(x, high, out=out)
-    return x
-
-
-def _clamp_min(x: np.ndarray, low: Any, out: np.ndarray | None = None) -> np.ndarray:
-    return np.maximum(x, low, out=out)
-
-
-def _clamp_max(x: np.ndarray, high: Any, out: np.ndarray | None = None) -> np.ndarray:
-    return np.minimum(x, high, out=out)
-
-
-@dataclass(frozen=True)
-class _OpKind:
-    """How an aten op translates: its NumPy function, accepted input counts and properties."""
-
-    fn: Callable[..., Any] | None
-    arity: tuple[int, ...]
-    elementwise: bool = False   # takes ``out=``: may write into an input of the result's shape
-    view: bool = False          # result may share memory with an input
-
-
-_OPS: dict[str, _OpKind] = {
-    'aten::add': _OpKind(np.add, (2, 3), elementwise=True),
-    'aten::sub': _OpKind(np.subtract, (2, 3), elementwise=True),
-    'aten::mul': _OpKind(np.multiply, (2,), elementwise=True),
-    'aten::div': _OpKind(np.divide, (2,), elementwise=True),
-    'aten::neg': _OpKind(np.negative, (1,), elementwise=True),
-    'aten::relu': _OpKind(_relu, (1,), elementwise=True),
-    'aten::tanh': _OpKind(np.tanh, (1,), elementwise=True),
-    'aten::sigmoid': _OpKind(_sigmoid, (1,), elementwise=True),
-    'aten::elu': _OpKind(_elu, (4,), elementwise=True),
-    'aten::selu': _OpKind(_selu, (1,), elementwise=True),
-    'aten::leaky_relu': _OpKind(_leaky_relu, (2,)),
-    'aten::silu': _OpKind(_silu, (1,), elementwise=True),
-    'aten::clamp': _OpKind(_clamp, (3,), elementwise=True),
-    'aten::clamp_min': _OpKind(_clamp_min, (2,), elementwise=True),
-    'aten::clamp_max': _OpKind(_clamp_max, (2,), elementwise=True),
-    'aten::linear': _OpKind(None, (3,)),
-    'aten::to': _OpKind(None, (5,), view=True),
-    'aten::slice': _OpKind(None, (5,), view=True),
-    'aten::cat': _OpKind(lambda xs, dim: np.concatenate(xs, axis=dim), (2,)),
-    'prim::ListConstruct': _OpKind(lambda *xs: list(xs), tuple(range(1, 17)), view=True),
-    'aten::contiguous': _OpKind(None, (1, 2), view=True),
-    'aten::detach': _OpKind(None, (1,), view=True),
-}
-_ALIASES = ('aten::contiguous', 'aten::detach')   # the input itself
 
 
 @dataclass
@@ -186,9 +111,9 @@ def _translate(graph: torch._C.Graph, obs_dim: int, fold_scales: bool) -> NumpyP
         args = list(node.inputs())
         if any(arg not in slots for arg in args) or len(list(node.outputs())) != 1:
             raise _Unsupported(f'{kind}: unknown input or several outputs')
-        if kind not in _OPS or len(args) not in _OPS[kind].arity:
+        if kind not in OPS or len(args) not in OPS[kind].arity:
             raise _Unsupported(f'op {kind} with {len(args)} inputs')
-        step = _Step(kind, [slots[arg] for arg in args], -1, _OPS[kind].fn)
+        step = _Step(kind, [slots[arg] for arg in args], -1, OPS[kind].fn)
         _check_constants(step, values)
         step.out = len(values)
         values.append(None)
@@ -300,7 +225,7 @@ def _evaluate(step: _Step, vals: list[Any]) -> Any:
         return args[0].astype(np.float32, copy=False)
     if step.kind == 'aten::slice':
         return args[0][_slice_index(*args[1:], ndim=args[0].ndim)]
-    if step.kind in _ALIASES:
+    if step.kind in ALIASES:
         return args[0]
     assert step.fn is not None
     return step.fn(*args)
@@ -331,6 +256,7 @@ def _generate(program: list[_Step], values: list[Any], result: int,
         if slot and slot not in computed:
             namespace[f'v{slot}'] = value
     fresh: set[int] = set()   # arrays this call allocated that no other value refers to
+    bounds: dict[int, tuple[float, float]] = {}   # known value ranges (tanh, clamp, ...)
 
     def same(a: int, b: int) -> bool:
         return all(info[a] is not None and info[a] == info[b] for info in infos)
@@ -354,10 +280,11 @@ def _generate(program: list[_Step], values: list[Any], result: int,
                 lines.append(f'    {out} += {a[2]}' if bias_keeps_dtype else
                              f'    {out} = {out} + {a[2]}')
             fresh.add(step.out)
-        elif step.kind in _ALIASES or (step.kind == 'aten::to' and same(x, step.out)) or \
-                (step.kind == 'aten::clamp' and all(c is None for c in constants)) or \
-                (step.kind == 'aten::slice' and constants[3] in (1, None) and same(x, step.out)):
-            # Identities: a float32 cast of float32, clamp(None, None), a slice of everything.
+        elif step.kind in ALIASES or (step.kind == 'aten::to' and same(x, step.out)) or \
+                (step.kind == 'aten::slice' and constants[3] in (1, None) and same(x, step.out)) \
+                or clamp_is_identity(step.kind, constants, bounds.get(x)):
+            # Identities: a float32 cast of float32, a slice of everything, a clamp to bounds
+            # the value already keeps (e.g. tanh's [-1, 1]: NaN stays NaN either way).
             lines.append(f'    {out} = {a[0]}')
             if owned(x):
                 fresh.add(step.out)
@@ -370,24 +297,42 @@ def _generate(program: list[_Step], values: list[Any], result: int,
         else:
             namespace[f'op{k}'] = step.fn
             target = None
-            if _OPS[step.kind].elementwise:
-                candidates = step.args[:2] if step.fn in _UFUNCS else step.args[:1]
+            if OPS[step.kind].elementwise:
+                candidates = step.args[:2] if step.fn in UFUNCS else step.args[:1]
                 target = next((slot for slot in candidates
                                if slot in computed and owned(slot) and same(slot, step.out)),
                               None)
             call = ', '.join(a + ([f'out=v{target}'] if target is not None else []))
             lines.append(f'    {out} = op{k}({call})')
-            if not _OPS[step.kind].view:
+            if not OPS[step.kind].view:
                 fresh.add(step.out)
+        _track_bounds(step, constants, bounds)
     lines.append(f'    return asarray(v{result}, dtype=float32)')
     source = '\n'.join(lines)
     exec(source, namespace)  # noqa: S102 - generated from slot numbers only
     run = namespace['run']
     run.source = source   # what runs, for inspection and tests
+    run.bounds = bounds.get(result)   # (low, high) every output lies in, None if unknown
     return run
 
 
-_UFUNCS = (np.add, np.subtract, np.multiply, np.divide)   # binary: either input may take out=
+def _track_bounds(step: _Step, constants: list[Any],
+                  bounds: dict[int, tuple[float, float]]) -> None:
+    """Record the range of ``step``'s output where its op guarantees one."""
+    known = bounds.get(step.args[0])
+    clamp = clamp_range(step.kind, constants)
+    if step.kind in RANGES:
+        bounds[step.out] = RANGES[step.kind]
+    elif clamp is not None:
+        low, high = clamp if known is None else (max(clamp[0], known[0]),
+                                                 min(clamp[1], known[1]))
+        if low <= high:
+            bounds[step.out] = (low, high)
+    elif known is not None and (step.kind in ALIASES or step.kind in ('aten::to',
+                                                                       'aten::slice')):
+        bounds[step.out] = known   # the same values, or some of them
+
+
 
 
 def numpy_equivalent(run: NumpyPolicy, network: torch.jit.ScriptModule, obs_dim: int,

@@ -13,7 +13,7 @@ from sensor_msgs.msg import Imu, JointState
 from std_msgs.msg import Float64MultiArray
 
 from robotrl_ros.agents.checks import all_finite
-from robotrl_ros.ros.joint_state_cdr import JointStateSample
+from robotrl_ros.ros.cdr import JointStateSample
 
 
 class JointStateError(ValueError):

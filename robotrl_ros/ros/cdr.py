@@ -1,15 +1,18 @@
 # Copyright 2026 robotrl_ros contributors
 # SPDX-License-Identifier: Apache-2.0
-"""Read sensor_msgs/JointState straight from its serialized (CDR) bytes.
+"""The control loop's two messages as serialized (CDR) bytes: JointState in, commands out.
 
 rclpy turns every message it takes into Python objects: for a 12-joint JointState that is a
 header, 12 name strings and three ``array('d')`` copies, 25 us of a 500 Hz control step here
 (67 us on a cold cache). The policy node subscribes with ``raw=True`` instead and reads only
 what it uses: the stamp, the name list (decoded once per distinct list) and the three value
-arrays as NumPy views on the bytes.
+arrays as NumPy views on the bytes. Likewise it publishes each command as the bytes of a
+std_msgs/Float64MultiArray (:class:`Float64ArrayWriter`), skipping rclpy's conversion of a
+Python message.
 
-Plain CDR (XCDR1, little- or big-endian), as every ROS 2 RMW sends it, is read here; any other
-encapsulation raises :class:`CdrFormatError` so that the caller can fall back to
+Plain CDR (XCDR1), the serialized form every ROS 2 RMW and rosbag2 use, is read (either byte
+order) and written (little-endian). Reading any other encapsulation raises
+:class:`CdrFormatError`; :func:`read_joint_state` then falls back to
 ``rclpy.serialization.deserialize_message``.
 """
 
@@ -136,3 +139,23 @@ def _doubles(data: bytes, offset: int, order: str) -> tuple[np.ndarray, int]:
         offset = _align(offset, 8)
     values = np.frombuffer(data, dtype=order + 'f8', count=count, offset=offset)
     return values, offset + 8 * count
+
+
+class Float64ArrayWriter:
+    """Serializes commands as std_msgs/Float64MultiArray (empty layout, as the node sends).
+
+    Args:
+        size: Number of values per message.
+    """
+
+    def __init__(self, size: int) -> None:
+        # encapsulation CDR_LE, layout.dim = [], layout.data_offset = 0, len(data), then
+        # 4 bytes of padding: the doubles start 8-aligned (offset 16 after the header).
+        self.size = size
+        self._prefix = b'\x00\x01\x00\x00' + struct.pack('<III', 0, 0, size) + bytes(4)
+
+    def write(self, values: np.ndarray) -> bytes:
+        """The serialized message for ``values`` (``size`` float64s)."""
+        if values.shape != (self.size,):
+            raise ValueError(f'command has shape {values.shape}, expected ({self.size},)')
+        return self._prefix + values.astype('<f8', copy=False).tobytes()

@@ -1,6 +1,6 @@
 # Copyright 2026 robotrl_ros contributors
 # SPDX-License-Identifier: Apache-2.0
-"""JointState read from its CDR bytes: the same fields as rclpy's deserialization, or an error."""
+"""CDR bytes: JointState read as rclpy deserializes it (or an error), commands written."""
 
 import random
 import struct
@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 from rclpy.serialization import deserialize_message, serialize_message
 from sensor_msgs.msg import JointState
+from std_msgs.msg import Float64MultiArray
 
-from robotrl_ros.ros.joint_state_cdr import (
+from robotrl_ros.ros.cdr import (
     CdrFormatError,
+    Float64ArrayWriter,
     JointStateReader,
     JointStateSample,
     read_joint_state,
@@ -119,3 +121,13 @@ def test_sample_from_a_deserialized_message():
     sample = JointStateSample.from_message(msg)
     _assert_same(sample, msg)
     assert sample.stamp == 3.5 and sample.effort.shape == (0,)
+
+
+@pytest.mark.parametrize('size', [0, 1, 3, 12, 37])
+def test_written_commands_deserialize_to_the_same_float64multiarray(size):
+    values = np.random.default_rng(size).normal(size=size) * 10.0 ** np.arange(size)
+    msg = deserialize_message(Float64ArrayWriter(size).write(values), Float64MultiArray)
+    assert list(msg.data) == values.tolist()
+    assert list(msg.layout.dim) == [] and msg.layout.data_offset == 0
+    with pytest.raises(ValueError, match=r'shape \(2,\), expected \(3,\)'):
+        Float64ArrayWriter(3).write(np.zeros(2))
