@@ -76,13 +76,19 @@ class Callback:
         self.make = make_joint_state
         self.stamp = 1.0
 
-    def messages(self, count: int, rng: np.random.Generator) -> list:
-        """Fresh states with increasing stamps (a repeated stamp would skip the policy)."""
+    def messages(self, count: int, rng: np.random.Generator) -> list[bytes]:
+        """Fresh serialized states with increasing stamps (a repeated stamp skips the policy).
+
+        Serialized, as the node's raw ``joint_states`` subscription receives them.
+        """
+        from rclpy.serialization import serialize_message
+
         out = []
         for _ in range(count):
             self.stamp += 0.002
-            out.append(self.make(self.names, rng.uniform(-0.5, 0.5, len(self.names)),
-                                 rng.uniform(-1, 1, len(self.names)), stamp=self.stamp))
+            out.append(serialize_message(self.make(
+                self.names, rng.uniform(-0.5, 0.5, len(self.names)),
+                rng.uniform(-1, 1, len(self.names)), stamp=self.stamp)))
         return out
 
     def close(self) -> None:
@@ -108,7 +114,7 @@ def main() -> None:
     if translated is None:
         raise SystemExit('the synthetic artifact was not translated to NumPy: nothing to compare')
     cases = [(f'act(), {r}', r, artifact.act) for r in REGIMES] + \
-        [(f'policy_node callback, {r}', r, callback.node._on_joint_state) for r in REGIMES]
+        [(f'policy_node callback, {r}', r, callback.node._on_joint_state_bytes) for r in REGIMES]
     samples: dict[str, dict[str, list[float]]] = {
         b: {name: [] for name, _, _ in cases} for b in ('torchscript', 'numpy')}
     rng = np.random.default_rng(0)

@@ -17,6 +17,7 @@ Started by the ``policy_node`` console script (:mod:`robotrl_ros.nodes.policy_no
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import threading
@@ -396,6 +397,10 @@ def run(args: list[str] | None = None) -> int:
         node = PolicyNode()
         executor = make_executor(node.params.executor)
         executor.add_node(node)
+        # The ~180k objects of torch, rclpy and the policy never die: out of the collector's
+        # reach, a full collection (126 ms here, a stalled control loop) cannot come.
+        gc.collect()
+        gc.freeze()
         while rclpy.ok():
             executor.spin_once(timeout_sec=0.1)
     except (KeyboardInterrupt, ExternalShutdownException):
