@@ -57,7 +57,7 @@ from robotrl_ros.ros.conversions import (
     twist_to_cmd,
 )
 from robotrl_ros.ros.qos import COMMAND_QOS, SENSOR_QOS
-from robotrl_ros.ros.shutdown import shutting_down, teardown
+from robotrl_ros.ros.shutdown import shutting_down, spin_until_shutdown, teardown
 from robotrl_ros.ros.status import percentiles, status_message
 
 
@@ -401,8 +401,7 @@ def run(args: list[str] | None = None) -> int:
         # reach, a full collection (126 ms here, a stalled control loop) cannot come.
         gc.collect()
         gc.freeze()
-        while rclpy.ok():
-            executor.spin_once(timeout_sec=0.1)
+        spin_until_shutdown(executor, node.get_logger())
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     except ParameterError as exc:
