@@ -134,7 +134,6 @@ class PolicyController:
         spec = artifact.spec
         self._offset = np.asarray(spec.action_offset, dtype=np.float64)
         self._scale = np.asarray(spec.action_scale, dtype=np.float64)
-        self._inv_scale = spec._arrays['inv_scale']
         if self.last_action is None or self.last_action.shape[0] != artifact.spec.action_dim:
             self.last_action = np.zeros(artifact.spec.action_dim)
         self._cached = None
@@ -308,12 +307,8 @@ class PolicyController:
             self.fault = 'policy produced NaN/Inf; holding'
             return self.hold_command()
         self.fault = None
-        if self.filter.changed:   # spec.command_to_action of what is sent, in place
-            last_action = command - self._offset
-            last_action *= self._inv_scale
-            action = np.minimum(np.maximum(last_action, -1.0, out=last_action), 1.0,
-                                out=last_action)
-        # else the command maps back to the action (to float64 rounding): 4 ops less per step
-        self.last_action = action
+        # The action the sent command maps back to; unchanged by the filter, the policy's own
+        # (equal to float64 rounding): 5 ops less per step.
+        self.last_action = spec.command_to_action(command) if self.filter.changed else action
         self.counts['commands'] += 1
         return command

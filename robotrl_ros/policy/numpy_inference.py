@@ -66,7 +66,6 @@ class _Step:
     args: list[int]
     out: int
     fn: Callable[..., Any] | None = None
-    inplace: int | None = None     # slot of the input that receives the result
 
 
 def _constant(value: Any) -> Any:

@@ -16,8 +16,6 @@ from typing import Any
 
 import numpy as np
 
-from robotrl_ros.agents.numpy_mlp import elu
-
 FLOAT32 = 6  # torch ScalarType index of float32 in aten::to(x, dtype, ...)
 SELU_ALPHA, SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
 
@@ -25,8 +23,7 @@ SELU_ALPHA, SELU_SCALE = 1.6732632423543772848170429916717, 1.050700987355480493
 # --- op implementations: f(*inputs, out=None); ``out`` (one of the inputs) takes the result ----
 def _elu(x: np.ndarray, alpha: float, scale: float, input_scale: float,
          out: np.ndarray | None = None) -> np.ndarray:
-    if alpha == 1 and scale == 1 and input_scale == 1:   # torch.nn.ELU(): 4 ops, not 7
-        return elu(x, out=out)
+    # torch.nn.ELU() (alpha = scale = input_scale = 1) becomes agents' elu() at compile time.
     negative = alpha * (np.exp(np.minimum(x, 0.0) * input_scale) - 1.0)   # see elu()
     return np.multiply(np.maximum(x, 0.0) + negative, scale, out=out)
 

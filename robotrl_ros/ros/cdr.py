@@ -25,6 +25,8 @@ import numpy as np
 from rclpy.serialization import deserialize_message
 from sensor_msgs.msg import JointState
 
+from robotrl_ros.ros.conversions import stamp_to_sec
+
 _ORIGIN = 4   # CDR alignment counts from the end of the 4-byte encapsulation header
 #: Encapsulation id (big-endian uint16 in bytes 0-1) -> struct / NumPy byte order.
 _ENCAPSULATIONS = {0x0000: '>', 0x0001: '<'}   # CDR_BE, CDR_LE
@@ -47,8 +49,7 @@ class JointStateSample(NamedTuple):
     @classmethod
     def from_message(cls, msg: JointState) -> JointStateSample:
         """The sample of a deserialized message."""
-        stamp = msg.header.stamp
-        return cls(stamp.sec + 1e-9 * stamp.nanosec, tuple(msg.name),
+        return cls(stamp_to_sec(msg.header.stamp), tuple(msg.name),
                    *(np.asarray(values, dtype=np.float64)
                      for values in (msg.position, msg.velocity, msg.effort)))
 

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from builtin_interfaces.msg import Time
@@ -13,7 +14,9 @@ from sensor_msgs.msg import Imu, JointState
 from std_msgs.msg import Float64MultiArray
 
 from robotrl_ros.agents.checks import all_finite
-from robotrl_ros.ros.cdr import JointStateSample
+
+if TYPE_CHECKING:   # cdr imports this module (stamp_to_sec)
+    from robotrl_ros.ros.cdr import JointStateSample
 
 
 class JointStateError(ValueError):
