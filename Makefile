@@ -9,7 +9,7 @@ setup:
 	@$(PYTHON) tools/setup_env.py
 
 run: setup
-	@$(PY) -m robotrl_ros.training.main_job $(ARGS)
+	@$(PY) -m robotrl_ros.graphs.main_job $(ARGS)
 
 test: setup
 	@$(PY) -m pytest test

@@ -29,7 +29,7 @@ setup(
     extras_require={'test': ['pytest']},
     entry_points={
         'console_scripts': [
-            'robotrl = robotrl_ros.training.cli:main',
+            'robotrl = robotrl_ros.cli:main',
             'sim_bridge = robotrl_ros.nodes.sim_bridge:main',
             'policy_node = robotrl_ros.nodes.policy_node:main',
             'trainer_node = robotrl_ros.nodes.trainer_node:main',

@@ -32,8 +32,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from _results import write_results  # noqa: E402 (benchmarks/ is the script's directory)
 
-from robotrl_ros.agents.threads import limit_threads  # noqa: E402
 from robotrl_ros.policy.synthetic import make_synthetic_artifact  # noqa: E402
+from robotrl_ros.util.threads import limit_threads  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / 'benchmarks' / 'results'

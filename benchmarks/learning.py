@@ -36,11 +36,11 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from robotrl_ros.agents.threads import limit_threads  # noqa: E402
 from robotrl_ros.tasks.registry import make_env  # noqa: E402
 from robotrl_ros.training.config import load_config  # noqa: E402
 from robotrl_ros.training.evaluate import agent_policy, evaluate  # noqa: E402
 from robotrl_ros.training.experiment import train_run  # noqa: E402
+from robotrl_ros.util.threads import limit_threads  # noqa: E402
 
 RESULTS = ROOT / 'benchmarks' / 'results'
 OUT = RESULTS / 'learning'   # results path without suffix (--out)

@@ -276,8 +276,8 @@ def main() -> None:
     os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
     import rclpy
 
-    from robotrl_ros.agents.threads import limit_threads
     from robotrl_ros.policy.artifact import load_artifact
+    from robotrl_ros.util.threads import limit_threads
 
     limit_threads(1)
     rclpy.init()

@@ -42,19 +42,19 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from robotrl_ros.agents.threads import limit_threads  # noqa: E402
+from robotrl_ros.graphs.train_run import (  # noqa: E402
+    ArtifactWatcher,
+    GraphConfig,
+    random_domain,
+    run_graph,
+)
 from robotrl_ros.policy.artifact import load_artifact  # noqa: E402
 from robotrl_ros.tasks.randomization import SHIFTED  # noqa: E402
 from robotrl_ros.tasks.reach import DT  # noqa: E402
 from robotrl_ros.training.config import load_config  # noqa: E402
 from robotrl_ros.training.evaluate import evaluate_artifact  # noqa: E402
 from robotrl_ros.training.experiment import train_run  # noqa: E402
-from robotrl_ros.training.online.graph_run import (  # noqa: E402
-    ArtifactWatcher,
-    GraphConfig,
-    random_domain,
-    run_graph,
-)
+from robotrl_ros.util.threads import limit_threads  # noqa: E402
 
 RESULTS = ROOT / 'benchmarks' / 'results'
 TASK = 'reach_last_action'

@@ -32,18 +32,18 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from robotrl_ros.agents.registry import make_agent  # noqa: E402
-from robotrl_ros.agents.threads import limit_threads  # noqa: E402
-from robotrl_ros.tasks.registry import make_env  # noqa: E402
-from robotrl_ros.training.config import load_config  # noqa: E402
-from robotrl_ros.training.evaluate import agent_policy, evaluate  # noqa: E402
-from robotrl_ros.training.loop import Callback, LoopState, run, start_state  # noqa: E402
-from robotrl_ros.training.online.graph_run import (  # noqa: E402
+from robotrl_ros.graphs.train_run import (  # noqa: E402
     ArtifactWatcher,
     GraphConfig,
     random_domain,
     run_graph,
 )
+from robotrl_ros.tasks.registry import make_env  # noqa: E402
+from robotrl_ros.training.config import load_config  # noqa: E402
+from robotrl_ros.training.evaluate import agent_policy, evaluate  # noqa: E402
+from robotrl_ros.training.loop import Callback, LoopState, run, start_state  # noqa: E402
 from robotrl_ros.training.vec_env import make_env_batch  # noqa: E402
+from robotrl_ros.util.threads import limit_threads  # noqa: E402
 
 RESULTS = ROOT / 'benchmarks' / 'results'
 TASK = 'reach'

@@ -55,7 +55,7 @@ def measure(graph: str, sets: list[str], node, executor, fake_robot) -> dict:
                                      COMMAND_QOS)]
     robot = fake_robot(ns) if graph == 'deploy' else None
     args = [a for s in [f'namespace:={ns}', *sets] for a in ('--set', s)]
-    proc = subprocess.Popen([sys.executable, '-m', 'robotrl_ros.training.up', graph, *args],
+    proc = subprocess.Popen([sys.executable, '-m', 'robotrl_ros.graphs.up', graph, *args],
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     while 'command' not in first and time.monotonic() - start < TIMEOUT and proc.poll() is None:
         executor.spin_once(timeout_sec=0.02)

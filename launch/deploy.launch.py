@@ -13,8 +13,8 @@ forward_command_controller listens on ``command_topic``. The node starts disarme
 from launch.actions import OpaqueFunction
 from launch.launch_description import LaunchDescription
 
-from robotrl_ros.launch_support import argument_overrides, declare_arguments, graph_node
-from robotrl_ros.training.launch_graphs import GRAPHS
+from robotrl_ros.graphs.definitions import GRAPHS
+from robotrl_ros.graphs.launch_support import argument_overrides, declare_arguments, graph_node
 
 GRAPH = GRAPHS['deploy']
 

@@ -14,8 +14,8 @@ the YAML value. Read the result on ``sim_bridge/status`` (``recent_success_rate`
 from launch.actions import OpaqueFunction
 from launch.launch_description import LaunchDescription
 
-from robotrl_ros.launch_support import argument_overrides, declare_arguments, graph_node
-from robotrl_ros.training.launch_graphs import GRAPHS
+from robotrl_ros.graphs.definitions import GRAPHS
+from robotrl_ros.graphs.launch_support import argument_overrides, declare_arguments, graph_node
 
 GRAPH = GRAPHS['sim_eval']
 

@@ -12,8 +12,8 @@ the YAML value. Topics are relative, so ``namespace`` moves the whole graph.
 from launch.actions import OpaqueFunction
 from launch.launch_description import LaunchDescription
 
-from robotrl_ros.launch_support import argument_overrides, declare_arguments, graph_node
-from robotrl_ros.training.launch_graphs import GRAPHS
+from robotrl_ros.graphs.definitions import GRAPHS
+from robotrl_ros.graphs.launch_support import argument_overrides, declare_arguments, graph_node
 
 GRAPH = GRAPHS['train_sim']
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PURE_LAYERS = ('tasks', 'agents', 'policy', 'training')
+PURE_LAYERS = ('util', 'tasks', 'agents', 'policy', 'training', 'sim')
 
 # Make rclpy (and every ROS message package) unimportable, then import every pure module.
 _PROBE = r'''

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_training_doubles import build_tiny
+from doubles.test_training_doubles import build_tiny
 
+from robotrl_ros import cli
 from robotrl_ros.tasks import registry
 from robotrl_ros.tasks.reach import ReachEnv
-from robotrl_ros.training import cli, experiment
+from robotrl_ros.training import experiment
 
 BIN = Path(sys.executable).parent
 
@@ -157,7 +158,7 @@ def test_bad_arguments_exit_2(argv, capsys):
 
 
 def test_up_without_runner_module_is_a_clear_error(monkeypatch, capsys):
-    monkeypatch.setitem(sys.modules, 'robotrl_ros.training.up', None)
+    monkeypatch.setitem(sys.modules, 'robotrl_ros.graphs.up', None)
     assert cli.main(['up', 'train_sim']) == 1
     assert '"robotrl up" is not available' in capsys.readouterr().err
 

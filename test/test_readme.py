@@ -26,7 +26,7 @@ def test_every_relative_link_in_the_readme_exists():
 
 
 def test_every_launch_argument_and_console_script_is_in_the_readme():
-    from robotrl_ros.training.launch_graphs import GRAPHS
+    from robotrl_ros.graphs.definitions import GRAPHS
     for graph in GRAPHS.values():
         for arg in graph.arguments:
             assert f'`{arg.name}`' in README, f'launch argument {arg.name} not in README'

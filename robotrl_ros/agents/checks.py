@@ -8,10 +8,11 @@ silently poisoning the networks.
 
 from __future__ import annotations
 
-import math
 from typing import Any, NamedTuple
 
 import numpy as np
+
+from robotrl_ros.util.finite import all_finite  # noqa: F401 - re-used by the checks below
 
 
 class Batch(NamedTuple):
@@ -23,17 +24,6 @@ class Batch(NamedTuple):
     next_obs: np.ndarray
     terminated: np.ndarray
     truncated: np.ndarray
-
-
-def all_finite(vector: np.ndarray) -> bool:
-    """Whether every entry of a 1-D float array is finite (no NaN/Inf).
-
-    ``vector @ vector`` (one BLAS call: the cheapest NumPy op on a short vector, which the
-    policy node runs on every message) is finite iff every entry is, unless it overflows
-    (entries beyond about 1e154 in float64, 1e19 in float32): only then are the entries
-    checked one by one.
-    """
-    return math.isfinite(vector.dot(vector)) or bool(np.isfinite(vector).all())
 
 
 def _finite(algo: str, what: str, arr: np.ndarray) -> None:

@@ -20,8 +20,8 @@ from torch import nn
 from robotrl_ros.agents.buffers import ReplayBuffer
 from robotrl_ros.agents.checks import check_algo, obs_batch, transition_batch
 from robotrl_ros.agents.config import build_config, config_to_dict
+from robotrl_ros.agents.fast.mlp import FlatGrads, NumpyMLP
 from robotrl_ros.agents.networks import ObsNormalizer, mlp, soft_update
-from robotrl_ros.agents.numpy_mlp import FlatGrads, NumpyMLP
 from robotrl_ros.agents.off_policy import OffPolicyAgent
 from robotrl_ros.agents.optim import LeanAdam
 from robotrl_ros.agents.policies import EpsilonGreedyQPolicy

@@ -25,9 +25,10 @@ from robotrl_ros.agents.base import Agent
 from robotrl_ros.agents.buffers import RolloutBuffer
 from robotrl_ros.agents.checks import check_algo, obs_batch, transition_batch
 from robotrl_ros.agents.config import build_config, config_to_dict
+from robotrl_ros.agents.fast.mlp import FlatGrads, NumpyMLP, numpy_normalize
+from robotrl_ros.agents.fast.ppo import Minibatch, gaussian_ppo_gradients
 from robotrl_ros.agents.networks import ObsNormalizer, clip_grad_norm, mlp
 from robotrl_ros.agents.normalization import RunningMeanStd
-from robotrl_ros.agents.numpy_mlp import FlatGrads, NumpyMLP, numpy_normalize
 from robotrl_ros.agents.optim import LeanAdam
 from robotrl_ros.agents.policies import (
     CategoricalPolicy,
@@ -35,7 +36,6 @@ from robotrl_ros.agents.policies import (
     gaussian_sample_numpy,
     policy_act,
 )
-from robotrl_ros.agents.ppo_numpy import Minibatch, gaussian_ppo_gradients
 from robotrl_ros.agents.returns import gae
 from robotrl_ros.agents.seeding import AgentRng
 

@@ -27,12 +27,12 @@ from torch import nn
 from robotrl_ros.agents.buffers import ReplayBuffer
 from robotrl_ros.agents.checks import check_algo, obs_batch, transition_batch
 from robotrl_ros.agents.config import build_config, config_to_dict
+from robotrl_ros.agents.fast.mlp import FlatGrads, NumpyMLP
+from robotrl_ros.agents.fast.sac import SquashedSample, actor_gradients, critic_gradients
 from robotrl_ros.agents.networks import EnsembleMLP, ObsNormalizer, mlp, soft_update
-from robotrl_ros.agents.numpy_mlp import FlatGrads, NumpyMLP
 from robotrl_ros.agents.off_policy import OffPolicyAgent
 from robotrl_ros.agents.optim import LeanAdam
 from robotrl_ros.agents.policies import SquashedGaussianPolicy
-from robotrl_ros.agents.sac_numpy import SquashedSample, actor_gradients, critic_gradients
 from robotrl_ros.agents.schedules import UpdateCredit
 from robotrl_ros.agents.seeding import AgentRng
 

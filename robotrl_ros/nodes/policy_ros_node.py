@@ -35,7 +35,6 @@ from sensor_msgs.msg import Imu, JointState
 from std_msgs.msg import Float64MultiArray, String
 from std_srvs.srv import SetBool
 
-from robotrl_ros.agents.threads import limit_threads
 from robotrl_ros.nodes.policy_node import make_executor
 from robotrl_ros.nodes.policy_params import ParameterError, declare_parameters
 from robotrl_ros.policy.artifact import ArtifactError, PolicyArtifact, load_artifact
@@ -59,6 +58,7 @@ from robotrl_ros.ros.conversions import (
 from robotrl_ros.ros.qos import COMMAND_QOS, SENSOR_QOS
 from robotrl_ros.ros.shutdown import shutting_down, spin_until_shutdown, teardown
 from robotrl_ros.ros.status import percentiles, status_message
+from robotrl_ros.util.threads import limit_threads
 
 
 class PolicyNode(Node):

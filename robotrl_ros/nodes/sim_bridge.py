@@ -33,9 +33,7 @@ from sensor_msgs.msg import Imu, JointState
 from std_msgs.msg import Float64MultiArray, String
 from std_srvs.srv import Trigger
 
-from robotrl_ros.nodes.sim_env import make_sim_env, randomization_from_parameters
 from robotrl_ros.nodes.sim_params import SIM_BRIDGE_PARAMETERS, coerce_parameter
-from robotrl_ros.nodes.sim_session import SimSession
 from robotrl_ros.ros.conversions import (
     goal_to_pose,
     make_imu,
@@ -46,6 +44,8 @@ from robotrl_ros.ros.conversions import (
 from robotrl_ros.ros.qos import COMMAND_QOS, SENSOR_QOS
 from robotrl_ros.ros.shutdown import shutting_down, teardown
 from robotrl_ros.ros.status import status_message
+from robotrl_ros.sim.env import make_sim_env, randomization_from_parameters
+from robotrl_ros.sim.session import SimSession
 
 
 class SimBridge(Node):

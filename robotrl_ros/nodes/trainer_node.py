@@ -38,7 +38,6 @@ from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray, String
 from std_srvs.srv import SetBool, Trigger
 
-from robotrl_ros.agents.threads import limit_threads
 from robotrl_ros.ros.conversions import (
     JointIndex,
     JointStateError,
@@ -52,6 +51,7 @@ from robotrl_ros.ros.shutdown import shutting_down, teardown
 from robotrl_ros.ros.status import status_message
 from robotrl_ros.training.online.reorder import ReorderBuffer
 from robotrl_ros.training.online.session import OnlineSession, SessionConfig
+from robotrl_ros.util.threads import limit_threads
 
 SYNC_PERIOD = 0.2          # s between fsyncs of the transition log
 CHECKPOINT_PERIOD = 30.0   # s between checkpoints

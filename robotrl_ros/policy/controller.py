@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from robotrl_ros.agents.checks import all_finite
 from robotrl_ros.policy.artifact import PolicyArtifact
 from robotrl_ros.policy.safety import CommandFilter
 from robotrl_ros.policy.sample_window import SampleWindow
 from robotrl_ros.tasks.observation import RobotState, build_observation
+from robotrl_ros.util.finite import all_finite
 
 TIMEOUT_ACTIONS = ('hold', 'stop')
 COUNTERS = ('states', 'commands', 'invalid_inputs', 'dropped_inputs', 'non_monotonic',

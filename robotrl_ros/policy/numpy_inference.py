@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from robotrl_ros.agents.numpy_mlp import elu
+from robotrl_ros.agents.fast.mlp import elu
 from robotrl_ros.policy.numpy_ops import (
     ALIASES,
     FLOAT32,

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from robotrl_ros.agents.checks import all_finite
 from robotrl_ros.tasks.spec import TaskSpec
+from robotrl_ros.util.finite import all_finite
 
 
 class CommandFilter:

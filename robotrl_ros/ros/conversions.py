@@ -13,7 +13,7 @@ from geometry_msgs.msg import PoseStamped, Twist, TwistStamped
 from sensor_msgs.msg import Imu, JointState
 from std_msgs.msg import Float64MultiArray
 
-from robotrl_ros.agents.checks import all_finite
+from robotrl_ros.util.finite import all_finite
 
 if TYPE_CHECKING:   # cdr imports this module (stamp_to_sec)
     from robotrl_ros.ros.cdr import JointStateSample

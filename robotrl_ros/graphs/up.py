@@ -4,7 +4,7 @@
 
 ``robotrl up train_sim --set task:=reach --set namespace:=robot1`` starts the nodes of
 ``launch/train_sim.launch.py`` with the same ``config/train_sim.yaml`` and the same argument
-mapping (:mod:`robotrl_ros.training.launch_graphs`), each as
+mapping (:mod:`robotrl_ros.graphs.definitions`), each as
 ``<node> --ros-args -r __node:=<node> -r __ns:=/<ns> --params-file <yaml> ...``.
 SIGINT/SIGTERM are forwarded to every node; when one node exits, the others are stopped; the exit
 status is 0 only if every node exited with 0.
@@ -30,7 +30,7 @@ from pathlib import Path
 
 import yaml
 
-from robotrl_ros.training.launch_graphs import GRAPHS, Graph, get_graph, parameter_overrides
+from robotrl_ros.graphs.definitions import GRAPHS, Graph, get_graph, parameter_overrides
 
 PACKAGE = 'robotrl_ros'
 _NAMESPACE = re.compile(r'[A-Za-z_][A-Za-z0-9_]*(/[A-Za-z_][A-Za-z0-9_]*)*')

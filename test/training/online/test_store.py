@@ -26,7 +26,7 @@ from robotrl_ros.training.online.store import (
     row_width,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 SPEC = make_task('reach').spec
 
 

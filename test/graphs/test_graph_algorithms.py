@@ -15,9 +15,9 @@ from itertools import pairwise
 import numpy as np
 import pytest
 
+from robotrl_ros.graphs.train_run import GraphConfig, run_graph
 from robotrl_ros.policy.artifact import load_artifact
 from robotrl_ros.tasks.registry import make_task
-from robotrl_ros.training.online.graph_run import GraphConfig, run_graph
 from robotrl_ros.training.online.store import TransitionLog
 
 STEPS = 600

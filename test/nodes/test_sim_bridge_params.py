@@ -9,7 +9,7 @@ import pytest
 
 from robotrl_ros.nodes.sim_params import SIM_BRIDGE_PARAMETERS, coerce_parameter
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_parameters_are_exactly_the_documented_ones():

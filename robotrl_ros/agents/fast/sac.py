@@ -5,7 +5,7 @@
 :class:`robotrl_ros.agents.sac.SAC` runs one gradient step as CleanRL does: the twin critics on
 the soft Bellman target, then the actor through the (just updated) critics, then the
 temperature. At 64x64 networks and minibatches of 128, torch's per-op cost dominates each of
-them; here they are a few dozen NumPy operations each. ``test/test_agents_numpy_gradients.py``
+them; here they are a few dozen NumPy operations each. ``test/agents/fast/test_fast_gradients.py``
 checks every gradient against the torch statement of the same loss (autograd).
 
 Actor (``squashed Gaussian``; ``ε`` standard normal, ``s = clamp(log_std, MIN, MAX)``)::
@@ -29,7 +29,7 @@ import math
 import numpy as np
 import torch
 
-from robotrl_ros.agents.numpy_mlp import NumpyMLP
+from robotrl_ros.agents.fast.mlp import NumpyMLP
 from robotrl_ros.agents.policies import LOG_STD_MAX, LOG_STD_MIN
 
 _F32 = np.float32

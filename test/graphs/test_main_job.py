@@ -7,7 +7,7 @@ The default graph path is tested in test_graph_training.py.
 
 import json
 
-from robotrl_ros.training import main_job
+from robotrl_ros.graphs import main_job
 
 
 def test_main_job_trains_exports_and_reports_the_artifact_success_rate(tmp_path, capsys):

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from robotrl_ros.training.launch_graphs import GRAPHS
+from robotrl_ros.graphs.definitions import GRAPHS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 #: Parameters every rclpy node declares itself.
 ROS_BUILTIN = {'use_sim_time'}

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from robotrl_ros.training.launch_graphs import COMMON_ARGUMENTS, GRAPHS, parameter_overrides
+from robotrl_ros.graphs.definitions import COMMON_ARGUMENTS, GRAPHS, parameter_overrides
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LAUNCH_FILES = sorted((ROOT / 'launch').glob('*.launch.py'))
 
 
@@ -58,7 +58,7 @@ def test_every_executable_is_a_console_script(graph_name):
 
 
 def test_launch_support_builds_nodes_from_executable_names():
-    text = (ROOT / 'robotrl_ros' / 'launch_support.py').read_text()
+    text = (ROOT / 'robotrl_ros' / 'graphs' / 'launch_support.py').read_text()
     assert "Node(package=PACKAGE, executable=name, name=name" in text
     assert "parameters=[LaunchConfiguration('params_file').perform(context), typed]" in text
 
@@ -110,7 +110,7 @@ def test_bad_arguments_are_named(graph_name, values, message):
 
 
 def test_unknown_graph_and_argument_are_named():
-    from robotrl_ros.training.launch_graphs import get_graph
+    from robotrl_ros.graphs.definitions import get_graph
     with pytest.raises(ValueError, match="unknown graph 'train'.*train_sim"):
         get_graph('train')
     with pytest.raises(KeyError, match="no launch argument 'x'"):

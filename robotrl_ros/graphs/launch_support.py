@@ -3,7 +3,7 @@
 """launch_ros building blocks shared by ``launch/*.launch.py`` (needs launch and launch_ros).
 
 The graphs themselves (nodes, arguments, which argument sets which parameter) are plain data in
-:mod:`robotrl_ros.training.launch_graphs`, shared with ``robotrl up``; this module turns them into
+:mod:`robotrl_ros.graphs.definitions`, shared with ``robotrl up``; this module turns them into
 launch actions: declared arguments, and nodes whose parameters are the graph's YAML file
 followed by the overrides of the arguments that were given.
 """
@@ -17,7 +17,7 @@ from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
-from robotrl_ros.training.launch_graphs import Graph, parameter_overrides
+from robotrl_ros.graphs.definitions import Graph, parameter_overrides
 
 PACKAGE = 'robotrl_ros'
 

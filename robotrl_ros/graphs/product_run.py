@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from robotrl_ros.training.online.graph_run import (
+from robotrl_ros.graphs.train_run import (
     ArtifactWatcher,
     GraphConfig,
     node_command,
@@ -64,7 +64,7 @@ def robotrl_eval(artifact: str, episodes: int = 100, seed: int = 12_345) -> dict
     """``robotrl eval`` on the artifact; its JSON line."""
     robotrl = Path(sys.executable).parent / 'robotrl'
     base = [str(robotrl)] if robotrl.exists() else [sys.executable, '-m',
-                                                    'robotrl_ros.training.cli']
+                                                    'robotrl_ros.cli']
     proc = subprocess.run([*base, 'eval', '--policy', artifact, '--task', TASK, '--episodes',
                            str(episodes), '--seed', str(seed)], capture_output=True, text=True,
                           timeout=600)

@@ -6,7 +6,7 @@
 and the path for categorical policies). For the Gaussian policy this module computes the same
 loss and its gradient in closed form: on 64x64 networks and minibatches of 64 that is several
 times cheaper than autograd, whose per-op bookkeeping dominates at this size. The two are
-tested equal (``test/test_agents_numpy_gradients.py``).
+tested equal (``test/agents/fast/test_fast_gradients.py``).
 
 Loss, per minibatch of ``B`` rows (as in CleanRL; ``a`` = action, ``A`` = advantage)::
 
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from robotrl_ros.agents.numpy_mlp import NumpyMLP
+from robotrl_ros.agents.fast.mlp import NumpyMLP
 from robotrl_ros.agents.policies import LOG_STD_MAX, LOG_STD_MIN
 
 _HALF_LOG_2PI = np.float32(0.5 * math.log(2.0 * math.pi))

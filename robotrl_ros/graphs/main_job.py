@@ -7,7 +7,7 @@ The product's main job, end to end as a user runs it:
 1. **Train in simulation through the graph**: ``sim_bridge`` (lockstep) + ``policy_node``
    (``explore: true``) + ``trainer_node`` as separate processes, until a published policy
    reaches 95 % success (and 98 % on 100 held-out episodes) or the 10-minute budget is spent
-   (:mod:`robotrl_ros.training.online.product_run`).
+   (:mod:`robotrl_ros.graphs.product_run`).
 2. **Evaluate** the final artifact with ``robotrl eval`` (100 fresh episodes).
 3. **Deploy** it briefly: ``sim_bridge`` + ``policy_node`` (``explore: false``) and the
    ``episode_monitor`` node measuring the success rate on the graph.
@@ -25,10 +25,10 @@ import sys
 import time
 from pathlib import Path
 
-from robotrl_ros.agents.threads import limit_threads
 from robotrl_ros.policy.artifact import load_artifact
 from robotrl_ros.training.evaluate import EvalResult, evaluate_artifact
 from robotrl_ros.training.experiment import train_run
+from robotrl_ros.util.threads import limit_threads
 
 TASK = 'reach'
 ALGO = 'sac'
@@ -68,7 +68,7 @@ def run_in_process(args: argparse.Namespace, out: Path) -> int:
 
 def run_graph_job(args: argparse.Namespace) -> int:
     """Train through the graph, ``robotrl eval``, deploy; prints the measured success rates."""
-    from robotrl_ros.training.online.product_run import run_product
+    from robotrl_ros.graphs.product_run import run_product
 
     report = run_product(args.out / 'graph', args.algo, args.budget_s, args.seed,
                          progress=sys.stderr)

@@ -93,8 +93,8 @@ def _json_number(value: float | None) -> float | None:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """``robotrl train``."""
-    from robotrl_ros.agents.threads import limit_threads
     from robotrl_ros.training.experiment import train_run
+    from robotrl_ros.util.threads import limit_threads
 
     limit_threads(args.threads)
     stop = {'requested': False}
@@ -155,13 +155,13 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_up(argv: list[str]) -> int:
-    """``robotrl up``: hand the remaining arguments to :mod:`robotrl_ros.training.up`."""
+    """``robotrl up``: hand the remaining arguments to :mod:`robotrl_ros.graphs.up`."""
     try:
-        up = importlib.import_module('robotrl_ros.training.up')
+        up = importlib.import_module('robotrl_ros.graphs.up')
     except ModuleNotFoundError as exc:
-        if exc.name != 'robotrl_ros.training.up':
+        if exc.name != 'robotrl_ros.graphs.up':
             raise
-        return _error('"robotrl up" is not available: robotrl_ros.training.up is not '
+        return _error('"robotrl up" is not available: robotrl_ros.graphs.up is not '
                       'installed in this build')
     return int(up.main(argv) or 0)
 

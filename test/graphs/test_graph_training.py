@@ -15,13 +15,13 @@ import numpy as np
 import pytest
 
 from robotrl_ros.agents.registry import make_agent
+from robotrl_ros.graphs.product_run import deploy_run
+from robotrl_ros.graphs.train_run import GraphConfig, graph_commands, run_graph
 from robotrl_ros.policy.artifact import load_artifact
 from robotrl_ros.tasks.reach import ACCEL_GAIN, DT, MAX_SPEED
 from robotrl_ros.tasks.registry import make_env, make_task
 from robotrl_ros.training.config import load_config
 from robotrl_ros.training.evaluate import agent_policy, evaluate, evaluate_artifact
-from robotrl_ros.training.online.graph_run import GraphConfig, graph_commands, run_graph
-from robotrl_ros.training.online.product_run import deploy_run
 from robotrl_ros.training.online.store import TransitionLog
 
 GOAL = [0.5, -0.5, 0.25]
@@ -92,8 +92,7 @@ def _fake_report():
 
 
 def test_main_job_reports_graph_training_eval_and_deploy(monkeypatch, tmp_path, capsys):
-    from robotrl_ros.training import main_job
-    from robotrl_ros.training.online import product_run
+    from robotrl_ros.graphs import main_job, product_run
     calls = []
     monkeypatch.setattr(product_run, 'run_product',
                         lambda *args, **kwargs: calls.append(args) or _fake_report())
@@ -111,8 +110,7 @@ def test_main_job_reports_graph_training_eval_and_deploy(monkeypatch, tmp_path, 
 
 
 def test_main_job_falls_back_to_in_process_when_the_graph_fails(monkeypatch, tmp_path, capsys):
-    from robotrl_ros.training import main_job
-    from robotrl_ros.training.online import product_run
+    from robotrl_ros.graphs import main_job, product_run
 
     def broken(*args, **kwargs):
         raise RuntimeError('sim_bridge exited with code 2')
@@ -168,7 +166,7 @@ def _follows_dynamics(tr):
 def test_trainer_ends_episodes_through_the_bridge_reset_service(tmp_path):
     # A lockstep bridge without auto_reset: the trainer ends every episode with sim_bridge/reset
     # (the bridge drops the policy's answer to the ended episode's last state:
-    # test_sim_bridge_node.py::test_reset_in_lockstep_keeps_one_state_in_flight).
+    # test_sim_bridge.py::test_reset_in_lockstep_keeps_one_state_in_flight).
     result, log = _run_with_reset_service(tmp_path, {'goal': GOAL})
     assert 'resets via sim_bridge/reset' in log
     _assert_episodes_follow_dynamics(result)

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from robotrl_ros.training import up
+from robotrl_ros.graphs import up
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_plan_uses_the_real_config_and_namespace(tmp_path):
@@ -102,7 +102,7 @@ def test_dry_run_prints_one_command_per_node(capsys):
 
 
 def test_robotrl_cli_dispatches_up():
-    proc = subprocess.run([sys.executable, '-m', 'robotrl_ros.training.cli', 'up', 'deploy',
+    proc = subprocess.run([sys.executable, '-m', 'robotrl_ros.cli', 'up', 'deploy',
                            '--set', 'policy_path:=/p', '--set', 'armed:=true', '--dry-run'],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
@@ -209,7 +209,7 @@ def test_sigint_to_robotrl_up_is_forwarded(tmp_path):
     script = tmp_path / 'run_up.py'
     script.write_text(textwrap.dedent(f'''
         import sys
-        from robotrl_ros.training import up
+        from robotrl_ros.graphs import up
         up.node_executable = lambda name: {_stand_in(ready_dir)!r}
         sys.exit(up.main(['sim_eval', '--set', 'policy_path:=p']))
     '''))

@@ -5,8 +5,8 @@
 import numpy as np
 import pytest
 
-from robotrl_ros.nodes.sim_env import make_sim_env, randomization_from_parameters
-from robotrl_ros.nodes.sim_session import SimSession, command_permutation
+from robotrl_ros.sim.env import make_sim_env, randomization_from_parameters
+from robotrl_ros.sim.session import SimSession, command_permutation
 from robotrl_ros.tasks.reach import ACCEL_GAIN, DT, MAX_SPEED
 from robotrl_ros.tasks.registry import make_env
 

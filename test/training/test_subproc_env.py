@@ -8,7 +8,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
-from test_training_doubles import build_tiny
+from doubles.test_training_doubles import build_tiny
 
 from robotrl_ros.tasks.registry import make_env
 from robotrl_ros.training import experiment

@@ -8,12 +8,12 @@ import torch
 import torch.nn.functional as F
 
 from robotrl_ros.agents.dqn import DQN
+from robotrl_ros.agents.fast.mlp import FlatGrads, NumpyMLP, numpy_normalize
+from robotrl_ros.agents.fast.ppo import Minibatch
+from robotrl_ros.agents.fast.sac import SquashedSample, actor_gradients, critic_gradients
 from robotrl_ros.agents.networks import EnsembleMLP, ObsNormalizer, mlp
-from robotrl_ros.agents.numpy_mlp import FlatGrads, NumpyMLP, numpy_normalize
 from robotrl_ros.agents.ppo import PPO, _minibatch_normalized
-from robotrl_ros.agents.ppo_numpy import Minibatch
 from robotrl_ros.agents.sac import SAC
-from robotrl_ros.agents.sac_numpy import SquashedSample, actor_gradients, critic_gradients
 
 
 def _random(rng, *shape, scale=1.0):
@@ -255,7 +255,7 @@ def test_dqn_acts_greedily_with_the_current_weights():
 def test_limit_threads_caps_torch_and_blas():
     from threadpoolctl import threadpool_info
 
-    from robotrl_ros.agents.threads import limit_threads
+    from robotrl_ros.util.threads import limit_threads
 
     try:
         assert limit_threads(2)

@@ -128,8 +128,8 @@ def test_replay_of_a_missing_or_bad_file_names_it(tmp_path):
 
 
 def test_robotrl_replay_trains_offline_from_a_recording(tmp_path, capsys):
+    from robotrl_ros.cli import main
     from robotrl_ros.policy.artifact import load_artifact
-    from robotrl_ros.training.cli import main
 
     path = tmp_path / 'run.mcap'
     live = record_session(path, episodes=3)
@@ -145,7 +145,7 @@ def test_robotrl_replay_trains_offline_from_a_recording(tmp_path, capsys):
 
 
 def test_robotrl_replay_rejects_a_missing_recording_or_unknown_task(tmp_path, capsys):
-    from robotrl_ros.training.cli import main
+    from robotrl_ros.cli import main
 
     out = tmp_path / 'off'
     assert main(['replay', '--mcap', str(tmp_path / 'nope.mcap'), '--task', 'reach',

@@ -31,7 +31,7 @@ from robotrl_ros.tasks.reach import REACH_SPEC
 
 pytestmark = pytest.mark.ros
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 COMMANDS = 'forward_position_controller/commands'
 START_TIMEOUT = 90.0  # nodes import torch on a shared 2-core machine
 
@@ -67,7 +67,7 @@ def probe():
 
 def start_up(graph: str, *sets: str) -> subprocess.Popen:
     args = [a for s in sets for a in ('--set', s)]
-    return subprocess.Popen([sys.executable, '-m', 'robotrl_ros.training.up', graph, *args],
+    return subprocess.Popen([sys.executable, '-m', 'robotrl_ros.graphs.up', graph, *args],
                             cwd=ROOT, env=dict(os.environ), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
 

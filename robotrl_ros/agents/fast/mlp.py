@@ -6,7 +6,7 @@ A 64x64 MLP on a minibatch of 64 is a few microseconds of arithmetic per layer, 
 per-op dispatch and autograd bookkeeping cost several times that on a CPU. :class:`NumpyMLP`
 runs the same network in NumPy: a forward pass for acting during rollouts, and a forward pass
 with cached activations plus the exact backward pass for gradients (PPO's minibatch update, see
-:mod:`robotrl_ros.agents.ppo_numpy`).
+:mod:`robotrl_ros.agents.fast.ppo`).
 
 The arrays *share memory* with the torch parameters (``Tensor.numpy()`` views), so they follow
 every in-place update: optimizer steps, Polyak averaging, ``load_state_dict``. The torch modules
