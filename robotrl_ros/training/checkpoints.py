@@ -14,7 +14,6 @@ your own run directories.
 
 from __future__ import annotations
 
-import os
 import pickle
 import random
 from pathlib import Path
@@ -26,6 +25,7 @@ import torch
 from robotrl_ros.agents.base import Agent
 from robotrl_ros.training.loop import Callback, LoopState
 from robotrl_ros.training.vec_env import EnvBatch
+from robotrl_ros.util.durable import atomic_write
 
 FORMAT = 1
 CHECKPOINT_DIR = 'checkpoints'
@@ -42,19 +42,8 @@ def checkpoint_path(run_dir: str | Path) -> Path:
 
 
 def atomic_torch_save(obj: Any, path: Path) -> None:
-    """``torch.save`` to ``path`` via tmp file + fsync + rename (+ fsync of the directory)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.name}.tmp')
-    with open(tmp, 'wb') as handle:
-        torch.save(obj, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    """``torch.save`` to ``path`` atomically and durably (``util.durable.atomic_write``)."""
+    atomic_write(path, lambda handle: torch.save(obj, handle))
 
 
 def save_checkpoint(run_dir: str | Path, agent: Agent, envs: EnvBatch, state: LoopState,

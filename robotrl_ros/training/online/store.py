@@ -25,6 +25,7 @@ import torch
 
 from robotrl_ros.tasks.spec import TaskSpec
 from robotrl_ros.training.online.pairing import Transition
+from robotrl_ros.util.durable import atomic_write, fsync_dir
 
 LOG_FILE = 'transitions.log'
 CHECKPOINT_FILE = 'online_checkpoint.pt'
@@ -64,15 +65,6 @@ def decode(spec: TaskSpec, row: np.ndarray) -> Transition:
         next_obs=row[o + a + 2:2 * o + a + 2].astype(np.float32), terminated=bool(tail[0]),
         truncated=bool(tail[1]), success=bool(tail[2]), stamp=float(tail[3]),
         episode=int(tail[4]))
-
-
-def fsync_dir(path: Path) -> None:
-    """Make a rename or file creation in ``path`` durable."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class TransitionLog:
@@ -145,16 +137,9 @@ class TransitionLog:
 
 
 def save_checkpoint(run_dir: str | Path, payload: dict[str, Any]) -> Path:
-    """Write ``payload`` (tensors and plain data) atomically: tmp file, fsync, rename, fsync."""
+    """Write ``payload`` (tensors and plain data) atomically and durably."""
     path = Path(run_dir) / CHECKPOINT_FILE
-    tmp = path.with_name(f'.{path.name}.tmp')
-    with open(tmp, 'wb') as handle:
-        torch.save(payload, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    fsync_dir(path.parent)
-    return path
+    return atomic_write(path, lambda handle: torch.save(payload, handle))
 
 
 def load_checkpoint(run_dir: str | Path) -> dict[str, Any] | None:

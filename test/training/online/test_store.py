@@ -27,6 +27,7 @@ from robotrl_ros.training.online.store import (
 )
 
 ROOT = Path(__file__).resolve().parents[3]
+HERE = Path(__file__).resolve().parent   # the worker imports this module's helpers
 SPEC = make_task('reach').spec
 
 
@@ -167,7 +168,7 @@ _WORKER = textwrap.dedent('''
     import sys, torch
     torch.set_num_threads(1)
     sys.path.insert(0, sys.argv[2])
-    from test_trainer_store import SPEC, ppo, stream
+    from test_store import SPEC, ppo, stream
     from robotrl_ros.training.online.learner import OnlineLearner
     learner = OnlineLearner(ppo(n_steps=4096), SPEC, sys.argv[1], algo='ppo')
     print('resumed', learner.resume(), learner.counters['transitions'], flush=True)
@@ -189,7 +190,7 @@ def test_sigkill_at_any_moment_loses_no_transition_reported_as_stored(tmp_path):
     reported = 0
     for target in (230, 480):   # killed twice, mid-stream, resuming in between
         proc = subprocess.Popen([sys.executable, str(script), str(run_dir),
-                                 str(ROOT / 'test'), 'run'],
+                                 str(HERE), 'run'],
                                 stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
         try:
             for line in proc.stdout:
@@ -202,7 +203,7 @@ def test_sigkill_at_any_moment_loses_no_transition_reported_as_stored(tmp_path):
             proc.kill()
             proc.wait(timeout=30)
         assert proc.returncode == -signal.SIGKILL
-        check = subprocess.run([sys.executable, str(script), str(run_dir), str(ROOT / 'test'),
+        check = subprocess.run([sys.executable, str(script), str(run_dir), str(HERE),
                                 'check'], capture_output=True, text=True, env=env, cwd=ROOT,
                                timeout=120)
         _, refed, total = check.stdout.split()
