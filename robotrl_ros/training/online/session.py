@@ -30,9 +30,9 @@ from robotrl_ros.agents.registry import make_agent
 from robotrl_ros.tasks.registry import make_task
 from robotrl_ros.training.config import load_config
 from robotrl_ros.training.online.learner import OnlineLearner
+from robotrl_ros.training.online.offline import train_from_recording
 from robotrl_ros.training.online.pairing import Transition, TransitionPairer
 from robotrl_ros.training.online.recording import McapRecorder
-from robotrl_ros.training.online.replay import train_from_recording
 
 PUBLISHED_DIR = 'policies'
 FINAL_DIR = 'policy'

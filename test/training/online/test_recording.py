@@ -14,9 +14,9 @@ from std_msgs.msg import Float64MultiArray, String
 from robotrl_ros.agents.registry import make_agent
 from robotrl_ros.tasks.registry import make_env, make_task
 from robotrl_ros.training.online.learner import OnlineLearner
+from robotrl_ros.training.online.offline import train_from_recording
 from robotrl_ros.training.online.pairing import TransitionPairer
 from robotrl_ros.training.online.recording import McapRecorder, read_events, replay_transitions
-from robotrl_ros.training.online.replay import train_from_recording
 
 TOPICS = {'joint_states': '/joint_states', 'commands': '/forward_position_controller/commands',
           'goal_pose': '/goal_pose', 'cmd_vel': '/cmd_vel', 'resets': '/trainer_node/resets'}
