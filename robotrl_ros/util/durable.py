@@ -79,3 +79,17 @@ def atomic_write(path: str | Path, write: Writer) -> Path:
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     """Replace ``path`` atomically and durably with ``data`` (see :func:`atomic_write`)."""
     return atomic_write(path, lambda handle: handle.write(data))
+
+
+def atomic_write_keeping_previous(path: str | Path, previous: str | Path,
+                                  write: Writer) -> Path:
+    """:func:`atomic_write` that first renames the current ``path`` (if any) to ``previous``.
+
+    Two generations: a crash or a failed write leaves ``previous`` (and no ``path``, or the
+    old one), so a reader that falls back to ``previous`` when ``path`` is missing or corrupt
+    always finds the last complete generation.
+    """
+    path = Path(path)
+    if path.exists():
+        os.replace(path, previous)
+    return atomic_write(path, write)

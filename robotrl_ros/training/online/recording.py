@@ -39,7 +39,7 @@ from mcap_ros2.reader import read_ros2_messages
 from mcap_ros2.writer import Writer
 
 from robotrl_ros.training.online.pairing import Transition, TransitionPairer
-from robotrl_ros.util.durable import atomic_write
+from robotrl_ros.util.durable import atomic_write, fsync_dir
 
 _SEP = '=' * 80 + '\n'
 _TIME = 'int32 sec\nuint32 nanosec\n'
@@ -119,6 +119,9 @@ class McapRecorder:
         self._chunks = self._writer._writer
         self._schemas = {name: self._writer.register_msgdef(name, text)
                          for name, text in MSGDEFS.items()}
+        self._file.flush()        # magic and header on disk: even an empty recording opens
+        os.fsync(self._file.fileno())
+        fsync_dir(self.path.parent)
         self.count = 0
         self.flushed = 0          # messages in chunks that are on disk (fsynced)
         self.error: OSError | None = None
@@ -170,8 +173,9 @@ class McapRecorder:
 
     def _check(self) -> None:
         if self.error is not None:
-            raise OSError(self.error.errno, f'recording {self.path} stopped after an error: '
-                          f'{self.error.strerror or self.error}')
+            # The first error again (the recording stopped there), naming the file.
+            raise OSError(self.error.errno, self.error.strerror or str(self.error),
+                          str(self.path))
         if self.closed:
             raise ValueError(f'recording {self.path} is closed')
 

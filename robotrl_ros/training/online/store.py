@@ -33,7 +33,7 @@ import torch
 
 from robotrl_ros.tasks.spec import TaskSpec
 from robotrl_ros.training.online.pairing import Transition
-from robotrl_ros.util.durable import atomic_write, fsync_dir
+from robotrl_ros.util.durable import atomic_write_keeping_previous, fsync_dir
 
 LOG_FILE = 'transitions.log'
 CHECKPOINT_FILE = 'online_checkpoint.pt'
@@ -162,8 +162,9 @@ class TransitionLog:
 
     def _check(self) -> None:
         if self.error is not None:
-            raise OSError(self.error.errno, f'{self.path} takes no more writes after an '
-                          f'error: {self.error.strerror or self.error}')
+            # The first error again (the log takes no more writes), naming the file.
+            raise OSError(self.error.errno, self.error.strerror or str(self.error),
+                          str(self.path))
 
     def read(self, start: int = 0) -> list[Transition]:
         """Stored transitions from row ``start`` on."""
@@ -196,10 +197,10 @@ def save_checkpoint(run_dir: str | Path, payload: dict[str, Any]) -> Path:
     written: a crash or a failed write in between leaves the previous generation, which
     :func:`load_checkpoint` falls back to.
     """
-    path = Path(run_dir) / CHECKPOINT_FILE
-    if path.exists():
-        os.replace(path, path.with_name(PREVIOUS_CHECKPOINT_FILE))
-    return atomic_write(path, lambda handle: torch.save(payload, handle))
+    run_dir = Path(run_dir)
+    return atomic_write_keeping_previous(run_dir / CHECKPOINT_FILE,
+                                         run_dir / PREVIOUS_CHECKPOINT_FILE,
+                                         lambda handle: torch.save(payload, handle))
 
 
 def load_checkpoint(run_dir: str | Path) -> dict[str, Any] | None:
@@ -220,7 +221,8 @@ def load_checkpoint(run_dir: str | Path) -> dict[str, Any] | None:
         try:
             payload = torch.load(path, map_location='cpu', weights_only=True)
         except Exception as exc:  # noqa: BLE001 - any decode failure means a corrupt file
-            problems.append(f'{path} is corrupt: {exc}')
+            first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            problems.append(f'{path} is corrupt: {first_line}')
             continue
         if not isinstance(payload, dict) or 'agent' not in payload:
             problems.append(f'{path} is corrupt: not an online checkpoint')

@@ -2,11 +2,14 @@
 # SPDX-License-Identifier: Apache-2.0
 """Durable online-run storage: transition log, checkpoints, resume, atomic artifacts, SIGKILL."""
 
+import errno
 import os
+import re
 import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import numpy as np
@@ -16,15 +19,21 @@ import torch
 from robotrl_ros.agents.ppo import PPO
 from robotrl_ros.policy.artifact import load_artifact
 from robotrl_ros.tasks.registry import make_env, make_task
+from robotrl_ros.training.online import recording, store
 from robotrl_ros.training.online.learner import OnlineLearner
 from robotrl_ros.training.online.pairing import TransitionPairer
+from robotrl_ros.training.online.recording import recover_mcap
+from robotrl_ros.training.online.session import OnlineSession, SessionConfig
 from robotrl_ros.training.online.store import (
     CHECKPOINT_FILE,
     LOG_FILE,
+    PREVIOUS_CHECKPOINT_FILE,
+    StorageError,
     TransitionLog,
     load_checkpoint,
     row_width,
 )
+from robotrl_ros.util import durable
 
 ROOT = Path(__file__).resolve().parents[3]
 HERE = Path(__file__).resolve().parent   # the worker imports this module's helpers
@@ -240,3 +249,134 @@ def test_recent_return_restarts_with_each_episode_even_without_a_final_step(tmp_
     second = [t for t in data[first_end + 1:] if t.episode == data[first_end + 1].episode]
     assert second[-1].done
     assert learner.recent[0][0] == pytest.approx(sum(t.reward for t in second))
+
+
+# --- two checkpoint generations --------------------------------------------------------------
+def _two_generations(run_dir, data):
+    """Checkpoints after 40 and after 100 transitions; returns the learner (closed)."""
+    learner = OnlineLearner(ppo(), SPEC, run_dir, algo='ppo')
+    for tr in data[:40]:
+        learner.add(tr)
+    learner.checkpoint()
+    for tr in data[40:]:
+        learner.add(tr)
+    learner.checkpoint()
+    learner.close()
+    return learner
+
+
+def test_a_corrupt_newest_checkpoint_falls_back_to_the_previous(tmp_path, caplog):
+    data = stream(100)
+    _two_generations(tmp_path, data)
+    assert load_checkpoint(tmp_path)['counters']['transitions'] == 100
+    newest = tmp_path / CHECKPOINT_FILE
+    newest.write_bytes(newest.read_bytes()[:200])            # torn by a bad disk
+    assert load_checkpoint(tmp_path)['counters']['transitions'] == 40
+    assert 'resuming from the previous checkpoint' in caplog.text
+    resumed = OnlineLearner(ppo(), SPEC, tmp_path, algo='ppo')
+    assert resumed.resume() == 60                            # the log fills the gap
+    assert resumed.counters['transitions'] == 100
+
+
+def test_a_crash_between_rotation_and_write_resumes_from_the_previous(tmp_path):
+    _two_generations(tmp_path, stream(100))
+    (tmp_path / CHECKPOINT_FILE).unlink()
+    assert load_checkpoint(tmp_path)['counters']['transitions'] == 40
+
+
+def test_no_readable_generation_names_both_files(tmp_path):
+    _two_generations(tmp_path, stream(100))
+    for name in (CHECKPOINT_FILE, PREVIOUS_CHECKPOINT_FILE):
+        (tmp_path / name).write_bytes(b'garbage')
+    with pytest.raises(ValueError, match=f'{CHECKPOINT_FILE} is corrupt.*'
+                                         f'{PREVIOUS_CHECKPOINT_FILE} is corrupt'):
+        load_checkpoint(tmp_path)
+
+
+def test_a_failed_checkpoint_write_keeps_the_last_good_one_loadable(tmp_path, monkeypatch):
+    data = stream(100)
+    learner = OnlineLearner(ppo(), SPEC, tmp_path, algo='ppo')
+    for tr in data[:40]:
+        learner.add(tr)
+    learner.checkpoint()
+    for tr in data[40:]:
+        learner.add(tr)
+    learner.sync()
+    monkeypatch.setattr(durable.os, 'fsync', _no_space)
+    with pytest.raises(OSError, match='No space left'):
+        learner.checkpoint()
+    monkeypatch.undo()
+    assert load_checkpoint(tmp_path)['counters']['transitions'] == 40
+    assert not list(tmp_path.glob('.*.tmp'))
+
+
+# --- storage failures stop the session cleanly -----------------------------------------------
+def _no_space(*args):
+    raise OSError(errno.ENOSPC, 'No space left on device')
+
+
+def _session(run_dir):
+    cfg = SessionConfig(task='reach', algo='ppo', output_dir=str(run_dir), record_mcap=True,
+                        mcap_flush_period=0.05, use_resets=False)
+    return OnlineSession(cfg, agent=ppo())
+
+
+def _feed(session, transitions):
+    for tr in transitions:
+        session.command(tr.action, 1)
+        session.inbox.append(tr)
+    while session.inbox:
+        session.learn(sync_period=0.0)
+
+
+def test_disk_full_stops_the_session_with_a_message_and_closes_log_and_recording(
+        tmp_path, monkeypatch):
+    session = _session(tmp_path)
+    data = stream(60)
+    _feed(session, data[:30])
+    recorder = session.recorder
+    monkeypatch.setattr(store.os, 'fsync', _no_space)      # every fsync fails from now on
+    # The log's sync or the recording's flush hits it first: either stops the session.
+    with pytest.raises(StorageError, match='(transition log|recording to .*) failed: No space '
+                                           r'left on device \(errno 28\)') as info:
+        _feed(session, data[30:])
+    stored = int(re.search(r'(\d+) transitions are stored in', str(info.value)).group(1))
+    assert str(tmp_path) in str(info.value) and 'restart with the same output_dir' in str(
+        info.value)
+    with pytest.raises(StorageError, match='No space left'):   # nothing more is attempted
+        session.learn(sync_period=0.0)
+    with pytest.raises(StorageError):
+        session.finish()
+    session.close()                                          # no second raise
+    assert session.learner.log._file.closed and recorder.closed and recorder._file.closed
+    assert session.recorder is None
+    monkeypatch.undo()
+    assert TransitionLog(tmp_path, SPEC).stored >= stored >= 30   # reported ones are kept
+    assert recover_mcap(recorder.path).messages >= 30
+
+
+def test_a_failed_recording_write_stops_the_session_not_the_callback(tmp_path, monkeypatch):
+    session = _session(tmp_path)
+    data = stream(20)
+    _feed(session, data[:10])
+    recorder = session.recorder
+    monkeypatch.setattr(recording.os, 'fsync', _no_space)
+    time.sleep(0.1)                                          # a flush period has passed
+    session.command(data[10].action, 2)                      # a callback: must not raise
+    assert session.recorder is None and recorder._file.closed
+    assert session.failure.startswith(f'recording to {recorder.path} failed: No space left')
+    monkeypatch.undo()
+    with pytest.raises(StorageError, match='recording to'):
+        session.learn()
+    session.close()
+    assert recover_mcap(recorder.path).messages >= 1
+
+
+def test_close_reports_a_failure_it_hits_itself(tmp_path, monkeypatch):
+    session = _session(tmp_path)
+    _feed(session, stream(5))
+    session.inbox.extend(stream(3, seed=1))
+    monkeypatch.setattr(store.os, 'fsync', _no_space)
+    with pytest.raises(StorageError, match='closing the transition log failed'):
+        session.close()
+    assert session.learner.log._file.closed and session.recorder is None
