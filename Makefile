@@ -1,10 +1,10 @@
 # robotrl_ros: every target sets up .venv itself (idempotent) before it runs.
 PYTHON ?= python3
 # Test leg: `make test ROS_DISTRO=jazzy` runs the suite on ROS 2 Jazzy's PyPI wheels in
-# .venv-jazzy; without it, Kilted's wheels in .venv (or, where a ROS 2 install is sourced, that
-# install). Only ROS_DISTRO given on the command line picks a leg: the one a sourced install
-# exports does not.
-LEG := $(if $(filter command line,$(origin ROS_DISTRO)),$(ROS_DISTRO),kilted)
+# .venv-jazzy, `ROS_DISTRO=kilted` on Kilted's in .venv. Without it (auto): a sourced ROS 2
+# install if there is one, else Kilted's wheels. Only ROS_DISTRO given on the command line picks
+# a leg: the one a sourced install exports does not.
+LEG := $(if $(filter command line,$(origin ROS_DISTRO)),$(ROS_DISTRO),auto)
 VENV := $(if $(filter jazzy,$(LEG)),.venv-jazzy,.venv)
 PY := $(VENV)/bin/python
 

@@ -43,7 +43,7 @@ def test_setup_does_nothing_when_nothing_changed():
     venv = Path(sys.prefix)
     stamp = venv / '.robotrl-setup-stamp'
     setup_env = _load()
-    leg = 'jazzy' if venv.name == '.venv-jazzy' else 'kilted'
+    leg = 'jazzy' if venv.name == '.venv-jazzy' else 'auto'
     env = dict(os.environ, ROBOTRL_VENV=str(venv))
     plan = setup_env.plan_environment(leg, env, setup_env.system_rclpy_importable)
     if not stamp.exists() or stamp.read_text().strip() != setup_env.inputs_hash(plan):
@@ -69,7 +69,7 @@ class _Probe:
 def test_a_sourced_ros_install_gets_a_system_site_venv_without_ros_wheels():
     setup_env = _load()
     probe = _Probe(True)
-    plan = setup_env.plan_environment('kilted', {'ROS_DISTRO': 'humble'}, probe)
+    plan = setup_env.plan_environment('auto', {'ROS_DISTRO': 'humble'}, probe)
     assert plan.system_site_packages and probe.calls == 1
     assert plan.venv == ROOT / '.venv'
     assert plan.requirements == ('requirements-core.txt', 'requirements-dev.txt')
@@ -81,14 +81,22 @@ def test_a_sourced_ros_install_gets_a_system_site_venv_without_ros_wheels():
 
 def test_ros_distro_without_an_importable_rclpy_gets_the_wheels():
     setup_env = _load()
-    plan = setup_env.plan_environment('kilted', {'ROS_DISTRO': 'jazzy'}, _Probe(False))
+    plan = setup_env.plan_environment('auto', {'ROS_DISTRO': 'jazzy'}, _Probe(False))
     assert not plan.system_site_packages and plan.requirements == ('requirements.txt',)
+
+
+def test_an_explicit_wheel_leg_ignores_a_sourced_install():
+    setup_env = _load()
+    probe = _Probe(True)
+    plan = setup_env.plan_environment('kilted', {'ROS_DISTRO': 'kilted'}, probe)
+    assert not plan.system_site_packages and plan.requirements == ('requirements.txt',)
+    assert probe.calls == 0
 
 
 def test_no_ros_distro_gets_the_kilted_wheels_without_probing():
     setup_env = _load()
     probe = _Probe(True)                  # rclpy importable (e.g. a stray PYTHONPATH) ...
-    plan = setup_env.plan_environment('kilted', {}, probe)
+    plan = setup_env.plan_environment('auto', {}, probe)
     assert probe.calls == 0               # ... but nothing is sourced: not asked
     assert plan == setup_env.Plan(ROOT / '.venv', ('requirements.txt',), False,
                                   'ROS 2 Kilted from PyPI wheels')
@@ -113,8 +121,8 @@ def test_an_unknown_leg_is_refused_with_the_known_ones():
 
 def test_the_plan_is_part_of_the_stamp():
     setup_env = _load()
-    wheels = setup_env.plan_environment('kilted', {}, _Probe(True))
-    system = setup_env.plan_environment('kilted', {'ROS_DISTRO': 'kilted'}, _Probe(True))
+    wheels = setup_env.plan_environment('auto', {}, _Probe(True))
+    system = setup_env.plan_environment('auto', {'ROS_DISTRO': 'kilted'}, _Probe(True))
     assert setup_env.inputs_hash(wheels) != setup_env.inputs_hash(system)
 
 
@@ -138,5 +146,6 @@ def test_make_picks_the_leg_only_from_the_command_line():
         assert proc.returncode == 0, proc.stderr
         return proc.stdout
     assert '--leg jazzy' in variables('ROS_DISTRO=jazzy')
-    assert '--leg kilted' in variables(env={'ROS_DISTRO': 'jazzy'})
-    assert '--leg kilted' in variables()
+    assert '--leg kilted' in variables('ROS_DISTRO=kilted')
+    assert '--leg auto' in variables(env={'ROS_DISTRO': 'jazzy'})
+    assert '--leg auto' in variables()

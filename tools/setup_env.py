@@ -5,10 +5,12 @@
 
 Which environment (:func:`plan_environment`):
 
-- a sourced ROS 2 install (``ROS_DISTRO`` set and ``rclpy`` importable by this Python): ``.venv``
-  on top of the system packages (``--system-site-packages``) with ``requirements-core.txt`` and
-  the test tools of ``requirements-dev.txt`` only: ROS comes from the install, no ROS wheels;
-- otherwise ``.venv`` with ``requirements.txt`` (ROS 2 Kilted from PyPI wheels);
+- by default (``--leg auto``), on a sourced ROS 2 install (``ROS_DISTRO`` set and ``rclpy``
+  importable by this Python): ``.venv`` on top of the system packages
+  (``--system-site-packages``) with ``requirements-core.txt`` and the test tools of
+  ``requirements-dev.txt`` only: ROS comes from the install, no ROS wheels;
+- otherwise, or with ``--leg kilted``: ``.venv`` with ``requirements.txt`` (ROS 2 Kilted from
+  PyPI wheels);
 - ``--leg jazzy`` (``make test ROS_DISTRO=jazzy``): ``.venv-jazzy`` with
   ``requirements-jazzy.txt`` (ROS 2 Jazzy wheels), never on top of the system packages.
 
@@ -73,8 +75,8 @@ def plan_environment(leg: str, env: Mapping[str, str],
     """Decide the environment from the requested leg, the environment variables and a probe.
 
     Args:
-        leg: ``kilted`` (the default) or ``jazzy``: which ROS wheels a wheel venv gets.
-            ``jazzy`` always builds the Jazzy wheel venv.
+        leg: ``auto`` (a sourced install if there is one, else Kilted's wheels), or a wheel
+            leg that is always built from its wheels: ``kilted`` or ``jazzy``.
         env: Environment variables (``ROS_DISTRO`` of a sourced install, ``ROBOTRL_VENV``).
         rclpy_importable: Probe, called only when ``ROS_DISTRO`` is set: does the system
             Python import rclpy?
@@ -82,19 +84,20 @@ def plan_environment(leg: str, env: Mapping[str, str],
     Raises:
         ValueError: For an unknown leg (the message lists the known ones).
     """
-    leg = (leg or 'kilted').lower()
-    if leg not in WHEEL_LEGS:
+    leg = (leg or 'auto').lower()
+    if leg != 'auto' and leg not in WHEEL_LEGS:
         raise ValueError(f'unknown ROS_DISTRO {leg!r} for a test leg: the legs are '
                          f'{", ".join(sorted(WHEEL_LEGS))} (PyPI wheels); to use a sourced ROS '
                          'install, source it and run make without ROS_DISTRO=')
-    folder, requirements = WHEEL_LEGS[leg]
+    folder, requirements = WHEEL_LEGS['kilted' if leg == 'auto' else leg]
     venv = Path(env.get('ROBOTRL_VENV') or ROOT / folder)
     distro = env.get('ROS_DISTRO', '')
-    if leg == 'kilted' and distro and rclpy_importable():
+    if leg == 'auto' and distro and rclpy_importable():
         return Plan(venv, ('requirements-core.txt', 'requirements-dev.txt'), True,
                     f'on top of the sourced ROS 2 {distro} install (system packages), '
                     'no ROS wheels')
-    return Plan(venv, (requirements,), False, f'ROS 2 {leg.capitalize()} from PyPI wheels')
+    wheels = 'kilted' if leg == 'auto' else leg
+    return Plan(venv, (requirements,), False, f'ROS 2 {wheels.capitalize()} from PyPI wheels')
 
 
 def fail(message: str) -> None:
@@ -145,8 +148,9 @@ def python_problem(version: tuple[int, ...], executable: str) -> str | None:
 def main(argv: list[str] | None = None) -> None:
     """Create the planned venv if needed and install its requirements and this package."""
     parser = argparse.ArgumentParser(description='Create or update the virtual environment.')
-    parser.add_argument('--leg', default='kilted',
-                        help='ROS wheels of a wheel venv: kilted (default) or jazzy')
+    parser.add_argument('--leg', default='auto',
+                        help='auto (default: a sourced ROS install, else Kilted wheels), '
+                             'kilted or jazzy (that distro\'s PyPI wheels)')
     args = parser.parse_args(argv)
     problem = python_problem(tuple(sys.version_info), sys.executable)
     if problem:
