@@ -105,6 +105,18 @@ def init_agent_state(agent: Any, path: str | Path) -> Path:
                      f'{", ".join(str(c) for c in candidates)})')
 
 
+def _new_recording_path(out: Path) -> Path:
+    """``recording_<time>.mcap`` in ``out``, never an existing file.
+
+    A restart within the same second after a crash must not truncate the recording it cut.
+    """
+    stem = f'recording_{time.strftime("%Y%m%d_%H%M%S")}'
+    path, n = out / f'{stem}.mcap', 1
+    while path.exists():
+        path, n = out / f'{stem}_{n}.mcap', n + 1
+    return path
+
+
 class OnlineSession:
     """The trainer's state machine without ROS, shared by two threads.
 
@@ -140,8 +152,8 @@ class OnlineSession:
             self.pairer.begin_reset()  # nothing pairs before the first episode boundary
         self.recorder = None
         if cfg.record_mcap:
-            name = f'recording_{time.strftime("%Y%m%d_%H%M%S")}.mcap'
-            self.recorder = McapRecorder(self.out / name, cfg.topics, cfg.mcap_flush_period)
+            self.recorder = McapRecorder(_new_recording_path(self.out), cfg.topics,
+                                         cfg.mcap_flush_period)
         self.lock = threading.Lock()          # stream side: pairer and recorder
         self.inbox: deque[Transition] = deque()
         self.accepted = self.learner.counters['transitions']

@@ -380,3 +380,84 @@ def test_close_reports_a_failure_it_hits_itself(tmp_path, monkeypatch):
     with pytest.raises(StorageError, match='closing the transition log failed'):
         session.close()
     assert session.learner.log._file.closed and session.recorder is None
+
+
+_SESSION_WORKER = textwrap.dedent('''
+    import sys, time
+    import numpy as np, torch
+    torch.set_num_threads(1)
+    from robotrl_ros.agents.ppo import PPO
+    from robotrl_ros.tasks.registry import make_env
+    from robotrl_ros.training.online.session import OnlineSession, SessionConfig
+    env = make_env('reach')
+    spec = env.task.spec
+    cfg = SessionConfig(task='reach', algo='ppo', output_dir=sys.argv[1], record_mcap=True,
+                        mcap_flush_period=0.2)
+    session = OnlineSession(cfg, agent=PPO(spec.obs_dim, spec.action_dim,
+                                           config={'n_steps': 64}, seed=0))
+    print('resumed', session.learner.counters['transitions'], flush=True)
+    rng = np.random.default_rng(int(sys.argv[2]))
+    stamp, episode, steps = 0.0, 0, 0
+    while True:
+        env.reset(seed=int(rng.integers(1 << 30)))
+        episode += 1
+        stamp += 0.1
+        session.goal(env.goal, stamp, time.time_ns())
+        session.begin_reset(time.time_ns())
+        session.end_reset(episode, stamp, time.time_ns(), env.goal)
+        names, pos, vel, _ = env.joint_state()
+        session.joint_state(stamp, names, pos, vel, time.time_ns())
+        while not session.needs_reset():
+            action = rng.uniform(-1, 1, 3)
+            session.command(action, time.time_ns())
+            env.step(action)
+            stamp += 0.1
+            _, pos, vel, _ = env.joint_state()
+            session.joint_state(stamp, names, pos, vel, time.time_ns())
+            while session.learn(sync_period=0.0):
+                pass
+            steps += 1
+            if steps % 40 == 0:
+                session.checkpoint()
+            print('stored', session.learner.stored, flush=True)
+''')
+
+
+def test_sigkill_of_a_recording_session_loses_no_stored_transition_and_no_recording(tmp_path):
+    """SIGKILL at random moments: restarts resume all that was stored; recordings recover.
+
+    ``ROBOTRL_SIGKILL_COUNT=20`` runs the acceptance's 20 moments instead of 3.
+    """
+    kills = int(os.environ.get('ROBOTRL_SIGKILL_COUNT', '3'))
+    script = tmp_path / 'session_worker.py'
+    script.write_text(_SESSION_WORKER)
+    run_dir = tmp_path / 'run'
+    rng = np.random.default_rng(0)
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    reported = 0
+    for kill in range(kills):
+        proc = subprocess.Popen([sys.executable, str(script), str(run_dir), str(kill)],
+                                stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+        target = reported + int(rng.integers(60, 200))
+        try:
+            for line in proc.stdout:
+                if line.startswith('resumed'):
+                    assert int(line.split()[1]) >= reported      # nothing stored was lost
+                elif int(line.split()[1]) >= target:
+                    reported = int(line.split()[1])
+                    proc.send_signal(signal.SIGKILL)
+                    break
+        finally:
+            proc.kill()
+            proc.wait(timeout=60)
+        assert proc.returncode == -signal.SIGKILL
+    recordings = sorted(run_dir.glob('recording_*.mcap'))
+    assert len(recordings) == kills                              # none overwrote another
+    for path in recordings:
+        recovered = recover_mcap(path, tmp_path / f'{path.stem}.recovered.mcap')
+        assert not recovered.complete and recovered.messages > 0
+        kinds = {event.kind for event in recording.read_events(recovered.path)}
+        assert {'joint_state', 'command', 'goal', 'reset'} <= kinds
+    resumed = OnlineLearner(ppo(), SPEC, run_dir, algo='ppo')
+    resumed.resume()
+    assert resumed.counters['transitions'] >= reported
