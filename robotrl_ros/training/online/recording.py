@@ -85,10 +85,11 @@ def _seconds(stamp: Any) -> float:
 class McapRecorder:
     """Write the trainer's input streams to an MCAP file that survives a crash.
 
-    Thread-safe. A failed write, flush or fsync (a full disk) is raised as :class:`OSError`
-    from the call that hit it, or from the next write when the background flush hit it; the
-    recorder then accepts no more messages and :meth:`close` only closes the file (cut
-    after the last complete chunk: :func:`recover_mcap` makes it readable).
+    Thread-safe. A background thread flushes, so writers never wait for an fsync. A failed
+    write, flush or fsync (a full disk) is raised as :class:`OSError` from the call that hit
+    it, or from the next write when the background flush hit it; the recorder then accepts no
+    more messages and :meth:`close` only closes the file (cut after the last complete chunk:
+    :func:`recover_mcap` makes it readable).
 
     Args:
         path: Output ``.mcap`` file (parent directories are created).
@@ -96,8 +97,8 @@ class McapRecorder:
             ``cmd_vel``, ``resets``.
         flush_period: Seconds between chunk flushes with fsync, at most (> 0).
         clock: Monotonic clock in seconds (tests).
-        background: Run the flush thread that covers pauses in the stream (tests turn it off
-            to drive :meth:`flush_if_due` themselves).
+        background: Run the flush thread. Without it (tests) each write flushes when due, and
+            :meth:`flush_if_due` covers pauses in the stream.
     """
 
     def __init__(self, path: str | Path, topics: dict[str, str], flush_period: float = 1.0, *,
@@ -148,28 +149,34 @@ class McapRecorder:
         Returns:
             Whether a flush happened.
         """
-        with self._lock:
-            if (self.closed or self.error is not None or self.count == self.flushed
-                    or self._clock() - self._last_flush < self.flush_period):
-                return False
-            self._flush_locked()
-            return True
+        return self._flush(if_due=True)
 
     def flush(self) -> None:
         """End the open chunk, write it and fsync the file now."""
-        with self._lock:
-            self._check()
-            self._flush_locked()
+        self._flush(if_due=False)
 
-    def _flush_locked(self) -> None:
+    def _flush(self, if_due: bool) -> bool:
+        with self._lock:
+            if if_due and (self.closed or self.error is not None or self.count == self.flushed
+                           or self._clock() - self._last_flush < self.flush_period):
+                return False
+            self._check()
+            try:
+                self._chunks.flush()          # the open chunk, written to the file
+            except OSError as exc:
+                self.error = exc
+                raise
+            pending, fd = self.count, self._file.fileno()
+            self._last_flush = self._clock()
         try:
-            self._chunks.flush()
-            os.fsync(self._file.fileno())
+            os.fsync(fd)                      # outside the lock: writers never wait for the disk
         except OSError as exc:
-            self.error = exc
+            with self._lock:
+                self.error = self.error or exc
             raise
-        self.flushed = self.count
-        self._last_flush = self._clock()
+        with self._lock:
+            self.flushed = max(self.flushed, pending)
+        return True
 
     def _check(self) -> None:
         if self.error is not None:
@@ -190,8 +197,8 @@ class McapRecorder:
                 self.error = exc
                 raise
             self.count += 1
-            if self._clock() - self._last_flush >= self.flush_period:
-                self._flush_locked()
+        if self._thread is None:              # no flush thread: the writes flush when due
+            self.flush_if_due()
 
     def joint_state(self, stamp: float, names: Sequence[str], position: Sequence[float],
                     velocity: Sequence[float], log_time: int) -> None:

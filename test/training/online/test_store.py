@@ -361,8 +361,10 @@ def test_a_failed_recording_write_stops_the_session_not_the_callback(tmp_path, m
     _feed(session, data[:10])
     recorder = session.recorder
     monkeypatch.setattr(recording.os, 'fsync', _no_space)
-    time.sleep(0.1)                                          # a flush period has passed
-    session.command(data[10].action, 2)                      # a callback: must not raise
+    deadline = time.monotonic() + 60                         # catches a hang only
+    while session.failure is None and time.monotonic() < deadline:
+        session.command(data[10].action, 2)                  # a callback: never raises
+        time.sleep(0.01)                                     # the flush thread's fsync fails
     assert session.recorder is None and recorder._file.closed
     assert session.failure.startswith(f'recording to {recorder.path} failed: No space left')
     monkeypatch.undo()
