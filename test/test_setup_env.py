@@ -139,10 +139,13 @@ def test_the_jazzy_requirements_name_rclpy_the_middleware_and_every_kilted_messa
 
 def test_make_picks_the_leg_only_from_the_command_line():
     """ROS_DISTRO exported by a sourced install does not switch make to a wheel leg."""
+    # Not the variables of a make this suite may run under (`make test ROS_DISTRO=jazzy`).
+    clean = {k: v for k, v in os.environ.items()
+             if k not in ('MAKEFLAGS', 'MFLAGS', 'MAKELEVEL', 'ROS_DISTRO')}
+
     def variables(*args, env=None):
         proc = subprocess.run(['make', '-n', '-s', 'setup', *args], cwd=ROOT, text=True,
-                              capture_output=True, env=dict(os.environ, **(env or {})),
-                              timeout=60)
+                              capture_output=True, env={**clean, **(env or {})}, timeout=60)
         assert proc.returncode == 0, proc.stderr
         return proc.stdout
     assert '--leg jazzy' in variables('ROS_DISTRO=jazzy')
