@@ -274,7 +274,7 @@ _WRITER = textwrap.dedent('''
 
 @pytest.mark.parametrize('count', [400, 1_000_000])   # idle before the kill; killed mid-stream
 def test_sigkill_keeps_every_message_older_than_one_flush_period(tmp_path, count):
-    period = 0.5
+    period = 1.0      # the default; the flush thread wakes every quarter period
     script = tmp_path / 'writer.py'
     script.write_text(_WRITER)
     path = tmp_path / 'rec.mcap'
@@ -285,7 +285,7 @@ def test_sigkill_keeps_every_message_older_than_one_flush_period(tmp_path, count
         for line in proc.stdout:
             if line.startswith('wrote'):
                 received.append(time.monotonic())
-                if count > 400 and len(received) == 600:
+                if count > 400 and len(received) == 1500:
                     break
             else:                 # idle: wait until more than a period has passed, then kill
                 time.sleep(2 * period)
