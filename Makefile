@@ -1,12 +1,17 @@
 # robotrl_ros: every target sets up .venv itself (idempotent) before it runs.
 PYTHON ?= python3
-VENV := .venv
+# Test leg: `make test ROS_DISTRO=jazzy` runs the suite on ROS 2 Jazzy's PyPI wheels in
+# .venv-jazzy, `ROS_DISTRO=kilted` on Kilted's in .venv. Without it (auto): a sourced ROS 2
+# install if there is one, else Kilted's wheels. Only ROS_DISTRO given on the command line picks
+# a leg: the one a sourced install exports does not.
+LEG := $(if $(filter command line,$(origin ROS_DISTRO)),$(ROS_DISTRO),auto)
+VENV := $(if $(filter jazzy,$(LEG)),.venv-jazzy,.venv)
 PY := $(VENV)/bin/python
 
 .PHONY: setup run test bench lint clean
 
 setup:
-	@$(PYTHON) tools/setup_env.py
+	@$(PYTHON) tools/setup_env.py --leg $(LEG)
 
 run: setup
 	@$(PY) -m robotrl_ros.graphs.main_job $(ARGS)
@@ -21,4 +26,4 @@ lint: setup
 	@$(VENV)/bin/ruff check robotrl_ros test benchmarks tools launch
 
 clean:
-	rm -rf $(VENV) build install log .pytest_cache
+	rm -rf .venv .venv-jazzy build install log .pytest_cache

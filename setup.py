@@ -19,7 +19,6 @@ setup(
         ('share/' + PACKAGE + '/config', glob('config/*.yaml')),
         ('share/' + PACKAGE + '/config/hparams', glob('config/hparams/*.yaml')),
     ],
-    package_data={PACKAGE: ['config/*.yaml']},
     install_requires=['setuptools'],
     zip_safe=True,
     maintainer='robotrl_ros maintainers',

@@ -3,23 +3,39 @@
 # SPDX-License-Identifier: Apache-2.0
 """Create or update the project's virtual environment (``make setup``).
 
-Idempotent: a stamp file records a hash of everything that decides the environment's
-content, so a second run with nothing changed returns in well under a second. Failures
-(unsupported Python, no route to the package index, a missing wheel) end with one clear
-message instead of a stack trace from inside pip.
+Which environment (:func:`plan_environment`):
+
+- by default (``--leg auto``), on a sourced ROS 2 install (``ROS_DISTRO`` set and ``rclpy``
+  importable by this Python): ``.venv`` on top of the system packages
+  (``--system-site-packages``) with ``requirements-core.txt`` and the test tools of
+  ``requirements-dev.txt`` only: ROS comes from the install, no ROS wheels;
+- otherwise, or with ``--leg kilted``: ``.venv`` with ``requirements.txt`` (ROS 2 Kilted from
+  PyPI wheels);
+- ``--leg jazzy`` (``make test ROS_DISTRO=jazzy``): ``.venv-jazzy`` with
+  ``requirements-jazzy.txt`` (ROS 2 Jazzy wheels), never on top of the system packages.
+
+``ROBOTRL_VENV`` overrides the venv's path. Idempotent: a stamp file records a hash of
+everything that decides the environment's content (the plan included), so a second run with
+nothing changed returns at once. Failures (unsupported Python, no route to the package index, a
+missing wheel) end with one clear message instead of a stack trace from inside pip.
 """
 
+import argparse
 import hashlib
 import os
 import subprocess
 import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-VENV = Path(os.environ.get('ROBOTRL_VENV', ROOT / '.venv'))
-STAMP = VENV / '.robotrl-setup-stamp'
-INPUTS = ('requirements.txt', 'requirements-core.txt', 'setup.py', 'setup.cfg',
-          'tools/setup_env.py')
+STAMP_NAME = '.robotrl-setup-stamp'
+INPUTS = ('requirements.txt', 'requirements-core.txt', 'requirements-dev.txt',
+          'requirements-jazzy.txt', 'setup.py', 'setup.cfg', 'tools/setup_env.py')
+#: Test legs on PyPI ROS wheels: ``--leg`` value -> (venv folder, requirements file).
+WHEEL_LEGS = {'kilted': ('.venv', 'requirements.txt'),
+              'jazzy': ('.venv-jazzy', 'requirements-jazzy.txt')}
 MIN_PYTHON = (3, 10)
 NETWORK_HINTS = (
     'Failed to establish a new connection', 'Temporary failure in name resolution',
@@ -28,15 +44,72 @@ NETWORK_HINTS = (
 )
 
 
+@dataclass(frozen=True)
+class Plan:
+    """The environment ``make setup`` builds.
+
+    Attributes:
+        venv: Virtual environment folder.
+        requirements: Requirement files to install, in order.
+        system_site_packages: Build the venv on top of the system packages (a ROS install).
+        description: One line for the user.
+    """
+
+    venv: Path
+    requirements: tuple[str, ...]
+    system_site_packages: bool
+    description: str
+
+
+def system_rclpy_importable(python: str = sys.executable) -> bool:
+    """Whether ``python`` (the system interpreter, with the current environment) imports rclpy."""
+    try:
+        proc = subprocess.run([python, '-c', 'import rclpy'], capture_output=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return proc.returncode == 0
+
+
+def plan_environment(leg: str, env: Mapping[str, str],
+                     rclpy_importable: Callable[[], bool]) -> Plan:
+    """Decide the environment from the requested leg, the environment variables and a probe.
+
+    Args:
+        leg: ``auto`` (a sourced install if there is one, else Kilted's wheels), or a wheel
+            leg that is always built from its wheels: ``kilted`` or ``jazzy``.
+        env: Environment variables (``ROS_DISTRO`` of a sourced install, ``ROBOTRL_VENV``).
+        rclpy_importable: Probe, called only when ``ROS_DISTRO`` is set: does the system
+            Python import rclpy?
+
+    Raises:
+        ValueError: For an unknown leg (the message lists the known ones).
+    """
+    leg = (leg or 'auto').lower()
+    if leg != 'auto' and leg not in WHEEL_LEGS:
+        raise ValueError(f'unknown ROS_DISTRO {leg!r} for a test leg: the legs are '
+                         f'{", ".join(sorted(WHEEL_LEGS))} (PyPI wheels); to use a sourced ROS '
+                         'install, source it and run make without ROS_DISTRO=')
+    folder, requirements = WHEEL_LEGS['kilted' if leg == 'auto' else leg]
+    venv = Path(env.get('ROBOTRL_VENV') or ROOT / folder)
+    distro = env.get('ROS_DISTRO', '')
+    if leg == 'auto' and distro and rclpy_importable():
+        return Plan(venv, ('requirements-core.txt', 'requirements-dev.txt'), True,
+                    f'on top of the sourced ROS 2 {distro} install (system packages), '
+                    'no ROS wheels')
+    wheels = 'kilted' if leg == 'auto' else leg
+    return Plan(venv, (requirements,), False, f'ROS 2 {wheels.capitalize()} from PyPI wheels')
+
+
 def fail(message: str) -> None:
     """Print a setup error and exit non-zero."""
     print(f'\nsetup failed: {message}\n', file=sys.stderr)
     sys.exit(1)
 
 
-def inputs_hash() -> str:
-    """Hash every file that decides what the environment contains, plus the interpreter."""
+def inputs_hash(plan: Plan) -> str:
+    """Hash every file that decides what the environment contains, the interpreter and plan."""
     digest = hashlib.sha256(sys.version.encode())
+    digest.update(repr((plan.requirements, plan.system_site_packages)).encode())
     for name in INPUTS:
         digest.update(name.encode())
         digest.update((ROOT / name).read_bytes())
@@ -72,30 +145,45 @@ def python_problem(version: tuple[int, ...], executable: str) -> str | None:
     return None
 
 
-def main() -> None:
-    """Create ``.venv`` if needed and install the pinned requirements and this package."""
+def main(argv: list[str] | None = None) -> None:
+    """Create the planned venv if needed and install its requirements and this package."""
+    parser = argparse.ArgumentParser(description='Create or update the virtual environment.')
+    parser.add_argument('--leg', default='auto',
+                        help='auto (default: a sourced ROS install, else Kilted wheels), '
+                             'kilted or jazzy (that distro\'s PyPI wheels)')
+    args = parser.parse_args(argv)
     problem = python_problem(tuple(sys.version_info), sys.executable)
     if problem:
         fail(problem)
-    wanted = inputs_hash()
-    python = VENV / 'bin' / 'python'
-    if python.exists() and STAMP.exists() and STAMP.read_text().strip() == wanted:
-        print(f'environment up to date: {VENV}')
+    try:
+        plan = plan_environment(args.leg, os.environ, system_rclpy_importable)
+    except ValueError as exc:
+        fail(str(exc))
+    venv, stamp = plan.venv, plan.venv / STAMP_NAME
+    wanted = inputs_hash(plan)
+    python = venv / 'bin' / 'python'
+    if python.exists() and stamp.exists() and stamp.read_text().strip() == wanted:
+        print(f'environment up to date: {venv} ({plan.description})')
         return
-    if not python.exists():
-        print(f'creating virtual environment {VENV}')
-        proc = subprocess.run([sys.executable, '-m', 'venv', str(VENV)],
-                              capture_output=True, text=True)
+    config = venv / 'pyvenv.cfg'
+    system_now = config.exists() and 'include-system-site-packages = true' in config.read_text()
+    if not python.exists() or system_now != plan.system_site_packages:
+        print(f'creating virtual environment {venv}: {plan.description}')
+        cmd = [sys.executable, '-m', 'venv', '--clear', str(venv)]
+        if plan.system_site_packages:
+            cmd.insert(-1, '--system-site-packages')
+        proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
             fail(f'could not create a virtual environment ({proc.stderr.strip()}). '
                  'On Debian/Ubuntu: apt-get install python3-venv')
-    print('installing pinned dependencies (requirements.txt) ...', flush=True)
-    run_pip(python, ['install', '--retries', '2', '--timeout', '30', '-r', 'requirements.txt'],
-            'requirements.txt')
+    for requirements in plan.requirements:
+        print(f'installing pinned dependencies ({requirements}) ...', flush=True)
+        run_pip(python, ['install', '--retries', '2', '--timeout', '30', '-r', requirements],
+                requirements)
     print('installing robotrl_ros (editable) ...', flush=True)
     run_pip(python, ['install', '--no-deps', '--no-build-isolation', '-e', '.'], 'robotrl_ros')
-    STAMP.write_text(wanted + '\n')
-    print(f'environment ready: {VENV}')
+    stamp.write_text(wanted + '\n')
+    print(f'environment ready: {venv} ({plan.description})')
 
 
 if __name__ == '__main__':

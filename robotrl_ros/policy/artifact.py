@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import os
 import shutil
 import uuid
 from pathlib import Path
@@ -37,6 +36,7 @@ import yaml
 from robotrl_ros.policy.metadata import ArtifactError, spec_to_metadata, validate_metadata
 from robotrl_ros.policy.numpy_inference import NumpyPolicy, compile_numpy, numpy_equivalent
 from robotrl_ros.tasks.spec import TaskSpec
+from robotrl_ros.util.durable import fsync_dir, write_synced
 
 __all__ = ['ArtifactError', 'PolicyArtifact', 'export_artifact', 'load_artifact']
 
@@ -110,21 +110,6 @@ def _script_with_explore(module: torch.nn.Module) -> torch.jit.ScriptModule:
     return _recursive.create_script_module(module, methods)
 
 
-def _fsync_write(path: Path, data: bytes) -> None:
-    with open(path, 'wb') as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def export_artifact(module: torch.nn.Module, spec: TaskSpec, out_dir: str | Path, *,
                     algorithm: str, provenance: dict[str, Any] | None = None,
                     obs_mean: np.ndarray | None = None,
@@ -177,11 +162,10 @@ def export_artifact(module: torch.nn.Module, spec: TaskSpec, out_dir: str | Path
     tmp = out_dir.parent / f'.{out_dir.name}.tmp-{uuid.uuid4().hex[:8]}'
     tmp.mkdir()
     try:
-        torch.jit.save(deployed, str(tmp / NETWORK_FILE))
-        with open(tmp / NETWORK_FILE, 'rb') as handle:
-            os.fsync(handle.fileno())
-        _fsync_write(tmp / METADATA_FILE, dump_metadata(metadata).encode())
-        _fsync_dir(tmp)
+        write_synced(tmp / NETWORK_FILE, lambda handle: torch.jit.save(deployed, handle))
+        meta_bytes = dump_metadata(metadata).encode()
+        write_synced(tmp / METADATA_FILE, lambda handle: handle.write(meta_bytes))
+        fsync_dir(tmp)
         load_artifact(tmp)  # never put an artifact in place that would not load
         _replace_dir(tmp, out_dir)
     finally:
@@ -197,7 +181,7 @@ def _replace_dir(new: Path, target: Path) -> None:
         old = target.parent / f'.{target.name}.old-{uuid.uuid4().hex[:8]}'
         target.rename(old)
     new.rename(target)
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 

@@ -4,8 +4,10 @@
 
 A checkpoint holds the agent's full state, the loop state, the global RNG states and the
 environments themselves (their simulator state and RNGs), so ``robotrl train --resume``
-continues exactly as if the run had never stopped. It is written to a temporary file, fsynced,
-then renamed over ``checkpoints/last.pt``: a crash mid-write never leaves a torn checkpoint.
+continues exactly as if the run had never stopped. It is written atomically
+(:mod:`robotrl_ros.util.durable`) to ``checkpoints/last.pt``, and the one it replaces is kept as
+``checkpoints/previous.pt``: a crash mid-write never leaves a torn checkpoint, and when the
+newest cannot be read, ``--resume`` continues from the previous one.
 
 The agent and loop parts load with ``torch.load(weights_only=True)``; the environments are
 pickled (a gymnasium env has no other generic serialization), so only resume runs you trust:
@@ -14,7 +16,7 @@ your own run directories.
 
 from __future__ import annotations
 
-import os
+import logging
 import pickle
 import random
 from pathlib import Path
@@ -26,10 +28,15 @@ import torch
 from robotrl_ros.agents.base import Agent
 from robotrl_ros.training.loop import Callback, LoopState
 from robotrl_ros.training.vec_env import EnvBatch
+from robotrl_ros.util.durable import atomic_write_keeping_previous
 
 FORMAT = 1
 CHECKPOINT_DIR = 'checkpoints'
 LAST = 'last.pt'
+PREVIOUS = 'previous.pt'
+
+
+_log = logging.getLogger(__name__)
 
 
 class CheckpointError(ValueError):
@@ -39,22 +46,6 @@ class CheckpointError(ValueError):
 def checkpoint_path(run_dir: str | Path) -> Path:
     """Path of the latest checkpoint of a run directory."""
     return Path(run_dir) / CHECKPOINT_DIR / LAST
-
-
-def atomic_torch_save(obj: Any, path: Path) -> None:
-    """``torch.save`` to ``path`` via tmp file + fsync + rename (+ fsync of the directory)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.name}.tmp')
-    with open(tmp, 'wb') as handle:
-        torch.save(obj, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 def save_checkpoint(run_dir: str | Path, agent: Agent, envs: EnvBatch, state: LoopState,
@@ -79,7 +70,8 @@ def save_checkpoint(run_dir: str | Path, agent: Agent, envs: EnvBatch, state: Lo
         'pickled': torch.frombuffer(bytearray(blob), dtype=torch.uint8),
     }
     path = checkpoint_path(run_dir)
-    atomic_torch_save(payload, path)
+    atomic_write_keeping_previous(path, path.with_name(PREVIOUS),
+                                  lambda handle: torch.save(payload, handle))
     return path
 
 
@@ -99,14 +91,20 @@ def load_checkpoint(run_dir: str | Path, agent: Agent,
         CheckpointError: If there is no checkpoint, it is corrupt, or it is another run's.
     """
     path = checkpoint_path(run_dir)
-    if not path.is_file():
+    previous = path.with_name(PREVIOUS)
+    if not path.is_file() and not previous.is_file():
         raise CheckpointError(f'--resume: no checkpoint at {path}')
     try:
-        payload = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - any decode failure means a corrupt file
-        raise CheckpointError(f'checkpoint {path} is corrupt: {exc}') from None
-    if not isinstance(payload, dict) or payload.get('format') != FORMAT:
-        raise CheckpointError(f'{path} is not a robotrl checkpoint (format {FORMAT})')
+        payload = _read(path)
+    except CheckpointError as newest:
+        if not previous.is_file():
+            raise
+        try:
+            payload = _read(previous)
+        except CheckpointError as older:
+            raise CheckpointError(f'{newest}; {older}') from None
+        _log.warning('%s; resuming from the previous checkpoint %s', newest, previous)
+        path = previous
     saved = payload['run']
     for key in ('task', 'algo'):
         if saved.get(key) != run_info.get(key):
@@ -118,6 +116,24 @@ def load_checkpoint(run_dir: str | Path, agent: Agent,
     np.random.set_state(extra['numpy_random'])
     random.setstate(extra['python_random'])
     return extra['envs'], LoopState.from_dict(payload['loop'])
+
+
+def _read(path: Path) -> dict[str, Any]:
+    """A checkpoint's payload.
+
+    Raises:
+        CheckpointError: If it is missing, corrupt or not a robotrl checkpoint.
+    """
+    if not path.is_file():
+        raise CheckpointError(f'checkpoint {path} is missing')
+    try:
+        payload = torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - any decode failure means a corrupt file
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise CheckpointError(f'checkpoint {path} is corrupt: {first_line}') from None
+    if not isinstance(payload, dict) or payload.get('format') != FORMAT:
+        raise CheckpointError(f'{path} is not a robotrl checkpoint (format {FORMAT})')
+    return payload
 
 
 class CheckpointCallback(Callback):

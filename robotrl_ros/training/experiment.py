@@ -33,6 +33,7 @@ from robotrl_ros.training.config import TrainConfig, load_config
 from robotrl_ros.training.loop import Callback, LoopState, run, start_state
 from robotrl_ros.training.metrics import MetricsCallback
 from robotrl_ros.training.progress import ProgressCallback
+from robotrl_ros.training.subproc_env import in_workers
 from robotrl_ros.training.vec_env import EnvBatch, make_env_batch
 
 ARTIFACT_DIR = 'policy'
@@ -125,7 +126,7 @@ def train_run(task: str, algo: str, steps: int, seed: int, out: str | Path, *,
         config = load_config(task, algo, config_file)
     seed_everything(seed)
     with ExitStack() as open_envs:
-        envs = make_env_batch(task, config.n_envs, config.env, workers=config.env_workers)
+        envs = in_workers(make_env_batch(task, config.n_envs, config.env), config.env_workers)
         open_envs.callback(envs.close)  # also on errors and Ctrl-C: stops env worker processes
         agent = build_agent(algo, envs, config.agent, seed, config.sources)
         run_info = {'task': task, 'algo': algo, 'seed': seed}

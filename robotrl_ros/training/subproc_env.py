@@ -184,3 +184,14 @@ class SubprocEnvBatch:
         if error is not None:
             raise error
         return answers
+
+
+def in_workers(batch: EnvBatch, workers: int) -> EnvBatch | SubprocEnvBatch:
+    """``batch`` stepped by ``workers`` processes, or ``batch`` itself when ``workers < 1``.
+
+    Raises:
+        ValueError: If ``workers`` exceeds the batch's number of envs.
+    """
+    if workers < 1:
+        return batch
+    return SubprocEnvBatch(batch, workers)

@@ -107,14 +107,10 @@ class EnvBatch:
 
 
 def make_env_batch(task: str, n_envs: int, env_kwargs: dict[str, Any] | None = None,
-                   factory: Callable[..., gym.Env] = make_env, workers: int = 0) -> Any:
+                   factory: Callable[..., gym.Env] = make_env) -> EnvBatch:
     """``n_envs`` copies of ``task`` from the task registry (``factory`` for tests).
 
-    With ``workers >= 1`` they are stepped by that many processes
-    (:class:`~robotrl_ros.training.subproc_env.SubprocEnvBatch`), else in this one.
+    They are stepped in this process; :func:`robotrl_ros.training.subproc_env.in_workers`
+    hands such a batch to worker processes.
     """
-    batch = EnvBatch([factory(task, **(env_kwargs or {})) for _ in range(n_envs)], task)
-    if workers < 1:
-        return batch
-    from robotrl_ros.training.subproc_env import SubprocEnvBatch
-    return SubprocEnvBatch(batch, workers)
+    return EnvBatch([factory(task, **(env_kwargs or {})) for _ in range(n_envs)], task)

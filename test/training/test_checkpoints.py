@@ -2,10 +2,13 @@
 # SPDX-License-Identifier: Apache-2.0
 """Interrupt + ``--resume`` equals an uninterrupted run, with the real agents."""
 
+import dataclasses
+
 import pytest
 import torch
 
 from robotrl_ros.training import experiment
+from robotrl_ros.training.checkpoints import PREVIOUS, CheckpointError, checkpoint_path
 from robotrl_ros.training.config import TrainConfig
 
 CASES = {
@@ -58,3 +61,33 @@ def test_interrupted_and_resumed_run_equals_uninterrupted(tmp_path, algo):
     assert resumed.state.updates == full.state.updates > 0
     assert torch.equal(_weights(resumed.agent), _weights(full.agent))
     assert list(resumed.state.recent_returns) == list(full.state.recent_returns)
+
+
+def test_resume_falls_back_to_the_previous_checkpoint_when_the_newest_is_corrupt(tmp_path):
+    task, config, interrupt_at = CASES['sac']
+    config = dataclasses.replace(config, checkpoint_every=50)
+    steps = 200
+
+    def train(out, resume=False, stop_after=None):
+        calls = {'n': 0}
+
+        def stop():
+            calls['n'] += 1
+            return stop_after is not None and calls['n'] > stop_after
+        return experiment.train_run(task, 'sac', steps, 3, tmp_path / out, config=config,
+                                    resume=resume, should_stop=stop, tensorboard=False)
+
+    full = train('full')
+    part = train('split', stop_after=interrupt_at)
+    last = checkpoint_path(tmp_path / 'split')
+    previous = last.with_name(PREVIOUS)
+    older_step = torch.load(previous, weights_only=True)['loop']['step']
+    assert 0 < older_step < part.state.step
+    last.write_bytes(last.read_bytes()[:100])                 # the newest is torn
+    resumed = train('split', resume=True)                     # from the older generation
+    assert resumed.state.step == steps
+    assert torch.equal(_weights(resumed.agent), _weights(full.agent))
+    for path in (last, previous):
+        path.write_bytes(b'garbage')
+    with pytest.raises(CheckpointError, match='last.pt is corrupt.*previous.pt is corrupt'):
+        train('split', resume=True)

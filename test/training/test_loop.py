@@ -98,7 +98,7 @@ def test_resume_errors_name_the_problem(tmp_path):
 def test_checkpoint_is_replaced_atomically(tmp_path):
     _train(tmp_path / 'run', 700)
     files = sorted(p.name for p in (tmp_path / 'run' / 'checkpoints').iterdir())
-    assert files == ['last.pt']  # no temporary file left behind
+    assert files == ['last.pt', 'previous.pt']  # two generations, no temporary file
 
 
 def test_run_directory_files_are_well_formed(tmp_path):

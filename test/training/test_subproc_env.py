@@ -13,7 +13,7 @@ from doubles.test_training_doubles import build_tiny
 from robotrl_ros.tasks.registry import make_env
 from robotrl_ros.training import experiment
 from robotrl_ros.training.config import TrainConfig
-from robotrl_ros.training.subproc_env import SubprocEnvBatch
+from robotrl_ros.training.subproc_env import SubprocEnvBatch, in_workers
 from robotrl_ros.training.vec_env import EnvBatch, make_env_batch
 
 
@@ -42,7 +42,7 @@ class _DiesOnStep(_NaNAfter):
 
 def _pair(n_envs: int, workers: int, seed: int = 7):
     local = make_env_batch('reach', n_envs)
-    remote = make_env_batch('reach', n_envs, workers=workers)
+    remote = in_workers(make_env_batch('reach', n_envs), workers)
     return local, remote, local.reset(seed), remote.reset(seed)
 
 
@@ -121,7 +121,7 @@ def test_a_dead_worker_is_reported_not_waited_for():
 
 
 def test_close_stops_the_workers_and_is_idempotent():
-    envs = make_env_batch('reach', 2, workers=2)
+    envs = in_workers(make_env_batch('reach', 2), 2)
     procs = list(envs._procs)
     assert all(p.is_alive() for p in procs)
     envs.close()

@@ -9,6 +9,12 @@ Files hold real ``sensor_msgs/msg/JointState``, ``std_msgs/msg/Float64MultiArray
 requested and ``{"episode": k, "stamp": t}`` when the bridge answered.
 Messages are plain dicts here: this module does not import ROS.
 
+A recording survives a crash: the writer closes a chunk and fsyncs the file at least every
+``flush_period`` seconds (a background thread does it when no message comes), so a file cut by
+SIGKILL or a power loss holds every message written more than one period before; MCAP readers
+want the summary that only :meth:`McapRecorder.close` writes, and :func:`recover_mcap` rewrites
+such a cut file into a complete one.
+
 :func:`read_events` turns a recording (ours or a ``ros2 bag record`` MCAP) back into the
 trainer's input events in log-time order; :func:`replay_transitions` pairs them offline.
 """
@@ -16,16 +22,24 @@ trainer's input events in log-time order; :func:`replay_transitions` pairs them 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from mcap.exceptions import McapError
+from mcap.records import Channel, Chunk, DataEnd, Header, Message, Schema
+from mcap.stream_reader import StreamReader, breakup_chunk
+from mcap.writer import Writer as McapWriter
 from mcap_ros2.reader import read_ros2_messages
 from mcap_ros2.writer import Writer
 
 from robotrl_ros.training.online.pairing import Transition, TransitionPairer
+from robotrl_ros.util.durable import atomic_write, fsync_dir
 
 _SEP = '=' * 80 + '\n'
 _TIME = 'int32 sec\nuint32 nanosec\n'
@@ -69,31 +83,122 @@ def _seconds(stamp: Any) -> float:
 
 
 class McapRecorder:
-    """Write the trainer's input streams to an MCAP file.
+    """Write the trainer's input streams to an MCAP file that survives a crash.
+
+    Thread-safe. A background thread flushes, so writers never wait for an fsync. A failed
+    write, flush or fsync (a full disk) is raised as :class:`OSError` from the call that hit
+    it, or from the next write when the background flush hit it; the recorder then accepts no
+    more messages and :meth:`close` only closes the file (cut after the last complete chunk:
+    :func:`recover_mcap` makes it readable).
 
     Args:
         path: Output ``.mcap`` file (parent directories are created).
         topics: Topic names to record under: keys ``joint_states``, ``commands``, ``goal_pose``,
             ``cmd_vel``, ``resets``.
+        flush_period: Seconds between chunk flushes with fsync, at most (> 0).
+        clock: Monotonic clock in seconds (tests).
+        background: Run the flush thread. Without it (tests) each write flushes when due, and
+            :meth:`flush_if_due` covers pauses in the stream.
     """
 
-    def __init__(self, path: str | Path, topics: dict[str, str]) -> None:
+    def __init__(self, path: str | Path, topics: dict[str, str], flush_period: float = 1.0, *,
+                 clock: Callable[[], float] = time.monotonic, background: bool = True) -> None:
         missing = {'joint_states', 'commands', 'goal_pose', 'cmd_vel', 'resets'} - set(topics)
         if missing:
             raise ValueError(f'McapRecorder: topic name(s) missing for {sorted(missing)}')
+        if not flush_period > 0:
+            raise ValueError(f'mcap_flush_period must be > 0 seconds, got {flush_period}')
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.topics = dict(topics)
+        self.flush_period = float(flush_period)
+        self._clock = clock
+        self._lock = threading.Lock()
         self._file = open(self.path, 'wb')
         self._writer = Writer(self._file, chunk_size=64 * 1024)
+        # mcap_ros2's Writer wraps mcap's, whose flush() ends the open chunk (pinned versions).
+        self._chunks = self._writer._writer
         self._schemas = {name: self._writer.register_msgdef(name, text)
                          for name, text in MSGDEFS.items()}
+        self._file.flush()        # magic and header on disk: even an empty recording opens
+        os.fsync(self._file.fileno())
+        fsync_dir(self.path.parent)
         self.count = 0
+        self.flushed = 0          # messages in chunks that are on disk (fsynced)
+        self.error: OSError | None = None
+        self.closed = False
+        self._last_flush = clock()
+        self._stop = threading.Event()
+        self._thread = None
+        if background:
+            self._thread = threading.Thread(target=self._flush_forever, daemon=True,
+                                            name=f'mcap-flush {self.path.name}')
+            self._thread.start()
+
+    def _flush_forever(self) -> None:
+        # Waking at a quarter period keeps a message's time to disk within one period.
+        while not self._stop.wait(self.flush_period / 4):
+            try:
+                self.flush_if_due()
+            except OSError:
+                return  # kept in self.error: the next write raises it
+
+    def flush_if_due(self) -> bool:
+        """Flush (with fsync) if messages are pending and a period has passed since the last.
+
+        Returns:
+            Whether a flush happened.
+        """
+        return self._flush(if_due=True)
+
+    def flush(self) -> None:
+        """End the open chunk, write it and fsync the file now."""
+        self._flush(if_due=False)
+
+    def _flush(self, if_due: bool) -> bool:
+        with self._lock:
+            if if_due and (self.closed or self.error is not None or self.count == self.flushed
+                           or self._clock() - self._last_flush < self.flush_period):
+                return False
+            self._check()
+            try:
+                self._chunks.flush()          # the open chunk, written to the file
+            except OSError as exc:
+                self.error = exc
+                raise
+            pending, fd = self.count, self._file.fileno()
+            self._last_flush = self._clock()
+        try:
+            os.fsync(fd)                      # outside the lock: writers never wait for the disk
+        except OSError as exc:
+            with self._lock:
+                self.error = self.error or exc
+            raise
+        with self._lock:
+            self.flushed = max(self.flushed, pending)
+        return True
+
+    def _check(self) -> None:
+        if self.error is not None:
+            # The first error again (the recording stopped there), naming the file.
+            raise OSError(self.error.errno, self.error.strerror or str(self.error),
+                          str(self.path))
+        if self.closed:
+            raise ValueError(f'recording {self.path} is closed')
 
     def _write(self, key: str, schema: str, message: dict[str, Any], log_time: int) -> None:
-        self._writer.write_message(self.topics[key], self._schemas[schema], message,
-                                   log_time=log_time, publish_time=log_time, sequence=self.count)
-        self.count += 1
+        with self._lock:
+            self._check()
+            try:
+                self._writer.write_message(self.topics[key], self._schemas[schema], message,
+                                           log_time=log_time, publish_time=log_time,
+                                           sequence=self.count)
+            except OSError as exc:
+                self.error = exc
+                raise
+            self.count += 1
+        if self._thread is None:              # no flush thread: the writes flush when due
+            self.flush_if_due()
 
     def joint_state(self, stamp: float, names: Sequence[str], position: Sequence[float],
                     velocity: Sequence[float], log_time: int) -> None:
@@ -136,9 +241,119 @@ class McapRecorder:
         self._write('resets', STRING, {'data': json.dumps(data)}, log_time)
 
     def close(self) -> None:
-        """Finish the file (index and summary) and close it."""
-        self._writer.finish()
-        self._file.close()
+        """Finish the file (index and summary), fsync and close it; a second call does nothing.
+
+        After an error the file is only closed (no summary: :func:`recover_mcap` reads it).
+
+        Raises:
+            OSError: If finishing the file fails now (the file is closed all the same).
+        """
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        with self._lock:
+            if self.closed:
+                return
+            self.closed = True
+            try:
+                if self.error is None:
+                    self._writer.finish()
+                    self._file.flush()
+                    os.fsync(self._file.fileno())
+                    self.flushed = self.count
+            except OSError as exc:
+                self.error = exc
+                raise
+            finally:
+                try:
+                    self._file.close()
+                except OSError:
+                    pass  # the buffered tail that failed to write: already reported
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """What :func:`recover_mcap` wrote.
+
+    Attributes:
+        path: The rewritten, complete file.
+        messages: Messages it holds.
+        complete: Whether the source was complete (its data section ended) or cut short.
+    """
+
+    path: Path
+    messages: int
+    complete: bool
+
+
+def recover_mcap(path: str | Path, out: str | Path | None = None) -> Recovery:
+    """Rewrite an MCAP file cut short (by SIGKILL, a power loss) into a complete, indexed one.
+
+    Reads the records in file order and keeps every schema, channel and message up to the
+    first record that is incomplete or fails its CRC (the chunk being written at the crash);
+    the output is written atomically. A complete file is copied record by record too.
+
+    Args:
+        path: The cut recording.
+        out: Output file (default ``<name>.recovered.mcap`` next to ``path``); not ``path``.
+
+    Raises:
+        ValueError: If ``path`` is missing, is not an MCAP file, or ``out`` is ``path``.
+    """
+    path = Path(path)
+    out = path.with_name(f'{path.stem}.recovered.mcap') if out is None else Path(out)
+    if not path.is_file():
+        raise ValueError(f'mcap-recover: no such file {path}')
+    if out.resolve() == path.resolve():
+        raise ValueError(f'mcap-recover: output {out} would overwrite its input')
+    with open(path, 'rb') as source:
+        records, complete = _readable_records(path, source)
+    messages = sum(isinstance(r, Message) for r in records)
+    atomic_write(out, lambda handle: _write_records(records, handle))
+    return Recovery(out, messages, complete)
+
+
+def _readable_records(path: Path, source: Any) -> tuple[list[Any], bool]:
+    """Header, schemas, channels and messages of ``source`` up to the first broken record."""
+    if source.read(8) != b'\x89MCAP0\r\n':
+        raise ValueError(f'mcap-recover: {path} is not an MCAP file (bad magic)')
+    source.seek(0)
+    reader = StreamReader(source, emit_chunks=True, record_size_limit=path.stat().st_size)
+    kept: list[Any] = []
+    complete = False
+    try:
+        for record in reader.records:
+            if isinstance(record, Chunk):
+                kept.extend(breakup_chunk(record, validate_crc=True))
+            elif isinstance(record, (Header, Schema, Channel, Message)):
+                kept.append(record)
+            elif isinstance(record, DataEnd):
+                complete = True
+                break
+    except (McapError, ValueError, EOFError, OSError):
+        pass  # the record cut by the crash (or corrupt): everything before it is kept
+    return kept, complete
+
+
+def _write_records(records: list[Any], handle: Any) -> None:
+    header = next((r for r in records if isinstance(r, Header)), None)
+    writer = McapWriter(handle)
+    writer.start(profile=header.profile if header else 'ros2',
+                 library=header.library if header else 'robotrl_ros mcap-recover')
+    schemas: dict[int, int] = {0: 0}
+    channels: dict[int, int] = {}
+    for record in records:
+        if isinstance(record, Schema) and record.id not in schemas:
+            schemas[record.id] = writer.register_schema(record.name, record.encoding,
+                                                        record.data)
+        elif isinstance(record, Channel) and record.id not in channels:
+            channels[record.id] = writer.register_channel(
+                record.topic, record.message_encoding, schemas.get(record.schema_id, 0),
+                dict(record.metadata))
+        elif isinstance(record, Message) and record.channel_id in channels:
+            writer.add_message(channels[record.channel_id], record.log_time, record.data,
+                               record.publish_time, record.sequence)
+    writer.finish()
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,9 @@
 # Copyright 2026 robotrl_ros contributors
 # SPDX-License-Identifier: Apache-2.0
-"""Train offline from an MCAP recording (the trainer node's ``replay_mcap`` mode).
+"""Command line for offline training from an MCAP recording (the ``replay_mcap`` mode).
 
-The recording is paired with the same rules as the live stream and fed to the learner with the
-same update-to-data ratio, so a session recorded on a robot can be re-trained (or used to
-pre-train) without the robot. Command line::
+An :class:`~robotrl_ros.training.online.session.OnlineSession` trains from the recording
+(:func:`~robotrl_ros.training.online.offline.train_from_recording`) and exports the policy::
 
     robotrl replay --mcap rec.mcap --task reach --out runs/off
     python -m robotrl_ros.training.online.replay --mcap rec.mcap --task reach --out runs/off
@@ -19,36 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from robotrl_ros.tasks.registry import make_task
-from robotrl_ros.training.online.learner import OnlineLearner
-from robotrl_ros.training.online.pairing import TransitionPairer
-from robotrl_ros.training.online.recording import read_events, replay_transitions
-
-
-def train_from_recording(learner: OnlineLearner, path: str | Path, task: str) -> dict[str, Any]:
-    """Pair ``path`` and learn from every transition, running the updates that fall due.
-
-    Args:
-        learner: The learner (its log stores the replayed transitions too).
-        path: MCAP recording (ours, or any ROS 2 MCAP with joint_states and commands).
-        task: Task that scores the transitions.
-
-    Returns:
-        Counts: transitions, updates, and the pairing counters.
-
-    Raises:
-        ValueError: Unreadable file, or a recording without the task's joints.
-    """
-    uses_resets = any(e.kind == 'reset' for e in read_events(path))
-    pairer = TransitionPairer(make_task(task), use_resets=uses_resets)
-    before = dict(learner.counters)
-    for tr in replay_transitions(path, pairer):
-        learner.add(tr)
-        learner.train(1_000_000)
-    learner.sync()
-    return {'transitions': learner.counters['transitions'] - before['transitions'],
-            'updates': learner.counters['updates'] - before['updates'],
-            'pairing': pairer.counters()}
+from robotrl_ros.training.online.session import OnlineSession, SessionConfig
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -67,7 +37,6 @@ def run_replay(args: argparse.Namespace) -> dict[str, Any]:
     Raises:
         ValueError: Missing or unreadable recording, unknown task or algorithm.
     """
-    from robotrl_ros.training.online.session import OnlineSession, SessionConfig
     if not Path(args.mcap).is_file():
         raise ValueError(f'no such file: {args.mcap}')
     session = OnlineSession(SessionConfig(task=args.task, algo=args.algo,

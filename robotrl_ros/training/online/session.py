@@ -18,7 +18,8 @@ import shutil
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,9 +31,10 @@ from robotrl_ros.agents.registry import make_agent
 from robotrl_ros.tasks.registry import make_task
 from robotrl_ros.training.config import load_config
 from robotrl_ros.training.online.learner import OnlineLearner
+from robotrl_ros.training.online.offline import train_from_recording
 from robotrl_ros.training.online.pairing import Transition, TransitionPairer
 from robotrl_ros.training.online.recording import McapRecorder
-from robotrl_ros.training.online.replay import train_from_recording
+from robotrl_ros.training.online.store import CHECKPOINT_FILE, StorageError, load_checkpoint
 
 PUBLISHED_DIR = 'policies'
 FINAL_DIR = 'policy'
@@ -53,6 +55,8 @@ class SessionConfig:
         use_resets: Episodes end through a reset service (simulation).
         init_policy: Run directory (or checkpoint file) whose agent state starts a fresh run.
         record_mcap: Record the observed streams to ``recording_<time>.mcap``.
+        mcap_flush_period: Seconds between the recording's chunk flushes with fsync, at most:
+            a crash loses at most this much of the recording.
         replay_mcap: Train offline from this recording first (then go on live, if any).
         topics: Topic names for the recording.
     """
@@ -66,6 +70,7 @@ class SessionConfig:
     use_resets: bool = True
     init_policy: str = ''
     record_mcap: bool = False
+    mcap_flush_period: float = 1.0
     replay_mcap: str = ''
     topics: dict[str, str] = field(default_factory=lambda: {
         'joint_states': '/joint_states', 'commands': '/forward_position_controller/commands',
@@ -82,8 +87,13 @@ def init_agent_state(agent: Any, path: str | Path) -> Path:
         ValueError: If no checkpoint is found or it holds no agent state.
     """
     path = Path(path)
+    if path.is_dir() and not (path / 'checkpoints' / 'last.pt').is_file():
+        payload = load_checkpoint(path)   # an online run: newest readable generation
+        if payload is not None:
+            agent.load_state_dict(payload['agent'])
+            return path / CHECKPOINT_FILE
     candidates = [path] if path.is_file() else [path / 'checkpoints' / 'last.pt',
-                                                 path / 'online_checkpoint.pt']
+                                                 path / CHECKPOINT_FILE]
     for candidate in candidates:
         if candidate.is_file():
             payload = torch.load(candidate, map_location='cpu', weights_only=True)
@@ -93,6 +103,18 @@ def init_agent_state(agent: Any, path: str | Path) -> Path:
             return candidate
     raise ValueError(f'init_policy: no checkpoint in {path} (looked for '
                      f'{", ".join(str(c) for c in candidates)})')
+
+
+def _new_recording_path(out: Path) -> Path:
+    """``recording_<time>.mcap`` in ``out``, never an existing file.
+
+    A restart within the same second after a crash must not truncate the recording it cut.
+    """
+    stem = f'recording_{time.strftime("%Y%m%d_%H%M%S")}'
+    path, n = out / f'{stem}.mcap', 1
+    while path.exists():
+        path, n = out / f'{stem}_{n}.mcap', n + 1
+    return path
 
 
 class OnlineSession:
@@ -130,8 +152,8 @@ class OnlineSession:
             self.pairer.begin_reset()  # nothing pairs before the first episode boundary
         self.recorder = None
         if cfg.record_mcap:
-            name = f'recording_{time.strftime("%Y%m%d_%H%M%S")}.mcap'
-            self.recorder = McapRecorder(self.out / name, cfg.topics)
+            self.recorder = McapRecorder(_new_recording_path(self.out), cfg.topics,
+                                         cfg.mcap_flush_period)
         self.lock = threading.Lock()          # stream side: pairer and recorder
         self.inbox: deque[Transition] = deque()
         self.accepted = self.learner.counters['transitions']
@@ -142,15 +164,15 @@ class OnlineSession:
         self.drained = 0
         self.started = time.monotonic()
         self.last_command = -float('inf')
+        self.failure: str | None = None    # the first storage failure (see StorageError)
 
     # --- stream side (subscription callbacks) ----------------------------------------------
     def joint_state(self, stamp: float, names: Sequence[str], position: np.ndarray,
                     velocity: np.ndarray, log_time: int) -> None:
         """A joint state (positions/velocities in the spec's joint order)."""
         with self.lock:
-            if self.recorder is not None:
-                self.recorder.joint_state(stamp, self.spec.joint_names, position, velocity,
-                                          log_time)
+            self._record(lambda rec: rec.joint_state(stamp, self.spec.joint_names, position,
+                                                     velocity, log_time))
             tr = self.pairer.on_joint_state(stamp, position, velocity)
             if tr is not None and not self._done():
                 self.inbox.append(tr)
@@ -160,23 +182,31 @@ class OnlineSession:
         """A command on the command topic (validated length and finiteness)."""
         with self.lock:
             self.last_command = time.monotonic()
-            if self.recorder is not None:
-                self.recorder.command(command, log_time)
+            self._record(lambda rec: rec.command(command, log_time))
             self.pairer.on_command(command)
 
     def goal(self, goal: np.ndarray, stamp: float, log_time: int) -> None:
         """A ``goal_pose`` position."""
         with self.lock:
-            if self.recorder is not None:
-                self.recorder.goal(goal, stamp, log_time)
+            self._record(lambda rec: rec.goal(goal, stamp, log_time))
             self.pairer.on_goal(goal, stamp)
 
     def cmd_vel(self, cmd: np.ndarray, log_time: int) -> None:
         """A ``cmd_vel`` command (vx, vy, wz)."""
         with self.lock:
-            if self.recorder is not None:
-                self.recorder.cmd_vel(cmd, log_time)
+            self._record(lambda rec: rec.cmd_vel(cmd, log_time))
             self.pairer.on_cmd_vel(cmd)
+
+    def _record(self, write: Callable[[McapRecorder], None]) -> None:
+        """Record a message (lock held); a failed write closes the recording, stops the session."""
+        if self.recorder is None:
+            return
+        try:
+            write(self.recorder)
+        except OSError as exc:
+            self._fail(f'recording to {self.recorder.path}', exc)
+            self.recorder.close()   # after an error: closes the file, raises nothing
+            self.recorder = None
 
     def count_bad(self, reason: str) -> None:
         """Count a message that could not be converted."""
@@ -201,16 +231,14 @@ class OnlineSession:
     def begin_reset(self, log_time: int) -> None:
         """A reset request is being sent."""
         with self.lock:
-            if self.recorder is not None:
-                self.recorder.reset_request(log_time)
+            self._record(lambda rec: rec.reset_request(log_time))
             self.pairer.begin_reset()
 
     def end_reset(self, episode: int, stamp: float, log_time: int, command: Any = None) -> None:
         """The bridge answered: the new episode starts at ``stamp`` with goal ``command``."""
         with self.lock:
             command = self.pairer.on_reset(stamp, command)
-            if self.recorder is not None:
-                self.recorder.reset(episode, stamp, log_time, command)
+            self._record(lambda rec: rec.reset(episode, stamp, log_time, command))
 
     def _done(self) -> bool:
         total = self.cfg.total_steps
@@ -232,13 +260,14 @@ class OnlineSession:
             Whether there was anything to do.
         """
         ingested = 0
-        while self.inbox and ingested < chunk:
-            self.learner.add(self.inbox.popleft())
-            ingested += 1
-        now = time.monotonic()
-        if now - self._last_sync >= sync_period:
-            self.learner.sync()
-            self._last_sync = now
+        with self._storage('writing the transition log'):
+            while self.inbox and ingested < chunk:
+                self.learner.add(self.inbox.popleft())
+                ingested += 1
+            now = time.monotonic()
+            if now - self._last_sync >= sync_period:
+                self.learner.sync()
+                self._last_sync = now
         return self.learner.train(1) > 0 or ingested > 0
 
     def backlog(self) -> int:
@@ -247,7 +276,8 @@ class OnlineSession:
 
     def checkpoint(self) -> None:
         """Atomic checkpoint of agent and counters (learning side)."""
-        self.learner.checkpoint()
+        with self._storage('writing a checkpoint'):
+            self.learner.checkpoint()
 
     def improved(self) -> bool:
         """Whether the agent was updated since the last published artifact."""
@@ -273,11 +303,12 @@ class OnlineSession:
                 (a busy trainer lags behind the graph), so the final policy had as many updates
                 as in-process training would have done.
         """
-        while self.inbox:
-            self.learner.add(self.inbox.popleft())
+        with self._storage('writing the transition log'):
+            while self.inbox:
+                self.learner.add(self.inbox.popleft())
         if drain:
             self.drained = self.learner.train(1_000_000)
-        self.learner.checkpoint()
+        self.checkpoint()
         path = self.learner.export(self.out / FINAL_DIR, self._provenance())
         self._published_updates = self.learner.counters['updates']
         summary = {'task': self.cfg.task, 'algo': self.cfg.algo, **self.status()}
@@ -303,12 +334,54 @@ class OnlineSession:
                 'wall_time_s': round(time.monotonic() - self.started, 1),
                 'total_steps': self.cfg.total_steps, 'updates_drained_at_end': self.drained}
 
+    # --- storage failures ------------------------------------------------------------------
+    def _fail(self, what: str, exc: OSError) -> None:
+        """Keep the first storage failure as a message saying what failed and what is kept."""
+        if self.failure is None:
+            self.failure = (
+                f'{what} failed: {exc.strerror or exc} (errno {exc.errno}). The trainer stops; '
+                f'{self.learner.stored} transitions are stored in {self.out} and the last '
+                'checkpoint is kept: free the disk and restart with the same output_dir to '
+                'resume')
+
+    @contextmanager
+    def _storage(self, what: str) -> Iterator[None]:
+        """Turn an :class:`OSError` of ``what`` into a :class:`StorageError`.
+
+        Once one happened it is raised at once: nothing is written after a failed write.
+        """
+        if self.failure is not None:
+            raise StorageError(self.failure)
+        try:
+            yield
+        except OSError as exc:
+            self._fail(what, exc)
+            raise StorageError(self.failure) from exc
+
     def close(self) -> None:
-        """Sync the log and finish the recording (after the worker thread stopped)."""
-        while self.inbox:
-            self.learner.add(self.inbox.popleft())
-        self.learner.close()
-        with self.lock:
-            if self.recorder is not None:
-                self.recorder.close()
-                self.recorder = None
+        """Sync and close the log, finish and close the recording (after the worker stopped).
+
+        Both are closed even when storage failed; a failure already raised by another method
+        is not raised again.
+
+        Raises:
+            StorageError: If closing hits a new storage failure.
+        """
+        failed_before = self.failure is not None
+        try:
+            if not failed_before:
+                while self.inbox:
+                    self.learner.add(self.inbox.popleft())
+            self.learner.close()
+        except OSError as exc:
+            self._fail('closing the transition log', exc)
+        finally:
+            with self.lock:
+                if self.recorder is not None:
+                    try:
+                        self.recorder.close()
+                    except OSError as exc:
+                        self._fail(f'finishing the recording {self.recorder.path}', exc)
+                    self.recorder = None
+        if self.failure is not None and not failed_before:
+            raise StorageError(self.failure)

@@ -3,9 +3,16 @@
 """Durable storage of an online run: an append-only transition log and atomic checkpoints.
 
 A transition counts as *stored* only once it is fsynced in ``transitions.log``. Checkpoints
-(agent state with optimizer and replay buffer, plus counters) are written to a temporary file,
-fsynced and renamed. After a crash (even SIGKILL) the run resumes from the last checkpoint and
-re-feeds the transitions logged after it, so no transition ever reported as stored is lost.
+(agent state with optimizer and replay buffer, plus counters) are written atomically
+(:mod:`robotrl_ros.util.durable`), and the one they replace is kept as the previous
+generation: when the newest cannot be read, the run resumes from the previous one. After a
+crash (even SIGKILL) the run resumes from the last readable checkpoint and re-feeds the
+transitions logged after it, so no transition ever reported as stored is lost.
+
+A failed write or fsync (a full disk) is final for the log: it raises :class:`OSError` then and
+on every later write, never retries an fsync (after a failed one the kernel may report a later
+one as successful without the data), and :meth:`TransitionLog.close` closes it without raising
+again.
 
 Log format: raw little-endian float64 rows of ``2 * obs_dim + action_dim + 8`` values
 ``[obs, action, action_index, reward, next_obs, terminated, truncated, success, stamp, episode,
@@ -15,6 +22,7 @@ crc]``; a trailing partial row (a write cut by a crash) is cut off when the log 
 
 from __future__ import annotations
 
+import logging
 import os
 import zlib
 from pathlib import Path
@@ -25,10 +33,20 @@ import torch
 
 from robotrl_ros.tasks.spec import TaskSpec
 from robotrl_ros.training.online.pairing import Transition
+from robotrl_ros.util.durable import atomic_write_keeping_previous, fsync_dir
 
 LOG_FILE = 'transitions.log'
 CHECKPOINT_FILE = 'online_checkpoint.pt'
+PREVIOUS_CHECKPOINT_FILE = 'online_checkpoint.previous.pt'
 _EXTRA = 8  # action_index, reward, terminated, truncated, success, stamp, episode, crc
+_log = logging.getLogger(__name__)
+
+
+class StorageError(RuntimeError):
+    """The run's durable storage failed (a full disk, a failed fsync): the session stopped.
+
+    The message says what failed, where, and what is kept.
+    """
 
 
 def row_width(spec: TaskSpec) -> int:
@@ -66,15 +84,6 @@ def decode(spec: TaskSpec, row: np.ndarray) -> Transition:
         episode=int(tail[4]))
 
 
-def fsync_dir(path: Path) -> None:
-    """Make a rename or file creation in ``path`` durable."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 class TransitionLog:
     """Append-only, fsynced transition log of one run directory.
 
@@ -95,6 +104,7 @@ class TransitionLog:
         self._file = open(self.path, 'ab')
         fsync_dir(self.path.parent)
         self.appended = self.stored
+        self.error: OSError | None = None
 
     def _recover(self) -> int:
         """Cut a torn tail and return the number of intact rows."""
@@ -120,17 +130,41 @@ class TransitionLog:
         return rows
 
     def append(self, tr: Transition) -> None:
-        """Buffer one transition (durable only after :meth:`sync`)."""
-        self._file.write(encode(self.spec, tr).astype('<f8').tobytes())
+        """Buffer one transition (durable only after :meth:`sync`).
+
+        Raises:
+            OSError: If writing fails now or failed before (the log takes no more rows).
+        """
+        self._check()
+        try:
+            self._file.write(encode(self.spec, tr).astype('<f8').tobytes())
+        except OSError as exc:
+            self.error = exc
+            raise
         self.appended += 1
 
     def sync(self) -> int:
-        """Flush and fsync; returns the number of transitions now stored durably."""
+        """Flush and fsync; returns the number of transitions now stored durably.
+
+        Raises:
+            OSError: If the flush or fsync fails now or failed before.
+        """
+        self._check()
         if self.appended != self.stored:
-            self._file.flush()
-            os.fsync(self._file.fileno())
+            try:
+                self._file.flush()
+                os.fsync(self._file.fileno())
+            except OSError as exc:
+                self.error = exc
+                raise
             self.stored = self.appended
         return self.stored
+
+    def _check(self) -> None:
+        if self.error is not None:
+            # The first error again (the log takes no more writes), naming the file.
+            raise OSError(self.error.errno, self.error.strerror or str(self.error),
+                          str(self.path))
 
     def read(self, start: int = 0) -> list[Transition]:
         """Stored transitions from row ``start`` on."""
@@ -139,34 +173,63 @@ class TransitionLog:
         return [decode(self.spec, row) for row in data.reshape(-1, self.width)]
 
     def close(self) -> None:
-        """Sync and close."""
-        self.sync()
-        self._file.close()
+        """Sync and close; after an earlier error only close (rows not stored are dropped).
+
+        Raises:
+            OSError: If the final sync fails (the file is closed all the same).
+        """
+        if self._file.closed:
+            return
+        try:
+            if self.error is None:
+                self.sync()
+        finally:
+            try:
+                self._file.close()
+            except OSError:
+                pass  # the unsynced tail that failed to write: already reported
 
 
 def save_checkpoint(run_dir: str | Path, payload: dict[str, Any]) -> Path:
-    """Write ``payload`` (tensors and plain data) atomically: tmp file, fsync, rename, fsync."""
-    path = Path(run_dir) / CHECKPOINT_FILE
-    tmp = path.with_name(f'.{path.name}.tmp')
-    with open(tmp, 'wb') as handle:
-        torch.save(payload, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    fsync_dir(path.parent)
-    return path
+    """Write ``payload`` (tensors and plain data) atomically; the last one becomes the previous.
+
+    The newest checkpoint is renamed to the previous generation first, then the new one is
+    written: a crash or a failed write in between leaves the previous generation, which
+    :func:`load_checkpoint` falls back to.
+    """
+    run_dir = Path(run_dir)
+    return atomic_write_keeping_previous(run_dir / CHECKPOINT_FILE,
+                                         run_dir / PREVIOUS_CHECKPOINT_FILE,
+                                         lambda handle: torch.save(payload, handle))
 
 
 def load_checkpoint(run_dir: str | Path) -> dict[str, Any] | None:
-    """The last checkpoint of ``run_dir``, or None when there is none.
+    """The newest readable checkpoint of ``run_dir``, or None when there is none.
+
+    Falls back to the previous generation (with a logged warning) when the newest is missing
+    or corrupt.
 
     Raises:
-        ValueError: If the file exists but cannot be read as a checkpoint.
+        ValueError: If checkpoint files exist but none can be read.
     """
-    path = Path(run_dir) / CHECKPOINT_FILE
-    if not path.exists():
-        return None
-    try:
-        return torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - any decode failure means a corrupt file
-        raise ValueError(f'online checkpoint {path} is corrupt: {exc}') from exc
+    run_dir = Path(run_dir)
+    problems = []
+    for name in (CHECKPOINT_FILE, PREVIOUS_CHECKPOINT_FILE):
+        path = run_dir / name
+        if not path.exists():
+            continue
+        try:
+            payload = torch.load(path, map_location='cpu', weights_only=True)
+        except Exception as exc:  # noqa: BLE001 - any decode failure means a corrupt file
+            first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            problems.append(f'{path} is corrupt: {first_line}')
+            continue
+        if not isinstance(payload, dict) or 'agent' not in payload:
+            problems.append(f'{path} is corrupt: not an online checkpoint')
+            continue
+        if problems:
+            _log.warning('%s; resuming from the previous checkpoint %s', problems[0], path)
+        return payload
+    if problems:
+        raise ValueError(f'online checkpoint unreadable: {"; ".join(problems)}')
+    return None

@@ -2,7 +2,13 @@
 # SPDX-License-Identifier: Apache-2.0
 """MCAP recording with ROS 2 message encoding, read back, and offline replay training."""
 
+import errno
 import json
+import signal
+import subprocess
+import sys
+import textwrap
+import time
 
 import numpy as np
 import pytest
@@ -13,10 +19,16 @@ from std_msgs.msg import Float64MultiArray, String
 
 from robotrl_ros.agents.registry import make_agent
 from robotrl_ros.tasks.registry import make_env, make_task
+from robotrl_ros.training.online import recording
 from robotrl_ros.training.online.learner import OnlineLearner
+from robotrl_ros.training.online.offline import train_from_recording
 from robotrl_ros.training.online.pairing import TransitionPairer
-from robotrl_ros.training.online.recording import McapRecorder, read_events, replay_transitions
-from robotrl_ros.training.online.replay import train_from_recording
+from robotrl_ros.training.online.recording import (
+    McapRecorder,
+    read_events,
+    recover_mcap,
+    replay_transitions,
+)
 
 TOPICS = {'joint_states': '/joint_states', 'commands': '/forward_position_controller/commands',
           'goal_pose': '/goal_pose', 'cmd_vel': '/cmd_vel', 'resets': '/trainer_node/resets'}
@@ -175,3 +187,144 @@ def test_replay_counts_a_bad_recorded_reset_goal_and_goes_on(tmp_path):
     assert pairer.dropped['bad_reset_goal'] == 1
     assert len(replayed) == 1
     np.testing.assert_allclose(replayed[0].obs[6:9], [0.5, 0.0, 0.0])  # the topic's goal
+
+
+# --- crash safety: periodic flush, recovery after SIGKILL, disk full ----------------------
+def _messages(path):
+    """Sequence numbers of the messages of a complete MCAP file (the standard reader)."""
+    with open(path, 'rb') as handle:
+        return [m.sequence for _, _, m in make_reader(handle).iter_messages()]
+
+
+def _raw(path):
+    """(topic, schema, log time, CDR bytes) of every message."""
+    with open(path, 'rb') as handle:
+        return [(c.topic, s.name, m.log_time, m.data)
+                for s, c, m in make_reader(handle).iter_messages()]
+
+
+def _cut_copy(path, tmp_path):
+    """The bytes on disk right now, as a file (what a crash would leave)."""
+    cut = tmp_path / 'cut.mcap'
+    cut.write_bytes(path.read_bytes())
+    return cut
+
+
+def test_a_chunk_is_flushed_once_a_flush_period_has_passed(tmp_path):
+    now = [0.0]
+    path = tmp_path / 'rec.mcap'
+    rec = McapRecorder(path, TOPICS, flush_period=1.0, clock=lambda: now[0], background=False)
+    rec.command([0.1, 0.2, 0.3], 1)
+    now[0] = 0.5
+    rec.command([0.1, 0.2, 0.3], 2)
+    assert rec.flushed == 0
+    assert recover_mcap(_cut_copy(path, tmp_path)).messages == 0
+    now[0] = 1.0
+    rec.command([0.1, 0.2, 0.3], 3)             # a period since the start: flushed with it
+    assert rec.flushed == 3
+    now[0] = 1.2
+    rec.command([0.1, 0.2, 0.3], 4)
+    assert not rec.flush_if_due()              # pending, but not a period old yet
+    now[0] = 2.0
+    assert rec.flush_if_due()                  # no new message needed: the timer path
+    assert rec.flushed == 4
+    assert not rec.flush_if_due()              # nothing pending
+    recovered = recover_mcap(_cut_copy(path, tmp_path))
+    assert (recovered.messages, recovered.complete) == (4, False)
+    assert _messages(recovered.path) == [0, 1, 2, 3]
+    rec.close()
+    rec.close()
+    assert _messages(path) == [0, 1, 2, 3]
+
+
+def test_recover_keeps_a_complete_file_whole_and_rejects_bad_input(tmp_path):
+    path = tmp_path / 'whole.mcap'
+    record_session(path, episodes=1)
+    out = recover_mcap(path, tmp_path / 'copy.mcap')
+    assert out.complete and out.messages == len(_messages(path))
+    assert _raw(out.path) == _raw(path)
+    with pytest.raises(ValueError, match='overwrite its input'):
+        recover_mcap(path, path)
+    (tmp_path / 'junk.mcap').write_bytes(b'not an mcap file at all')
+    with pytest.raises(ValueError, match='junk.mcap is not an MCAP file'):
+        recover_mcap(tmp_path / 'junk.mcap')
+    with pytest.raises(ValueError, match='no such file'):
+        recover_mcap(tmp_path / 'missing.mcap')
+
+
+def test_flush_period_must_be_positive(tmp_path):
+    with pytest.raises(ValueError, match='mcap_flush_period must be > 0'):
+        McapRecorder(tmp_path / 'r.mcap', TOPICS, flush_period=0.0)
+
+
+_WRITER = textwrap.dedent('''
+    import sys, time
+    from robotrl_ros.training.online.recording import McapRecorder
+    topics = dict(joint_states='/js', commands='/cmd', goal_pose='/goal', cmd_vel='/cv',
+                  resets='/resets')
+    rec = McapRecorder(sys.argv[1], topics, flush_period=float(sys.argv[2]))
+    for k in range(int(sys.argv[3])):
+        rec.joint_state(0.01 * k, ['a', 'b'], [0.1 * k, 0.2], [0.0, 0.0], 1000 + k)
+        print('wrote', k, flush=True)
+        time.sleep(0.002)
+    print('idle', flush=True)
+    time.sleep(600)
+''')
+
+
+@pytest.mark.parametrize('count', [400, 1_000_000])   # idle before the kill; killed mid-stream
+def test_sigkill_keeps_every_message_older_than_one_flush_period(tmp_path, count):
+    period = 1.0      # the default; the flush thread wakes every quarter period
+    script = tmp_path / 'writer.py'
+    script.write_text(_WRITER)
+    path = tmp_path / 'rec.mcap'
+    proc = subprocess.Popen([sys.executable, str(script), str(path), str(period), str(count)],
+                            stdout=subprocess.PIPE, text=True)
+    received: list[float] = []   # when the parent saw message k reported (>= its write time)
+    try:
+        for line in proc.stdout:
+            if line.startswith('wrote'):
+                received.append(time.monotonic())
+                if count > 400 and len(received) == 1500:
+                    break
+            else:                 # idle: wait until more than a period has passed, then kill
+                time.sleep(2 * period)
+                break
+        killed = time.monotonic()
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    recovered = recover_mcap(path)
+    sequences = _messages(recovered.path)
+    assert sequences == list(range(len(sequences)))          # a prefix, in order
+    old_enough = sum(1 for t in received if t < killed - period)
+    assert len(sequences) >= old_enough > 0
+    if count == 400:
+        assert len(sequences) == 400
+    first = next(read_events(recovered.path))
+    assert first.kind == 'joint_state' and first.names == ('a', 'b')
+
+
+def test_disk_full_stops_the_recording_and_close_still_closes(tmp_path, monkeypatch):
+    now = [0.0]
+    path = tmp_path / 'rec.mcap'
+    rec = McapRecorder(path, TOPICS, flush_period=1.0, clock=lambda: now[0], background=False)
+    rec.command([0.0], 1)
+    now[0] = 1.0
+    rec.command([0.0], 2)
+    assert rec.flushed == 2
+
+    def no_space(fd):
+        raise OSError(errno.ENOSPC, 'No space left on device')
+    monkeypatch.setattr(recording.os, 'fsync', no_space)
+    now[0] = 2.0
+    with pytest.raises(OSError, match='No space left'):
+        rec.command([0.0], 3)
+    with pytest.raises(OSError, match='No space left on device: .*rec.mcap'):
+        rec.command([0.0], 4)                    # refused: the recording stopped at the error
+    rec.close()                                  # no second raise; the file is closed
+    assert rec._file.closed
+    monkeypatch.undo()
+    assert recover_mcap(path).messages >= 2

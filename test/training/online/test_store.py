@@ -2,11 +2,14 @@
 # SPDX-License-Identifier: Apache-2.0
 """Durable online-run storage: transition log, checkpoints, resume, atomic artifacts, SIGKILL."""
 
+import errno
 import os
+import re
 import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import numpy as np
@@ -16,17 +19,24 @@ import torch
 from robotrl_ros.agents.ppo import PPO
 from robotrl_ros.policy.artifact import load_artifact
 from robotrl_ros.tasks.registry import make_env, make_task
+from robotrl_ros.training.online import recording, store
 from robotrl_ros.training.online.learner import OnlineLearner
 from robotrl_ros.training.online.pairing import TransitionPairer
+from robotrl_ros.training.online.recording import recover_mcap
+from robotrl_ros.training.online.session import OnlineSession, SessionConfig
 from robotrl_ros.training.online.store import (
     CHECKPOINT_FILE,
     LOG_FILE,
+    PREVIOUS_CHECKPOINT_FILE,
+    StorageError,
     TransitionLog,
     load_checkpoint,
     row_width,
 )
+from robotrl_ros.util import durable
 
 ROOT = Path(__file__).resolve().parents[3]
+HERE = Path(__file__).resolve().parent   # the worker imports this module's helpers
 SPEC = make_task('reach').spec
 
 
@@ -167,7 +177,7 @@ _WORKER = textwrap.dedent('''
     import sys, torch
     torch.set_num_threads(1)
     sys.path.insert(0, sys.argv[2])
-    from test_trainer_store import SPEC, ppo, stream
+    from test_store import SPEC, ppo, stream
     from robotrl_ros.training.online.learner import OnlineLearner
     learner = OnlineLearner(ppo(n_steps=4096), SPEC, sys.argv[1], algo='ppo')
     print('resumed', learner.resume(), learner.counters['transitions'], flush=True)
@@ -189,7 +199,7 @@ def test_sigkill_at_any_moment_loses_no_transition_reported_as_stored(tmp_path):
     reported = 0
     for target in (230, 480):   # killed twice, mid-stream, resuming in between
         proc = subprocess.Popen([sys.executable, str(script), str(run_dir),
-                                 str(ROOT / 'test'), 'run'],
+                                 str(HERE), 'run'],
                                 stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
         try:
             for line in proc.stdout:
@@ -202,7 +212,7 @@ def test_sigkill_at_any_moment_loses_no_transition_reported_as_stored(tmp_path):
             proc.kill()
             proc.wait(timeout=30)
         assert proc.returncode == -signal.SIGKILL
-        check = subprocess.run([sys.executable, str(script), str(run_dir), str(ROOT / 'test'),
+        check = subprocess.run([sys.executable, str(script), str(run_dir), str(HERE),
                                 'check'], capture_output=True, text=True, env=env, cwd=ROOT,
                                timeout=120)
         _, refed, total = check.stdout.split()
@@ -239,3 +249,230 @@ def test_recent_return_restarts_with_each_episode_even_without_a_final_step(tmp_
     second = [t for t in data[first_end + 1:] if t.episode == data[first_end + 1].episode]
     assert second[-1].done
     assert learner.recent[0][0] == pytest.approx(sum(t.reward for t in second))
+
+
+# --- two checkpoint generations --------------------------------------------------------------
+def _two_generations(run_dir, data):
+    """Checkpoints after 40 and after 100 transitions; returns the learner (closed)."""
+    learner = OnlineLearner(ppo(), SPEC, run_dir, algo='ppo')
+    for tr in data[:40]:
+        learner.add(tr)
+    learner.checkpoint()
+    for tr in data[40:]:
+        learner.add(tr)
+    learner.checkpoint()
+    learner.close()
+    return learner
+
+
+def test_a_corrupt_newest_checkpoint_falls_back_to_the_previous(tmp_path, caplog):
+    data = stream(100)
+    _two_generations(tmp_path, data)
+    assert load_checkpoint(tmp_path)['counters']['transitions'] == 100
+    newest = tmp_path / CHECKPOINT_FILE
+    newest.write_bytes(newest.read_bytes()[:200])            # torn by a bad disk
+    assert load_checkpoint(tmp_path)['counters']['transitions'] == 40
+    assert 'resuming from the previous checkpoint' in caplog.text
+    resumed = OnlineLearner(ppo(), SPEC, tmp_path, algo='ppo')
+    assert resumed.resume() == 60                            # the log fills the gap
+    assert resumed.counters['transitions'] == 100
+
+
+def test_a_crash_between_rotation_and_write_resumes_from_the_previous(tmp_path):
+    _two_generations(tmp_path, stream(100))
+    (tmp_path / CHECKPOINT_FILE).unlink()
+    assert load_checkpoint(tmp_path)['counters']['transitions'] == 40
+
+
+def test_no_readable_generation_names_both_files(tmp_path):
+    _two_generations(tmp_path, stream(100))
+    for name in (CHECKPOINT_FILE, PREVIOUS_CHECKPOINT_FILE):
+        (tmp_path / name).write_bytes(b'garbage')
+    with pytest.raises(ValueError, match=f'{CHECKPOINT_FILE} is corrupt.*'
+                                         f'{PREVIOUS_CHECKPOINT_FILE} is corrupt'):
+        load_checkpoint(tmp_path)
+
+
+def test_a_failed_checkpoint_write_keeps_the_last_good_one_loadable(tmp_path, monkeypatch):
+    data = stream(100)
+    learner = OnlineLearner(ppo(), SPEC, tmp_path, algo='ppo')
+    for tr in data[:40]:
+        learner.add(tr)
+    learner.checkpoint()
+    for tr in data[40:]:
+        learner.add(tr)
+    learner.sync()
+    monkeypatch.setattr(durable.os, 'fsync', _no_space)
+    with pytest.raises(OSError, match='No space left'):
+        learner.checkpoint()
+    monkeypatch.undo()
+    assert load_checkpoint(tmp_path)['counters']['transitions'] == 40
+    assert not list(tmp_path.glob('.*.tmp'))
+
+
+# --- storage failures stop the session cleanly -----------------------------------------------
+def _no_space(*args):
+    raise OSError(errno.ENOSPC, 'No space left on device')
+
+
+def _session(run_dir):
+    cfg = SessionConfig(task='reach', algo='ppo', output_dir=str(run_dir), record_mcap=True,
+                        mcap_flush_period=0.05, use_resets=False)
+    return OnlineSession(cfg, agent=ppo())
+
+
+def _feed(session, transitions):
+    for tr in transitions:
+        session.command(tr.action, 1)
+        session.inbox.append(tr)
+    while session.inbox:
+        session.learn(sync_period=0.0)
+
+
+def test_disk_full_stops_the_session_with_a_message_and_closes_log_and_recording(
+        tmp_path, monkeypatch):
+    session = _session(tmp_path)
+    data = stream(60)
+    _feed(session, data[:30])
+    recorder = session.recorder
+    monkeypatch.setattr(store.os, 'fsync', _no_space)      # every fsync fails from now on
+    # The log's sync or the recording's flush hits it first: either stops the session.
+    with pytest.raises(StorageError, match='(transition log|recording to .*) failed: No space '
+                                           r'left on device \(errno 28\)') as info:
+        _feed(session, data[30:])
+    stored = int(re.search(r'(\d+) transitions are stored in', str(info.value)).group(1))
+    assert str(tmp_path) in str(info.value) and 'restart with the same output_dir' in str(
+        info.value)
+    with pytest.raises(StorageError, match='No space left'):   # nothing more is attempted
+        session.learn(sync_period=0.0)
+    with pytest.raises(StorageError):
+        session.finish()
+    session.close()                                          # no second raise
+    assert session.learner.log._file.closed and recorder.closed and recorder._file.closed
+    assert session.recorder is None
+    monkeypatch.undo()
+    assert TransitionLog(tmp_path, SPEC).stored >= stored >= 30   # reported ones are kept
+    assert recover_mcap(recorder.path).messages >= 30
+
+
+def test_a_failed_recording_write_stops_the_session_not_the_callback(tmp_path, monkeypatch):
+    session = _session(tmp_path)
+    data = stream(20)
+    _feed(session, data[:10])
+    recorder = session.recorder
+    monkeypatch.setattr(recording.os, 'fsync', _no_space)
+    deadline = time.monotonic() + 60                         # catches a hang only
+    while session.failure is None and time.monotonic() < deadline:
+        session.command(data[10].action, 2)                  # a callback: never raises
+        time.sleep(0.01)                                     # the flush thread's fsync fails
+    assert session.recorder is None and recorder._file.closed
+    assert session.failure.startswith(f'recording to {recorder.path} failed: No space left')
+    monkeypatch.undo()
+    with pytest.raises(StorageError, match='recording to'):
+        session.learn()
+    session.close()
+    assert recover_mcap(recorder.path).messages >= 1
+
+
+def test_close_reports_a_failure_it_hits_itself(tmp_path, monkeypatch):
+    session = _session(tmp_path)
+    _feed(session, stream(5))
+    session.inbox.extend(stream(3, seed=1))
+    monkeypatch.setattr(store.os, 'fsync', _no_space)
+    with pytest.raises(StorageError, match='closing the transition log failed'):
+        session.close()
+    assert session.learner.log._file.closed and session.recorder is None
+
+
+_SESSION_WORKER = textwrap.dedent('''
+    import sys, time
+    import numpy as np, torch
+    torch.set_num_threads(1)
+    from robotrl_ros.agents.ppo import PPO
+    from robotrl_ros.tasks.registry import make_env
+    from robotrl_ros.training.online.session import OnlineSession, SessionConfig
+    env = make_env('reach')
+    spec = env.task.spec
+    cfg = SessionConfig(task='reach', algo='ppo', output_dir=sys.argv[1], record_mcap=True,
+                        mcap_flush_period=0.2)
+    session = OnlineSession(cfg, agent=PPO(spec.obs_dim, spec.action_dim,
+                                           config={'n_steps': 64}, seed=0))
+    print('resumed', session.learner.counters['transitions'], flush=True)
+    rng = np.random.default_rng(int(sys.argv[2]))
+    stamp, episode, steps = 0.0, 0, 0
+    while True:
+        env.reset(seed=int(rng.integers(1 << 30)))
+        episode += 1
+        stamp += 0.1
+        session.goal(env.goal, stamp, time.time_ns())
+        session.begin_reset(time.time_ns())
+        session.end_reset(episode, stamp, time.time_ns(), env.goal)
+        names, pos, vel, _ = env.joint_state()
+        session.joint_state(stamp, names, pos, vel, time.time_ns())
+        while not session.needs_reset():
+            action = rng.uniform(-1, 1, 3)
+            session.command(action, time.time_ns())
+            env.step(action)
+            stamp += 0.1
+            _, pos, vel, _ = env.joint_state()
+            session.joint_state(stamp, names, pos, vel, time.time_ns())
+            while session.learn(sync_period=0.0):
+                pass
+            steps += 1
+            time.sleep(0.005)          # a robot's pace: a run lasts long enough to flush
+            if steps % 40 == 0:
+                session.checkpoint()
+            print('stored', session.learner.stored, session.recorder.count, flush=True)
+''')
+
+
+def test_sigkill_of_a_recording_session_loses_no_stored_transition_and_no_recording(tmp_path):
+    """SIGKILL at random moments: restarts resume all that was stored; recordings recover.
+
+    ``ROBOTRL_SIGKILL_COUNT=20`` runs the acceptance's 20 moments instead of 3.
+    """
+    kills = int(os.environ.get('ROBOTRL_SIGKILL_COUNT', '3'))
+    script = tmp_path / 'session_worker.py'
+    script.write_text(_SESSION_WORKER)
+    run_dir = tmp_path / 'run'
+    rng = np.random.default_rng(0)
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    period = 0.2                                                 # the worker's flush period
+    reported = 0
+    old_enough = []           # per run: messages recorded more than a flush period before kill
+    for kill in range(kills):
+        recorded: list[tuple[float, int]] = []                   # (seen at, messages so far)
+        proc = subprocess.Popen([sys.executable, str(script), str(run_dir), str(kill)],
+                                stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+        target = reported + int(rng.integers(300, 600))     # >= 1.5 s at the worker's pace
+        try:
+            for line in proc.stdout:
+                if line.startswith('resumed'):
+                    assert int(line.split()[1]) >= reported      # nothing stored was lost
+                    continue
+                stored, messages = (int(v) for v in line.split()[1:])
+                recorded.append((time.monotonic(), messages))
+                if stored >= target:
+                    reported = stored
+                    proc.send_signal(signal.SIGKILL)
+                    break
+            killed = time.monotonic()
+        finally:
+            proc.kill()
+            proc.wait(timeout=60)
+        assert proc.returncode == -signal.SIGKILL
+        # Flushes come from a thread: allow it a second of scheduling delay on a busy machine
+        # (the exact one-period bound is test_recording's).
+        old_enough.append(max([n for t, n in recorded if t < killed - period - 1.0], default=0))
+        assert old_enough[-1] > 0
+    recordings = sorted(run_dir.glob('recording_*.mcap'))
+    assert len(recordings) == kills                              # none overwrote another
+    for path, expected in zip(recordings, old_enough, strict=True):
+        recovered = recover_mcap(path, tmp_path / f'{path.stem}.recovered.mcap')
+        assert not recovered.complete and recovered.messages >= expected
+        if recovered.messages:
+            kinds = {event.kind for event in recording.read_events(recovered.path)}
+            assert 'joint_state' in kinds and 'goal' in kinds
+    resumed = OnlineLearner(ppo(), SPEC, run_dir, algo='ppo')
+    resumed.resume()
+    assert resumed.counters['transitions'] >= reported
