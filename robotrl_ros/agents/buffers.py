@@ -1,9 +1,10 @@
 # Copyright 2026 robotrl_ros contributors
 # SPDX-License-Identifier: Apache-2.0
-"""Transition storage: a preallocated NumPy replay buffer and an on-policy rollout buffer."""
+"""Transition storage: NumPy replay and rollout buffers, and the rollout's minibatches."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -138,3 +139,24 @@ class RolloutBuffer:
         """Restore from :meth:`state_dict`."""
         self.data = {k: np.asarray(v).copy() for k, v in state['data'].items()}
         self.step = int(state['step'])
+
+
+@dataclass
+class RolloutMinibatch:
+    """One on-policy minibatch (PPO): float32 arrays, observations already normalized.
+
+    Attributes:
+        obs: ``[B, obs_dim]``.
+        actions: ``[B, act_dim]`` (continuous) or ``[B]`` int64 indices (discrete).
+        old_logprobs: ``[B]``, log-probabilities when the actions were taken.
+        old_values: ``[B]``, value estimates when the actions were taken.
+        advantages: ``[B]``, already standardized if the agent is configured to.
+        returns: ``[B]``, value targets.
+    """
+
+    obs: np.ndarray
+    actions: np.ndarray
+    old_logprobs: np.ndarray
+    old_values: np.ndarray
+    advantages: np.ndarray
+    returns: np.ndarray

@@ -1,6 +1,9 @@
 # Copyright 2026 robotrl_ros contributors
 # SPDX-License-Identifier: Apache-2.0
-"""Build an agent's ``Config`` dataclass from a plain dict (YAML), rejecting bad keys and types."""
+"""Build an agent's ``Config`` dataclass from a plain dict (YAML), rejecting bad keys and types.
+
+Also home of the one key every agent with a NumPy fast path shares: ``backend``.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,18 @@ import dataclasses
 from typing import Any, TypeVar
 
 C = TypeVar('C')
+
+BACKENDS = ('fast', 'torch')
+"""Values of the ``backend`` config key of PPO, SAC and DQN.
+
+``fast``: acting and gradients in NumPy (:mod:`robotrl_ros.agents.fast`), tested equal to the
+torch losses; ``torch``: the torch losses of the algorithm file with autograd (the reference).
+"""
+
+
+def backend_field() -> Any:
+    """The ``backend`` dataclass field: default ``fast``, validated against :data:`BACKENDS`."""
+    return dataclasses.field(default='fast', metadata={'choices': BACKENDS})
 
 _SCALARS: dict[str, tuple[type, ...]] = {'int': (int,), 'float': (int, float), 'bool': (bool,),
                                          'str': (str,)}
@@ -22,9 +37,12 @@ def build_config(cls: type[C], overrides: dict[str, Any] | None, algo: str) -> C
         overrides: Values to change; None or empty means all defaults.
         algo: Algorithm name used in error messages.
 
+    A field with ``metadata={'choices': (...)}`` accepts only those values.
+
     Raises:
-        ValueError: An unknown key (the message lists the valid ones) or a value of the wrong
-            type (the message names the key and the expected type).
+        ValueError: An unknown key (the message lists the valid ones), a value of the wrong
+            type (the message names the key and the expected type) or a value outside a
+            field's choices (the message names the key and the valid values).
     """
     overrides = dict(overrides or {})
     fields = {f.name: f for f in dataclasses.fields(cls)}
@@ -33,6 +51,10 @@ def build_config(cls: type[C], overrides: dict[str, Any] | None, algo: str) -> C
             raise ValueError(f'{algo}: unknown config key {key!r}; valid keys: '
                              f'{", ".join(sorted(fields))}')
         overrides[key] = _coerce(algo, key, value, str(fields[key].type))
+        choices = fields[key].metadata.get('choices')
+        if choices is not None and overrides[key] not in choices:
+            raise ValueError(f'{algo}: config key {key!r} must be one of '
+                             f'{", ".join(map(repr, choices))}, got {value!r}')
     return cls(**overrides)
 
 

@@ -5,6 +5,11 @@
 CleanRL-style: a NumPy replay buffer, a target network synced every
 ``target_update_interval`` gradient steps (or Polyak-averaged with ``tau < 1``), a Huber TD
 loss, and an ε-greedy behaviour policy whose ε decays linearly over ``exploration_steps``.
+
+The loss is :func:`dqn_td_target` and :func:`dqn_td_loss`. With ``backend: torch`` the agent
+acts and learns by autograd on them; with ``backend: fast`` (the default) acting and the TD
+gradient run in NumPy on views of the same weights (:mod:`robotrl_ros.agents.fast.dqn`, tested
+equal to autograd on :func:`dqn_td_loss`).
 """
 
 from __future__ import annotations
@@ -15,13 +20,15 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from robotrl_ros.agents.buffers import ReplayBuffer
 from robotrl_ros.agents.checks import check_algo, obs_batch, transition_batch
-from robotrl_ros.agents.config import build_config, config_to_dict
+from robotrl_ros.agents.config import backend_field, build_config, config_to_dict
+from robotrl_ros.agents.fast.dqn import td_gradients, td_target
 from robotrl_ros.agents.fast.mlp import FlatGrads, NumpyMLP
-from robotrl_ros.agents.networks import ObsNormalizer, mlp, soft_update
+from robotrl_ros.agents.networks import ObsNormalizer, clip_grad_norm, mlp, soft_update
 from robotrl_ros.agents.off_policy import OffPolicyAgent
 from robotrl_ros.agents.optim import LeanAdam
 from robotrl_ros.agents.policies import EpsilonGreedyQPolicy
@@ -50,6 +57,8 @@ class DQNConfig:
         max_grad_norm: Global gradient norm clip.
         reward_scale: Multiplies rewards before learning.
         hidden_sizes: Hidden layers of the Q-network.
+        backend: ``fast`` (NumPy acting and TD gradient) or ``torch`` (autograd on
+            :func:`dqn_td_loss`).
     """
 
     buffer_size: int = 50_000
@@ -68,6 +77,30 @@ class DQNConfig:
     max_grad_norm: float = 10.0
     reward_scale: float = 1.0
     hidden_sizes: tuple[int, ...] = (64, 64)
+    backend: str = backend_field()
+
+
+def dqn_td_target(q_net: nn.Module, target_net: nn.Module, rewards: torch.Tensor,
+                  next_obs: torch.Tensor, terminated: torch.Tensor, gamma: float,
+                  double_dqn: bool) -> torch.Tensor:
+    """``r + γ (1 - done) Q'(s', a*)``; ``a*`` is the online net's argmax with double DQN."""
+    with torch.no_grad():
+        next_q_target = target_net(next_obs)
+        if double_dqn:
+            best = q_net(next_obs).argmax(-1, keepdim=True)
+            next_q = next_q_target.gather(-1, best).squeeze(-1)
+        else:
+            next_q = next_q_target.max(-1).values
+        return rewards + gamma * (1.0 - terminated) * next_q
+
+
+def dqn_td_loss(q_net: nn.Module, obs: torch.Tensor, actions: torch.Tensor,
+                target: torch.Tensor, huber_delta: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Huber (``huber_delta > 0``) or squared TD error of ``Q(s, a)``; also ``Q(s, a)``."""
+    q = q_net(obs).gather(-1, actions[:, None]).squeeze(-1)
+    if huber_delta > 0:
+        return F.huber_loss(q, target, delta=huber_delta), q
+    return F.mse_loss(q, target), q
 
 
 class DQN(OffPolicyAgent):
@@ -97,9 +130,11 @@ class DQN(OffPolicyAgent):
             self.q_net = mlp(obs_dim, action_dim, cfg.hidden_sizes, 'relu')
         self.target_net = copy.deepcopy(self.q_net)
         self._params = list(self.q_net.parameters())
-        # Acting and the TD gradient run in NumPy on views of the weights (see NumpyMLP).
-        self._q_np, self._target_np = NumpyMLP(self.q_net), NumpyMLP(self.target_net)
-        self._grads = FlatGrads(self._params)
+        self._fast = cfg.backend == 'fast'
+        if self._fast:
+            # Acting and the TD gradient run in NumPy on views of the weights (fast/dqn.py).
+            self._q_np, self._target_np = NumpyMLP(self.q_net), NumpyMLP(self.target_net)
+            self._grads = FlatGrads(self._params)
         self.optimizer = LeanAdam(self._params, lr=cfg.learning_rate)
         self.buffer = ReplayBuffer(cfg.buffer_size, obs_dim, (), np.int64)
         self.policy = EpsilonGreedyQPolicy(ObsNormalizer(obs_dim, enabled=False), self.q_net,
@@ -116,7 +151,12 @@ class DQN(OffPolicyAgent):
 
     def act(self, obs: np.ndarray, deterministic: bool = False) -> np.ndarray:
         """Greedy indices if ``deterministic``, else ε-greedy (seeded)."""
-        greedy = self._q_np(obs_batch(self.name, obs, self.obs_dim)).argmax(-1)
+        obs_arr = obs_batch(self.name, obs, self.obs_dim)
+        if self._fast:
+            greedy = self._q_np(obs_arr).argmax(-1)
+        else:
+            with torch.no_grad():
+                greedy = self.q_net(torch.from_numpy(obs_arr)).argmax(-1).numpy()
         if deterministic:
             return greedy
         explore = self.rng.np.random(len(greedy)) < self.epsilon
@@ -131,37 +171,31 @@ class DQN(OffPolicyAgent):
         self._store(b, b.action)
 
     def _gradient_step(self) -> dict[str, float]:
-        """One TD update, with the gradient of the loss written out (NumPy, see NumpyMLP)."""
+        """One TD update (autograd on :func:`dqn_td_loss`, or its NumPy gradient), then targets."""
         cfg = self.config
         batch = self.buffer.sample(cfg.batch_size, self.rng.np)
-        rows = np.arange(cfg.batch_size)
-        next_q_target = self._target_np(batch['next_obs'])
-        if cfg.double_dqn:
-            next_q = next_q_target[rows, self._q_np(batch['next_obs']).argmax(-1)]
+        if self._fast:
+            target = td_target(self._q_np, self._target_np, batch, cfg.gamma, cfg.double_dqn)
+            loss, q = td_gradients(self._q_np, batch, target, cfg.huber_delta, self._grads.views)
+            self._grads.clip_norm(cfg.max_grad_norm)
+            self._grads.install()
+            q_mean = float(q.mean())
         else:
-            next_q = next_q_target.max(-1)
-        target = batch['rewards'] + cfg.gamma * (1.0 - batch['terminated']) * next_q
-        q_all, cache = self._q_np.forward(batch['obs'])
-        q = q_all[rows, batch['actions']]
-        error = q - target
-        if cfg.huber_delta > 0:   # F.huber_loss and its gradient
-            small = np.abs(error) < cfg.huber_delta
-            loss = np.where(small, 0.5 * error * error,
-                            cfg.huber_delta * (np.abs(error) - 0.5 * cfg.huber_delta)).mean()
-            grad_q = np.clip(error, -cfg.huber_delta, cfg.huber_delta)
-        else:                     # F.mse_loss
-            loss = (error * error).mean()
-            grad_q = 2.0 * error
-        grad_out = np.zeros_like(q_all)
-        grad_out[rows, batch['actions']] = grad_q / cfg.batch_size
-        self._q_np.backward(cache, grad_out, self._grads.views)
-        self._grads.clip_norm(cfg.max_grad_norm)
-        self._grads.install()
+            obs, actions, rewards, next_obs, terminated = (
+                torch.from_numpy(batch[key])
+                for key in ('obs', 'actions', 'rewards', 'next_obs', 'terminated'))
+            target_t = dqn_td_target(self.q_net, self.target_net, rewards, next_obs,
+                                     terminated, cfg.gamma, cfg.double_dqn)
+            loss_t, q_t = dqn_td_loss(self.q_net, obs, actions, target_t, cfg.huber_delta)
+            self.optimizer.zero_grad()
+            loss_t.backward()
+            clip_grad_norm(self._params, cfg.max_grad_norm)
+            loss, q_mean = float(loss_t.detach()), float(q_t.detach().mean())
         self.optimizer.step()
         self.updates += 1
         if self.updates % cfg.target_update_interval == 0:
             soft_update(self.target_net, self.q_net, cfg.tau)
-        return {'td_loss': float(loss), 'q_mean': float(q.mean()), 'epsilon': self.epsilon}
+        return {'td_loss': loss, 'q_mean': q_mean, 'epsilon': self.epsilon}
 
     def state_dict(self) -> dict[str, Any]:
         """Networks, optimizer, replay buffer, counters and RNG."""

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Exportable policy modules: ``forward(obs) -> action`` deterministic, ``explore(obs)`` sampled.
 
-Every class here is ``torch.jit.script``-able and carries its observation normalizer, so the
-TorchScript file written by ``robotrl_ros.policy.artifact.export_artifact`` needs nothing else.
+Every class here is ``torch.jit.script``-able and carries its observation normalizer, so a
+TorchScript export of one needs nothing else (the policy layer above writes it).
 Continuous policies return actions in [-1, 1] (``[B, act_dim]``); discrete ones return int64
 indices ``[B]``. The agents also use these modules for ``act`` (with their own seeded
 generator for sampling), so what is exported is exactly what was trained and evaluated.
@@ -77,19 +77,6 @@ class GaussianPolicy(nn.Module):
         log_prob = (-0.5 * z.pow(2) - log_std - _HALF_LOG_2PI).sum(-1)
         entropy = (0.5 + _HALF_LOG_2PI + log_std).sum().expand(len(mean))
         return log_prob, entropy
-
-
-def gaussian_sample_numpy(mean: np.ndarray, log_std: np.ndarray,
-                          generator: torch.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """:meth:`GaussianPolicy.sample_unclamped` in NumPy, given the mean action.
-
-    The noise comes from the same seeded torch ``generator`` (one draw of ``mean.shape``), so
-    the random stream is the one the torch path would use.
-    """
-    log_std = np.clip(log_std, LOG_STD_MIN, LOG_STD_MAX)
-    noise = torch.randn(mean.shape, generator=generator).numpy()
-    log_prob = (-0.5 * noise * noise - log_std - np.float32(_HALF_LOG_2PI)).sum(-1)
-    return mean + np.exp(log_std) * noise, log_prob
 
 
 def policy_act(policy: GaussianPolicy | CategoricalPolicy, obs: torch.Tensor,

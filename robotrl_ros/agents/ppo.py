@@ -10,32 +10,31 @@ entropy bonus, with GAE(λ) advantages that bootstrap on truncation but not on t
 it scores the unclamped Gaussian sample this agent just drew (exact, as in SB3); on the ROS graph
 the executed (clamped) action came from the policy node running recently published weights,
 which is close enough for the clipped objective.
+
+:func:`ppo_loss` is the definition of the minibatch loss. With ``backend: torch`` the agent acts,
+scores and learns in torch, by autograd on it; with ``backend: fast`` (the default) it acts and
+scores in NumPy and computes the Gaussian policy's gradient in closed form
+(:mod:`robotrl_ros.agents.fast.ppo`, tested equal to autograd on :func:`ppo_loss`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
 from torch import nn
 
 from robotrl_ros.agents.base import Agent
-from robotrl_ros.agents.buffers import RolloutBuffer
+from robotrl_ros.agents.buffers import RolloutBuffer, RolloutMinibatch
 from robotrl_ros.agents.checks import check_algo, obs_batch, transition_batch
-from robotrl_ros.agents.config import build_config, config_to_dict
-from robotrl_ros.agents.fast.mlp import FlatGrads, NumpyMLP, numpy_normalize
-from robotrl_ros.agents.fast.ppo import Minibatch, gaussian_ppo_gradients
+from robotrl_ros.agents.config import backend_field, build_config, config_to_dict
+from robotrl_ros.agents.fast.ppo import PPOFastPath
 from robotrl_ros.agents.networks import ObsNormalizer, clip_grad_norm, mlp
 from robotrl_ros.agents.normalization import RunningMeanStd
 from robotrl_ros.agents.optim import LeanAdam
-from robotrl_ros.agents.policies import (
-    CategoricalPolicy,
-    GaussianPolicy,
-    gaussian_sample_numpy,
-    policy_act,
-)
+from robotrl_ros.agents.policies import CategoricalPolicy, GaussianPolicy, policy_act
 from robotrl_ros.agents.returns import gae
 from robotrl_ros.agents.seeding import AgentRng
 
@@ -64,6 +63,8 @@ class PPOConfig:
         activation: ``tanh``, ``relu`` or ``elu``.
         init_log_std: Initial log standard deviation of continuous actions.
         target_kl: Stop the epochs early when the approximate KL exceeds this (None: never).
+        backend: ``fast`` (NumPy acting, scoring and Gaussian gradients) or ``torch``
+            (everything in torch, autograd on :func:`ppo_loss`).
     """
 
     n_steps: int = 64
@@ -84,6 +85,49 @@ class PPOConfig:
     activation: str = 'tanh'
     init_log_std: float = -0.5
     target_kl: float | None = None
+    backend: str = backend_field()
+
+
+class PPOLoss(NamedTuple):
+    """The terms of :func:`ppo_loss` (scalars, except the per-row ratios)."""
+
+    loss: torch.Tensor
+    policy_loss: torch.Tensor
+    value_loss: torch.Tensor
+    entropy: torch.Tensor
+    ratio: torch.Tensor
+    log_ratio: torch.Tensor
+
+
+def ppo_loss(policy: GaussianPolicy | CategoricalPolicy, critic: nn.Module,
+             batch: RolloutMinibatch, clip_coef: float, clip_value_loss: bool, vf_coef: float,
+             ent_coef: float) -> PPOLoss:
+    """PPO's minibatch loss: clipped surrogate, (clipped) ``0.5 * MSE`` value loss, entropy.
+
+    Args:
+        policy: The policy (scores ``batch.actions`` on the normalized ``batch.obs``).
+        critic: The value network.
+        batch: The minibatch (advantages already standardized if configured).
+        clip_coef: Surrogate ratio clip ε (also the value clip range).
+        clip_value_loss: Clip the value update around the old values.
+        vf_coef: Value loss weight.
+        ent_coef: Entropy bonus weight.
+    """
+    obs, adv = torch.as_tensor(batch.obs), torch.as_tensor(batch.advantages)
+    old_values, returns = torch.as_tensor(batch.old_values), torch.as_tensor(batch.returns)
+    logprob, entropy = policy.log_prob_entropy(obs, torch.as_tensor(batch.actions))
+    log_ratio = logprob - torch.as_tensor(batch.old_logprobs)
+    ratio = log_ratio.exp()
+    policy_loss = torch.max(-adv * ratio, -adv * ratio.clamp(1 - clip_coef, 1 + clip_coef)).mean()
+    value = critic(obs).squeeze(-1)
+    value_loss = (value - returns).pow(2)
+    if clip_value_loss:
+        value_clipped = old_values + (value - old_values).clamp(-clip_coef, clip_coef)
+        value_loss = torch.max(value_loss, (value_clipped - returns).pow(2))
+    value_loss = 0.5 * value_loss.mean()
+    entropy = entropy.mean()
+    loss = policy_loss - ent_coef * entropy + vf_coef * value_loss
+    return PPOLoss(loss, policy_loss, value_loss, entropy, ratio, log_ratio)
 
 
 class PPO(Agent):
@@ -113,12 +157,9 @@ class PPO(Agent):
                 else GaussianPolicy(normalizer, actor, action_dim, cfg.init_log_std))
             self.critic = mlp(obs_dim, 1, cfg.hidden_sizes, cfg.activation, out_gain=1.0)
         self._params = list(self.policy.parameters()) + list(self.critic.parameters())
-        # Rollouts act and score in NumPy on views of these weights (see NumpyMLP); Gaussian
-        # minibatch gradients are computed in NumPy too (ppo_numpy), into FlatGrads.
-        self._actor_np = NumpyMLP(actor)
-        self._critic_np = NumpyMLP(self.critic)
-        self._flat_grads = None if discrete else FlatGrads(
-            [*actor.parameters(), self.policy.log_std, *self.critic.parameters()])
+        # backend fast: rollouts act and score in NumPy on views of these weights, and Gaussian
+        # minibatch gradients are computed in closed form (agents/fast/ppo.py).
+        self._fast = PPOFastPath(self.policy, self.critic) if cfg.backend == 'fast' else None
         self.optimizer = LeanAdam(self._params, lr=cfg.learning_rate, eps=1e-5)
         self.obs_rms = RunningMeanStd((obs_dim,))
         self.buffer = RolloutBuffer(cfg.n_steps, obs_dim, () if discrete else (action_dim,),
@@ -134,11 +175,15 @@ class PPO(Agent):
         if deterministic or self.discrete:
             return policy_act(self.policy, torch.from_numpy(obs_arr), deterministic,
                               self.rng.torch)
-        policy = self.policy
-        assert isinstance(policy, GaussianPolicy)
-        mean = np.tanh(self._actor_np(numpy_normalize(policy.normalizer, obs_arr)))
-        raw, logprob = gaussian_sample_numpy(mean, policy.log_std.detach().numpy(),
-                                             self.rng.torch)
+        if self._fast is not None:
+            raw, logprob = self._fast.sample(obs_arr, self.rng.torch)
+        else:
+            policy = self.policy
+            assert isinstance(policy, GaussianPolicy)
+            with torch.no_grad():
+                sample = policy.sample_unclamped(policy.normalizer(torch.from_numpy(obs_arr)),
+                                                 self.rng.torch)
+            raw, logprob = (x.numpy() for x in sample)
         action = np.clip(raw, -1.0, 1.0)
         self._last_sample = (obs_arr.copy(), action.copy(), raw, logprob)
         return action
@@ -165,8 +210,14 @@ class PPO(Agent):
                              action, reward, next_obs, terminated, truncated)
         normalize = self.policy.normalizer
         n = len(b.obs)
-        both_n = numpy_normalize(normalize, np.concatenate([b.obs, b.next_obs]))
-        values = self._critic_np(both_n)[:, 0]      # obs rows, then next_obs
+        both = np.concatenate([b.obs, b.next_obs])
+        if self._fast is not None:
+            both_n = self._fast.normalize(both)
+            values = self._fast.values(both_n)      # obs rows, then next_obs
+        else:
+            with torch.no_grad():
+                both_n = normalize(torch.from_numpy(both)).numpy()
+                values = self.critic(torch.from_numpy(both_n))[:, 0].numpy()
         obs_n = both_n[:n]
         own = self._own_sample(b.obs, b.action)
         if own is None:
@@ -214,10 +265,12 @@ class PPO(Agent):
             if cfg.normalize_advantages:
                 epoch['advantages'] = _minibatch_normalized(epoch['advantages'], mb_size)
             for start in range(0, batch, mb_size):
-                mb = Minibatch(**{key: value[start:start + mb_size]
-                                  for key, value in epoch.items()})
-                if self._flat_grads is not None:
-                    mb_losses, ratio, log_ratio = self._numpy_gradients(mb)
+                mb = RolloutMinibatch(**{key: value[start:start + mb_size]
+                                         for key, value in epoch.items()})
+                if self._fast is not None and self._fast.gaussian:
+                    mb_losses, ratio, log_ratio = self._fast.gradients(
+                        mb, cfg.clip_coef, cfg.clip_value_loss, cfg.vf_coef, cfg.ent_coef,
+                        cfg.max_grad_norm)
                 else:
                     mb_losses, ratio, log_ratio = self._torch_gradients(mb)
                 self.optimizer.step()
@@ -239,40 +292,22 @@ class PPO(Agent):
             metrics['action_std'] = float(self.policy.log_std.detach().exp().mean())
         return metrics
 
-    def _torch_gradients(self, mb: Minibatch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The minibatch loss (the reference statement of it) and its gradient by autograd."""
-        cfg = self.config
-        obs, adv = torch.from_numpy(mb.obs), torch.from_numpy(mb.advantages)
-        old_values, ret = torch.from_numpy(mb.old_values), torch.from_numpy(mb.returns)
-        logprob, entropy = self.policy.log_prob_entropy(obs, torch.from_numpy(mb.actions))
-        log_ratio = logprob - torch.from_numpy(mb.old_logprobs)
-        ratio = log_ratio.exp()
-        pg_loss = torch.max(-adv * ratio,
-                            -adv * ratio.clamp(1 - cfg.clip_coef, 1 + cfg.clip_coef)).mean()
-        value = self.critic(obs).squeeze(-1)
-        v_loss = (value - ret).pow(2)
-        if cfg.clip_value_loss:
-            v_clipped = old_values + (value - old_values).clamp(-cfg.clip_coef, cfg.clip_coef)
-            v_loss = torch.max(v_loss, (v_clipped - ret).pow(2))
-        v_loss = 0.5 * v_loss.mean()
-        entropy = entropy.mean()
-        loss = pg_loss - cfg.ent_coef * entropy + cfg.vf_coef * v_loss
-        self.optimizer.zero_grad()
-        loss.backward()
-        clip_grad_norm(self._params, cfg.max_grad_norm)
-        losses = torch.stack([pg_loss, v_loss, entropy]).detach().numpy()
-        return losses, ratio.detach().numpy(), log_ratio.detach().numpy()
+    def _torch_gradients(self, mb: RolloutMinibatch,
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Set the parameters' ``.grad`` to the clipped gradient of :func:`ppo_loss` (autograd).
 
-    def _numpy_gradients(self, mb: Minibatch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The same loss and gradient for the Gaussian policy, in closed form (ppo_numpy)."""
-        cfg, grads = self.config, self._flat_grads
-        assert grads is not None and isinstance(self.policy, GaussianPolicy)
-        result = gaussian_ppo_gradients(
-            self._actor_np, self._critic_np, self.policy.log_std.detach().numpy(), mb,
-            grads.views, cfg.clip_coef, cfg.clip_value_loss, cfg.vf_coef, cfg.ent_coef)
-        grads.clip_norm(cfg.max_grad_norm)
-        grads.install()
-        return result
+        Returns:
+            ``[policy_loss, value_loss, entropy]``, the per-row ratios and their logs.
+        """
+        cfg = self.config
+        terms = ppo_loss(self.policy, self.critic, mb, cfg.clip_coef, cfg.clip_value_loss,
+                         cfg.vf_coef, cfg.ent_coef)
+        self.optimizer.zero_grad()
+        terms.loss.backward()
+        clip_grad_norm(self._params, cfg.max_grad_norm)
+        losses = torch.stack([terms.policy_loss, terms.value_loss, terms.entropy])
+        return (losses.detach().numpy(), terms.ratio.detach().numpy(),
+                terms.log_ratio.detach().numpy())
 
     # --- persistence and export -----------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:

@@ -6,6 +6,8 @@ Each env's episode is collected whole; when ``batch_episodes`` episodes have end
 gradient step follows ``-mean(log pi(a|s) * (G_t - b(s_t)))`` where ``G_t`` is the discounted
 reward-to-go and ``b`` a learned value baseline (or the batch mean, or nothing). A time-limit
 truncation bootstraps ``G`` from the value baseline; a termination does not.
+
+The losses are :func:`reinforce_loss` and :func:`baseline_loss` (torch only: no fast backend).
 """
 
 from __future__ import annotations
@@ -62,6 +64,23 @@ class ReinforceConfig:
     reward_scale: float = 0.1
     hidden_sizes: tuple[int, ...] = (64, 64)
     init_log_std: float = -0.5
+
+
+def reinforce_loss(policy: GaussianPolicy | CategoricalPolicy, obs: torch.Tensor,
+                   actions: torch.Tensor, advantages: torch.Tensor,
+                   ent_coef: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Policy-gradient loss ``-mean(log π(a|s) A) - ent_coef * mean(entropy)``; also the entropy.
+
+    ``obs`` are normalized observations; ``advantages`` carry no gradient.
+    """
+    logprob, entropy = policy.log_prob_entropy(obs, actions)
+    entropy = entropy.mean()
+    return -(logprob * advantages).mean() - ent_coef * entropy, entropy
+
+
+def baseline_loss(value: nn.Module, obs: torch.Tensor, returns: torch.Tensor) -> torch.Tensor:
+    """Value baseline regression ``mean((V(s) - G)^2)``."""
+    return (value(obs).squeeze(-1) - returns).pow(2).mean()
 
 
 class Reinforce(Agent):
@@ -166,8 +185,7 @@ class Reinforce(Agent):
             advantages = returns.clone()
         if cfg.normalize_advantages and len(advantages) > 1:
             advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
-        logprob, entropy = self.policy.log_prob_entropy(obs, actions)
-        loss = -(logprob * advantages).mean() - cfg.ent_coef * entropy.mean()
+        loss, entropy = reinforce_loss(self.policy, obs, actions, advantages, cfg.ent_coef)
         self.optimizer.zero_grad()
         loss.backward()
         nn.utils.clip_grad_norm_(self.policy.parameters(), cfg.max_grad_norm)
@@ -175,14 +193,14 @@ class Reinforce(Agent):
         value_loss = torch.zeros(())
         if cfg.baseline == 'value':
             for _ in range(cfg.value_iterations):
-                value_loss = (self.value(obs).squeeze(-1) - returns).pow(2).mean()
+                value_loss = baseline_loss(self.value, obs, returns)
                 self.value_optimizer.zero_grad()
                 value_loss.backward()
                 nn.utils.clip_grad_norm_(self.value.parameters(), cfg.max_grad_norm)
                 self.value_optimizer.step()
         self.updates += 1
         return {'policy_loss': float(loss.detach()), 'value_loss': float(value_loss.detach()),
-                'entropy': float(entropy.detach().mean()), 'episodes': float(n_episodes),
+                'entropy': float(entropy.detach()), 'episodes': float(n_episodes),
                 'mean_return_to_go': float(returns.mean())}
 
     def state_dict(self) -> dict[str, Any]:

@@ -25,13 +25,17 @@ SETUPS = {
     'ppo_discrete': ('reach_discrete', {'n_steps': 16, 'n_epochs': 2, 'hidden_sizes': TINY}),
     'reinforce_discrete': ('reach_discrete', {'batch_episodes': 2, 'hidden_sizes': TINY}),
 }
+# The agents with a fast (NumPy) backend, run on the torch backend (autograd on their losses).
+SETUPS.update({f'{name}_torch': (SETUPS[name][0], {**SETUPS[name][1], 'backend': 'torch'})
+               for name in ('dqn', 'ppo', 'sac', 'ppo_discrete')})
 N_ENVS = 2
 
 
 def build(name, seed=0, **overrides):
     task, config = SETUPS[name]
     env = make_env(task)
-    return make_agent(name.removesuffix('_discrete'), env, {**config, **overrides}, seed)
+    algo = name.removesuffix('_torch').removesuffix('_discrete')
+    return make_agent(algo, env, {**config, **overrides}, seed)
 
 
 class Rollout:
@@ -206,6 +210,23 @@ def test_unknown_config_key_names_it_and_lists_valid_keys(name):
         build(name, nope=1)
     with pytest.raises(ValueError, match=rf"{name}: config key 'gamma' must be float"):
         build(name, gamma='0.9')
+
+
+@pytest.mark.parametrize('name', ['dqn', 'ppo', 'sac'])
+def test_backend_key_defaults_to_fast_and_rejects_other_values(name):
+    assert build(name).config.backend == 'fast'
+    assert build(f'{name}_torch').config.backend == 'torch'
+    with pytest.raises(ValueError, match=rf"{name}: config key 'backend' must be one of "
+                                         r"'fast', 'torch', got 'gpu'"):
+        build(name, backend='gpu')
+    with pytest.raises(ValueError, match=rf"{name}: config key 'backend' must be str"):
+        build(name, backend=1)
+
+
+@pytest.mark.parametrize('name', ['q_learning', 'reinforce'])
+def test_backend_key_is_unknown_where_there_is_no_fast_path(name):
+    with pytest.raises(ValueError, match=rf"{name}: unknown config key 'backend'"):
+        build(name, backend='torch')
 
 
 def test_make_agent_rejects_bad_algo_action_type_and_env_info():

@@ -6,7 +6,8 @@ Budgets (env steps; wall-clock measured on one core of the CI machine, see the a
 Q-learning 6k gridworld steps; DQN 40k reach_discrete steps; PPO 150k reach steps over 8
 envs; SAC 15k reach steps; REINFORCE 40k reach steps over 8 envs. Success = ``is_success`` at
 episode end of the deterministic policy, over 50 evaluation episodes with seeds never used in
-training.
+training. The torch backend of DQN, PPO and SAC (autograd on their loss functions) gets a
+shorter budget: its mean return must rise by more than 50.
 """
 
 import time
@@ -98,3 +99,20 @@ def test_reinforce_clearly_improves_mean_return():
     after_success, after = evaluate(agent, 'reach', episodes=20)
     assert after > before + 50.0, f'mean return {before:.1f} -> {after:.1f}'
     assert after_success > before_success
+
+
+@pytest.mark.parametrize('algo, task, steps, n_envs', [
+    ('dqn', 'reach_discrete', 15_000, 1),
+    ('ppo', 'reach', 80_000, 8),
+    ('sac', 'reach', 5_000, 1),
+])
+def test_torch_backend_learns_through_the_torch_losses(algo, task, steps, n_envs):
+    """``backend: torch`` (autograd on the algorithm file's losses) learns; a short budget."""
+    agent = make_agent(algo, make_env(task), {'backend': 'torch'}, seed=0)
+    assert agent.config.backend == 'torch'
+    _, before = evaluate(agent, task, episodes=20)
+    train(agent, task, steps, n_envs)
+    success, after = evaluate(agent, task, episodes=20)
+    assert after > before + 50.0, f'{algo} torch backend: mean return {before:.1f} -> {after:.1f}'
+    if algo == 'dqn':
+        assert success >= 0.8, f'dqn torch backend: success {success:.2f}'

@@ -256,7 +256,7 @@ def test_sac_temperature_step_equals_autograd_on_the_alpha_loss(monkeypatch):
     optimizer = LeanAdam([reference], lr=agent.config.alpha_lr)
     for _ in range(5):
         agent._gradient_step()
-        loss = -(reference * (logprobs[-1] + agent.target_entropy)).mean()
+        loss = sac_module.sac_alpha_loss(reference, logprobs[-1], agent.target_entropy)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()

@@ -1,12 +1,13 @@
 # Copyright 2026 robotrl_ros contributors
 # SPDX-License-Identifier: Apache-2.0
-"""PPO's minibatch loss for Gaussian policies, with its exact gradient written out in NumPy.
+"""PPO's fast backend: NumPy acting and scoring, and the Gaussian minibatch gradient written out.
 
-:meth:`robotrl_ros.agents.ppo.PPO.update` states the loss in torch (the readable reference,
-and the path for categorical policies). For the Gaussian policy this module computes the same
-loss and its gradient in closed form: on 64x64 networks and minibatches of 64 that is several
-times cheaper than autograd, whose per-op bookkeeping dominates at this size. The two are
-tested equal (``test/agents/fast/test_fast_gradients.py``).
+:func:`robotrl_ros.agents.ppo.ppo_loss` states the loss in torch: it is the definition (and,
+with autograd, the ``backend: torch`` path and the path of categorical policies). For the
+Gaussian policy this module computes the same loss and its gradient in closed form: on 64x64
+networks and minibatches of 64 that is several times cheaper than autograd, whose per-op
+bookkeeping dominates at this size. The two are tested equal
+(``test/agents/fast/test_fast_gradients.py``).
 
 Loss, per minibatch of ``B`` rows (as in CleanRL; ``a`` = action, ``A`` = advantage)::
 
@@ -26,30 +27,83 @@ gradient in halves that add up to the unclipped term's gradient, which is what i
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
+import torch
+from torch import nn
 
-from robotrl_ros.agents.fast.mlp import NumpyMLP
-from robotrl_ros.agents.policies import LOG_STD_MAX, LOG_STD_MIN
+from robotrl_ros.agents.buffers import RolloutMinibatch
+from robotrl_ros.agents.fast.mlp import FlatGrads, NumpyMLP, numpy_normalize
+from robotrl_ros.agents.networks import ObsNormalizer
+from robotrl_ros.agents.policies import LOG_STD_MAX, LOG_STD_MIN, GaussianPolicy
 
 _HALF_LOG_2PI = np.float32(0.5 * math.log(2.0 * math.pi))
 
 
-@dataclass
-class Minibatch:
-    """One PPO minibatch (float32 arrays; observations already normalized)."""
+class PPOFastPath:
+    """A PPO agent's networks run in NumPy, on views of their torch weights.
 
-    obs: np.ndarray          # [B, obs_dim]
-    actions: np.ndarray      # [B, act_dim]
-    old_logprobs: np.ndarray  # [B]
-    old_values: np.ndarray   # [B]
-    advantages: np.ndarray   # [B], already standardized if configured
-    returns: np.ndarray      # [B]
+    Args:
+        policy: The agent's :class:`~robotrl_ros.agents.policies.GaussianPolicy` or
+            ``CategoricalPolicy`` (categorical: acting and gradients stay in torch).
+        critic: The value network.
+
+    Attributes:
+        grads: The gradient buffer of the Gaussian policy's parameters and the critic's (in
+            the order of :func:`gaussian_ppo_gradients`), None for a categorical policy.
+    """
+
+    def __init__(self, policy: nn.Module, critic: nn.Module) -> None:
+        self.normalizer: ObsNormalizer = policy.normalizer
+        self.critic = NumpyMLP(critic)
+        self.gaussian = isinstance(policy, GaussianPolicy)
+        self.grads: FlatGrads | None = None
+        if isinstance(policy, GaussianPolicy):
+            self.actor = NumpyMLP(policy.mean_net)
+            self.log_std = policy.log_std.detach().numpy()      # a view: follows every update
+            self.grads = FlatGrads([*policy.mean_net.parameters(), policy.log_std,
+                                    *critic.parameters()])
+
+    def normalize(self, obs: np.ndarray) -> np.ndarray:
+        """The policy's observation normalization."""
+        return numpy_normalize(self.normalizer, obs)
+
+    def values(self, obs_n: np.ndarray) -> np.ndarray:
+        """``critic(obs_n)`` for normalized observations, ``[B]``."""
+        return self.critic(obs_n)[:, 0]
+
+    def sample(self, obs: np.ndarray, generator: torch.Generator,
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """``GaussianPolicy.sample_unclamped`` on raw observations: the sample and its log-prob.
+
+        The noise comes from the same seeded torch ``generator`` (one draw of the mean's shape),
+        so the random stream is the one the torch backend uses.
+        """
+        mean = np.tanh(self.actor(self.normalize(obs)))
+        log_std = np.clip(self.log_std, LOG_STD_MIN, LOG_STD_MAX)
+        noise = torch.randn(mean.shape, generator=generator).numpy()
+        log_prob = (-0.5 * noise * noise - log_std - _HALF_LOG_2PI).sum(-1)
+        return mean + np.exp(log_std) * noise, log_prob
+
+    def gradients(self, batch: RolloutMinibatch, clip_coef: float, clip_value_loss: bool,
+                  vf_coef: float, ent_coef: float, max_grad_norm: float,
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Set the parameters' ``.grad`` to the clipped gradient of the Gaussian PPO loss.
+
+        Returns:
+            As :func:`gaussian_ppo_gradients`.
+        """
+        assert self.grads is not None, 'PPOFastPath: gradients need a Gaussian policy'
+        result = gaussian_ppo_gradients(self.actor, self.critic, self.log_std, batch,
+                                        self.grads.views, clip_coef, clip_value_loss, vf_coef,
+                                        ent_coef)
+        self.grads.clip_norm(max_grad_norm)
+        self.grads.install()
+        return result
 
 
 def gaussian_ppo_gradients(actor: NumpyMLP, critic: NumpyMLP, log_std: np.ndarray,
-                           batch: Minibatch, grads: list[np.ndarray], clip_coef: float,
+                           batch: RolloutMinibatch, grads: list[np.ndarray], clip_coef: float,
                            clip_value_loss: bool, vf_coef: float, ent_coef: float,
                            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Write d(loss)/d(parameters) into ``grads``; return the losses and the ratios.

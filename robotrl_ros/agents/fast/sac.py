@@ -1,12 +1,14 @@
 # Copyright 2026 robotrl_ros contributors
 # SPDX-License-Identifier: Apache-2.0
-"""SAC's losses with their exact gradients written out in NumPy (see :mod:`.numpy_mlp`).
+"""SAC's fast backend: its losses' exact gradients written out in NumPy (see :mod:`.mlp`).
 
-:class:`robotrl_ros.agents.sac.SAC` runs one gradient step as CleanRL does: the twin critics on
-the soft Bellman target, then the actor through the (just updated) critics, then the
-temperature. At 64x64 networks and minibatches of 128, torch's per-op cost dominates each of
-them; here they are a few dozen NumPy operations each. ``test/agents/fast/test_fast_gradients.py``
-checks every gradient against the torch statement of the same loss (autograd).
+The losses are defined in torch in :mod:`robotrl_ros.agents.sac` (``sac_td_target``,
+``sac_critic_loss``, ``sac_actor_loss``, ``sac_alpha_loss``). One gradient step runs as CleanRL
+does: the twin critics on the soft Bellman target, then the actor through the (just updated)
+critics, then the temperature. At 64x64 networks and minibatches of 128, torch's per-op cost
+dominates each of them; here they are a few dozen NumPy operations each.
+``test/agents/fast/test_fast_gradients.py`` checks every gradient against autograd on those
+torch losses.
 
 Actor (``squashed Gaussian``; ``ε`` standard normal, ``s = clamp(log_std, MIN, MAX)``)::
 
@@ -20,6 +22,9 @@ range only); min_k routes the critic's input gradient through the smaller critic
 
 Critics: ``q_loss = sum_k mean((Q_k(obs, action) - target)^2)``, so dq_loss/dQ_k = 2 (Q_k -
 target) / B.
+
+Temperature: ``alpha_loss = -mean(log_alpha (logp + target_entropy))``, so
+dalpha_loss/dlog_alpha = -mean(logp + target_entropy).
 """
 
 from __future__ import annotations
@@ -104,3 +109,21 @@ def actor_gradients(actor: NumpyMLP, critic: NumpyMLP, obs: np.ndarray, alpha: f
     sample.backward(grad_action, _F32(alpha / n), grads)
     loss = float((alpha * sample.logprob - q_min).mean())
     return loss, sample.logprob
+
+
+def soft_td_target(actor: NumpyMLP, q_target: NumpyMLP, rewards: np.ndarray,
+                   next_obs: np.ndarray, terminated: np.ndarray, gamma: float, alpha: float,
+                   generator: torch.Generator) -> np.ndarray:
+    """The soft Bellman target ``r + γ (1 - done) (min_k Q'_k(s', a') - α log π(a'|s'))``."""
+    nxt = SquashedSample(actor, next_obs, generator)
+    next_q = q_target(np.concatenate([next_obs, nxt.action], 1)).min(0)[:, 0]
+    target = rewards + gamma * (1.0 - terminated) * (next_q - alpha * nxt.logprob)
+    return target.astype(np.float32)
+
+
+def alpha_gradient(logprob: np.ndarray, target_entropy: float) -> torch.Tensor:
+    """d(alpha_loss)/d(log_alpha), as a scalar tensor to set as ``log_alpha.grad``.
+
+    Setting it directly saves backpropagating a one-parameter graph.
+    """
+    return torch.tensor(-float((logprob + target_entropy).mean()))

@@ -1,19 +1,34 @@
 # Copyright 2026 robotrl_ros contributors
 # SPDX-License-Identifier: Apache-2.0
-"""The agents' NumPy paths equal torch: MLP passes, acting, PPO, DQN and SAC gradients."""
+"""The fast (NumPy) backend equals the torch losses: MLP passes, acting, PPO, DQN and SAC.
+
+Every gradient is compared with autograd on the torch loss function of the algorithm's module
+(``ppo_loss``, ``dqn_td_loss``, ``sac_critic_loss``, ``sac_actor_loss``, ``sac_alpha_loss``).
+"""
 
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 
-from robotrl_ros.agents.dqn import DQN
+from robotrl_ros.agents.buffers import RolloutMinibatch
+from robotrl_ros.agents.dqn import DQN, dqn_td_loss, dqn_td_target
 from robotrl_ros.agents.fast.mlp import FlatGrads, NumpyMLP, numpy_normalize
-from robotrl_ros.agents.fast.ppo import Minibatch
-from robotrl_ros.agents.fast.sac import SquashedSample, actor_gradients, critic_gradients
+from robotrl_ros.agents.fast.sac import (
+    SquashedSample,
+    actor_gradients,
+    alpha_gradient,
+    critic_gradients,
+    soft_td_target,
+)
 from robotrl_ros.agents.networks import EnsembleMLP, ObsNormalizer, mlp
-from robotrl_ros.agents.ppo import PPO, _minibatch_normalized
-from robotrl_ros.agents.sac import SAC
+from robotrl_ros.agents.ppo import PPO, _minibatch_normalized, ppo_loss
+from robotrl_ros.agents.sac import (
+    SAC,
+    sac_actor_loss,
+    sac_alpha_loss,
+    sac_critic_loss,
+    sac_td_target,
+)
 
 
 def _random(rng, *shape, scale=1.0):
@@ -110,10 +125,24 @@ def _minibatch(agent, rng, size=48):
         values = agent.critic(torch.from_numpy(obs))[:, 0].numpy()
     # Old log-probs and values shifted so that ratios and value errors fall on both sides of
     # the clip range.
-    return Minibatch(obs=obs, actions=actions,
-                     old_logprobs=(logprob + rng.uniform(-0.5, 0.5, size)).astype(np.float32),
-                     old_values=(values + rng.uniform(-0.5, 0.5, size)).astype(np.float32),
-                     advantages=_random(rng, size), returns=_random(rng, size))
+    return RolloutMinibatch(obs=obs, actions=actions,
+                            old_logprobs=(logprob + rng.uniform(-0.5, 0.5, size)).astype(
+                                np.float32),
+                            old_values=(values + rng.uniform(-0.5, 0.5, size)).astype(
+                                np.float32),
+                            advantages=_random(rng, size), returns=_random(rng, size))
+
+
+def _ppo_loss(agent, mb):
+    cfg = agent.config
+    return ppo_loss(agent.policy, agent.critic, mb, cfg.clip_coef, cfg.clip_value_loss,
+                    cfg.vf_coef, cfg.ent_coef)
+
+
+def _fast_gradients(agent, mb):
+    cfg = agent.config
+    return agent._fast.gradients(mb, cfg.clip_coef, cfg.clip_value_loss, cfg.vf_coef,
+                                 cfg.ent_coef, cfg.max_grad_norm)
 
 
 @pytest.mark.parametrize('config', [
@@ -126,28 +155,31 @@ def test_numpy_minibatch_gradient_equals_autograd(config):
     with torch.no_grad():
         agent.policy.log_std[0] = 2.5       # beyond LOG_STD_MAX: the clamp has no gradient
     mb = _minibatch(agent, np.random.default_rng(0))
-    torch_losses, torch_ratio, _ = agent._torch_gradients(mb)
-    expected = [p.grad.clone() for p in agent._flat_grads.params]
+    terms = _ppo_loss(agent, mb)
+    params = agent._fast.grads.params
+    expected = torch.autograd.grad(terms.loss, params)
+    torch_losses = torch.stack([terms.policy_loss, terms.value_loss, terms.entropy]).detach()
     assert all(g.abs().sum() > 0 for g in expected[:6])
-    losses, ratio, _ = agent._numpy_gradients(mb)
+    losses, ratio, _ = _fast_gradients(agent, mb)
     assert 0 < np.mean(np.abs(ratio - 1) > agent.config.clip_coef) < 1   # both regimes hit
-    np.testing.assert_allclose(losses, torch_losses, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(ratio, torch_ratio, rtol=1e-5)
-    for param, want in zip(agent._flat_grads.params, expected, strict=True):
+    np.testing.assert_allclose(losses, torch_losses.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ratio, terms.ratio.detach().numpy(), rtol=1e-5)
+    for param, want in zip(params, expected, strict=True):
         assert param.grad is not None
         np.testing.assert_allclose(param.grad.numpy(), want.numpy(), rtol=1e-4, atol=1e-6)
-    assert agent._flat_grads.views[6][0] == 0.0     # log_std[0] is clamped
+    assert agent._fast.grads.views[6][0] == 0.0     # log_std[0] is clamped
 
 
 def test_numpy_minibatch_gradient_is_clipped_like_torch():
     agent = PPO(5, 2, config={'max_grad_norm': 0.05}, seed=2)
     mb = _minibatch(agent, np.random.default_rng(3))
-    agent._torch_gradients(mb)
-    expected = [p.grad.clone() for p in agent._flat_grads.params]
-    agent._numpy_gradients(mb)
-    total = np.sqrt(sum(float((p.grad ** 2).sum()) for p in agent._flat_grads.params))
+    agent._torch_gradients(mb)         # autograd on ppo_loss, then clip_grad_norm
+    params = agent._fast.grads.params
+    expected = [p.grad.clone() for p in params]
+    _fast_gradients(agent, mb)
+    total = np.sqrt(sum(float((p.grad ** 2).sum()) for p in params))
     assert total == pytest.approx(0.05, rel=1e-4)
-    for param, want in zip(agent._flat_grads.params, expected, strict=True):
+    for param, want in zip(params, expected, strict=True):
         np.testing.assert_allclose(param.grad.numpy(), want.numpy(), rtol=1e-4, atol=1e-7)
 
 
@@ -169,13 +201,14 @@ def test_numpy_act_samples_like_torch():
 
 
 def test_update_matches_the_autograd_path():
-    """Whole updates through either gradient path end at the same losses and weights.
+    """Whole rollouts and updates through either backend end at the same losses and weights.
 
     Adam divides by the gradient's scale, so float32 rounding differences stay tiny.
     """
-    agents = [PPO(4, 2, config={'n_steps': 8, 'n_minibatches': 2, 'n_epochs': 3}, seed=0)
-              for _ in range(2)]
-    agents[1]._flat_grads = None        # the reference (autograd) path
+    agents = [PPO(4, 2, config={'n_steps': 8, 'n_minibatches': 2, 'n_epochs': 3,
+                                'backend': backend}, seed=0)
+              for backend in ('fast', 'torch')]     # torch: the reference (autograd) path
+    assert agents[1]._fast is None
     rng = np.random.default_rng(0)
     metrics = []
     for agent in agents:
@@ -203,21 +236,13 @@ def test_minibatch_normalization_equals_per_minibatch_torch():
 
 
 def _dqn_reference_gradients(agent, batch):
-    """DQN's TD loss stated in torch (as CleanRL) and its gradient by autograd."""
+    """Autograd on the package's DQN TD loss (``dqn_td_target``, ``dqn_td_loss``)."""
     cfg = agent.config
-    obs, next_obs = torch.from_numpy(batch['obs']), torch.from_numpy(batch['next_obs'])
-    with torch.no_grad():
-        next_q_target = agent.target_net(next_obs)
-        if cfg.double_dqn:
-            best = agent.q_net(next_obs).argmax(-1, keepdim=True)
-            next_q = next_q_target.gather(-1, best).squeeze(-1)
-        else:
-            next_q = next_q_target.max(-1).values
-        target = torch.from_numpy(batch['rewards']) + cfg.gamma * (
-            1.0 - torch.from_numpy(batch['terminated'])) * next_q
-    q = agent.q_net(obs).gather(-1, torch.from_numpy(batch['actions'])[:, None]).squeeze(-1)
-    loss = (F.huber_loss(q, target, delta=cfg.huber_delta) if cfg.huber_delta > 0
-            else F.mse_loss(q, target))
+    target = dqn_td_target(agent.q_net, agent.target_net, torch.from_numpy(batch['rewards']),
+                           torch.from_numpy(batch['next_obs']),
+                           torch.from_numpy(batch['terminated']), cfg.gamma, cfg.double_dqn)
+    loss, _ = dqn_td_loss(agent.q_net, torch.from_numpy(batch['obs']),
+                          torch.from_numpy(batch['actions']), target, cfg.huber_delta)
     grads = torch.autograd.grad(loss, list(agent.q_net.parameters()))
     return float(loss.detach()), [g.numpy() for g in grads]
 
@@ -298,8 +323,8 @@ def test_sac_critic_gradient_equals_autograd():
     agent, batch = _sac_with_data()
     target = _random(np.random.default_rng(2), 32)
     obs_action = np.concatenate([batch['obs'], batch['actions']], 1)
-    q = agent.q(torch.from_numpy(obs_action)).squeeze(-1)
-    loss = (q - torch.from_numpy(target)).pow(2).mean(-1).sum()
+    loss, q = sac_critic_loss(agent.q, torch.from_numpy(batch['obs']),
+                              torch.from_numpy(batch['actions']), torch.from_numpy(target))
     want = torch.autograd.grad(loss, list(agent.q.parameters()))
     got_loss, q_mean = critic_gradients(agent._q_np, obs_action, target, agent._q_grads.views)
     assert got_loss == pytest.approx(float(loss.detach()), rel=1e-5)
@@ -311,9 +336,8 @@ def test_sac_critic_gradient_equals_autograd():
 def test_sac_actor_gradient_equals_autograd():
     agent, batch = _sac_with_data()
     obs, alpha = batch['obs'], 0.3
-    action, logprob = agent.actor.rsample(torch.from_numpy(obs), torch.Generator().manual_seed(7))
-    q_pi = agent.q(torch.cat([torch.from_numpy(obs), action], -1)).amin(0).squeeze(-1)
-    loss = (alpha * logprob - q_pi).mean()
+    loss, logprob = sac_actor_loss(agent.actor, agent.q, torch.from_numpy(obs), alpha,
+                                   torch.Generator().manual_seed(7))
     want = torch.autograd.grad(loss, list(agent.actor.parameters()))
     got_loss, got_logprob = actor_gradients(agent._actor_np, agent._q_np, obs, alpha,
                                             torch.Generator().manual_seed(7),
@@ -324,3 +348,72 @@ def test_sac_actor_gradient_equals_autograd():
         np.testing.assert_allclose(got, expected.numpy(), rtol=1e-4, atol=1e-6)
     assert np.all(agent._actor_grads.views[-1][2] == 0.0)     # the clamped log std
     assert np.any(agent._actor_grads.views[-1][3] != 0.0)
+
+
+def test_sac_td_target_equals_torch():
+    agent, batch = _sac_with_data()
+    alpha, gamma = 0.3, 0.9
+    got = soft_td_target(agent._actor_np, agent._q_target_np, batch['rewards'],
+                         batch['next_obs'], batch['terminated'], gamma, alpha,
+                         torch.Generator().manual_seed(3))
+    want = sac_td_target(agent.actor, agent.q_target, torch.from_numpy(batch['rewards']),
+                         torch.from_numpy(batch['next_obs']),
+                         torch.from_numpy(batch['terminated']), gamma, alpha,
+                         torch.Generator().manual_seed(3))
+    assert got.dtype == np.float32 and got.shape == (32,)
+    assert batch['terminated'].any() and not batch['terminated'].all()
+    np.testing.assert_allclose(got, want.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_sac_alpha_gradient_equals_autograd():
+    logprob = _random(np.random.default_rng(0), 32, scale=2.0)
+    log_alpha = torch.tensor(-0.7, requires_grad=True)
+    loss = sac_alpha_loss(log_alpha, torch.from_numpy(logprob), -2.0)
+    (want,) = torch.autograd.grad(loss, [log_alpha])
+    got = alpha_gradient(logprob, -2.0)
+    assert got.shape == log_alpha.shape
+    assert float(got) == pytest.approx(float(want), rel=1e-6)
+
+
+def _fill(agent, n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    discrete = agent.name == 'dqn'
+    actions = (rng.integers(0, agent.n_actions, n) if discrete
+               else rng.uniform(-1, 1, (n, agent.action_dim)))
+    agent.observe(_random(rng, n, agent.obs_dim), actions, rng.normal(size=n),
+                  _random(rng, n, agent.obs_dim), rng.random(n) < 0.2, np.zeros(n, bool))
+
+
+@pytest.mark.parametrize('algo, config', [
+    ('sac', {'policy_frequency': 2}),
+    ('dqn', {'target_update_interval': 3}),
+    ('dqn', {'double_dqn': False, 'huber_delta': 0.0, 'tau': 0.5, 'max_grad_norm': 0.1,
+             'target_update_interval': 2}),
+])
+def test_gradient_steps_equal_between_backends(algo, config):
+    """Several whole steps (targets, losses, optimizers, target nets) on either backend agree."""
+    cls, obs_dim, act_dim = (SAC, 5, 2) if algo == 'sac' else (DQN, 4, 3)
+    agents = [cls(obs_dim, act_dim, algo == 'dqn', seed=0,
+                  config={'learning_starts': 0, 'batch_size': 32, 'backend': backend, **config})
+              for backend in ('fast', 'torch')]
+    metrics = []
+    for agent in agents:
+        _fill(agent)
+        metrics.append([agent._gradient_step() for _ in range(6)])
+    for fast, ref in zip(*metrics, strict=True):
+        assert fast.keys() == ref.keys()
+        for key in ref:
+            assert fast[key] == pytest.approx(ref[key], rel=1e-4, abs=1e-5), key
+    assert 'actor_loss' in metrics[0][1] or algo == 'dqn'
+    states = [agent.state_dict() for agent in agents]
+    initial = cls(obs_dim, act_dim, algo == 'dqn', seed=0, config=config).state_dict()
+    for name in ('q', 'q_target', 'actor', 'log_alpha', 'q_net', 'target_net'):
+        if name in states[0]:
+            fast, ref, start = (torch.nn.utils.parameters_to_vector(
+                [state[name]] if name == 'log_alpha' else state[name].values())
+                for state in (*states, initial))
+            assert not torch.equal(fast, start), f'{name} did not learn'
+            torch.testing.assert_close(fast, ref, rtol=1e-4, atol=1e-5)
+    obs = _random(np.random.default_rng(9), 8, obs_dim)
+    np.testing.assert_allclose(agents[0].act(obs, deterministic=True),
+                               agents[1].act(obs, deterministic=True), atol=1e-5)
