@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import NamedTuple
 
 import numpy as np
 from builtin_interfaces.msg import Time
@@ -14,9 +14,6 @@ from sensor_msgs.msg import Imu, JointState
 from std_msgs.msg import Float64MultiArray
 
 from robotrl_ros.util.finite import all_finite
-
-if TYPE_CHECKING:   # cdr imports this module (stamp_to_sec)
-    from robotrl_ros.ros.cdr import JointStateSample
 
 
 class JointStateError(ValueError):
@@ -32,6 +29,23 @@ def sec_to_stamp(seconds: float) -> Time:
     """Float seconds to a ROS time stamp."""
     sec, nanosec = divmod(int(round(seconds * 1e9)), 1_000_000_000)  # 4.9999999999 -> 5.0
     return Time(sec=sec, nanosec=nanosec)
+
+
+class JointStateSample(NamedTuple):
+    """The fields of a JointState the policy node reads (arrays: float64, maybe views)."""
+
+    stamp: float
+    name: tuple[str, ...]
+    position: np.ndarray
+    velocity: np.ndarray
+    effort: np.ndarray
+
+    @classmethod
+    def from_message(cls, msg: JointState) -> JointStateSample:
+        """The sample of a deserialized message."""
+        return cls(stamp_to_sec(msg.header.stamp), tuple(msg.name),
+                   *(np.asarray(values, dtype=np.float64)
+                     for values in (msg.position, msg.velocity, msg.effort)))
 
 
 class JointIndex:
