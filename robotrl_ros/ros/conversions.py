@@ -13,6 +13,7 @@ from geometry_msgs.msg import PoseStamped, Twist, TwistStamped
 from sensor_msgs.msg import Imu, JointState
 from std_msgs.msg import Float64MultiArray
 
+from robotrl_ros.policy.controller import projected_gravity
 from robotrl_ros.util.finite import all_finite
 
 
@@ -198,6 +199,29 @@ def gravity_to_quaternion(projected_gravity: np.ndarray) -> np.ndarray:
         return np.array([1.0, 0.0, 0.0, 0.0])
     quat = np.array([*np.cross(g, down), w])
     return quat / np.linalg.norm(quat)
+
+
+def imu_to_inputs(msg: Imu) -> tuple[dict[str, np.ndarray], list[str]]:
+    """The observation inputs an Imu carries, and what is wrong with those it cannot give.
+
+    Returns:
+        ``{'projected_gravity': ..., 'base_ang_vel': ...}`` (the valid ones) and the problems
+        (a non-finite or zero orientation quaternion, a non-finite angular velocity).
+    """
+    values, problems = {}, []
+    q = msg.orientation
+    quat = np.array([q.x, q.y, q.z, q.w])
+    if np.all(np.isfinite(quat)) and np.linalg.norm(quat) > 1e-6:
+        values['projected_gravity'] = projected_gravity(quat)
+    else:
+        problems.append(f'imu orientation is not a valid quaternion: {quat.tolist()}')
+    w = msg.angular_velocity
+    rate = np.array([w.x, w.y, w.z])
+    if np.all(np.isfinite(rate)):
+        values['base_ang_vel'] = rate
+    else:
+        problems.append(f'base_ang_vel contains NaN/Inf: {rate.tolist()}')
+    return values, problems
 
 
 def make_imu(projected_gravity: np.ndarray, angular_velocity: np.ndarray, stamp: float = 0.0,

@@ -15,11 +15,11 @@ from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray, String
 from std_srvs.srv import SetBool
 
-from robotrl_ros.nodes.policy_params import ParameterError
-from robotrl_ros.nodes.policy_ros_node import PolicyNode
+from robotrl_ros.nodes.policy_node import PolicyNode
 from robotrl_ros.policy.artifact import load_artifact
 from robotrl_ros.policy.synthetic import make_synthetic_artifact
 from robotrl_ros.ros.conversions import make_joint_state
+from robotrl_ros.ros.params import ParameterError
 from robotrl_ros.ros.qos import COMMAND_QOS, SENSOR_QOS
 from robotrl_ros.tasks.observation import RobotState, build_observation
 
