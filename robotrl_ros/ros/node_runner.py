@@ -93,8 +93,8 @@ def run_node(create: Callable[[], RunnableNode], name: str, args: list[str] | No
             reach (a full collection would stall a control loop).
 
     Returns:
-        0 after SIGINT/SIGTERM or when the node is done; the node's :meth:`exit_code` when it
-        finished by itself; 2 on a configuration error (``ValueError``).
+        The node's :meth:`exit_code` once spinning stopped (SIGINT/SIGTERM, or the node is
+        done): 0 unless it failed; 2 on a configuration error (``ValueError``).
     """
     install_stop_handlers()
     if threads is not None:
@@ -115,8 +115,7 @@ def run_node(create: Callable[[], RunnableNode], name: str, args: list[str] | No
             running = node
             spin_until_shutdown(executor, node.get_logger(),
                                 stop=lambda: stop_requested() or running.done())
-        if not stop_requested():
-            code = node.exit_code()
+        code = node.exit_code()
     except ExternalShutdownException:
         pass
     except ValueError as exc:
