@@ -13,7 +13,7 @@ TRAINER_NODE_PARAMETERS = (
     ParameterSpec('output_dir', 'runs/trainer', 'Run directory (checkpoint, transitions, '
                   'policies); resumed if it exists.', nonempty=True, read_only=True),
     ParameterSpec('seed', 0, 'Seed of the agent and its sampling.'),
-    ParameterSpec('config', '', "Hyperparameter YAML over config/hparams/<task>_<algo>.yaml; "
+    ParameterSpec('config', '', "Hyperparameter YAML over `config/hparams/<task>_<algo>.yaml`; "
                   "'' = defaults."),
     ParameterSpec('command_topic', 'forward_position_controller/commands',
                   'The command topic the (exploring) policy node publishes on.', nonempty=True,
