@@ -37,10 +37,12 @@ from robotrl_ros.ros.cdr import (
     JointStateReader,
     read_joint_state,
 )
+from robotrl_ros.ros.control_timers import ControlTimers
 from robotrl_ros.ros.conversions import (
     JointIndex,
     JointStateError,
     JointStateSample,
+    base_twist_to_inputs,
     imu_to_inputs,
     make_joint_state,
     pose_to_goal,
@@ -77,9 +79,7 @@ class PolicyNode(RunnableNode):
         self.command_times = SampleWindow(2000)
         self.loader = ArtifactLoader(self._on_reloaded, self._on_reload_failure)
         self._installed: PolicyArtifact | None = None
-        self._control_timer = None
-        self._ticking = True       # whether _control_timer runs (on_message: only when stale)
-        self._watchdog = None      # on_message: fires state_timeout after the last fresh state
+        self.control_timers = ControlTimers(self, p.control_mode, p.state_timeout, self._on_timer)
 
         self._writer: Float64ArrayWriter | None = None   # commands as CDR bytes
         self.command_pub = quiet_publisher(self, Float64MultiArray, p.command_topic,
@@ -152,19 +152,7 @@ class PolicyNode(RunnableNode):
                                f'{list(artifact.spec.joint_names)}')
         # Timer mode: the control rate. on_message mode: the rate of hold commands once the
         # watchdog found the states stale.
-        period = self.params.control_period or artifact.spec.control_period
-        if self._control_timer is not None:
-            if abs(self._control_timer.timer_period_ns * 1e-9 - period) < 1e-9:
-                return
-            self.destroy_timer(self._control_timer)
-        self._control_timer = self.create_timer(period, self._on_timer)
-        if self.params.control_mode == 'on_message':
-            # No wake-up per control period while states arrive: the watchdog, re-armed by
-            # every fresh state, starts the timer only once they stop.
-            self._control_timer.cancel()
-            self._ticking = False
-            if self._watchdog is None:
-                self._watchdog = self.create_timer(self.params.state_timeout, self._on_watchdog)
+        self.control_timers.set_period(self.params.control_period or artifact.spec.control_period)
 
     def _on_reloaded(self, artifact: PolicyArtifact) -> None:
         self.controller.offer(artifact)   # raises for another robot's joints: rejected
@@ -221,12 +209,9 @@ class PolicyNode(RunnableNode):
         if freshness == 'old':
             self._bad_input('joint_states stamp older than the previous one (non-monotonic)')
             return
-        if self._watchdog is not None:   # on_message mode
+        if self.control_timers.on_message:
             if freshness == 'fresh':     # (a re-sent stamp is no proof of life)
-                self._watchdog.reset()
-                if self._ticking:
-                    self._control_timer.cancel()
-                    self._ticking = False
+                self.control_timers.fresh_state()
             self._control_step(received)
 
     def _on_goal(self, msg: PoseStamped) -> None:
@@ -242,18 +227,15 @@ class PolicyNode(RunnableNode):
             self._bad_input(str(exc))
 
     def _on_imu(self, msg: Imu) -> None:
-        values, problems = imu_to_inputs(msg)
+        self._set_base_inputs(*imu_to_inputs(msg))
+
+    def _on_base_twist(self, msg: TwistStamped) -> None:
+        self._set_base_inputs(*base_twist_to_inputs(msg))
+
+    def _set_base_inputs(self, values: dict[str, np.ndarray], problems: list[str]) -> None:
         for problem in problems:
             self._bad_input(problem)
         self.controller.inputs.imu.update(values)
-
-    def _on_base_twist(self, msg: TwistStamped) -> None:
-        v = msg.twist.linear
-        velocity = np.array([v.x, v.y, v.z])
-        if np.all(np.isfinite(velocity)):
-            self.controller.inputs.imu['base_lin_vel'] = velocity
-        else:
-            self._bad_input(f'base_lin_vel contains NaN/Inf: {velocity.tolist()}')
 
     def _on_enable(self, request: SetBool.Request, response: SetBool.Response) -> SetBool.Response:
         was = self.controller.armed
@@ -268,13 +250,6 @@ class PolicyNode(RunnableNode):
         return response
 
     # --- control -----------------------------------------------------------------------------
-    def _on_watchdog(self) -> None:
-        """on_message mode, no fresh state for state_timeout: act now, then every period."""
-        self._on_timer()
-        if not self._ticking:
-            self._control_timer.reset()
-            self._ticking = True
-
     def _on_timer(self) -> None:
         if self.params.control_mode == 'timer':
             self._control_step(self.controller.inputs.received)

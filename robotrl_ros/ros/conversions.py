@@ -224,6 +224,15 @@ def imu_to_inputs(msg: Imu) -> tuple[dict[str, np.ndarray], list[str]]:
     return values, problems
 
 
+def base_twist_to_inputs(msg: TwistStamped) -> tuple[dict[str, np.ndarray], list[str]]:
+    """``{'base_lin_vel': ...}`` from a base TwistStamped, or the problem (not finite)."""
+    v = msg.twist.linear
+    velocity = np.array([v.x, v.y, v.z])
+    if np.all(np.isfinite(velocity)):
+        return {'base_lin_vel': velocity}, []
+    return {}, [f'base_lin_vel contains NaN/Inf: {velocity.tolist()}']
+
+
 def make_imu(projected_gravity: np.ndarray, angular_velocity: np.ndarray, stamp: float = 0.0,
              frame_id: str = 'base') -> Imu:
     """sensor_msgs/Imu with orientation from the projected gravity and the base angular rate.

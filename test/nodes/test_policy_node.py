@@ -220,7 +220,7 @@ def test_on_message_watchdog_sleeps_while_states_flow_and_acts_when_they_stop(gr
     timeout, period = 0.2, 0.02
     g = graph(policy_path=str(artifacts['a']), armed=True, control_mode='on_message',
               control_period=period, state_timeout=timeout, timeout_action=action)
-    control_timer = g.node._control_timer
+    control_timer = g.node.control_timers.timer
     for k in range(30):   # 0.3 s of states at ~100 Hz: longer than state_timeout
         g.send(NAMES, np.zeros(N), stamp=1.0 + 0.01 * k, wait=False)
         g.spin_for(0.01)
