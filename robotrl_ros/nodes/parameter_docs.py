@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """The docs' parameter tables, generated from the nodes' parameter specs.
 
-Each node's table (docs/deploy.md, docs/sim_bridge.md, docs/trainer.md) and the run-time change
-rules in docs/interfaces.md sit between marker comments and are rewritten from the specs::
+Each node's table (docs/deploy.md, docs/sim_bridge.md, docs/trainer.md) and the parameter
+contract in docs/interfaces.md (names per node, run-time change rules) sit between marker
+comments and are rewritten from the specs::
 
     python -m robotrl_ros.nodes.parameter_docs           # rewrite the generated blocks
     python -m robotrl_ros.nodes.parameter_docs --check   # exit 1 if a block is out of date
@@ -29,7 +30,7 @@ NODE_PARAMETERS: dict[str, tuple[tuple[ParameterSpec, ...], str]] = {
     'sim_bridge': (SIM_BRIDGE_PARAMETERS, 'sim_bridge.md'),
     'trainer_node': (TRAINER_NODE_PARAMETERS, 'trainer.md'),
 }
-CHANGE_RULES = 'run-time changes'
+CONTRACT = 'node parameters'
 
 
 def _markers(block: str) -> tuple[str, str]:
@@ -37,13 +38,17 @@ def _markers(block: str) -> tuple[str, str]:
             'edit the spec, not this block) -->', f'<!-- END generated: {block} -->')
 
 
-def change_rules() -> str:
-    """The run-time change rules of all nodes (a paragraph of docs/interfaces.md)."""
+def contract() -> str:
+    """docs/interfaces.md's parameter contract: each node's names, and the run-time rules."""
     def names(specs: Sequence[ParameterSpec], policy: str) -> str:
         chosen = [f'`{s.name}`' for s in specs if s.change_policy() == policy]
         return ', '.join(chosen) or 'none'
 
-    lines = ['Run-time changes (`ros2 param set`; one on-set callback per node validates every '
+    lines = ['']   # a paragraph of its own after the marker
+    for node, (specs, document) in NODE_PARAMETERS.items():
+        lines += [f'{node}: ' + ', '.join(f'`{s.name}`' for s in specs)
+                  + f' (types, defaults, ranges: docs/{document}).', '']
+    lines += ['Run-time changes (`ros2 param set`; one on-set callback per node validates every '
              'change): an invalid value (wrong type, out of range, not a choice) is refused with '
              'a reason naming the parameter; a read-only parameter is refused; a parameter '
              'that is not dynamic is refused ("takes effect only at start; restart the node"); '
@@ -56,7 +61,7 @@ def change_rules() -> str:
 
 def blocks() -> dict[str, tuple[str, str]]:
     """``{document: (block name, generated text)}`` for every generated block."""
-    result = {'interfaces.md': (CHANGE_RULES, change_rules())}
+    result = {'interfaces.md': (CONTRACT, contract())}
     for node, (specs, document) in NODE_PARAMETERS.items():
         result[document] = (f'{node} parameters', markdown_table(specs))
     return result

@@ -36,13 +36,6 @@ COUNTERS = ('states', 'commands', 'invalid_inputs', 'dropped_inputs', 'non_monot
             'episodes')
 
 
-def projected_gravity(quat_xyzw: np.ndarray) -> np.ndarray:
-    """Gravity direction (0, 0, -1) expressed in the base frame of orientation ``quat_xyzw``."""
-    x, y, z, w = np.asarray(quat_xyzw, dtype=np.float64) / np.linalg.norm(quat_xyzw)
-    # Third row of the rotation matrix R (world<-base), negated: R^T @ (0, 0, -1).
-    return -np.array([2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)])
-
-
 @dataclass
 class ControllerConfig:
     """Safety and behaviour settings (the policy node's parameters of the same names)."""

@@ -13,7 +13,7 @@ from geometry_msgs.msg import PoseStamped, Twist, TwistStamped
 from sensor_msgs.msg import Imu, JointState
 from std_msgs.msg import Float64MultiArray
 
-from robotrl_ros.policy.controller import projected_gravity
+from robotrl_ros.tasks.observation import projected_gravity
 from robotrl_ros.util.finite import all_finite
 
 

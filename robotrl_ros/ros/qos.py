@@ -7,11 +7,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from rclpy.event_handler import PublisherEventCallbacks, SubscriptionEventCallbacks
 from rclpy.node import Node
 from rclpy.publisher import Publisher
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.subscription import Subscription
+
+try:
+    from rclpy.event_handler import PublisherEventCallbacks, SubscriptionEventCallbacks
+except ImportError:  # Humble: the same classes before their move (Iron)
+    from rclpy.qos_event import PublisherEventCallbacks, SubscriptionEventCallbacks
 
 #: Sensor streams (joint_states, imu): newest sample only, never block the publisher.
 SENSOR_QOS = QoSProfile(depth=1, history=HistoryPolicy.KEEP_LAST,
