@@ -48,13 +48,12 @@ from robotrl_ros.ros.conversions import (
     pose_to_goal,
     twist_to_cmd,
 )
-from robotrl_ros.ros.node_runner import RunnableNode, make_executor, run_node
+from robotrl_ros.ros.node_runner import RunnableNode, run_node
 from robotrl_ros.ros.params import declare_parameters
 from robotrl_ros.ros.qos import COMMAND_QOS, SENSOR_QOS, quiet_publisher, quiet_subscription
 from robotrl_ros.ros.status import percentiles, status_message
 from robotrl_ros.ros.stop_request import stop_requested
-
-__all__ = ['PolicyNode', 'main', 'make_executor']
+from robotrl_ros.util.threads import limit_threads
 
 #: Parameters that the controller reads (ControllerConfig fields).
 CONTROLLER_PARAMETERS = ('state_timeout', 'timeout_action', 'joint_limit_margin',
@@ -304,7 +303,8 @@ def main(args: list[str] | None = None) -> int:
     """Entry point of the ``policy_node`` executable; returns the exit code."""
     # One thread (a small MLP per message: threads only add latency); the objects of torch,
     # rclpy and the policy live forever: frozen out of the collector's reach.
-    return run_node(PolicyNode, 'policy_node', args, threads=1, freeze_gc=True)
+    limit_threads(1)
+    return run_node(PolicyNode, 'policy_node', args, freeze_gc=True)
 
 
 if __name__ == '__main__':

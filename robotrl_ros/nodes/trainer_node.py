@@ -48,6 +48,7 @@ from robotrl_ros.ros.qos import COMMAND_QOS
 from robotrl_ros.ros.status import status_message
 from robotrl_ros.training.online.reorder import ReorderBuffer
 from robotrl_ros.training.online.session import OnlineSession, SessionConfig
+from robotrl_ros.util.threads import limit_threads
 
 SYNC_PERIOD = 0.2          # s between fsyncs of the transition log
 CHECKPOINT_PERIOD = 30.0   # s between checkpoints
@@ -295,7 +296,8 @@ def main(args: list[str] | None = None) -> int:
     The checkpoint and the final policy are saved on every way out but a bad parameter.
     """
     # Small networks: more threads only contend with the executor.
-    return run_node(TrainerNode, 'trainer_node', args, threads=1)
+    limit_threads(1)
+    return run_node(TrainerNode, 'trainer_node', args)
 
 
 if __name__ == '__main__':

@@ -30,7 +30,6 @@ from rclpy.signals import SignalHandlerOptions
 
 from robotrl_ros.ros.shutdown import shutting_down, spin_until_shutdown, teardown
 from robotrl_ros.ros.stop_request import install_stop_handlers, received_signals, stop_requested
-from robotrl_ros.util.threads import limit_threads
 
 EXECUTORS = ('events', 'single_threaded')
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_CONFIGURATION = 0, 1, 2
@@ -81,14 +80,13 @@ class RunnableNode(Node):
 
 
 def run_node(create: Callable[[], RunnableNode], name: str, args: list[str] | None = None, *,
-             threads: int | None = None, freeze_gc: bool = False) -> int:
+             freeze_gc: bool = False) -> int:
     """Run the node that ``create()`` builds until a stop; returns the process exit code.
 
     Args:
         create: Builds the node (after ``rclpy.init``); usually the node class.
         name: The executable's name, prefixed to configuration errors on stderr.
         args: Command-line arguments for ``rclpy.init`` (``None``: ``sys.argv``).
-        threads: Limit the math libraries' threads (:func:`limit_threads`) first.
         freeze_gc: Move every object alive after start-up out of the cyclic collector's
             reach (a full collection would stall a control loop).
 
@@ -97,8 +95,6 @@ def run_node(create: Callable[[], RunnableNode], name: str, args: list[str] | No
         done): 0 unless it failed; 2 on a configuration error (``ValueError``).
     """
     install_stop_handlers()
-    if threads is not None:
-        limit_threads(threads)
     if stop_requested():
         return EXIT_OK
     rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
