@@ -62,7 +62,7 @@ class Callback:
         import rclpy
         from rclpy.parameter import Parameter
 
-        from robotrl_ros.nodes.policy_ros_node import PolicyNode
+        from robotrl_ros.nodes.policy_node import PolicyNode
         from robotrl_ros.ros.conversions import make_joint_state
 
         os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')

@@ -65,7 +65,7 @@ def run_relay(executor_kind: str) -> None:
     from sensor_msgs.msg import JointState
     from std_msgs.msg import Float64MultiArray
 
-    from robotrl_ros.nodes.policy_node import make_executor  # torch-free module
+    from robotrl_ros.ros.node_runner import make_executor  # torch-free module
     from robotrl_ros.ros.qos import COMMAND_QOS, SENSOR_QOS
     from robotrl_ros.ros.shutdown import teardown
 

@@ -2,9 +2,12 @@
 # SPDX-License-Identifier: Apache-2.0
 """policy_node: run a policy artifact on a robot (or a simulator) safely.
 
-The node itself is :class:`robotrl_ros.nodes.policy_ros_node.PolicyNode`. This module is the
-``policy_node`` entry point and imports nothing heavy at the top, so that SIGINT/SIGTERM give
-exit code 0 even while torch is still being imported (nothing has been commanded then)::
+Subscribes ``joint_states`` (joints matched by name), ``goal_pose`` and ``cmd_vel``, and
+``imu`` / ``base_twist`` once an artifact's observation layout needs them; publishes one safe
+command per control step on ``command_topic`` (std_msgs/Float64MultiArray, artifact joint
+order). All decisions (watchdog, arming, clamping, rate limit, hot-reload swap) are made by
+:class:`robotrl_ros.policy.controller.PolicyController`; this node only converts messages.
+Parameters: :mod:`robotrl_ros.nodes.policy_node_params`::
 
     ros2 run robotrl_ros policy_node --ros-args -p policy_path:=runs/reach/policy
     ros2 service call /policy_node/enable std_srvs/srv/SetBool "{data: true}"
@@ -12,55 +15,296 @@ exit code 0 even while torch is still being imported (nothing has been commanded
 
 from __future__ import annotations
 
-import os
-import signal
 import sys
+import time
 from typing import Any
 
+import numpy as np
+from geometry_msgs.msg import PoseStamped, Twist, TwistStamped
+from sensor_msgs.msg import Imu, JointState
+from std_msgs.msg import Float64MultiArray, String
+from std_srvs.srv import SetBool
 
-def _exit_cleanly(signum: int, frame: Any) -> None:
-    # Immediately: raising inside a C extension's import can turn into another error.
-    # Nothing has been created or commanded yet.
-    os._exit(0)
+from robotrl_ros.nodes.policy_node_params import POLICY_NODE_PARAMETERS
+from robotrl_ros.policy.artifact import ArtifactError, PolicyArtifact, load_artifact
+from robotrl_ros.policy.controller import ControllerConfig, PolicyController
+from robotrl_ros.policy.loader import ArtifactLoader, ArtifactWatcher
+from robotrl_ros.policy.metadata import TERM_SOURCES
+from robotrl_ros.policy.sample_window import SampleWindow
+from robotrl_ros.ros.cdr import (
+    CdrFormatError,
+    Float64ArrayWriter,
+    JointStateReader,
+    read_joint_state,
+)
+from robotrl_ros.ros.control_timers import ControlTimers
+from robotrl_ros.ros.conversions import (
+    JointIndex,
+    JointStateError,
+    JointStateSample,
+    base_twist_to_inputs,
+    imu_to_inputs,
+    make_joint_state,
+    pose_to_goal,
+    twist_to_cmd,
+)
+from robotrl_ros.ros.node_runner import RunnableNode, run_node
+from robotrl_ros.ros.params import declare_parameters
+from robotrl_ros.ros.qos import COMMAND_QOS, SENSOR_QOS, quiet_publisher, quiet_subscription
+from robotrl_ros.ros.status import percentiles, status_message
+from robotrl_ros.ros.stop_request import stop_requested
+from robotrl_ros.util.threads import limit_threads
+
+#: Parameters that the controller reads (ControllerConfig fields).
+CONTROLLER_PARAMETERS = ('state_timeout', 'timeout_action', 'joint_limit_margin',
+                         'max_command_delta', 'explore', 'reset_on_new_goal')
 
 
-def make_executor(kind: str) -> Any:
-    """The rclpy executor named by the ``executor`` parameter (``events`` or ``single_threaded``).
+class PolicyNode(RunnableNode):
+    """Thin ROS wrapper around :class:`PolicyController`."""
 
-    rclpy's EventsExecutor (``rclpy.experimental``) dispatches from C++ instead of rebuilding
-    and scanning a wait set in Python on every message: about half the CPU per joint_states
-    message (benchmarks/results/policy_latency.md). Falls back to the SingleThreadedExecutor
-    where this rclpy has no EventsExecutor. Spin it with ``spin_once(timeout_sec=...)`` in a
-    loop: its ``spin()`` did not dispatch callbacks of this node (rclpy 9.1).
-    """
-    from rclpy.executors import SingleThreadedExecutor
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__('policy_node', **kwargs)
+        self.params = p = declare_parameters(self, POLICY_NODE_PARAMETERS, self._apply_changes)
+        self.executor_kind = p.executor
+        self.controller = PolicyController(ControllerConfig(
+            **{name: p[name] for name in CONTROLLER_PARAMETERS},
+            default_goal=tuple(p.default_goal)))
+        self.index: JointIndex | None = None
+        self.missing_joints: list[str] = []
+        self.last_input_error: str | None = None
+        self.last_reload_error: str | None = None
+        self.e2e_ms = SampleWindow(2000)
+        self.command_times = SampleWindow(2000)
+        self.loader = ArtifactLoader(self._on_reloaded, self._on_reload_failure)
+        self._installed: PolicyArtifact | None = None
+        self.control_timers = ControlTimers(self, p.control_mode, p.state_timeout, self._on_timer)
 
-    if kind == 'events':
-        try:
-            from rclpy.experimental import EventsExecutor
-        except ImportError:
-            pass
+        self._writer: Float64ArrayWriter | None = None   # commands as CDR bytes
+        self.command_pub = quiet_publisher(self, Float64MultiArray, p.command_topic,
+                                           COMMAND_QOS)
+        self.joint_command_pub = (quiet_publisher(self, JointState, p.joint_command_topic,
+                                                  COMMAND_QOS) if p.joint_command_topic else None)
+        self.status_pub = quiet_publisher(self, String, '~/status', 10)
+        # Goals and commands are sent once (e.g. at an episode reset) before a policy may have
+        # arrived: always listen. Sensor streams: only once a policy's layout needs them.
+        # Created before joint_states: when a new goal and the new episode's first state are
+        # ready together, the executor takes them in creation order (goal first).
+        quiet_subscription(self, PoseStamped, 'goal_pose', self._on_goal, COMMAND_QOS)
+        quiet_subscription(self, Twist, 'cmd_vel', self._on_cmd_vel, COMMAND_QOS)
+        # Raw: the callback parses the serialized message (JointStateReader), cheaper than
+        # rclpy's conversion to a Python message on every state.
+        self._reader = JointStateReader()
+        quiet_subscription(self, JointState, 'joint_states', self._on_joint_state_bytes,
+                           SENSOR_QOS, raw=True)
+        quiet_subscription(self, String, 'policy_updates', self._on_policy_update, COMMAND_QOS)
+        self._inputs = {'imu': (Imu, self._on_imu, SENSOR_QOS),
+                        'base_twist': (TwistStamped, self._on_base_twist, SENSOR_QOS)}
+        self._subscribed: set[str] = set()
+        self.create_service(SetBool, '~/enable', self._on_enable)
+        self.create_timer(p.status_period, self._publish_status)
+        if p.watch_policy_file and p.policy_path:
+            self.watcher = ArtifactWatcher(p.policy_path)
+            self.create_timer(0.5, self._check_policy_file)
+        if p.policy_path:
+            try:
+                self._install(load_artifact(p.policy_path))
+            except ArtifactError as exc:
+                self.last_reload_error = str(exc)
+                self.get_logger().error(f'cannot load policy: {exc}; not commanding until a '
+                                        'valid artifact arrives')
         else:
-            return EventsExecutor()
-    return SingleThreadedExecutor()
+            self.get_logger().info('no policy_path: waiting for an artifact on policy_updates')
+        self.controller.arm(p.armed)
+        self.get_logger().info(f'policy_node ready ({p.control_mode}, '
+                               f'{"armed" if p.armed else "disarmed: call ~/enable to arm"}), '
+                               f'commands on {self.command_pub.topic_name}')
+
+    def _apply_changes(self, changes: dict[str, Any]) -> None:
+        """Dynamic parameters: the controller uses them from its next step."""
+        self.controller.reconfigure(**{k: v for k, v in changes.items()
+                                       if k in CONTROLLER_PARAMETERS})
+
+    # --- policy loading ----------------------------------------------------------------------
+    def _install(self, artifact: PolicyArtifact) -> None:
+        self.controller.offer(artifact)
+        self.controller.apply_pending()
+        self._sync_artifact()
+
+    def _sync_artifact(self) -> None:
+        """Follow a newly installed artifact: joint mapping, inputs, control timer, log line."""
+        artifact = self.controller.artifact
+        if artifact is None or artifact is self._installed:
+            return
+        self._installed = artifact
+        if self.index is None or self.index.joint_names != artifact.spec.joint_names:
+            self.index = JointIndex(artifact.spec.joint_names)
+            self._writer = Float64ArrayWriter(len(artifact.spec.joint_names))
+        # Only the inputs this policy reads: fewer entities = less executor work per message.
+        needed = {TERM_SOURCES.get(term.name) for term in artifact.spec.observation}
+        for topic in sorted(needed & set(self._inputs) - self._subscribed):
+            msg_type, callback, qos = self._inputs[topic]
+            quiet_subscription(self, msg_type, topic, callback, qos)
+            self._subscribed.add(topic)
+        self.get_logger().info(f'running policy {artifact.version} ({artifact.spec.name}, '
+                               f'{artifact.algorithm}) from {artifact.path}; joints '
+                               f'{list(artifact.spec.joint_names)}')
+        # Timer mode: the control rate. on_message mode: the rate of hold commands once the
+        # watchdog found the states stale.
+        self.control_timers.set_period(self.params.control_period or artifact.spec.control_period)
+
+    def _on_reloaded(self, artifact: PolicyArtifact) -> None:
+        self.controller.offer(artifact)   # raises for another robot's joints: rejected
+        self.last_reload_error = None
+
+    def _on_reload_failure(self, exc: Exception) -> None:
+        self.controller.counts['reload_failures'] += 1
+        self.last_reload_error = str(exc)
+        self.get_logger().error(f'policy update rejected, keeping the running policy: {exc}')
+
+    def _on_policy_update(self, msg: String) -> None:
+        self.get_logger().info(f'policy update: {msg.data}')
+        self.loader.request(msg.data)
+
+    def _check_policy_file(self) -> None:
+        if self.watcher.changed():
+            self.get_logger().info(f'{self.params.policy_path} changed: reloading')
+            self.loader.request(self.params.policy_path)
+
+    # --- inputs ------------------------------------------------------------------------------
+    def _bad_input(self, reason: str) -> None:
+        self.controller.invalid_input()
+        if reason != self.last_input_error:
+            self.get_logger().error(f'ignoring input: {reason}')
+        self.last_input_error = reason
+
+    def _on_joint_state_bytes(self, data: bytes) -> None:
+        received = time.monotonic()
+        try:
+            sample = read_joint_state(self._reader, data)
+        except CdrFormatError as exc:
+            self._bad_input(f'joint_states: {exc}')
+            return
+        self._on_joint_state(sample, received)
+
+    def _on_joint_state(self, msg: JointStateSample, received: float) -> None:
+        if self.index is None:
+            self.controller.apply_pending()
+            self._sync_artifact()
+            if self.index is None:
+                return
+        try:
+            position, velocity, _ = self.index.extract(msg)
+        except JointStateError as exc:
+            missing = self.index.missing(msg.name)
+            if missing and missing != self.missing_joints:
+                self.get_logger().error(f'joint_states lacks policy joint(s) {missing}; '
+                                        'refusing to command')
+            self.missing_joints = missing
+            self._bad_input(str(exc))
+            return
+        self.missing_joints = []
+        freshness = self.controller.set_state(position, velocity, msg.stamp, received)
+        if freshness == 'old':
+            self._bad_input('joint_states stamp older than the previous one (non-monotonic)')
+            return
+        if self.control_timers.on_message:
+            if freshness == 'fresh':     # (a re-sent stamp is no proof of life)
+                self.control_timers.fresh_state()
+            self._control_step(received)
+
+    def _on_goal(self, msg: PoseStamped) -> None:
+        try:
+            self.controller.set_goal(pose_to_goal(msg))
+        except ValueError as exc:
+            self._bad_input(str(exc))
+
+    def _on_cmd_vel(self, msg: Twist) -> None:
+        try:
+            self.controller.set_cmd_vel(twist_to_cmd(msg))
+        except ValueError as exc:
+            self._bad_input(str(exc))
+
+    def _on_imu(self, msg: Imu) -> None:
+        self._set_base_inputs(*imu_to_inputs(msg))
+
+    def _on_base_twist(self, msg: TwistStamped) -> None:
+        self._set_base_inputs(*base_twist_to_inputs(msg))
+
+    def _set_base_inputs(self, values: dict[str, np.ndarray], problems: list[str]) -> None:
+        for problem in problems:
+            self._bad_input(problem)
+        self.controller.inputs.imu.update(values)
+
+    def _on_enable(self, request: SetBool.Request, response: SetBool.Response) -> SetBool.Response:
+        was = self.controller.armed
+        self.controller.arm(bool(request.data))
+        if was and not request.data:
+            self._publish(self.controller.stop_command(), None)
+        response.success = True
+        response.message = 'armed' if request.data else 'disarmed'
+        if request.data and self.controller.artifact is None:
+            response.message = 'armed, but no policy is loaded yet'
+        self.get_logger().info(f'~/enable: {response.message}')
+        return response
+
+    # --- control -----------------------------------------------------------------------------
+    def _on_timer(self) -> None:
+        if self.params.control_mode == 'timer':
+            self._control_step(self.controller.inputs.received)
+        elif self.controller.armed and self.controller.stale(time.monotonic()):
+            self._control_step(None)  # on_message mode: the watchdog acts without messages
+
+    def _control_step(self, received: float | None) -> None:
+        previous = self.controller.artifact
+        command = self.controller.step()
+        if self.controller.artifact is not previous:
+            self._sync_artifact()
+        self._publish(command, received)
+
+    def _publish(self, command: np.ndarray | None, received: float | None) -> None:
+        if command is None or stop_requested():   # SIGINT/SIGTERM: not one more command
+            return
+        self.command_pub.publish(self._writer.write(command))
+        now = time.monotonic()
+        if self.joint_command_pub is not None and self.controller.artifact is not None:
+            # header.stamp = stamp of the joint_states this command answers (traceability).
+            self.joint_command_pub.publish(make_joint_state(
+                self.controller.artifact.spec.joint_names, command, np.zeros(0),
+                stamp=self.controller.inputs.stamp or 0.0))
+        self.command_times.append(now)
+        if received is not None and not self.controller.timed_out:
+            self.e2e_ms.append(1e3 * (now - received))
+
+    # --- status ------------------------------------------------------------------------------
+    def status(self) -> dict:
+        """The ``~/status`` fields."""
+        c = self.controller
+        faulted = c.fault or self.missing_joints or c.artifact is None
+        recent = np.count_nonzero(self.command_times.values() >= time.monotonic() - 2.0)
+        return {
+            **c.status_fields(), 'node': self.get_name(),
+            'state': 'disarmed' if not c.armed else 'faulted' if faulted else 'armed',
+            'control_mode': self.params.control_mode, 'control_rate_hz': recent / 2.0,
+            'inference_latency_ms': percentiles(c.inference_ms.values()),
+            'end_to_end_latency_ms': percentiles(self.e2e_ms.values()),
+            'missing_joints': self.missing_joints, 'last_input_error': self.last_input_error,
+            'last_reload_error': self.last_reload_error,
+        }
+
+    def _publish_status(self) -> None:
+        if not self.controller.armed or self.controller.artifact is None:
+            self.controller.apply_pending()  # not commanding: install a new policy now
+            self._sync_artifact()
+        self.status_pub.publish(status_message(self.status()))
 
 
 def main(args: list[str] | None = None) -> int:
-    """Entry point of the ``policy_node`` console script; returns the exit code."""
-    # Until rclpy.init() installs its own handlers (which stop the node the same way).
-    previous = {sig: signal.signal(sig, _exit_cleanly) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        from robotrl_ros.nodes.policy_ros_node import run
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    return run(args)
-
-
-def __getattr__(name: str) -> Any:
-    """``PolicyNode`` and friends, imported on first use."""
-    from robotrl_ros.nodes import policy_ros_node
-    return getattr(policy_ros_node, name)
+    """Entry point of the ``policy_node`` executable; returns the exit code."""
+    # One thread (a small MLP per message: threads only add latency); the objects of torch,
+    # rclpy and the policy live forever: frozen out of the collector's reach.
+    limit_threads(1)
+    return run_node(PolicyNode, 'policy_node', args, freeze_gc=True)
 
 
 if __name__ == '__main__':

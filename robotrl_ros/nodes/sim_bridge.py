@@ -22,18 +22,13 @@ import time
 from typing import Any
 
 import numpy as np
-import rclpy
 from geometry_msgs.msg import PoseStamped, Twist, TwistStamped
-from rcl_interfaces.msg import ParameterDescriptor
-from rclpy.event_handler import PublisherEventCallbacks
-from rclpy.executors import ExternalShutdownException
-from rclpy.node import Node
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import Imu, JointState
 from std_msgs.msg import Float64MultiArray, String
 from std_srvs.srv import Trigger
 
-from robotrl_ros.nodes.sim_params import SIM_BRIDGE_PARAMETERS, coerce_parameter
+from robotrl_ros.nodes.sim_bridge_params import SIM_BRIDGE_PARAMETERS
 from robotrl_ros.ros.conversions import (
     goal_to_pose,
     make_imu,
@@ -41,43 +36,41 @@ from robotrl_ros.ros.conversions import (
     sec_to_stamp,
     twist_to_cmd,
 )
-from robotrl_ros.ros.qos import COMMAND_QOS, SENSOR_QOS
-from robotrl_ros.ros.shutdown import shutting_down, teardown
+from robotrl_ros.ros.node_runner import RunnableNode, run_node
+from robotrl_ros.ros.params import declare_parameters
+from robotrl_ros.ros.qos import COMMAND_QOS, SENSOR_QOS, quiet_publisher
 from robotrl_ros.ros.status import status_message
 from robotrl_ros.sim.env import make_sim_env, randomization_from_parameters
 from robotrl_ros.sim.session import SimSession
 
 
-class SimBridge(Node):
-    """ROS front end of a :class:`SimSession` (parameters: docs/interfaces.md, sim_bridge)."""
+class SimBridge(RunnableNode):
+    """ROS front end of a :class:`SimSession` (parameters: :mod:`.sim_bridge_params`)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__('sim_bridge', **kwargs)
-        p = self._declare_parameters()
-        env = make_sim_env(p['task'], randomization_from_parameters(p), seed=p['seed'])
+        self.params = p = declare_parameters(self, SIM_BRIDGE_PARAMETERS, self._apply_changes)
+        env = make_sim_env(p.task, randomization_from_parameters(p.as_dict()), seed=p.seed)
         self.session = SimSession(env, command_joints=p['joints'],
                                   seed=p['seed'], goal=p['goal'], auto_reset=p['auto_reset'])
         spec = self.session.spec
         self.lockstep = p['lockstep']
         self.republish_period = p['lockstep_republish_period']
         period = p['control_period'] or spec.control_period
-        if period <= 0 or self.republish_period <= 0 or p['status_period'] <= 0:
-            raise ValueError('control_period, lockstep_republish_period and status_period '
-                             'must be > 0')
 
-        self.js_pub = self._publisher(JointState, 'joint_states', SENSOR_QOS)
-        self.goal_pub = (self._publisher(PoseStamped, 'goal_pose', COMMAND_QOS)
+        self.js_pub = quiet_publisher(self, JointState, 'joint_states', SENSOR_QOS)
+        self.goal_pub = (quiet_publisher(self, PoseStamped, 'goal_pose', COMMAND_QOS)
                          if spec.command_input == 'goal_pose' else None)
         self.cmd_vel_pub = None
         if spec.command_input == 'cmd_vel':
-            self.cmd_vel_pub = self._publisher(Twist, 'cmd_vel', COMMAND_QOS)
+            self.cmd_vel_pub = quiet_publisher(self, Twist, 'cmd_vel', COMMAND_QOS)
             self.create_subscription(Twist, 'cmd_vel', self._on_cmd_vel, COMMAND_QOS)
         self.imu_pub = self.twist_pub = None
         if self.session.imu() is not None:  # floating-base robot: IMU and base velocity
-            self.imu_pub = self._publisher(Imu, 'imu', SENSOR_QOS)
-            self.twist_pub = self._publisher(TwistStamped, 'base_twist', SENSOR_QOS)
-        self.clock_pub = self._publisher(Clock, 'clock', 10) if p['publish_clock'] else None
-        self.status_pub = self._publisher(String, '~/status', 10)
+            self.imu_pub = quiet_publisher(self, Imu, 'imu', SENSOR_QOS)
+            self.twist_pub = quiet_publisher(self, TwistStamped, 'base_twist', SENSOR_QOS)
+        self.clock_pub = quiet_publisher(self, Clock, 'clock', 10) if p['publish_clock'] else None
+        self.status_pub = quiet_publisher(self, String, '~/status', 10)
         self.create_subscription(Float64MultiArray, p['command_topic'], self._on_command,
                                  COMMAND_QOS)
         self.create_service(Trigger, '~/reset', self._on_reset)
@@ -98,21 +91,14 @@ class SimBridge(Node):
             f'{"lockstep" if self.lockstep else f"real time every {period} s"}, '
             f'commands on {self.resolve_topic_name(p["command_topic"])}')
 
-    def _publisher(self, msg_type: type, topic: str, qos: Any) -> Any:
-        # Without rclpy's default QoS-event handlers (incompatible QoS/type warnings): each is a
-        # waitable the executor adds to its wait set on every lockstep step (~10% of a step's
-        # CPU here). A mismatched subscriber still logs the incompatibility on its own side.
-        return self.create_publisher(
-            msg_type, topic, qos,
-            event_callbacks=PublisherEventCallbacks(use_default_callbacks=False))
-
-    def _declare_parameters(self) -> dict[str, Any]:
-        values = {}
-        for name, (default, _, description) in SIM_BRIDGE_PARAMETERS.items():
-            descriptor = ParameterDescriptor(description=description, dynamic_typing=True)
-            value = self.declare_parameter(name, default, descriptor).value
-            values[name] = coerce_parameter(name, default if value is None else value)
-        return values
+    def _apply_changes(self, changes: dict[str, Any]) -> None:
+        """Dynamic parameters: a new fixed ``goal`` applies from the next episode."""
+        if 'goal' in changes:
+            goal, current = changes['goal'], self.session.env.goal
+            if goal and current is not None and len(goal) != np.size(current):
+                raise ValueError(f"parameter 'goal' must be empty or {np.size(current)} numbers "
+                                 f'for task {self.session.spec.name!r}, got {goal}')
+            self.session.goal = np.asarray(goal, np.float64) if goal else None
 
     # --- publishing ------------------------------------------------------------------------
     def _publish_state(self) -> None:
@@ -209,25 +195,10 @@ class SimBridge(Node):
         return response
 
 
-def main(args: list[str] | None = None) -> None:
+def main(args: list[str] | None = None) -> int:
     """Run the sim bridge until SIGINT/SIGTERM (exit 0) or a configuration error (exit 2)."""
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = SimBridge()
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except ValueError as exc:
-        print(f'sim_bridge: {exc}', file=sys.stderr)
-        sys.exit(2)
-    except Exception:
-        # A SIGTERM can invalidate the context between the executor's own checks.
-        if not shutting_down():
-            raise
-    finally:
-        teardown(node)
+    return run_node(SimBridge, 'sim_bridge', args)
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

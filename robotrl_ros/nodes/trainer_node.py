@@ -20,24 +20,19 @@ Example (with ``sim_bridge`` in lockstep and ``policy_node`` with ``explore: tru
 
 from __future__ import annotations
 
-import json
 import sys
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
-import rclpy
 from geometry_msgs.msg import PoseStamped, Twist
-from rcl_interfaces.msg import ParameterType
-from rcl_interfaces.srv import GetParameters
-from rclpy.executors import ExternalShutdownException
-from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray, String
-from std_srvs.srv import SetBool, Trigger
+from std_srvs.srv import SetBool
 
+from robotrl_ros.nodes.trainer_node_params import TRAINER_NODE_PARAMETERS
 from robotrl_ros.ros.conversions import (
     JointIndex,
     JointStateError,
@@ -46,8 +41,10 @@ from robotrl_ros.ros.conversions import (
     stamp_to_sec,
     twist_to_cmd,
 )
+from robotrl_ros.ros.episode_resets import EpisodeResets
+from robotrl_ros.ros.node_runner import RunnableNode, run_node
+from robotrl_ros.ros.params import declare_parameters
 from robotrl_ros.ros.qos import COMMAND_QOS
-from robotrl_ros.ros.shutdown import shutting_down, teardown
 from robotrl_ros.ros.status import status_message
 from robotrl_ros.training.online.reorder import ReorderBuffer
 from robotrl_ros.training.online.session import OnlineSession, SessionConfig
@@ -55,8 +52,6 @@ from robotrl_ros.util.threads import limit_threads
 
 SYNC_PERIOD = 0.2          # s between fsyncs of the transition log
 CHECKPOINT_PERIOD = 30.0   # s between checkpoints
-RESET_RETRY = 1.0          # s before a failed or unanswered reset request is retried
-BRIDGE_CHECK_TIMEOUT = 5.0  # s to learn whether the bridge auto-resets before using ~/reset
 PAUSE_ABOVE = 50           # backlog (transitions not yet learned from) that pauses the graph
 RESUME_BELOW = 10          # backlog at which it resumes
 
@@ -70,12 +65,12 @@ def _ns() -> int:
     return time.time_ns()
 
 
-class TrainerNode(Node):
-    """ROS front end of an :class:`OnlineSession` (parameters: docs/interfaces.md)."""
+class TrainerNode(RunnableNode):
+    """ROS front end of an :class:`OnlineSession` (parameters: :mod:`.trainer_node_params`)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__('trainer_node', **kwargs)
-        p = self._declare_parameters()
+        self.params = p = declare_parameters(self, TRAINER_NODE_PARAMETERS, self._apply_changes)
         self.session = OnlineSession(SessionConfig(
             task=p['task'], algo=p['algo'], output_dir=p['output_dir'], seed=p['seed'],
             config=p['config'], total_steps=p['total_steps'], use_resets=bool(p['reset_service']),
@@ -96,21 +91,9 @@ class TrainerNode(Node):
                                  QoSProfile(depth=200, reliability=ReliabilityPolicy.RELIABLE))
         self.create_subscription(PoseStamped, 'goal_pose', self._on_goal, COMMAND_QOS)
         self.create_subscription(Twist, 'cmd_vel', self._on_cmd_vel, COMMAND_QOS)
-        self.reset_client = (self.create_client(Trigger, p['reset_service'])
-                             if p['reset_service'] else None)
-        self._reset_sent = -1.0
-        # A bridge with auto_reset starts episodes itself; calling its ~/reset as well would put
-        # a second state in flight for every episode. Ask it first (standard GetParameters).
-        self._bridge_checked = self.reset_client is None
-        self._bridge_check_started = time.monotonic()
-        self._bridge_query: Any = None
-        self.params_client = None
-        if self.reset_client is not None:
-            bridge = p['reset_service'].rsplit('/', 1)[0] or p['reset_service']
-            self.params_client = self.create_client(GetParameters, f'{bridge}/get_parameters')
+        self.resets = EpisodeResets(self, self.session, p['reset_service'], _ns)
         self._latest_path: str | None = None
         self._subscribers = 0
-        self.publish_period = p['publish_period']
         self.pause_client = (self.create_client(SetBool, p['pause_service'])
                              if p['pause_service'] else None)
         self._paused = False
@@ -120,7 +103,7 @@ class TrainerNode(Node):
             self.create_timer(0.02, self._on_backpressure_timer)
         self.reorder = ReorderBuffer(('joint_states', 'commands'))
         self.create_timer(SYNC_PERIOD, self._on_sync_timer)
-        self.create_timer(p['status_period'], self._on_status_timer)
+        self.status_timer = self.create_timer(p['status_period'], self._on_status_timer)
         self._running = True
         self.finished = False
         self.failure: str | None = None
@@ -132,20 +115,12 @@ class TrainerNode(Node):
             f'{self.session.replayed.get("transitions", 0)} transitions, '
             f'resets via {p["reset_service"] or "(none: real robot)"}')
 
-    def _declare_parameters(self) -> dict[str, Any]:
-        defaults = {
-            'task': 'reach', 'algo': 'sac', 'output_dir': 'runs/trainer', 'seed': 0,
-            'config': '', 'command_topic': 'forward_position_controller/commands',
-            'total_steps': 0, 'publish_period': 5.0, 'reset_service': 'sim_bridge/reset',
-            'init_policy': '', 'record_mcap': False, 'replay_mcap': '', 'status_period': 1.0,
-            'pause_service': '',
-        }
-        p = {name: self.declare_parameter(name, value).value for name, value in defaults.items()}
-        if p['publish_period'] <= 0 or p['status_period'] <= 0:
-            raise ValueError('publish_period and status_period must be > 0')
-        if p['total_steps'] < 0:
-            raise ValueError(f'total_steps must be >= 0 (0 = forever), got {p["total_steps"]}')
-        return p
+    def _apply_changes(self, changes: dict[str, Any]) -> None:
+        """Dynamic parameters: publish_period is read by the learning loop on its next pass."""
+        if 'status_period' in changes:
+            self.destroy_timer(self.status_timer)
+            self.status_timer = self.create_timer(changes['status_period'],
+                                                  self._on_status_timer)
 
     # --- subscriptions: convert, then release in publish order ------------------------------
     def _push(self, stream: str, info: dict[str, int], item: Any) -> None:
@@ -164,8 +139,8 @@ class TrainerNode(Node):
                 self.session.goal(item[0], item[1], source)
             else:
                 self.session.cmd_vel(item, source)
-        if self.session.needs_reset():
-            self._request_reset()
+        if self.session.needs_reset() and not self.finished:
+            self.resets.request()
 
     def _on_joint_state(self, msg: JointState, info: dict[str, int]) -> None:
         try:
@@ -204,71 +179,11 @@ class TrainerNode(Node):
             return
         self._push('cmd_vel', info, (info.get('source_timestamp') or _ns(), cmd))
 
-    # --- episode resets --------------------------------------------------------------------
-    def _check_bridge(self) -> None:
-        """Find out once whether the bridge auto-resets (then never call ~/reset)."""
-        if time.monotonic() - self._bridge_check_started > BRIDGE_CHECK_TIMEOUT:
-            self._bridge_checked = True  # no answer: assume a plain reset service
-            return
-        if self._bridge_query is not None or not self.params_client.service_is_ready():
-            return
-        self._bridge_query = self.params_client.call_async(
-            GetParameters.Request(names=['auto_reset']))
-
-        def answered(future: Any) -> None:
-            try:
-                value = future.result().values[0]
-                auto = value.type == ParameterType.PARAMETER_BOOL and value.bool_value
-            except Exception:  # noqa: BLE001 - not a bridge we know: use the reset service
-                auto = False
-            if auto:
-                self.session.stop_using_resets()
-                self.reset_client = None
-                self.get_logger().info('the bridge auto-resets episodes: not calling '
-                                       f'{self.params_client.srv_name.rsplit("/", 1)[0]}/reset')
-            self._bridge_checked = True
-        self._bridge_query.add_done_callback(answered)
-
-    def _request_reset(self) -> None:
-        if self.reset_client is None or self.finished:
-            return
-        if not self._bridge_checked:
-            self._check_bridge()
-            return
-        if not self.reset_client.service_is_ready():
-            self.get_logger().warn(f'waiting for {self.reset_client.srv_name}',
-                                   throttle_duration_sec=5.0)
-            return
-        self.session.begin_reset(_ns())
-        self._reset_sent = time.monotonic()
-        future = self.reset_client.call_async(Trigger.Request())
-        future.add_done_callback(self._on_reset_done)
-
-    def _on_reset_done(self, future: Any) -> None:
-        self._reset_sent = -1.0
-        try:
-            response = future.result()
-            info = json.loads(response.message)
-            stamp = float(info['stamp'])
-        except Exception as exc:  # noqa: BLE001 - a bad reply is retried, never fatal
-            self.get_logger().warn(f'reset failed ({exc}); retrying')
-            return
-        if not response.success:
-            self.get_logger().warn(f'reset refused: {response.message}; retrying')
-            return
-        # The new episode's goal (validated by the pairer; a bad one is counted and ignored).
-        self.session.end_reset(int(info.get('episode', 0)), stamp, _ns(), info.get('goal'))
-
     # --- timers and the learning thread ----------------------------------------------------
     def _on_sync_timer(self) -> None:
         self._release(_ns())  # events held for a stream that went quiet
-        now = time.monotonic()
-        waiting = self.session.awaiting_reset() and (
-            self._reset_sent < 0 or now - self._reset_sent > RESET_RETRY)
-        if (self.session.needs_reset() or waiting) and self._reset_sent < 0:
-            self._request_reset()
-        elif waiting:
-            self._reset_sent = -1.0  # unanswered for too long: the next tick asks again
+        if not self.finished:
+            self.resets.tick()
         subscribers = self.updates_pub.get_subscription_count()
         if subscribers > self._subscribers and self._latest_path is not None:
             self.updates_pub.publish(String(data=self._latest_path))  # a late policy node
@@ -327,7 +242,7 @@ class TrainerNode(Node):
         while self._running:
             busy = self.session.learn(SYNC_PERIOD)
             now = time.monotonic()
-            if now - last_publish >= self.publish_period:
+            if now - last_publish >= self.params.publish_period:
                 last_publish = now
                 if self.session.improved():
                     try:
@@ -336,7 +251,7 @@ class TrainerNode(Node):
                         self.get_logger().error(f'artifact export failed, keeping the previous '
                                                 f'one: {exc}')
                 elif (self._latest_path is not None
-                      and now - self.session.last_command > self.publish_period):
+                      and now - self.session.last_command > self.params.publish_period):
                     # Nobody is commanding: a policy node may have missed the announcement.
                     self._announce(Path(self._latest_path))
             if now - last_checkpoint >= CHECKPOINT_PERIOD:
@@ -357,6 +272,14 @@ class TrainerNode(Node):
         self.get_logger().info(f'trainer_node: total_steps reached; final policy {path}')
         self.finished = True
 
+    def done(self) -> bool:
+        """total_steps reached, or the learning thread failed."""
+        return self.finished
+
+    def exit_code(self) -> int:
+        """1 when the learning thread failed, else 0."""
+        return 1 if self.failure else 0
+
     def close(self) -> None:
         """Stop the learning thread; keep what was learned (checkpoint + policy/)."""
         self._running = False
@@ -367,31 +290,15 @@ class TrainerNode(Node):
         self.session.close()
 
 
-def main(args: list[str] | None = None) -> None:
-    """Run the trainer until SIGINT/SIGTERM (exit 0) or a configuration error (exit 2)."""
-    limit_threads(1)  # small networks: more threads only contend with the executor
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = TrainerNode()
-        while rclpy.ok() and not node.finished:
-            rclpy.spin_once(node, timeout_sec=0.1)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except ValueError as exc:
-        print(f'trainer_node: {exc}', file=sys.stderr)
-        sys.exit(2)
-    except Exception:
-        if not shutting_down():
-            raise
-    finally:
-        if node is not None:
-            node.close()
-        teardown(node)
-    if node is not None and node.failure:
-        sys.exit(1)
+def main(args: list[str] | None = None) -> int:
+    """Run until SIGINT/SIGTERM or total_steps (exit 0), a bad parameter (2) or a failure (1).
 
+    The checkpoint and the final policy are saved on every way out but a bad parameter.
+    """
+    # Small networks: more threads only contend with the executor.
+    limit_threads(1)
+    return run_node(TrainerNode, 'trainer_node', args)
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -17,8 +17,10 @@ is published lives here and is unit-tested:
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -32,13 +34,6 @@ TIMEOUT_ACTIONS = ('hold', 'stop')
 COUNTERS = ('states', 'commands', 'invalid_inputs', 'dropped_inputs', 'non_monotonic',
             'repeated_states', 'nonfinite_actions', 'timeouts', 'reloads', 'reload_failures',
             'episodes')
-
-
-def projected_gravity(quat_xyzw: np.ndarray) -> np.ndarray:
-    """Gravity direction (0, 0, -1) expressed in the base frame of orientation ``quat_xyzw``."""
-    x, y, z, w = np.asarray(quat_xyzw, dtype=np.float64) / np.linalg.norm(quat_xyzw)
-    # Third row of the rotation matrix R (world<-base), negated: R^T @ (0, 0, -1).
-    return -np.array([2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)])
 
 
 @dataclass
@@ -107,6 +102,19 @@ class PolicyController:
         if artifact is not None:
             self._install(artifact)
 
+    def status_fields(self) -> dict[str, Any]:
+        """The controller's part of the node's ``~/status``: fault, policy, counters."""
+        artifact, safety = self.artifact, self.filter
+        return {
+            'fault': self.fault, 'armed': self.armed,
+            'policy_version': artifact.version if artifact else None,
+            'policy_path': str(artifact.path) if artifact else None,
+            'inference_backend': artifact.backend if artifact else None,
+            'task': artifact.spec.name if artifact else None,
+            'counts': dict(self.counts, clamped=safety.clamped if safety else 0,
+                           rate_limited=safety.rate_limited if safety else 0),
+        }
+
     # --- policy ------------------------------------------------------------------------------
     def offer(self, artifact: PolicyArtifact) -> None:
         """Queue a validated artifact; it replaces the current one at the next step.
@@ -121,16 +129,34 @@ class PolicyController:
                              f'{list(current.spec.joint_names)}')
         self._pending = artifact
 
-    def _install(self, artifact: PolicyArtifact) -> None:
-        new_filter = CommandFilter(artifact.spec, self.config.joint_limit_margin,
-                                   self.config.max_command_delta)
+    def _new_filter(self, artifact: PolicyArtifact, config: ControllerConfig) -> CommandFilter:
+        """A filter for ``artifact`` and ``config`` that continues the current one's state."""
+        new_filter = CommandFilter(artifact.spec, config.joint_limit_margin,
+                                   config.max_command_delta)
         if self.filter is not None:
             new_filter.last = self.filter.last
             new_filter.clamped, new_filter.rate_limited = self.filter.clamped, \
                 self.filter.rate_limited
         else:
             new_filter.reset(self.inputs.position)
-        self.artifact, self.filter = artifact, new_filter
+        return new_filter
+
+    def reconfigure(self, **changes: Any) -> None:
+        """Change settings at run time (the node's dynamic parameters); the next step uses them.
+
+        Raises:
+            ValueError: An invalid setting, e.g. a margin wider than a joint's range (then
+                nothing changes).
+        """
+        config = dataclasses.replace(self.config, **changes)
+        new_filter = (self._new_filter(self.artifact, config)
+                      if self.artifact is not None else None)
+        self.config = config
+        if new_filter is not None:
+            self.filter, self._cached = new_filter, None
+
+    def _install(self, artifact: PolicyArtifact) -> None:
+        self.artifact, self.filter = artifact, self._new_filter(artifact, self.config)
         spec = artifact.spec
         self._offset = np.asarray(spec.action_offset, dtype=np.float64)
         self._scale = np.asarray(spec.action_scale, dtype=np.float64)

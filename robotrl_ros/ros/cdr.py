@@ -19,13 +19,12 @@ order) and written (little-endian). Reading any other encapsulation raises
 from __future__ import annotations
 
 import struct
-from typing import NamedTuple
 
 import numpy as np
 from rclpy.serialization import deserialize_message
 from sensor_msgs.msg import JointState
 
-from robotrl_ros.ros.conversions import stamp_to_sec
+from robotrl_ros.ros.conversions import JointStateSample
 
 _ORIGIN = 4   # CDR alignment counts from the end of the 4-byte encapsulation header
 #: Encapsulation id (big-endian uint16 in bytes 0-1) -> struct / NumPy byte order.
@@ -35,23 +34,6 @@ _MAX_NAMES_CACHED = 64
 
 class CdrFormatError(ValueError):
     """The bytes are not a plain-CDR sensor_msgs/JointState (truncated, or other encoding)."""
-
-
-class JointStateSample(NamedTuple):
-    """The fields of a JointState the policy node reads (arrays: float64, maybe views)."""
-
-    stamp: float
-    name: tuple[str, ...]
-    position: np.ndarray
-    velocity: np.ndarray
-    effort: np.ndarray
-
-    @classmethod
-    def from_message(cls, msg: JointState) -> JointStateSample:
-        """The sample of a deserialized message."""
-        return cls(stamp_to_sec(msg.header.stamp), tuple(msg.name),
-                   *(np.asarray(values, dtype=np.float64)
-                     for values in (msg.position, msg.velocity, msg.effort)))
 
 
 class JointStateReader:

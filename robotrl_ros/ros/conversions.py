@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import NamedTuple
 
 import numpy as np
 from builtin_interfaces.msg import Time
@@ -13,10 +13,8 @@ from geometry_msgs.msg import PoseStamped, Twist, TwistStamped
 from sensor_msgs.msg import Imu, JointState
 from std_msgs.msg import Float64MultiArray
 
+from robotrl_ros.tasks.observation import projected_gravity
 from robotrl_ros.util.finite import all_finite
-
-if TYPE_CHECKING:   # cdr imports this module (stamp_to_sec)
-    from robotrl_ros.ros.cdr import JointStateSample
 
 
 class JointStateError(ValueError):
@@ -32,6 +30,23 @@ def sec_to_stamp(seconds: float) -> Time:
     """Float seconds to a ROS time stamp."""
     sec, nanosec = divmod(int(round(seconds * 1e9)), 1_000_000_000)  # 4.9999999999 -> 5.0
     return Time(sec=sec, nanosec=nanosec)
+
+
+class JointStateSample(NamedTuple):
+    """The fields of a JointState the policy node reads (arrays: float64, maybe views)."""
+
+    stamp: float
+    name: tuple[str, ...]
+    position: np.ndarray
+    velocity: np.ndarray
+    effort: np.ndarray
+
+    @classmethod
+    def from_message(cls, msg: JointState) -> JointStateSample:
+        """The sample of a deserialized message."""
+        return cls(stamp_to_sec(msg.header.stamp), tuple(msg.name),
+                   *(np.asarray(values, dtype=np.float64)
+                     for values in (msg.position, msg.velocity, msg.effort)))
 
 
 class JointIndex:
@@ -184,6 +199,38 @@ def gravity_to_quaternion(projected_gravity: np.ndarray) -> np.ndarray:
         return np.array([1.0, 0.0, 0.0, 0.0])
     quat = np.array([*np.cross(g, down), w])
     return quat / np.linalg.norm(quat)
+
+
+def imu_to_inputs(msg: Imu) -> tuple[dict[str, np.ndarray], list[str]]:
+    """The observation inputs an Imu carries, and what is wrong with those it cannot give.
+
+    Returns:
+        ``{'projected_gravity': ..., 'base_ang_vel': ...}`` (the valid ones) and the problems
+        (a non-finite or zero orientation quaternion, a non-finite angular velocity).
+    """
+    values, problems = {}, []
+    q = msg.orientation
+    quat = np.array([q.x, q.y, q.z, q.w])
+    if np.all(np.isfinite(quat)) and np.linalg.norm(quat) > 1e-6:
+        values['projected_gravity'] = projected_gravity(quat)
+    else:
+        problems.append(f'imu orientation is not a valid quaternion: {quat.tolist()}')
+    w = msg.angular_velocity
+    rate = np.array([w.x, w.y, w.z])
+    if np.all(np.isfinite(rate)):
+        values['base_ang_vel'] = rate
+    else:
+        problems.append(f'base_ang_vel contains NaN/Inf: {rate.tolist()}')
+    return values, problems
+
+
+def base_twist_to_inputs(msg: TwistStamped) -> tuple[dict[str, np.ndarray], list[str]]:
+    """``{'base_lin_vel': ...}`` from a base TwistStamped, or the problem (not finite)."""
+    v = msg.twist.linear
+    velocity = np.array([v.x, v.y, v.z])
+    if np.all(np.isfinite(velocity)):
+        return {'base_lin_vel': velocity}, []
+    return {}, [f'base_lin_vel contains NaN/Inf: {velocity.tolist()}']
 
 
 def make_imu(projected_gravity: np.ndarray, angular_velocity: np.ndarray, stamp: float = 0.0,

@@ -1,10 +1,11 @@
 # Copyright 2026 robotrl_ros contributors
 # SPDX-License-Identifier: Apache-2.0
-"""Clean node teardown when SIGINT/SIGTERM races callbacks or the executor."""
+"""Spinning until a stop, and node teardown that treats a signal-shut context as a clean stop."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import rclpy
@@ -36,18 +37,19 @@ def teardown(node: Node | None) -> None:
 
 
 def spin_until_shutdown(executor: Any, logger: Any = None,
-                        max_errors: int = MAX_CONSECUTIVE_SPIN_ERRORS) -> None:
-    """``executor.spin_once`` until the context shuts down, riding out a one-off executor error.
+                        max_errors: int = MAX_CONSECUTIVE_SPIN_ERRORS,
+                        stop: Callable[[], bool] = lambda: False) -> None:
+    """``executor.spin_once`` until ``stop()`` or a context shutdown; rides out one-off errors.
 
-    rclpy 9.1's EventsExecutor handles SIGINT/SIGTERM itself and shuts the context down only
-    after the ``spin_once`` that saw the signal returns. Seen once in a full test run: that
-    ``spin_once`` raised instead (``RuntimeError: Unable to convert call argument '0' to Python
-    object``), skipping the shutdown, so the node exited 1 on Ctrl-C. The next ``spin_once``
-    completes the shutdown. An error is logged and the loop goes on; ``max_errors`` failures in
-    a row (an error on every event: a real bug) are raised.
+    rclpy 9.1's EventsExecutor, where rclpy's own signal handlers are installed, shuts the
+    context down only after the ``spin_once`` that saw the signal returns. Seen once in a full
+    test run: that ``spin_once`` raised instead (``RuntimeError: Unable to convert call argument
+    '0' to Python object``), skipping the shutdown. The next ``spin_once`` completes it. An error
+    is logged and the loop goes on; ``max_errors`` failures in a row (an error on every event: a
+    real bug) are raised.
     """
     failures = 0
-    while rclpy.ok():
+    while rclpy.ok() and not stop():
         try:
             executor.spin_once(timeout_sec=0.1)
             failures = 0

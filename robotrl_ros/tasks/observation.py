@@ -17,6 +17,13 @@ from robotrl_ros.tasks.kinematics import planar_two_link_tip
 from robotrl_ros.tasks.spec import ObsTerm, TaskSpec
 
 
+def projected_gravity(quat_xyzw: np.ndarray) -> np.ndarray:
+    """Gravity direction (0, 0, -1) expressed in the base frame of orientation ``quat_xyzw``."""
+    x, y, z, w = np.asarray(quat_xyzw, dtype=np.float64) / np.linalg.norm(quat_xyzw)
+    # Third row of the rotation matrix R (world<-base), negated: R^T @ (0, 0, -1).
+    return -np.array([2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)])
+
+
 @dataclass
 class RobotState:
     """What can be observed of the robot at one instant, joints in the spec's order.

@@ -15,11 +15,11 @@ from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray, String
 from std_srvs.srv import SetBool
 
-from robotrl_ros.nodes.policy_params import ParameterError
-from robotrl_ros.nodes.policy_ros_node import PolicyNode
+from robotrl_ros.nodes.policy_node import PolicyNode
 from robotrl_ros.policy.artifact import load_artifact
 from robotrl_ros.policy.synthetic import make_synthetic_artifact
 from robotrl_ros.ros.conversions import make_joint_state
+from robotrl_ros.ros.params import ParameterError
 from robotrl_ros.ros.qos import COMMAND_QOS, SENSOR_QOS
 from robotrl_ros.tasks.observation import RobotState, build_observation
 
@@ -220,7 +220,7 @@ def test_on_message_watchdog_sleeps_while_states_flow_and_acts_when_they_stop(gr
     timeout, period = 0.2, 0.02
     g = graph(policy_path=str(artifacts['a']), armed=True, control_mode='on_message',
               control_period=period, state_timeout=timeout, timeout_action=action)
-    control_timer = g.node._control_timer
+    control_timer = g.node.control_timers.timer
     for k in range(30):   # 0.3 s of states at ~100 Hz: longer than state_timeout
         g.send(NAMES, np.zeros(N), stamp=1.0 + 0.01 * k, wait=False)
         g.spin_for(0.01)

@@ -203,7 +203,7 @@ def test_quadruped_publishes_imu_base_twist_and_cmd_vel(graph_factory):
     from geometry_msgs.msg import Twist, TwistStamped
     from sensor_msgs.msg import Imu
 
-    from robotrl_ros.policy.controller import projected_gravity
+    from robotrl_ros.tasks.observation import projected_gravity
 
     g = graph_factory(task='quadruped', lockstep=True, lockstep_republish_period=0.1, seed=0)
     imus, twists, cmds = [], [], []

@@ -3,25 +3,22 @@
 """sim_bridge parameter checking: the contract's names, lenient numbers, named type errors."""
 
 import re
-from pathlib import Path
 
 import pytest
 
-from robotrl_ros.nodes.sim_params import SIM_BRIDGE_PARAMETERS, coerce_parameter
+from robotrl_ros.nodes.sim_bridge_params import SIM_BRIDGE_PARAMETERS
+from robotrl_ros.ros.params import ParameterError, coerce
 
-ROOT = Path(__file__).resolve().parents[2]
+SPECS = {spec.name: spec for spec in SIM_BRIDGE_PARAMETERS}
 
 
-def test_parameters_are_exactly_the_documented_ones():
-    doc = (ROOT / 'docs' / 'interfaces.md').read_text()
-    section = doc[doc.index('sim_bridge: `task`'):doc.index('trainer_node:')]
-    documented = set(re.findall(r'`([a-z_]+)`', section))
-    assert documented == set(SIM_BRIDGE_PARAMETERS)
+def coerce_parameter(name, value):
+    return coerce(SPECS[name], value)
 
 
 def test_defaults_pass_their_own_checks():
-    for name, (default, _, _) in SIM_BRIDGE_PARAMETERS.items():
-        assert coerce_parameter(name, default) == default
+    for name, spec in SPECS.items():
+        assert coerce_parameter(name, spec.default) == spec.default
 
 
 @pytest.mark.parametrize('name, value, expected', [
@@ -39,15 +36,16 @@ def test_numbers_are_normalized(name, value, expected):
 
 
 @pytest.mark.parametrize('name, value, message', [
-    ('lockstep', 3, "'lockstep' must be true or false"),
-    ('seed', 1.5, "'seed' must be an integer"),
-    ('control_period', 'fast', "'control_period' must be a number"),
+    ('lockstep', 3, "'lockstep' expects a bool"),
+    ('seed', 1.5, "'seed' expects an int"),
+    ('control_period', 'fast', "'control_period' expects a float"),
     ('control_period', float('nan'), 'must be finite'),
-    ('joints', [1, 2], "'joints' must be a list of strings"),
-    ('goal', 'x', "'goal' must be a list"),
-    ('dr_latency_steps', [0.5, 1.0], "'dr_latency_steps' must be an integer"),
-    ('task', 3, "'task' must be a string"),
+    ('joints', [1, 2], "'joints' expects a list of strings"),
+    ('goal', 'x', "'goal' expects a list of floats"),
+    ('dr_latency_steps', [0.5, 1.0], "'dr_latency_steps' expects a list of ints"),
+    ('task', 3, "'task' expects a str"),
+    ('status_period', 0.0, "'status_period' must be > 0"),
 ])
 def test_bad_types_name_the_parameter(name, value, message):
-    with pytest.raises(ValueError, match=re.escape(message)):
+    with pytest.raises(ParameterError, match=re.escape(message)):
         coerce_parameter(name, value)

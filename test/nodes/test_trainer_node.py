@@ -151,14 +151,15 @@ def test_bad_parameter_exits_2_naming_it(tmp_path):
     assert 'nope' in out
 
 
-def test_sigterm_exits_0_and_keeps_a_policy(tmp_path):
+@pytest.mark.parametrize('sig', [signal.SIGTERM, signal.SIGINT], ids=['SIGTERM', 'SIGINT'])
+def test_sigterm_exits_0_and_keeps_a_policy(tmp_path, sig):
     proc = _run_trainer(tmp_path, f'output_dir:={tmp_path / "run"}', "reset_service:=''")
     try:
         deadline = time.monotonic() + 60
         while not (tmp_path / 'run' / 'policies').is_dir():
             assert proc.poll() is None and time.monotonic() < deadline, proc.stdout.read()
             time.sleep(0.2)
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(sig)
         out, _ = proc.communicate(timeout=60)
     finally:
         proc.kill()

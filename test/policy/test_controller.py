@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from robotrl_ros.policy.artifact import export_artifact, load_artifact
-from robotrl_ros.policy.controller import ControllerConfig, PolicyController, projected_gravity
+from robotrl_ros.policy.controller import ControllerConfig, PolicyController
 from robotrl_ros.policy.safety import CommandFilter
 from robotrl_ros.policy.synthetic import make_synthetic_artifact, synthetic_spec
-from robotrl_ros.tasks.observation import RobotState, build_observation
+from robotrl_ros.tasks.observation import RobotState, build_observation, projected_gravity
 from robotrl_ros.tasks.reach import REACH_SPEC
 
 N = 4

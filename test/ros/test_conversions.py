@@ -5,13 +5,13 @@
 import numpy as np
 import pytest
 
-from robotrl_ros.policy.controller import projected_gravity
 from robotrl_ros.ros.conversions import (
     gravity_to_quaternion,
     make_imu,
     make_twist_stamped,
     stamp_to_sec,
 )
+from robotrl_ros.tasks.observation import projected_gravity
 
 
 @pytest.mark.parametrize('gravity', [

@@ -65,3 +65,16 @@ def test_spin_raises_an_error_that_repeats():
         spin_until_shutdown(executor, _Logger(), max_errors=3)
     assert executor.calls == 3
     rclpy.shutdown()
+
+
+def test_spin_stops_when_asked_without_shutting_rclpy_down():
+    rclpy.init()
+    calls = []
+
+    class _Executor:
+        def spin_once(self, timeout_sec=None):
+            calls.append(timeout_sec)
+
+    spin_until_shutdown(_Executor(), _Logger(), stop=lambda: len(calls) >= 3)
+    assert len(calls) == 3 and not shutting_down()
+    rclpy.shutdown()

@@ -1,0 +1,52 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""The policy node's parameters (docs/interfaces.md, docs/deploy.md's table is generated)."""
+
+from robotrl_ros.policy.controller import TIMEOUT_ACTIONS
+from robotrl_ros.ros.node_runner import EXECUTORS
+from robotrl_ros.ros.params import ParameterSpec
+
+CONTROL_MODES = ('on_message', 'timer')
+
+POLICY_NODE_PARAMETERS = (
+    ParameterSpec('policy_path', '', 'Policy artifact directory (policy.yaml + weights); '
+                  'empty: wait for one on `policy_updates`.'),
+    ParameterSpec('command_topic', 'forward_position_controller/commands',
+                  'Float64MultiArray command topic, in the artifact joint order.',
+                  nonempty=True, read_only=True),
+    ParameterSpec('control_mode', 'on_message', '`on_message`: one command per joint_states '
+                  'message (lockstep sim); `timer`: act every `control_period` on the latest '
+                  'state.', choices=CONTROL_MODES),
+    ParameterSpec('control_period', 0.0, "Seconds between commands in timer mode (0 = the "
+                  "artifact's).", minimum=0.0),
+    ParameterSpec('state_timeout', 0.5, 'Watchdog: seconds without fresh joint_states before '
+                  'the `timeout_action`.', minimum=0.0, above_minimum=True),
+    ParameterSpec('timeout_action', 'hold', '`hold`: repeat the last safe command (position) / '
+                  'send zeros (velocity, effort, acceleration); `stop`: send nothing (after one '
+                  'zero command for those interfaces).', choices=TIMEOUT_ACTIONS, dynamic=True),
+    ParameterSpec('armed', False, 'Start armed (command at once); otherwise wait for '
+                  '`~/enable` (arm and disarm at run time through `~/enable`).'),
+    ParameterSpec('explore', False, "Use the artifact's stochastic `explore()` instead of "
+                  '`act()` (data collection, fine-tuning).', dynamic=True),
+    ParameterSpec('max_command_delta', 0.0, 'Largest change of any joint command per step; '
+                  '0 = off.', minimum=0.0, dynamic=True),
+    ParameterSpec('joint_limit_margin', 0.0, 'Distance kept from each joint command limit.',
+                  minimum=0.0, dynamic=True),
+    ParameterSpec('joint_command_topic', '', 'Also publish commands as sensor_msgs/JointState '
+                  "here (header.stamp = the answered state's stamp); empty = off.",
+                  read_only=True),
+    ParameterSpec('watch_policy_file', False, 'Reload `policy_path` when its files change.'),
+    ParameterSpec('status_period', 1.0, 'Seconds between `~/status` JSON messages.',
+                  minimum=0.0, above_minimum=True),
+    ParameterSpec('default_goal', [], 'Goal (x, y[, z]) used until `goal_pose` arrives; '
+                  'empty = none.', kind='float_list', lengths=(0, 2, 3)),
+    ParameterSpec('reset_on_new_goal', True, 'A changed `goal_pose` / `cmd_vel` starts a new '
+                  'episode: the next state is answered with `last_action` zeroed and the rate '
+                  "limit restarted from it (as the simulator's reset and the trainer do); "
+                  '`false` for a joystick that steers one long episode (config/deploy.yaml).',
+                  dynamic=True),
+    ParameterSpec('executor', 'events', "`events`: rclpy's EventsExecutor "
+                  '(`rclpy.experimental`, C++ dispatch, less CPU per message); '
+                  "`single_threaded`: rclpy's SingleThreadedExecutor (the fallback where rclpy "
+                  'has no EventsExecutor).', choices=EXECUTORS, read_only=True),
+)

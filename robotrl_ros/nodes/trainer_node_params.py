@@ -1,0 +1,35 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""The trainer node's parameters (docs/interfaces.md; docs/trainer.md's table is generated)."""
+
+from robotrl_ros.ros.params import ParameterSpec
+
+TRAINER_NODE_PARAMETERS = (
+    ParameterSpec('task', 'reach', 'Task whose observation, reward and termination score the '
+                  'observed transitions.', nonempty=True, read_only=True),
+    ParameterSpec('algo', 'sac', '`sac`, `dqn` (off-policy, replay fed by the stream), `ppo`, '
+                  '`reinforce` (rollouts collected from the graph).', nonempty=True,
+                  read_only=True),
+    ParameterSpec('output_dir', 'runs/trainer', 'Run directory (checkpoint, transitions, '
+                  'policies); resumed if it exists.', nonempty=True, read_only=True),
+    ParameterSpec('seed', 0, 'Seed of the agent and its sampling.'),
+    ParameterSpec('config', '', "Hyperparameter YAML over `config/hparams/<task>_<algo>.yaml`; "
+                  "'' = defaults."),
+    ParameterSpec('command_topic', 'forward_position_controller/commands',
+                  'The command topic the (exploring) policy node publishes on.', nonempty=True,
+                  read_only=True),
+    ParameterSpec('total_steps', 0, 'Transitions to learn from, then a final checkpoint and '
+                  'policy and exit 0; 0 = forever.', minimum=0),
+    ParameterSpec('publish_period', 5.0, 'Seconds between artifact publishes (when the policy '
+                  'improved).', minimum=0.0, above_minimum=True, dynamic=True),
+    ParameterSpec('reset_service', 'sim_bridge/reset', "Trigger service that starts a new "
+                  "episode; '' on a real robot; not called when the bridge has `auto_reset`."),
+    ParameterSpec('init_policy', '', 'Run directory (checkpoint) to fine-tune from; '
+                  "'' = a new agent."),
+    ParameterSpec('record_mcap', False, 'Record the stream to MCAP in `output_dir`.'),
+    ParameterSpec('replay_mcap', '', "Train offline from this recording first; '' = none."),
+    ParameterSpec('status_period', 1.0, 'Seconds between `~/status` messages.', minimum=0.0,
+                  above_minimum=True, dynamic=True),
+    ParameterSpec('pause_service', '', "Simulation only: the exploring policy node's SetBool "
+                  "service (`policy_node/enable`), disarmed while learning lags; '' = off."),
+)
