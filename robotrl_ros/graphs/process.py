@@ -21,11 +21,13 @@ the rest of the current grace period. Pure Python: no rclpy import here.
 from __future__ import annotations
 
 import contextlib
+import json
 import shlex
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -259,3 +261,46 @@ class ProcessGroup:
 
     def __exit__(self, *_exc: object) -> None:
         self.stop()
+
+
+def run_to_completion(commands: Mapping[str, Sequence[str]], finisher: str, timeout_s: float, *,
+                      env: Mapping[str, str] | None = None, label: str = 'graph',
+                      stop_timeouts: tuple[float, float, float] = (20.0, 5.0, 5.0)) -> str:
+    """Run a group until its process ``finisher`` (a measuring client) exits; its output.
+
+    The other processes (the nodes it measures) are then stopped. Logs go to a temporary
+    directory; the failing process's log tail is in the error.
+
+    Raises:
+        RuntimeError: Another process exited first, ``finisher`` exited non-zero, or nothing
+            exited within ``timeout_s``.
+        StartError: A command could not be started.
+    """
+    if finisher not in commands:
+        raise ValueError(f'[{label}] finisher {finisher!r} is not one of {list(commands)}')
+    with tempfile.TemporaryDirectory(prefix=f'{label.replace(" ", "_")}_') as tmp:
+        group = ProcessGroup(commands, env=env, log_dir=Path(tmp), label=label,
+                             stop_timeouts=stop_timeouts)
+        deadline = time.monotonic() + timeout_s
+        with group:
+            first = group.run_until(lambda: time.monotonic() > deadline)
+        if first is None:
+            raise RuntimeError(f'[{label}] {finisher} did not finish within {timeout_s:g} s; '
+                               f'its output: {group.log_path(finisher).read_text()[-1000:]}')
+        if first != finisher or group.procs[first].returncode != 0:
+            raise RuntimeError(f'[{label}] {first} exited with code '
+                               f'{group.procs[first].returncode}: '
+                               f'{group.log_path(first).read_text().strip()[-1500:]}')
+        return group.log_path(finisher).read_text()
+
+
+def last_json_line(output: str) -> dict[str, Any]:
+    """The last line of ``output`` that is a JSON object (a client's result among log lines).
+
+    Raises:
+        ValueError: No such line; the output's tail is in the message.
+    """
+    for line in reversed(output.splitlines()):
+        if line.startswith('{'):
+            return json.loads(line)
+    raise ValueError(f'no JSON line in the output: {output[-500:]!r}')

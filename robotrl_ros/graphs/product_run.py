@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from robotrl_ros.graphs.process import ProcessGroup
+from robotrl_ros.graphs.process import last_json_line, run_to_completion
 from robotrl_ros.graphs.train_run import ArtifactWatcher, GraphConfig, random_domain, run_graph
 from robotrl_ros.graphs.up import plan
 
@@ -75,8 +75,8 @@ def deploy_run(artifact: str, episodes: int = 20, timeout_s: float = 180.0) -> d
     """Run the artifact on the simulated robot through the graph; measured success rate.
 
     The ``sim_eval`` graph (``config/sim_eval.yaml``, as ``robotrl up sim_eval``) plus the
-    ``episode_monitor`` node, one :class:`ProcessGroup`: the monitor exits after ``episodes``
-    episodes, which stops the graph.
+    ``episode_monitor`` node, run to completion: the monitor exits after ``episodes`` episodes,
+    which stops the graph.
 
     Raises:
         RuntimeError: A node exited before the monitor, or the monitor failed (log named).
@@ -85,22 +85,17 @@ def deploy_run(artifact: str, episodes: int = 20, timeout_s: float = 180.0) -> d
                ROS_AUTOMATIC_DISCOVERY_RANGE='LOCALHOST')
     sets = [f'policy_path:={artifact}', f'task:={TASK}', 'seed:=7',
             'sim_bridge.status_period:=0.2']
+    started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix='deploy_run_') as tmp:
         commands = dict(plan('sim_eval', sets, Path(tmp)).commands)
         commands['episode_monitor'] = [sys.executable, '-m', 'robotrl_ros.nodes.episode_monitor',
                                        '--episodes', str(episodes), '--timeout', str(timeout_s)]
-        group = ProcessGroup(commands, env=env, log_dir=Path(tmp) / 'logs', label='deploy run',
-                             stop_timeouts=(15.0, 5.0, 5.0))
-        started = time.monotonic()
-        with group:
-            first = group.run_until(lambda: time.monotonic() - started > timeout_s + 60)
-        monitor_log = group.log_path('episode_monitor').read_text()
-        if first != 'episode_monitor' or group.procs[first].returncode != 0:
-            culprit = first or 'episode_monitor'
-            raise RuntimeError(f'deploy run: {culprit} exited with code '
-                               f'{group.procs[culprit].returncode}: '
-                               f'{group.log_path(culprit).read_text().strip()[-500:]}')
-    result = json.loads([line for line in monitor_log.splitlines() if line.startswith('{')][-1])
+        try:
+            output = run_to_completion(commands, 'episode_monitor', timeout_s + 60, env=env,
+                                       label='deploy run', stop_timeouts=(15.0, 5.0, 5.0))
+        except RuntimeError as exc:
+            raise RuntimeError(f'deploy run: {exc}') from exc
+    result = last_json_line(output)
     result['wall_s'] = round(time.monotonic() - started, 1)
     return result
 
