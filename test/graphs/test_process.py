@@ -19,9 +19,11 @@ import pytest
 from robotrl_ros.graphs.process import (
     ProcessGroup,
     StartError,
+    last_json_line,
     node_command,
     node_executable,
     ros_value,
+    run_to_completion,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -175,3 +177,22 @@ def test_node_command_orders_the_ros_arguments():
     assert node_command('no_such_node_xyz') == [*node_executable('no_such_node_xyz'),
                                                  '--ros-args']
     assert ros_value(0.1) == '0.1' and ros_value(False) == 'false'
+
+
+def test_run_to_completion_returns_the_finishers_output_and_stops_the_rest(markers):
+    finisher = [sys.executable, '-c', 'print("log line"); print(\'{"episodes": 3}\')']
+    output = run_to_completion({'node': child(markers, 'node'), 'monitor': finisher},
+                               'monitor', 60.0, label='m')
+    assert last_json_line(output) == {'episodes': 3}
+
+
+def test_run_to_completion_names_a_process_that_exits_first(markers):
+    with pytest.raises(RuntimeError, match=r'\[m\] node exited with code 3: child output'):
+        run_to_completion({'node': child(markers, 'node', lifetime=0.0),
+                           'monitor': child(markers, 'monitor')}, 'monitor', 60.0, label='m')
+    with pytest.raises(RuntimeError, match='monitor did not finish within 0.5 s'):
+        run_to_completion({'monitor': child(markers, 'monitor2')}, 'monitor', 0.5, label='m')
+    with pytest.raises(ValueError, match="finisher 'nope' is not one of"):
+        run_to_completion({'monitor': child(markers, 'monitor3')}, 'nope', 1.0)
+    with pytest.raises(ValueError, match='no JSON line'):
+        last_json_line('just text\n')
