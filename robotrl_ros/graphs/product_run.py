@@ -25,8 +25,9 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from robotrl_ros.graphs.artifact_watcher import ArtifactWatcher
 from robotrl_ros.graphs.process import last_json_line, run_to_completion
-from robotrl_ros.graphs.train_run import ArtifactWatcher, GraphConfig, random_domain, run_graph
+from robotrl_ros.graphs.train_run import GraphConfig, random_domain, run_graph
 from robotrl_ros.graphs.up import plan
 
 TASK = 'reach'
