@@ -13,6 +13,7 @@ PY := $(VENV)/bin/python
 setup:
 	@$(PYTHON) tools/setup_env.py --leg $(LEG)
 
+# The train_sim graph (config/train_sim.yaml + the overrides it prints), robotrl eval, deploy run.
 run: setup
 	@$(PY) -m robotrl_ros.graphs.main_job $(ARGS)
 

@@ -25,7 +25,6 @@ import json
 import os
 import platform
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,6 +33,14 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from robotrl_ros.graphs.process import (  # noqa: E402
+    last_json_line,
+    node_command,
+    run_to_completion,
+)
+
 RESULTS = ROOT / 'benchmarks' / 'results'
 GOAL = [0.5, -0.5, 0.25]
 TARGET = 2000.0
@@ -153,76 +160,56 @@ def run_null_bridge(steps: int) -> None:
           flush=True)
 
 
+def _graph_env(domain_id: int) -> dict[str, str]:
+    return dict(os.environ, ROS_AUTOMATIC_DISCOVERY_RANGE='LOCALHOST', OMP_NUM_THREADS='1',
+                ROS_DOMAIN_ID=str(domain_id))
+
+
+def _measure(commands: dict[str, list[str]], client: list[str], domain_id: int,
+             label: str) -> dict[str, float]:
+    """Run ``commands`` plus the measuring ``client`` until it exits; its JSON line."""
+    output = run_to_completion({**commands, 'client': client}, 'client', 900.0,
+                               env=_graph_env(domain_id), label=label)
+    return last_json_line(output)
+
+
 def rclpy_floor(steps: int, domain_id: int) -> dict[str, float]:
     """Round trips/s of the null bridge + stand-in: what two rclpy processes manage here."""
-    env = dict(os.environ, ROS_AUTOMATIC_DISCOVERY_RANGE='LOCALHOST', OMP_NUM_THREADS='1',
-               ROS_DOMAIN_ID=str(domain_id))
-    responder = _responder('stand_in', 'reach', Path('.'), env)
-    try:
-        proc = subprocess.run([sys.executable, __file__, '--as-null-bridge', '--steps',
-                               str(steps)], env=env, capture_output=True, text=True, timeout=600)
-        if proc.returncode != 0:
-            raise RuntimeError(f'null bridge failed:\n{proc.stderr[-2000:]}')
-        return json.loads(proc.stdout.strip().splitlines()[-1])
-    finally:
-        _stop(responder)
+    return _measure({'stand_in': _responder('stand_in', 'reach', Path('.'))},
+                    [sys.executable, __file__, '--as-null-bridge', '--steps', str(steps)],
+                    domain_id, 'rclpy floor')
 
 
-def _responder(kind: str, task: str, workdir: Path, env: dict[str, str]) -> subprocess.Popen:
+def _responder(kind: str, task: str, workdir: Path) -> list[str]:
+    """Command line of the process answering joint_states: the stand-in or policy_node."""
     if kind == 'stand_in':
-        args = [sys.executable, __file__, '--as-stand-in']
-    else:
-        import torch
+        return [sys.executable, __file__, '--as-stand-in']
+    import torch
 
-        from robotrl_ros.policy.artifact import export_artifact
-        from robotrl_ros.tasks.registry import make_task
+    from robotrl_ros.policy.artifact import export_artifact
+    from robotrl_ros.tasks.registry import make_task
 
-        spec = make_task(task).spec
-        torch.manual_seed(0)
-        net = torch.nn.Sequential(torch.nn.Linear(spec.obs_dim, 64), torch.nn.Tanh(),
-                                  torch.nn.Linear(64, spec.action_dim), torch.nn.Tanh())
-        artifact = export_artifact(net, spec, workdir / 'policy', algorithm='benchmark',
-                                   provenance={'note': 'graph_throughput'})
-        args = [sys.executable, '-m', 'robotrl_ros.nodes.policy_node', '--ros-args',
-                '-p', f'policy_path:={artifact}', '-p', 'control_mode:=on_message',
-                '-p', 'armed:=true', '-p', 'state_timeout:=5.0',
-                '-p', f'executor:={env.get("ROBOTRL_POLICY_EXECUTOR", "events")}',
-                '--log-level', 'warn']
-    return subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    spec = make_task(task).spec
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(spec.obs_dim, 64), torch.nn.Tanh(),
+                              torch.nn.Linear(64, spec.action_dim), torch.nn.Tanh())
+    artifact = export_artifact(net, spec, workdir / 'policy', algorithm='benchmark',
+                               provenance={'note': 'graph_throughput'})
+    return node_command('policy_node', parameters={
+        'policy_path': str(artifact), 'control_mode': 'on_message', 'armed': True,
+        'state_timeout': 5.0, 'executor': os.environ.get('ROBOTRL_POLICY_EXECUTOR', 'events')},
+        log_level='warn')
 
 
 def graph_rate(task: str, steps: int, responder: str, domain_id: int) -> dict[str, float]:
     """sim_bridge (lockstep) + responder as two processes; rate and CPU from ``~/status``."""
-    env = dict(os.environ, ROS_AUTOMATIC_DISCOVERY_RANGE='LOCALHOST', OMP_NUM_THREADS='1',
-               ROS_DOMAIN_ID=str(domain_id))
-    procs = [subprocess.Popen(
-        [sys.executable, '-m', 'robotrl_ros.nodes.sim_bridge', '--ros-args',
-         '-p', f'task:={task}', '-p', 'lockstep:=true', '-p', 'lockstep_republish_period:=0.05',
-         '-p', f'goal:={GOAL}', '-p', 'status_period:=1.0', '--log-level', 'warn'],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    bridge = node_command('sim_bridge', parameters={
+        'task': task, 'lockstep': True, 'lockstep_republish_period': 0.05, 'goal': GOAL,
+        'status_period': 1.0}, log_level='warn')
     with tempfile.TemporaryDirectory() as tmp:
-        try:
-            procs.append(_responder(responder, task, Path(tmp), env))
-            probe = subprocess.run([sys.executable, __file__, '--as-status-probe',
-                                    '--steps', str(steps)],
-                                   env=env, capture_output=True, text=True, timeout=900)
-            if probe.returncode != 0:
-                raise RuntimeError(f'status probe failed:\n{probe.stderr[-2000:]}')
-            return json.loads(probe.stdout.strip().splitlines()[-1])
-        finally:
-            for proc in reversed(procs):
-                _stop(proc)
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        print(f'warning: {proc.args[1:4]} ignored SIGTERM for 20 s; killed', file=sys.stderr)
-        proc.kill()
-        proc.wait()
+        return _measure({'sim_bridge': bridge, responder: _responder(responder, task, Path(tmp))},
+                        [sys.executable, __file__, '--as-status-probe', '--steps', str(steps)],
+                        domain_id, f'graph rate ({responder})')
 
 
 def _summary(runs: list[dict[str, float]]) -> dict[str, float | list[float]]:
@@ -245,6 +232,8 @@ def main() -> None:
                         help='ROS_DOMAIN_ID of the measured graph (keep it apart from tests)')
     parser.add_argument('--policy-executor', choices=('events', 'single_threaded'),
                         default='events', help="policy_node's executor parameter")
+    parser.add_argument('--out', default=str(RESULTS / 'graph_throughput'),
+                        help='results path without suffix (.json and .md are written)')
     parser.add_argument('--as-stand-in', action='store_true', help=argparse.SUPPRESS)
     parser.add_argument('--as-status-probe', action='store_true', help=argparse.SUPPRESS)
     parser.add_argument('--as-null-bridge', action='store_true', help=argparse.SUPPRESS)
@@ -285,13 +274,13 @@ def main() -> None:
                    f'load average {load_before:.1f} before / {os.getloadavg()[0]:.1f} after',
         'date': time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()),
     }
-    write_results(result)
+    write_results(result, Path(args.out))
 
 
-def write_results(result: dict) -> None:
-    """Print and save benchmarks/results/graph_throughput.{json,md}."""
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / 'graph_throughput.json').write_text(json.dumps(result, indent=2) + '\n')
+def write_results(result: dict, out: Path) -> None:
+    """Print and save ``<out>.json`` and ``<out>.md``."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix('.json').write_text(json.dumps(result, indent=2) + '\n')
     md = ['# Graph throughput (lockstep)', '',
           f'Task `{result["task"]}`; policy_node executor '
           f'`{result.get("policy_executor", "single_threaded")}`; {result["machine"]}; '
@@ -316,7 +305,7 @@ def write_results(result: dict) -> None:
            + ' '.join(f'{k}: median {"meets" if g["meets_target_median"] else "misses"} it, '
                       f'best {"meets" if g["best_steps_per_s"] >= TARGET else "misses"} it.'
                       for k, g in result['graph'].items() if k != 'rclpy_floor'), '']
-    (RESULTS / 'graph_throughput.md').write_text('\n'.join(md))
+    out.with_suffix('.md').write_text('\n'.join(md))
     print('\n'.join(md))
 
 

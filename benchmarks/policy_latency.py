@@ -39,7 +39,6 @@ import json
 import math
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -48,6 +47,10 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from robotrl_ros.graphs.process import ProcessGroup, node_command  # noqa: E402
+
 RESULTS = ROOT / 'benchmarks' / 'results'
 N_JOINTS = 12
 COMMAND_TOPIC = 'forward_position_controller/commands'
@@ -218,16 +221,18 @@ class Driver:
                 'mean_us': float(us.mean())}
 
 
-def start_responder(kind: str, artifact: Path, executor: str) -> subprocess.Popen:
-    env = dict(os.environ, OMP_NUM_THREADS='1')
+def start_responder(kind: str, artifact: Path, executor: str, log_dir: Path) -> ProcessGroup:
+    """Start the responder (relay or policy_node) as a one-process group; logs in ``log_dir``."""
     if kind == 'relay':
-        args = [sys.executable, str(Path(__file__).resolve()), '--relay', executor]
+        cmd = [sys.executable, str(Path(__file__).resolve()), '--relay', executor]
     else:
-        args = [sys.executable, '-m', 'robotrl_ros.nodes.policy_node', '--ros-args',
-                '-p', f'policy_path:={artifact}', '-p', 'armed:=true',
-                '-p', 'control_mode:=on_message', '-p', 'state_timeout:=1.0',
-                '-p', 'joint_limit_margin:=0.01', '-p', f'executor:={executor}']
-    return subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        cmd = node_command('policy_node', parameters={
+            'policy_path': str(artifact), 'armed': True, 'control_mode': 'on_message',
+            'state_timeout': 1.0, 'joint_limit_margin': 0.01, 'executor': executor})
+    group = ProcessGroup({kind: cmd}, env=dict(os.environ, OMP_NUM_THREADS='1'),
+                         log_dir=log_dir, label='policy_latency', stop_timeouts=(10.0, 5.0, 5.0))
+    group.start()
+    return group
 
 
 def cpu_seconds(pid: int) -> float:
@@ -237,15 +242,6 @@ def cpu_seconds(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def pooled(runs: list[dict[str, float]]) -> dict[str, float]:
@@ -296,16 +292,17 @@ def main() -> None:
         }
         for round_, executor in itertools.product(range(args.rounds), args.executors):
             for kind in ('relay', 'policy') if round_ % 2 == 0 else ('policy', 'relay'):
-                proc = start_responder(kind, artifact, executor)
+                responder = start_responder(kind, artifact, executor, Path(tmp) / 'logs')
+                pid = responder.procs[kind].pid
                 driver = Driver(decoders[kind])
                 try:
                     driver.wait_for_responder()
                     driver.run(args.rates[0], 1.0)  # warm-up
                     for rate in args.rates:
-                        cpu = cpu_seconds(proc.pid)
+                        cpu = cpu_seconds(pid)
                         result = driver.run(rate, args.seconds)
                         # CPU time per answered message: insensitive to other load.
-                        result['cpu_us_per_msg'] = 1e6 * (cpu_seconds(proc.pid) - cpu) / max(
+                        result['cpu_us_per_msg'] = 1e6 * (cpu_seconds(pid) - cpu) / max(
                             result['answered'], 1)
                         runs[executor][kind].setdefault(rate, []).append(result)
                         print(f'round {round_} {executor} {kind:6s} {rate:6.0f} Hz: p50 '
@@ -313,7 +310,7 @@ def main() -> None:
                               f'dropped {result["dropped"]}/{result["sent"]}', flush=True)
                 finally:
                     driver.node.destroy_node()
-                    stop(proc)
+                    responder.stop()
     rclpy.try_shutdown()
     report(runs, args)
 

@@ -42,12 +42,8 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from robotrl_ros.graphs.train_run import (  # noqa: E402
-    ArtifactWatcher,
-    GraphConfig,
-    random_domain,
-    run_graph,
-)
+from robotrl_ros.graphs.artifact_watcher import ArtifactWatcher  # noqa: E402
+from robotrl_ros.graphs.train_run import GraphConfig, random_domain, run_graph  # noqa: E402
 from robotrl_ros.policy.artifact import load_artifact  # noqa: E402
 from robotrl_ros.tasks.randomization import SHIFTED  # noqa: E402
 from robotrl_ros.tasks.reach import DT  # noqa: E402

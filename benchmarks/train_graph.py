@@ -32,12 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from robotrl_ros.agents.registry import make_agent  # noqa: E402
-from robotrl_ros.graphs.train_run import (  # noqa: E402
-    ArtifactWatcher,
-    GraphConfig,
-    random_domain,
-    run_graph,
-)
+from robotrl_ros.graphs.artifact_watcher import ArtifactWatcher  # noqa: E402
+from robotrl_ros.graphs.train_run import GraphConfig, random_domain, run_graph  # noqa: E402
 from robotrl_ros.tasks.registry import make_env  # noqa: E402
 from robotrl_ros.training.config import load_config  # noqa: E402
 from robotrl_ros.training.evaluate import agent_policy, evaluate  # noqa: E402

@@ -4,13 +4,14 @@
 
 The product's main job, end to end as a user runs it:
 
-1. **Train in simulation through the graph**: ``sim_bridge`` (lockstep) + ``policy_node``
-   (``explore: true``) + ``trainer_node`` as separate processes, until a published policy
-   reaches 95 % success (and 98 % on 100 held-out episodes) or the 10-minute budget is spent
+1. **Train in simulation through the ``train_sim`` graph**, the one ``ros2 launch robotrl_ros
+   train_sim.launch.py`` and ``robotrl up train_sim`` start: ``config/train_sim.yaml`` with the
+   job's overrides on top (printed at the start), until a published policy reaches 95 % success
+   (and 98 % on 100 held-out episodes) or the 10-minute budget is spent
    (:mod:`robotrl_ros.graphs.product_run`).
 2. **Evaluate** the final artifact with ``robotrl eval`` (100 fresh episodes).
-3. **Deploy** it briefly: ``sim_bridge`` + ``policy_node`` (``explore: false``) and the
-   ``episode_monitor`` node measuring the success rate on the graph.
+3. **Deploy** it briefly: the ``sim_eval`` graph (``sim_bridge`` + ``policy_node``,
+   ``explore: false``) and the ``episode_monitor`` node measuring the success rate on the graph.
 
 If the graph cannot run (a node fails to start), it says so and falls back to training the same
 agent in-process (``--in-process`` forces that path): train, export, evaluate the artifact.
@@ -83,11 +84,11 @@ def run_graph_job(args: argparse.Namespace) -> int:
     when = (f'reached 95 %{held_out} after {reached["published_s"]} s / '
             f'{reached["transitions"]} transitions'
             if reached else f'did not reach 95 % within {args.budget_s:.0f} s')
-    print(f'{args.algo} on {TASK} through the ROS graph (sim_bridge + policy_node + '
+    print(f'{args.algo} on {TASK} through the train_sim graph (sim_bridge + policy_node + '
           f'trainer_node): {when}.\n'
           f'robotrl eval of the artifact: success rate {evaluation["success_rate"]:.0%} over '
           f'{evaluation["episodes"]} episodes (mean return {evaluation["mean_return"]:.1f}).\n'
-          f'Deploy run (sim_bridge + policy_node, explore off): success rate '
+          f'Deploy run (sim_eval graph: sim_bridge + policy_node, explore off): success rate '
           f'{deploy["success_rate"]:.0%} over {deploy["episodes"]} episodes.')
     return 0
 

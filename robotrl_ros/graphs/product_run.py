@@ -2,12 +2,13 @@
 # SPDX-License-Identifier: Apache-2.0
 """The product's main job: train ``reach`` through the ROS graph, evaluate, deploy briefly.
 
-1. Train: sim_bridge (lockstep) + policy_node (explore) + trainer_node as separate processes,
+1. Train: the ``train_sim`` graph (``config/train_sim.yaml`` with the run's overrides, printed)
    until a published policy reaches the target success rate (evaluated here on fixed episodes)
    or the wall-clock budget is spent.
 2. Evaluate the final artifact with ``robotrl eval`` (the CLI, as a user would).
-3. Deploy: sim_bridge + policy_node (``explore: false``) running that artifact, with the
-   ``episode_monitor`` node reporting the success rate the deployed policy reaches on the graph.
+3. Deploy: the ``sim_eval`` graph (sim_bridge + policy_node, ``explore: false``) running that
+   artifact, with the ``episode_monitor`` node reporting the success rate the deployed policy
+   reaches on the graph.
 
 Pure Python: the ROS parts run as processes.
 """
@@ -19,17 +20,15 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from robotrl_ros.graphs.train_run import (
-    ArtifactWatcher,
-    GraphConfig,
-    node_command,
-    random_domain,
-    run_graph,
-)
+from robotrl_ros.graphs.artifact_watcher import ArtifactWatcher
+from robotrl_ros.graphs.process import last_json_line, run_to_completion
+from robotrl_ros.graphs.train_run import GraphConfig, random_domain, run_graph
+from robotrl_ros.graphs.up import plan
 
 TASK = 'reach'
 CONFIRM_TARGET = 0.98  # success on 100 held-out episodes before the run stops
@@ -74,33 +73,30 @@ def robotrl_eval(artifact: str, episodes: int = 100, seed: int = 12_345) -> dict
 
 
 def deploy_run(artifact: str, episodes: int = 20, timeout_s: float = 180.0) -> dict[str, Any]:
-    """Run the artifact on the simulated robot through the graph; measured success rate."""
+    """Run the artifact on the simulated robot through the graph; measured success rate.
+
+    The ``sim_eval`` graph (``config/sim_eval.yaml``, as ``robotrl up sim_eval``) plus the
+    ``episode_monitor`` node, run to completion: the monitor exits after ``episodes`` episodes,
+    which stops the graph.
+
+    Raises:
+        RuntimeError: A node exited before the monitor, or the monitor failed (log named).
+    """
     env = dict(os.environ, ROS_DOMAIN_ID=str(random_domain()), OMP_NUM_THREADS='1',
                ROS_AUTOMATIC_DISCOVERY_RANGE='LOCALHOST')
-    nodes = [node_command('sim_bridge', {'task': TASK, 'lockstep': True, 'auto_reset': True,
-                                         'seed': 7, 'lockstep_republish_period': 0.2,
-                                         'status_period': 0.2}),
-             node_command('policy_node', {'policy_path': artifact, 'armed': True,
-                                          'explore': False, 'state_timeout': 3600.0})]
-    procs = [subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-             for cmd in nodes]
+    sets = [f'policy_path:={artifact}', f'task:={TASK}', 'seed:=7',
+            'sim_bridge.status_period:=0.2']
     started = time.monotonic()
-    try:
-        monitor = subprocess.run([sys.executable, '-m', 'robotrl_ros.nodes.episode_monitor',
-                                  '--episodes', str(episodes), '--timeout', str(timeout_s)],
-                                 capture_output=True, text=True, env=env,
-                                 timeout=timeout_s + 60)
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-    if monitor.returncode != 0:
-        raise RuntimeError(f'deploy run: {monitor.stderr.strip()[-500:]}')
-    result = json.loads(monitor.stdout.strip().splitlines()[-1])
+    with tempfile.TemporaryDirectory(prefix='deploy_run_') as tmp:
+        commands = dict(plan('sim_eval', sets, Path(tmp)).commands)
+        commands['episode_monitor'] = [sys.executable, '-m', 'robotrl_ros.nodes.episode_monitor',
+                                       '--episodes', str(episodes), '--timeout', str(timeout_s)]
+        try:
+            output = run_to_completion(commands, 'episode_monitor', timeout_s + 60, env=env,
+                                       label='deploy run', stop_timeouts=(15.0, 5.0, 5.0))
+        except RuntimeError as exc:
+            raise RuntimeError(f'deploy run: {exc}') from exc
+    result = last_json_line(output)
     result['wall_s'] = round(time.monotonic() - started, 1)
     return result
 

@@ -1,10 +1,13 @@
 # Copyright 2026 robotrl_ros contributors
 # SPDX-License-Identifier: Apache-2.0
-"""Train through the ROS graph: sim_bridge (lockstep) + policy_node (explore) + trainer_node.
+"""Train through the ``train_sim`` graph: sim_bridge + policy_node (explore) + trainer_node.
 
-Each node is a separate process started from its console script with ``--ros-args``, exactly
-as a user (or ``robotrl up``) would; nothing here imports ROS. Used by ``make run``, the
-end-to-end graph test and ``benchmarks/train_graph.py`` / ``benchmarks/sim2real.py``::
+The graph users start (``ros2 launch robotrl_ros train_sim.launch.py`` / ``robotrl up
+train_sim``): the same node command lines from ``config/train_sim.yaml`` (:func:`up.plan`), with
+the run's parameters (:func:`job_overrides`) on top, printed at the start; the nodes run as one
+:class:`~robotrl_ros.graphs.process.ProcessGroup`. Nothing here imports ROS. Used by
+``make run``, the end-to-end graph tests and ``benchmarks/train_graph.py`` /
+``benchmarks/sim2real.py``::
 
     result = run_graph(GraphConfig(task='reach', algo='sac', output_dir='runs/graph',
                                    total_steps=20_000))
@@ -17,13 +20,18 @@ import json
 import os
 import random
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from robotrl_ros.graphs.process import ProcessGroup, ros_value
+from robotrl_ros.graphs.up import find_config, plan
+
+GRAPH = 'train_sim'
+#: Grace after SIGINT (the trainer writes its checkpoint and final artifact), SIGTERM, SIGKILL.
+STOP_TIMEOUTS_S = (60.0, 10.0, 5.0)
 
 
 @dataclass
@@ -83,53 +91,50 @@ def random_domain() -> int:
     return random.SystemRandom().randint(1, 99)
 
 
-def ros_value(value: Any) -> str:
-    """A parameter value as ``--ros-args -p name:=value`` text (typed like YAML)."""
-    if isinstance(value, bool):
-        return 'true' if value else 'false'
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, (list, tuple)):
-        return '[' + ','.join(ros_value(v) for v in value) + ']'
-    return str(value) if value != '' else "''"  # YAML for the empty string
+def job_overrides(cfg: GraphConfig) -> dict[str, dict[str, Any]]:
+    """``{node: {parameter: value}}`` the run sets on top of ``config/train_sim.yaml``.
 
-
-def node_command(name: str, params: dict[str, Any]) -> list[str]:
-    """Command line starting node ``name`` (console script next to the interpreter)."""
-    script = Path(sys.executable).parent / name
-    base = [str(script)] if script.exists() else [sys.executable, '-m',
-                                                  f'robotrl_ros.nodes.{name}']
-    args = [arg for key, value in params.items() for arg in ('-p', f'{key}:={ros_value(value)}')]
-    return [*base, '--ros-args', *args]
-
-
-def graph_commands(cfg: GraphConfig) -> dict[str, list[str]]:
-    """The three nodes' command lines."""
-    out = Path(cfg.output_dir).resolve()
+    Raises:
+        ValueError: An unknown ``episode_reset``.
+    """
     if cfg.episode_reset not in ('auto', 'service'):
         raise ValueError(f"episode_reset must be 'auto' or 'service', got {cfg.episode_reset!r}")
     auto = cfg.episode_reset == 'auto'
-    bridge = {'task': cfg.task, 'lockstep': True, 'seed': cfg.seed, 'auto_reset': auto,
-              'lockstep_republish_period': 0.05, **cfg.bridge}
-    trainer = {'task': cfg.task, 'algo': cfg.algo, 'output_dir': str(out), 'seed': cfg.seed,
-               'total_steps': cfg.total_steps, 'publish_period': cfg.publish_period,
-               'config': cfg.config, 'init_policy': cfg.init_policy,
-               'reset_service': '' if auto else 'sim_bridge/reset', 'record_mcap': cfg.record_mcap,
-               'pause_service': 'policy_node/enable' if cfg.backpressure else ''}
-    policy = {'armed': True, 'explore': True, 'state_timeout': 3600.0}
-    return {'sim_bridge': node_command('sim_bridge', bridge),
-            'trainer_node': node_command('trainer_node', trainer),
-            'policy_node': node_command('policy_node', policy)}
+    return {
+        'sim_bridge': {'task': cfg.task, 'seed': cfg.seed, 'lockstep': True, 'auto_reset': auto,
+                       **cfg.bridge},
+        'policy_node': {'armed': True, 'explore': True},
+        'trainer_node': {'task': cfg.task, 'algo': cfg.algo,
+                         'output_dir': str(Path(cfg.output_dir).resolve()), 'seed': cfg.seed,
+                         'total_steps': cfg.total_steps, 'publish_period': cfg.publish_period,
+                         'config': cfg.config, 'init_policy': cfg.init_policy,
+                         'reset_service': '' if auto else 'sim_bridge/reset',
+                         'record_mcap': cfg.record_mcap,
+                         'pause_service': 'policy_node/enable' if cfg.backpressure else ''},
+    }
 
 
-def _stop(proc: subprocess.Popen, grace: float = 10.0) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+def job_sets(cfg: GraphConfig) -> list[str]:
+    """The run's overrides as ``robotrl up train_sim --set`` items (``node.param:=value``)."""
+    return [f'{node}.{param}:={ros_value(value)}'
+            for node, params in job_overrides(cfg).items() for param, value in params.items()]
+
+
+def graph_commands(cfg: GraphConfig, work_dir: Path) -> dict[str, list[str]]:
+    """The train_sim graph's command lines with the run's overrides (``robotrl up``'s plan).
+
+    ``work_dir`` receives the (empty) launch-argument override file of the plan.
+    """
+    return plan(GRAPH, job_sets(cfg), work_dir).commands
+
+
+def describe(cfg: GraphConfig) -> str:
+    """What the run starts, printed at its start: the graph, its YAML and every override."""
+    lines = [f'{GRAPH} graph = {find_config(f"{GRAPH}.yaml")} with these overrides on top '
+             f'(as robotrl up {GRAPH} --set ...):']
+    lines += [f'  {node}: ' + ' '.join(f'{k}:={ros_value(v)}' for k, v in params.items())
+              for node, params in job_overrides(cfg).items()]
+    return '\n'.join(lines)
 
 
 def run_graph(cfg: GraphConfig, progress: Any = None,
@@ -138,12 +143,14 @@ def run_graph(cfg: GraphConfig, progress: Any = None,
 
     Args:
         cfg: The run.
-        progress: Stream for a line every 30 s (None = silent).
+        progress: Stream for the graph and its overrides at the start, then a line every 30 s
+            (None = silent).
         should_stop: Polled about every 0.2 s; True stops the trainer early (SIGINT: it still
             writes its checkpoint and final artifact).
 
     Raises:
         RuntimeError: If a node exits early (its log is named in the message).
+        StartError: If a node's executable cannot be started.
     """
     out = Path(cfg.output_dir)
     logs = out / 'logs'
@@ -152,126 +159,36 @@ def run_graph(cfg: GraphConfig, progress: Any = None,
     if cfg.domain_id is not None:
         env['ROS_DOMAIN_ID'] = str(cfg.domain_id)
     env.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
-    procs: dict[str, subprocess.Popen] = {}
+    if progress is not None:
+        print(describe(cfg), file=progress, flush=True)
+    group = ProcessGroup(graph_commands(cfg, logs), env=env, log_dir=logs, label=GRAPH,
+                         stop_timeouts=STOP_TIMEOUTS_S)
     started = time.monotonic()
-    timed_out = False
-    try:
-        for name, command in graph_commands(cfg).items():
-            handle = open(logs / f'{name}.log', 'w')
-            procs[name] = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT,
-                                           env=env)
-            handle.close()
-        trainer = procs['trainer_node']
-        last_report = started
-        while trainer.poll() is None:
-            for name, proc in procs.items():
-                if proc.poll() is not None and name != 'trainer_node':
-                    raise RuntimeError(f'{name} exited with code {proc.returncode}; see '
-                                       f'{logs / (name + ".log")}')
-            now = time.monotonic()
-            if now - started > cfg.timeout_s:
-                timed_out = True
-                break
-            if should_stop is not None and should_stop():
-                break
-            if progress is not None and now - last_report > 30:
-                last_report = now
-                print(f'  graph: {now - started:.0f} s', file=progress, flush=True)
-            time.sleep(0.2)
-    finally:
-        if 'trainer_node' in procs:
-            _stop(procs['trainer_node'], grace=60.0)
-        for proc in procs.values():
-            _stop(proc)
+    clock = {'timed_out': False, 'last_report': started}
+
+    def done() -> bool:
+        now = time.monotonic()
+        if now - started > cfg.timeout_s:
+            clock['timed_out'] = True
+            return True
+        if progress is not None and now - clock['last_report'] > 30:
+            clock['last_report'] = now
+            print(f'  graph: {now - started:.0f} s', file=progress, flush=True)
+        return should_stop is not None and should_stop()
+
+    with group:
+        first = group.run_until(done, poll_s=0.2)
     wall = time.monotonic() - started
-    if procs and procs['trainer_node'].returncode not in (0, -signal.SIGINT) and not timed_out:
-        raise RuntimeError(f'trainer_node exited with code {procs["trainer_node"].returncode}; '
-                           f'see {logs / "trainer_node.log"}')
+    if first is not None and first != 'trainer_node':
+        raise RuntimeError(f'{first} exited with code {group.procs[first].returncode}; see '
+                           f'{group.log_path(first)}')
+    trainer = group.procs['trainer_node'].returncode
+    if trainer not in (0, -signal.SIGINT) and not clock['timed_out']:
+        raise RuntimeError(f'trainer_node exited with code {trainer}; see '
+                           f'{group.log_path("trainer_node")}')
     summary_file = out / 'summary.json'
     summary = json.loads(summary_file.read_text()) if summary_file.is_file() else {}
     artifact = out / 'policy'
     return GraphResult(artifact=artifact if (artifact / 'policy.yaml').is_file() else None,
-                       wall_time_s=wall, summary=summary, timed_out=timed_out, logs=logs)
-
-
-class ArtifactWatcher:
-    """``should_stop`` for :func:`run_graph`: evaluates each newly published artifact.
-
-    At most every ``period`` seconds the newest ``policies/policy_*`` of the run is evaluated
-    (deterministic policy, ``episodes`` episodes from ``seed``); True is returned once one reaches
-    ``target`` success. ``curve`` holds every evaluation with its publish time and transitions.
-    With ``confirm_episodes``, a policy that reaches ``target`` on those fixed episodes must reach
-    ``confirm_target`` (default ``target``) on that many held-out episodes (another seed): the
-    first policy to pass a fixed set is partly selected by luck, and the check keeps that luck
-    out of the stopping rule.
-
-    Args:
-        run_dir: The trainer's output directory.
-        task: Task to evaluate on.
-        target: Success rate that ends the run.
-        period: Seconds between evaluations.
-        episodes: Evaluation episodes.
-        seed: Seed of the first evaluation episode.
-        env_kwargs: ``make_env`` arguments (e.g. ``randomization='shifted'``).
-        confirm_episodes: Held-out episodes that must also reach ``confirm_target`` (0 = none).
-        confirm_target: Success rate required on the held-out episodes (None = ``target``).
-    """
-
-    def __init__(self, run_dir: str | Path, task: str, target: float, period: float = 10.0,
-                 episodes: int = 50, seed: int = 10_000,
-                 env_kwargs: dict[str, Any] | None = None, confirm_episodes: int = 0,
-                 confirm_target: float | None = None) -> None:
-        self.dir = Path(run_dir) / 'policies'
-        self.task, self.target, self.period = task, target, period
-        self.episodes, self.seed, self.env_kwargs = episodes, seed, env_kwargs or {}
-        self.confirm_episodes = confirm_episodes
-        self.confirm_target = target if confirm_target is None else confirm_target
-        self.started = time.time()
-        self.last = 0.0
-        self.seen: set[str] = set()
-        self.curve: list[dict[str, Any]] = []
-        self.reached: dict[str, Any] | None = None
-
-    def __call__(self) -> bool:
-        """Evaluate a newly published artifact; True once one reached the target."""
-        if self.reached is not None:
-            return True
-        if time.time() - self.last < self.period or not self.dir.is_dir():
-            return False
-        self.last = time.time()
-        from robotrl_ros.policy.artifact import load_artifact
-        from robotrl_ros.training.evaluate import evaluate_artifact
-        try:
-            newest = max((p for p in self.dir.iterdir() if p.name.startswith('policy_')),
-                         key=lambda p: p.name, default=None)
-            if newest is None or newest.name in self.seen:
-                return False
-            self.seen.add(newest.name)
-            published = newest.stat().st_mtime - self.started
-            artifact = load_artifact(newest)
-        except (OSError, ValueError):
-            return False  # pruned while we looked: the next one will do
-        result = evaluate_artifact(artifact, self.task, self.episodes, self.seed,
-                                   env_kwargs=self.env_kwargs)
-        provenance = artifact.metadata.get('provenance', {})
-        point = {'published_s': round(published, 1), 'transitions': provenance.get('transitions'),
-                 'updates': provenance.get('updates'), 'success': result.success_rate,
-                 'return': round(result.mean_return, 2), 'path': str(newest)}
-        self.curve.append(point)
-        if result.success_rate is not None and result.success_rate >= self.target \
-                and (point['transitions'] or 0) > 0 and self._confirmed(artifact, point):
-            self.reached = point
-        return self.reached is not None
-
-    def _confirmed(self, artifact: Any, point: dict[str, Any]) -> bool:
-        if not self.confirm_episodes:
-            return True
-        from robotrl_ros.training.evaluate import evaluate_artifact
-        check = evaluate_artifact(artifact, self.task, self.confirm_episodes,
-                                  self.seed + 1_000_000, env_kwargs=self.env_kwargs)
-        point['confirm_success'] = check.success_rate
-        return check.success_rate is not None and check.success_rate >= self.confirm_target
-
-    def best(self) -> dict[str, Any] | None:
-        """The evaluation with the highest success so far."""
-        return max(self.curve, key=lambda p: p['success'] or 0.0, default=None)
+                       wall_time_s=wall, summary=summary, timed_out=clock['timed_out'],
+                       logs=logs)

@@ -6,8 +6,9 @@
 ``launch/train_sim.launch.py`` with the same ``config/train_sim.yaml`` and the same argument
 mapping (:mod:`robotrl_ros.graphs.definitions`), each as
 ``<node> --ros-args -r __node:=<node> -r __ns:=/<ns> --params-file <yaml> ...``.
-SIGINT/SIGTERM are forwarded to every node; when one node exits, the others are stopped; the exit
-status is 0 only if every node exited with 0.
+The nodes run as one :class:`~robotrl_ros.graphs.process.ProcessGroup`: SIGINT/SIGTERM are
+forwarded to every node; when one node exits, the others are stopped; the exit status is 0 only
+if every node exited with 0.
 
 ``--set`` takes a launch argument (``task:=reach``) or one node parameter
 (``sim_bridge.lockstep:=false``, value parsed as YAML by the node, like ``ros2 run -p``).
@@ -19,34 +20,30 @@ from __future__ import annotations
 import argparse
 import re
 import shlex
-import shutil
-import signal
-import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from robotrl_ros.graphs.definitions import GRAPHS, Graph, get_graph, parameter_overrides
+from robotrl_ros.graphs.process import (
+    PACKAGE,
+    STOP_TIMEOUTS,
+    ProcessGroup,
+    StartError,
+    ament_prefix,
+    node_command,
+    node_executable,
+)
 
-PACKAGE = 'robotrl_ros'
+__all__ = ['GraphProcesses', 'UpPlan', 'find_config', 'main', 'node_executable', 'plan']
 _NAMESPACE = re.compile(r'[A-Za-z_][A-Za-z0-9_]*(/[A-Za-z_][A-Za-z0-9_]*)*')
 #: rclpy's sim-time source subscribes to the absolute /clock; each graph's sim bridge publishes
 #: the relative ``clock``, so under a namespace every node must read <ns>/clock instead.
 CLOCK_REMAP = '/clock:=clock'
-STOP_TIMEOUT = 30.0  # s after SIGINT before SIGTERM (the trainer saves a checkpoint first)
-
-
-def _ament_prefix() -> Path | None:
-    """Install prefix of the package in the ament index (a colcon/ROS install), else None."""
-    try:
-        from ament_index_python.packages import get_package_prefix
-        return Path(get_package_prefix(PACKAGE))
-    except Exception:  # noqa: BLE001 - no ament index or not indexed (plain pip install)
-        return None
+STOP_TIMEOUT = STOP_TIMEOUTS[0]  # s after SIGINT before SIGTERM (the trainer saves first)
 
 
 def find_config(file_name: str) -> Path:
@@ -56,7 +53,7 @@ def find_config(file_name: str) -> Path:
         FileNotFoundError: Not found anywhere; the message lists the places searched.
     """
     candidates = [Path(__file__).resolve().parents[2] / 'config' / file_name]
-    prefix = _ament_prefix()
+    prefix = ament_prefix()
     if prefix is not None:
         candidates.append(prefix / 'share' / PACKAGE / 'config' / file_name)
     candidates.append(Path(sys.prefix) / 'share' / PACKAGE / 'config' / file_name)
@@ -65,23 +62,6 @@ def find_config(file_name: str) -> Path:
             return path
     raise FileNotFoundError(f'config/{file_name} not found; looked in: '
                             f'{", ".join(str(p) for p in candidates)}')
-
-
-def node_executable(name: str) -> list[str]:
-    """Command prefix running node ``name``.
-
-    The console script next to this interpreter (venv/pip install), else the one in the ament
-    install's ``lib/robotrl_ros`` (colcon/ROS install), else ``python -m robotrl_ros.nodes.X``.
-    """
-    dirs = [Path(sys.executable).parent]
-    prefix = _ament_prefix()
-    if prefix is not None:
-        dirs.append(prefix / 'lib' / PACKAGE)
-    for directory in dirs:
-        exe = shutil.which(name, path=str(directory))
-        if exe:
-            return [exe]
-    return [sys.executable, '-m', f'{PACKAGE}.nodes.{name}']
 
 
 @dataclass
@@ -141,70 +121,19 @@ def plan(graph_name: str, sets: list[str], tmp_dir: Path) -> UpPlan:
     override_file.write_text(yaml.safe_dump(
         {f'/**/{node}': {'ros__parameters': params} for node, params in overrides.items()
          if params}))
-    commands = {}
-    for node in graph.nodes:
-        cmd = [*node_executable(node), '--ros-args', '-r', f'__node:={node}']
-        if namespace:
-            cmd += ['-r', f'__ns:=/{namespace}']
-        cmd += ['-r', CLOCK_REMAP]
-        cmd += ['--params-file', str(params_file), '--params-file', str(override_file)]
-        for rule in raw[node]:
-            cmd += ['-p', rule]
-        commands[node] = cmd
+    commands = {node: node_command(node_executable(node), name=node, namespace=namespace,
+                                   remaps=[CLOCK_REMAP],
+                                   params_files=[params_file, override_file], rules=raw[node])
+                for node in graph.nodes}
     return UpPlan(graph, commands, override_file, namespace, params_file)
 
 
-class GraphProcesses:
-    """The running nodes of a graph; stops all of them when one exits or a signal arrives."""
+class GraphProcesses(ProcessGroup):
+    """The running nodes of a graph (a :class:`ProcessGroup` announcing each start on stdout)."""
 
     def __init__(self, commands: dict[str, list[str]]) -> None:
-        self.commands = commands
-        self.procs: dict[str, subprocess.Popen] = {}
-        self.stop_requests = 0
-
-    def start(self) -> None:
-        """Start every node in its own session, so only we deliver signals to it."""
-        for node, cmd in self.commands.items():
-            self.procs[node] = subprocess.Popen(cmd, start_new_session=True)
-            print(f'[robotrl up] started {node} (pid {self.procs[node].pid}): '
-                  f'{shlex.join(cmd)}', flush=True)
-
-    def request_stop(self, signum: int, _frame: object = None) -> None:
-        """Signal handler: remember the request; :meth:`wait` then stops the nodes.
-
-        A further request while stopping (Ctrl-C again) skips the rest of the current grace
-        period: SIGINT, then SIGTERM, then SIGKILL.
-        """
-        self.stop_requests += 1
-
-    def _stop_all(self) -> None:
-        for sig, grace in ((signal.SIGINT, STOP_TIMEOUT), (signal.SIGTERM, 5.0),
-                           (signal.SIGKILL, 5.0)):
-            alive = [p for p in self.procs.values() if p.poll() is None]
-            if not alive:
-                return
-            for proc in alive:
-                proc.send_signal(sig)
-            requests, deadline = self.stop_requests, time.monotonic() + grace
-            while (time.monotonic() < deadline and self.stop_requests == requests
-                   and any(p.poll() is None for p in alive)):
-                time.sleep(0.05)
-
-    def wait(self) -> int:
-        """Run until a signal arrives or a node exits; stop the rest; return the exit status."""
-        first_exit = None
-        while not self.stop_requests and first_exit is None:
-            first_exit = next((n for n, p in self.procs.items() if p.poll() is not None), None)
-            time.sleep(0.05)
-        if first_exit is not None:
-            print(f'[robotrl up] {first_exit} exited with code {self.procs[first_exit].returncode}'
-                  '; stopping the other nodes', file=sys.stderr, flush=True)
-        self._stop_all()
-        failed = {n: p.returncode for n, p in self.procs.items() if p.returncode != 0}
-        for node, code in failed.items():
-            print(f'[robotrl up] {node} failed with exit code {code}', file=sys.stderr,
-                  flush=True)
-        return 1 if failed else 0
+        super().__init__(commands, label='robotrl up', announce=sys.stdout,
+                         stop_timeouts=(STOP_TIMEOUT, *STOP_TIMEOUTS[1:]))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -238,16 +167,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f'# {up.override_file.name} (temporary): {overrides}')
             return 0
         graph = GraphProcesses(up.commands)
-        previous = {sig: signal.signal(sig, graph.request_stop)
-                    for sig in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            graph.start()
-            return graph.wait()
-        finally:
-            graph._stop_all()
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-
+        with graph.forward_signals():
+            try:
+                graph.start()
+            except StartError as exc:
+                print(f'robotrl up: error: {exc}', file=sys.stderr)
+                return 1
+            try:
+                return graph.wait()
+            finally:
+                graph.stop()
 
 if __name__ == '__main__':
     sys.exit(main())

@@ -17,6 +17,7 @@ import pytest
 from robotrl_ros.agents.registry import make_agent
 from robotrl_ros.graphs.product_run import deploy_run
 from robotrl_ros.graphs.train_run import GraphConfig, graph_commands, run_graph
+from robotrl_ros.graphs.up import find_config
 from robotrl_ros.policy.artifact import load_artifact
 from robotrl_ros.tasks.reach import ACCEL_GAIN, DT, MAX_SPEED
 from robotrl_ros.tasks.registry import make_env, make_task
@@ -67,18 +68,22 @@ def test_episode_monitor_rejects_a_bad_episode_count():
     assert proc.returncode == 2 and '--episodes must be 1..20' in proc.stderr
 
 
-def test_graph_commands_wire_the_three_nodes_as_documented():
-    commands = graph_commands(GraphConfig(output_dir='/tmp/x', bridge={'dr_obs_noise_std': 0.01}))
+def test_graph_commands_wire_the_three_nodes_as_documented(tmp_path):
+    commands = graph_commands(GraphConfig(output_dir='/tmp/x', bridge={'dr_obs_noise_std': 0.01}),
+                              tmp_path)
     bridge, trainer, policy = (' '.join(commands[n]) for n in ('sim_bridge', 'trainer_node',
                                                                 'policy_node'))
     assert 'lockstep:=true' in bridge and 'auto_reset:=true' in bridge
     assert 'dr_obs_noise_std:=0.01' in bridge
     assert "reset_service:=''" in trainer and 'output_dir:=/tmp/x' in trainer
     assert 'explore:=true' in policy and 'armed:=true' in policy
-    service = graph_commands(GraphConfig(episode_reset='service'))
+    service = graph_commands(GraphConfig(episode_reset='service'), tmp_path)
     assert 'reset_service:=sim_bridge/reset' in ' '.join(service['trainer_node'])
     with pytest.raises(ValueError, match='episode_reset'):
-        graph_commands(GraphConfig(episode_reset='never'))
+        graph_commands(GraphConfig(episode_reset='never'), tmp_path)
+    # The graph users start: config/train_sim.yaml, the run's values on top of it.
+    assert all(str(find_config('train_sim.yaml')) in cmd for cmd in commands.values())
+    assert all('__node:=' + node in cmd for node, cmd in commands.items())
 
 
 # --- make run (training/main_job.py): graph path and its fallback --------------------------

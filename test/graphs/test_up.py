@@ -225,3 +225,11 @@ def test_sigint_to_robotrl_up_is_forwarded(tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_a_node_that_cannot_start_is_named_and_gives_exit_1(monkeypatch, tmp_path, capsys):
+    missing = tmp_path / 'no_such_executable'
+    monkeypatch.setattr(up, 'node_executable', lambda name: [str(missing)])
+    assert up.main(['sim_eval', '--set', 'policy_path:=p']) == 1
+    err = capsys.readouterr().err
+    assert f"robotrl up: error: [robotrl up] cannot start sim_bridge: '{missing}'" in err
