@@ -18,6 +18,7 @@ from robotrl_ros.tasks.base import Task, TaskEnv
 from robotrl_ros.tasks.ee_reach import EEReachEnv, EEReachTask
 from robotrl_ros.tasks.gridworld import GridworldEnv, GridworldTask
 from robotrl_ros.tasks.gym_env import GYM_PREFIX, make_gym_env
+from robotrl_ros.tasks.locomotion import LocomotionEnv, LocomotionTask
 from robotrl_ros.tasks.quadruped import QuadrupedEnv, quadruped_task
 from robotrl_ros.tasks.randomization import RandomizationConfig, RandomizedEnv, as_randomization
 from robotrl_ros.tasks.reach import ReachEnv, ReachTask
@@ -31,6 +32,7 @@ TASKS: dict[str, Callable[[], Task]] = {
     'reacher': ReacherTask,
     'quadruped': quadruped_task,
     'ee_reach': EEReachTask,
+    'locomotion': LocomotionTask,
 }
 
 ENVS: dict[str, Callable[..., TaskEnv]] = {
@@ -41,6 +43,7 @@ ENVS: dict[str, Callable[..., TaskEnv]] = {
     'reacher': ReacherEnv,
     'quadruped': QuadrupedEnv,
     'ee_reach': EEReachEnv,
+    'locomotion': LocomotionEnv,
 }
 
 
