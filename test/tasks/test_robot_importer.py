@@ -255,3 +255,21 @@ def test_builtins_resolve_their_package_uris():
     assert load_robot('panda').description.startswith('package://pybullet_data/')
     robot = import_robot('panda')
     assert robot.model.nmesh > 0 and robot.ee_body >= 0
+
+
+def test_package_description_through_the_ament_index(tmp_path, monkeypatch):
+    """An installed package (``<prefix>/share/<pkg>``, registered in the ament index)."""
+    pytest.importorskip('ament_index_python')
+    urdf = make_workspace(tmp_path / 'build')
+    prefix = tmp_path / 'install'
+    (prefix / 'share').mkdir(parents=True)
+    urdf.parent.parent.rename(prefix / 'share' / PKG)
+    marker = prefix / 'share' / 'ament_index' / 'resource_index' / 'packages'
+    marker.mkdir(parents=True)
+    (marker / PKG).write_text('')
+    monkeypatch.setenv('AMENT_PREFIX_PATH', str(prefix))
+    monkeypatch.delenv('ROS_PACKAGE_PATH', raising=False)
+    elsewhere = tmp_path / 'configs'
+    elsewhere.mkdir()
+    robot = import_robot(robot_file(elsewhere, f'package://{PKG}/urdf/tiny.urdf'))
+    assert robot.joint_names == ('shoulder',) and robot.model.nmesh == 2
