@@ -198,6 +198,11 @@ class EEReachEnv(TaskEnv):
         self.data.ctrl[:] = command
         mujoco.mj_step(self.robot.model, self.data, nstep=self.frame_skip)
 
+    def set_dynamics(self, mass_scale: float = 1.0, friction_scale: float = 1.0,
+                     gain_scale: float = 1.0) -> None:
+        """Scale masses, friction and servo strength (:meth:`RobotModel.set_dynamics`)."""
+        self.robot.set_dynamics(mass_scale, friction_scale, gain_scale)
+
     def _sim_joint_state(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         robot = self.robot
         return (robot.joint_position(self.data), robot.joint_velocity(self.data),

@@ -113,3 +113,21 @@ def test_fixed_base_robots_and_missing_signals_are_refused(a1_env):
     state = RobotState(np.zeros(12), np.zeros(12), cmd_vel=np.zeros(3))
     with pytest.raises(ValueError, match="'projected_gravity' \\(imu\\)"):
         a1_env.task.observe(state)
+
+
+def test_dynamics_randomization_scales_mass_friction_and_servos():
+    env = LocomotionEnv('a1')
+    model = env.robot.model
+    mass, kp = model.body_mass.sum(), model.actuator_gainprm[0, 0]
+    env.set_dynamics(mass_scale=1.2, friction_scale=0.5, gain_scale=0.8)
+    env.set_dynamics(mass_scale=1.2, friction_scale=0.5, gain_scale=0.8)   # does not compound
+    assert model.body_mass.sum() == pytest.approx(1.2 * mass)
+    assert model.actuator_gainprm[0, 0] == pytest.approx(0.8 * kp)
+    assert model.actuator_biasprm[0, 1] == pytest.approx(-0.8 * kp)
+    env.set_dynamics()
+    assert model.body_mass.sum() == pytest.approx(mass)
+    shifted = make_env('locomotion', randomization='shifted', seed=0)
+    _, info = shifted.reset(seed=1)
+    assert info['randomization']['mass_scale'] != 1.0
+    for _ in range(20):
+        shifted.step(shifted.action_space.sample())

@@ -30,6 +30,9 @@ IMU_SENSORS = {'imu_gyro': mujoco.mjtSensor.mjSENS_GYRO,
                'imu_accel': mujoco.mjtSensor.mjSENS_ACCELEROMETER,
                'imu_quat': mujoco.mjtSensor.mjSENS_FRAMEQUAT}
 FLOOR = 'floor'
+#: Model fields that :meth:`RobotModel.set_dynamics` scales (nominal copies are kept).
+_SCALED = ('body_mass', 'body_inertia', 'geom_friction', 'dof_damping', 'actuator_gainprm',
+           'actuator_biasprm', 'actuator_forcerange')
 #: Gap left between the lowest collision geom and the floor in the initial state (m).
 INITIAL_CLEARANCE = 0.002
 
@@ -77,6 +80,25 @@ class RobotModel:
     feet_bodies: tuple[int, ...]
     ee_body: int
     notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._nominal = {key: getattr(self.model, key).copy() for key in _SCALED}
+
+    def set_dynamics(self, mass_scale: float = 1.0, friction_scale: float = 1.0,
+                     gain_scale: float = 1.0) -> None:
+        """Scale masses and inertias, friction and joint damping, and servo strength.
+
+        Servo strength is the whole force law (kp, kd and force limit). Each scale multiplies
+        the nominal value, so calls do not compound; ``set_const`` data is recomputed.
+        """
+        model, nominal = self.model, self._nominal
+        model.body_mass[:] = nominal['body_mass'] * mass_scale
+        model.body_inertia[:] = nominal['body_inertia'] * mass_scale
+        model.geom_friction[:] = nominal['geom_friction'] * friction_scale
+        model.dof_damping[:] = nominal['dof_damping'] * friction_scale
+        for key in ('actuator_gainprm', 'actuator_biasprm', 'actuator_forcerange'):
+            getattr(model, key)[:] = nominal[key] * gain_scale
+        mujoco.mj_setConst(model, mujoco.MjData(model))
 
     def make_data(self) -> mujoco.MjData:
         """New simulation data in the initial state, servos holding the default pose."""
