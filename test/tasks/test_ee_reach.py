@@ -131,3 +131,40 @@ def test_floating_robots_and_arms_without_ee_link_are_refused(tmp_path):
     path.write_text('description: iiwa\nkp: 100.0\n')
     with pytest.raises(ValueError, match='no ee_link'):
         EEReachTask(str(path))
+
+
+def final_distance(agent, episodes=20, seed=100_000):
+    """Mean end-effector distance to the goal at episode end, deterministic policy."""
+    env = make_env('ee_reach')
+    distances = []
+    for k in range(episodes):
+        obs, _ = env.reset(seed=seed + k)
+        done = False
+        while not done:
+            obs, _, terminated, truncated, _ = env.step(agent.act(obs[None],
+                                                                  deterministic=True)[0])
+            done = terminated or truncated
+        ee = env.task.ee_position(env.robot.joint_position(env.data))
+        distances.append(float(np.linalg.norm(ee - env.goal)))
+    return float(np.mean(distances))
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1200)
+def test_sac_learns_to_move_the_panda_toward_held_out_goals():
+    """A small fixed budget: a regression in the reward or observation code fails here."""
+    from robotrl_ros.agents.registry import make_agent
+
+    env = make_env('ee_reach', seed=0)
+    agent = make_agent('sac', env.task_spec, seed=0)
+    before = final_distance(agent)
+    obs = env.reset(seed=0)[0][None]
+    for _ in range(3000):
+        action = agent.act(obs)
+        next_obs, reward, terminated, truncated, _ = env.step(action[0])
+        agent.observe(obs, action, [reward], next_obs[None], [terminated], [truncated])
+        if agent.ready():
+            agent.update()
+        obs = env.reset()[0][None] if terminated or truncated else next_obs[None]
+    after = final_distance(agent)
+    assert after < 0.8 * before, f'mean final distance {before:.3f} m -> {after:.3f} m'
