@@ -273,3 +273,14 @@ def test_package_description_through_the_ament_index(tmp_path, monkeypatch):
     elsewhere.mkdir()
     robot = import_robot(robot_file(elsewhere, f'package://{PKG}/urdf/tiny.urdf'))
     assert robot.joint_names == ('shoulder',) and robot.model.nmesh == 2
+
+
+def test_a_robot_description_string_is_imported(tmp_path, monkeypatch):
+    """As robot_state_publisher takes it: the URDF's XML, package:// meshes resolved."""
+    urdf = make_workspace(tmp_path)
+    monkeypatch.setenv('ROS_PACKAGE_PATH', str(tmp_path / 'ws'))
+    config = load_robot(robot_file(tmp_path, 'unused.urdf'))
+    robot = import_robot(config, robot_description=urdf.read_text())
+    assert robot.joint_names == ('shoulder',) and robot.model.nmesh == 2
+    with pytest.raises(DescriptionError, match="robot_description: not a URDF"):
+        import_robot(config, robot_description='<launch/>')

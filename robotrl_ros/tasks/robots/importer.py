@@ -21,7 +21,12 @@ import mujoco
 import numpy as np
 
 from robotrl_ros.tasks.robots.config import RobotConfig, load_robot
-from robotrl_ros.tasks.robots.description import Description, UrdfJoint, read_description
+from robotrl_ros.tasks.robots.description import (
+    Description,
+    UrdfJoint,
+    parse_description,
+    read_description,
+)
 from robotrl_ros.tasks.robots.resolve import DescriptionError
 
 IMU_SITE = 'imu'
@@ -30,6 +35,8 @@ IMU_SENSORS = {'imu_gyro': mujoco.mjtSensor.mjSENS_GYRO,
                'imu_accel': mujoco.mjtSensor.mjSENS_ACCELEROMETER,
                'imu_quat': mujoco.mjtSensor.mjSENS_FRAMEQUAT}
 FLOOR = 'floor'
+#: How a description given as an XML string is named in messages.
+ROBOT_DESCRIPTION = 'robot_description'
 #: Model fields that :meth:`RobotModel.set_dynamics` scales (nominal copies are kept).
 _SCALED = ('body_mass', 'body_inertia', 'geom_friction', 'dof_damping', 'actuator_gainprm',
            'actuator_biasprm', 'actuator_forcerange')
@@ -198,7 +205,7 @@ def _add_imu(spec: mujoco.MjSpec, link: str) -> None:
 
 def _load_spec(desc: Description) -> mujoco.MjSpec:
     try:
-        if desc.kind == 'mjcf':
+        if desc.kind == 'mjcf' and desc.path.is_file():
             return mujoco.MjSpec.from_file(str(desc.path))
         return mujoco.MjSpec.from_string(desc.xml)
     except Exception as exc:  # MuJoCo raises ValueError, RuntimeError...
@@ -250,8 +257,16 @@ def _lift_onto_floor(model: mujoco.MjModel, qpos: np.ndarray) -> None:
         qpos[2] += INITIAL_CLEARANCE - lowest
 
 
-def import_robot(robot: RobotConfig | str | Path) -> RobotModel:
+def import_robot(robot: RobotConfig | str | Path,
+                 robot_description: str | None = None) -> RobotModel:
     """Build the MuJoCo model of a robot (a config, a built-in's name or a robot YAML path).
+
+    Args:
+        robot: The robot file (its ``description`` is read unless ``robot_description`` is
+            given).
+        robot_description: The description's XML itself (URDF or MJCF), as
+            robot_state_publisher takes it; relative mesh paths are taken from the current
+            directory, ``package://`` ones resolved as usual.
 
     Raises:
         RobotConfigError: Bad robot file.
@@ -259,7 +274,10 @@ def import_robot(robot: RobotConfig | str | Path) -> RobotModel:
             description lacks, a missing collision mesh; each names the file and the culprit.
     """
     config = robot if isinstance(robot, RobotConfig) else load_robot(robot)
-    desc = read_description(config)
+    if robot_description is None:
+        desc = read_description(config)
+    else:
+        desc = parse_description(robot_description, Path.cwd() / ROBOT_DESCRIPTION)
     spec = _load_spec(desc)
     for actuator in list(spec.actuators):
         spec.delete(actuator)
