@@ -8,8 +8,9 @@ joint limits; ``scale`` = :data:`ACTION_SCALE` rad, or half the joint range if s
 by the robot's PD servos for one control period (:data:`CONTROL_PERIOD`).
 
 Observation: joint positions relative to the default pose, joint velocities
-(x :data:`VELOCITY_SCALE`), the goal (x, y, z), ``ee - goal`` and the last action. The end
-effector's position comes from forward kinematics of the *observed* joint positions
+(x :data:`VELOCITY_SCALE`), the goal (x, y, z) and the last action: the terms of
+``build_observation``, so the policy node computes the same vector. The reward's end-effector
+position comes from forward kinematics of the *observed* joint positions
 (:class:`ChainKinematics`), so the same code scores a simulator's or a real robot's
 transitions. Reward: ``-distance - RATE_WEIGHT |a - a_prev|^2 - LIMIT_WEIGHT * proximity``
 (proximity: per joint, how far into the outer 10 % of its range, 0..1, summed), plus
@@ -74,8 +75,7 @@ def ee_reach_spec(robot: RobotModel) -> TaskSpec:
         name=NAME,
         joint_names=robot.joint_names,
         observation=(ObsTerm('joint_pos_rel', n), ObsTerm('joint_vel', n, VELOCITY_SCALE),
-                     ObsTerm('goal_position', 3), ObsTerm('ee_goal_delta', 3),
-                     ObsTerm('last_action', n)),
+                     ObsTerm('goal_position', 3), ObsTerm('last_action', n)),
         action_scale=tuple(float(s) for s in scale),
         action_offset=tuple(float(v) for v in robot.default_pose),
         command_lower=tuple(float(v) for v in robot.lower),
@@ -118,8 +118,7 @@ class EEReachTask(Task):
         if last_action is None:
             last_action = np.zeros_like(position)
         parts = (position - self.spec._arrays['offset'],
-                 VELOCITY_SCALE * np.atleast_2d(velocity), goal,
-                 self.kinematics.position(position) - goal, np.atleast_2d(last_action))
+                 VELOCITY_SCALE * np.atleast_2d(velocity), goal, np.atleast_2d(last_action))
         return np.concatenate(parts, axis=1).astype(np.float32)
 
     def reward_batch(self, next_position: np.ndarray, action: np.ndarray,

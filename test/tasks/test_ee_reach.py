@@ -57,7 +57,7 @@ def test_registered_with_a_robot_option_and_panda_by_default():
     task = make_task('ee_reach')
     assert task.robot.config.name == 'panda'
     assert task.spec.joint_names == tuple(f'panda_joint{i}' for i in range(1, 8))
-    assert task.spec.command_input == 'goal_pose' and task.spec.obs_dim == 7 * 3 + 6
+    assert task.spec.command_input == 'goal_pose' and task.spec.obs_dim == 7 * 3 + 3
     env = make_env('ee_reach', robot='iiwa', seed=0)
     assert env.task_spec.joint_names[0] == 'lbr_iiwa_joint_1'
 
@@ -168,3 +168,13 @@ def test_sac_learns_to_move_the_panda_toward_held_out_goals():
         obs = env.reset()[0][None] if terminated or truncated else next_obs[None]
     after = final_distance(agent)
     assert after < 0.8 * before, f'mean final distance {before:.3f} m -> {after:.3f} m'
+
+
+def test_observation_equals_what_the_policy_node_builds(panda_env):
+    from robotrl_ros.tasks.observation import build_observation
+
+    panda_env.reset(seed=5)
+    panda_env.step(panda_env.action_space.sample())
+    state = panda_env.robot_state()
+    np.testing.assert_array_equal(panda_env.task.observe(state),
+                                  build_observation(panda_env.task_spec, state))

@@ -131,3 +131,13 @@ def test_dynamics_randomization_scales_mass_friction_and_servos():
     assert info['randomization']['mass_scale'] != 1.0
     for _ in range(20):
         shifted.step(shifted.action_space.sample())
+
+
+def test_observation_equals_what_the_policy_node_builds(a1_env):
+    from robotrl_ros.tasks.observation import build_observation
+
+    a1_env.reset(seed=5)
+    a1_env.step(a1_env.action_space.sample())
+    state = a1_env.robot_state()
+    np.testing.assert_array_equal(a1_env.task.observe(state),
+                                  build_observation(a1_env.task_spec, state))
