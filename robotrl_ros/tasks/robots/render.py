@@ -19,7 +19,7 @@ from robotrl_ros.tasks.robots.importer import RobotModel
 CAMERA_AZIMUTH = 135.0
 CAMERA_ELEVATION = -20.0
 #: Camera distance in units of the model's extent (``model.stat.extent``).
-CAMERA_DISTANCE = 1.6
+CAMERA_DISTANCE = 1.1
 
 
 class RenderError(RuntimeError):
