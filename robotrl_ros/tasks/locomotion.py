@@ -238,9 +238,9 @@ class LocomotionEnv(TaskEnv):
                 self.data.actuator_force.copy())
 
     def _sim_imu(self) -> dict[str, np.ndarray]:
-        base = self.robot.base_body
-        rotation = self.data.xmat[base].reshape(3, 3)           # world from base
-        ang_vel = self.robot.sensor(self.data, 'imu_gyro')      # IMU frame = base frame here
+        # Everything in the IMU's frame (imu_link), as a robot's IMU and state estimator give.
+        rotation = self.data.xmat[self.robot.imu_body].reshape(3, 3)    # world from IMU
+        ang_vel = self.robot.sensor(self.data, 'imu_gyro')
         world_lin_vel = self.data.qvel[0:3]                     # free joint: world frame
         return {'projected_gravity': rotation.T @ np.array([0.0, 0.0, -1.0]),
                 'base_ang_vel': ang_vel, 'base_lin_vel': rotation.T @ world_lin_vel}
