@@ -18,6 +18,7 @@ setup(
         ('share/' + PACKAGE + '/launch', glob('launch/*.launch.py')),
         ('share/' + PACKAGE + '/config', glob('config/*.yaml')),
         ('share/' + PACKAGE + '/config/hparams', glob('config/hparams/*.yaml')),
+        ('share/' + PACKAGE + '/config/robots', glob('config/robots/*.yaml')),
     ],
     install_requires=['setuptools'],
     zip_safe=True,

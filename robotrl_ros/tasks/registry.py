@@ -15,8 +15,10 @@ from typing import Any
 import gymnasium as gym
 
 from robotrl_ros.tasks.base import Task, TaskEnv
+from robotrl_ros.tasks.ee_reach import EEReachEnv, EEReachTask
 from robotrl_ros.tasks.gridworld import GridworldEnv, GridworldTask
 from robotrl_ros.tasks.gym_env import GYM_PREFIX, make_gym_env
+from robotrl_ros.tasks.locomotion import LocomotionEnv, LocomotionTask
 from robotrl_ros.tasks.quadruped import QuadrupedEnv, quadruped_task
 from robotrl_ros.tasks.randomization import RandomizationConfig, RandomizedEnv, as_randomization
 from robotrl_ros.tasks.reach import ReachEnv, ReachTask
@@ -29,6 +31,8 @@ TASKS: dict[str, Callable[[], Task]] = {
     'gridworld': GridworldTask,
     'reacher': ReacherTask,
     'quadruped': quadruped_task,
+    'ee_reach': EEReachTask,
+    'locomotion': LocomotionTask,
 }
 
 ENVS: dict[str, Callable[..., TaskEnv]] = {
@@ -38,6 +42,8 @@ ENVS: dict[str, Callable[..., TaskEnv]] = {
     'gridworld': GridworldEnv,
     'reacher': ReacherEnv,
     'quadruped': QuadrupedEnv,
+    'ee_reach': EEReachEnv,
+    'locomotion': LocomotionEnv,
 }
 
 

@@ -1,0 +1,143 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""locomotion on a real quadruped: spec, IMU signals, batched task math, falls, errors."""
+
+import mujoco
+import numpy as np
+import pytest
+
+from robotrl_ros.tasks.locomotion import (
+    CONTROL_PERIOD,
+    REWARD_WEIGHTS,
+    LocomotionEnv,
+    LocomotionTask,
+)
+from robotrl_ros.tasks.observation import RobotState
+from robotrl_ros.tasks.registry import make_env, make_task, task_names
+
+
+@pytest.fixture(scope='module')
+def a1_env():
+    return LocomotionEnv('a1')
+
+
+def test_registered_with_a_robot_option_and_a1_by_default():
+    assert 'locomotion' in task_names()
+    task = make_task('locomotion')
+    assert task.robot.config.name == 'a1'
+    assert task.spec.joint_names[:3] == ('FR_hip_joint', 'FR_upper_joint', 'FR_lower_joint')
+    assert task.spec.command_input == 'cmd_vel' and task.spec.obs_dim == 12 * 3 + 9
+    env = make_env('locomotion', robot='mini_cheetah', seed=0)
+    assert env.task_spec.action_dim == 12
+
+
+def test_standing_still_on_a_zero_command_is_rewarded_and_upright(a1_env):
+    env = a1_env
+    obs, _ = env.reset(seed=0, options={'goal': np.zeros(3)})
+    total = 0.0
+    for _ in range(100):
+        obs, reward, terminated, truncated, info = env.step(np.zeros(12))
+        total += reward
+        assert not terminated
+    state = env.robot_state()
+    np.testing.assert_allclose(state.imu['projected_gravity'], [0, 0, -1], atol=0.1)
+    np.testing.assert_allclose(state.imu['base_lin_vel'], 0, atol=0.05)
+    assert info['is_success'] and env.base_height() > 0.2
+    # Both tracking terms near 1 per step, small penalties.
+    assert total / 100 > 0.9 * CONTROL_PERIOD * (REWARD_WEIGHTS['tracking_lin_vel']
+                                                 + REWARD_WEIGHTS['tracking_ang_vel'])
+    np.testing.assert_array_equal(obs, env.task.observe(state))
+
+
+def test_imu_signals_follow_the_base_motion(a1_env):
+    env = a1_env
+    env.reset(seed=1)
+    data = env.data
+    data.qvel[0:3] = [0.5, 0.0, 0.0]       # world-frame base velocity, base yawed 90 degrees
+    data.qpos[3:7] = [np.cos(np.pi / 4), 0, 0, np.sin(np.pi / 4)]
+    data.qvel[3:6] = [0.0, 0.0, 0.3]
+    mujoco.mj_forward(env.robot.model, data)
+    imu = env.robot_state().imu
+    np.testing.assert_allclose(imu['base_lin_vel'], [0.0, -0.5, 0.0], atol=1e-9)
+    np.testing.assert_allclose(imu['base_ang_vel'], [0.0, 0.0, 0.3], atol=1e-9)
+    np.testing.assert_allclose(imu['projected_gravity'], [0, 0, -1], atol=1e-9)
+
+
+def test_a_tipped_robot_terminates_the_episode(a1_env):
+    env = a1_env
+    env.reset(seed=2)
+    env.data.qpos[3:7] = [np.cos(np.pi / 4), np.sin(np.pi / 4), 0, 0]    # rolled 90 degrees
+    env.data.qpos[2] = 0.4
+    mujoco.mj_forward(env.robot.model, env.data)
+    _, _, terminated, _, info = env.step(np.zeros(12))
+    assert terminated and not info['is_success']
+
+
+def test_batched_math_equals_one_robot_at_a_time(a1_env):
+    task = a1_env.task
+    rng = np.random.default_rng(3)
+    b, n = 6, task.spec.action_dim
+    q = task.robot.default_pose + rng.uniform(-0.3, 0.3, (b, n))
+    dq, action, last = rng.normal(size=(b, n)), rng.uniform(-1, 1, (b, n)), rng.uniform(-1, 1,
+                                                                                        (b, n))
+    lin, ang, cmd = rng.normal(size=(b, 3)), rng.normal(size=(b, 3)), rng.uniform(0, 1, (b, 3))
+    gravity = rng.normal(size=(b, 3))
+    gravity[:, 2] = -np.abs(gravity[:, 2]) - 0.5
+    gravity /= np.linalg.norm(gravity, axis=1, keepdims=True)
+    obs = task.observe_batch(q, dq, gravity, ang, cmd, last)
+    reward, fallen, success = task.reward_batch(q, dq, action, last, lin, ang, gravity, cmd)
+    for i in range(b):
+        imu = {'projected_gravity': gravity[i], 'base_ang_vel': ang[i], 'base_lin_vel': lin[i]}
+        before = RobotState(q[i], dq[i], cmd_vel=cmd[i], last_action=last[i], imu=imu)
+        after = RobotState(q[i], dq[i], cmd_vel=cmd[i], last_action=action[i], imu=imu)
+        np.testing.assert_array_equal(task.observe(before), obs[i])
+        assert task.reward(before, action[i], after) == (pytest.approx(reward[i]),
+                                                         bool(fallen[i]), bool(success[i]))
+
+
+def test_reward_weights_and_command_ranges_are_options():
+    task = LocomotionTask('a1', cmd_ranges=[[0.2, 0.2], [0, 0], [-1, 1]],
+                          reward_weights={'torques': 0.0})
+    goal = task.sample_goal(np.random.default_rng(0))
+    assert goal[0] == 0.2 and goal[1] == 0 and -1 <= goal[2] <= 1
+    assert task.weights['torques'] == 0.0
+    with pytest.raises(ValueError, match="unknown reward term.*'feet'"):
+        LocomotionTask('a1', reward_weights={'feet': 1.0})
+    with pytest.raises(ValueError, match='cmd_ranges'):
+        LocomotionTask('a1', cmd_ranges=[[1, 0], [0, 0], [0, 0]])
+
+
+def test_fixed_base_robots_and_missing_signals_are_refused(a1_env):
+    with pytest.raises(ValueError, match='fixed base'):
+        LocomotionTask('panda')
+    state = RobotState(np.zeros(12), np.zeros(12), cmd_vel=np.zeros(3))
+    with pytest.raises(ValueError, match="'projected_gravity' \\(imu\\)"):
+        a1_env.task.observe(state)
+
+
+def test_dynamics_randomization_scales_mass_friction_and_servos():
+    env = LocomotionEnv('a1')
+    model = env.robot.model
+    mass, kp = model.body_mass.sum(), model.actuator_gainprm[0, 0]
+    env.set_dynamics(mass_scale=1.2, friction_scale=0.5, gain_scale=0.8)
+    env.set_dynamics(mass_scale=1.2, friction_scale=0.5, gain_scale=0.8)   # does not compound
+    assert model.body_mass.sum() == pytest.approx(1.2 * mass)
+    assert model.actuator_gainprm[0, 0] == pytest.approx(0.8 * kp)
+    assert model.actuator_biasprm[0, 1] == pytest.approx(-0.8 * kp)
+    env.set_dynamics()
+    assert model.body_mass.sum() == pytest.approx(mass)
+    shifted = make_env('locomotion', randomization='shifted', seed=0)
+    _, info = shifted.reset(seed=1)
+    assert info['randomization']['mass_scale'] != 1.0
+    for _ in range(20):
+        shifted.step(shifted.action_space.sample())
+
+
+def test_observation_equals_what_the_policy_node_builds(a1_env):
+    from robotrl_ros.tasks.observation import build_observation
+
+    a1_env.reset(seed=5)
+    a1_env.step(a1_env.action_space.sample())
+    state = a1_env.robot_state()
+    np.testing.assert_array_equal(a1_env.task.observe(state),
+                                  build_observation(a1_env.task_spec, state))
