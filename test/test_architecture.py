@@ -53,7 +53,7 @@ def _imported_names(module: str, path: Path) -> set[str]:
                 source = '.'.join(base + ([node.module] if node.module else []))
             else:
                 source = node.module or ''
-            names.add(source)
+            # `from pkg.a import b` names `pkg.a.b` (a module, or a name that resolves to `pkg.a`).
             names.update(f'{source}.{alias.name}' for alias in node.names)
     return names
 
