@@ -43,7 +43,7 @@ def _positive_int(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``robotrl`` (subcommands ``train``, ``eval``, ``replay``, ``up``)."""
+    """The argument parser of ``robotrl`` and its subcommands."""
     parser = argparse.ArgumentParser(
         prog='robotrl', description='Train robot policies with RL, evaluate and deploy them.')
     sub = parser.add_subparsers(dest='command', required=True, metavar='COMMAND')
@@ -75,6 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
     replay = sub.add_parser('replay', help='train offline from an MCAP recording of the graph '
                             '(trainer_node record_mcap); prints one JSON line')
     add_replay_arguments(replay)
+
+    recover = sub.add_parser('mcap-recover', help='rewrite a recording cut short by a crash '
+                             'into a complete MCAP file; prints one JSON line')
+    recover.add_argument('path', type=Path, help='the cut recording')
+    recover.add_argument('--out', type=Path, default=None,
+                         help='output file (default <name>.recovered.mcap next to PATH)')
 
     # Listed for --help only: main() hands everything after "up" to the up runner untouched.
     sub.add_parser('up', help='start a ROS graph (train_sim, deploy, sim_eval); '
@@ -154,6 +160,16 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mcap_recover(args: argparse.Namespace) -> int:
+    """``robotrl mcap-recover``: prints one JSON line (output, messages kept, complete)."""
+    from robotrl_ros.training.online.recording import recover_mcap
+
+    recovery = recover_mcap(args.path, args.out)
+    print(json.dumps({'out': str(recovery.path), 'messages': recovery.messages,
+                      'complete': recovery.complete}))
+    return 0
+
+
 def cmd_up(argv: list[str]) -> int:
     """``robotrl up``: hand the remaining arguments to :mod:`robotrl_ros.graphs.up`."""
     try:
@@ -166,7 +182,8 @@ def cmd_up(argv: list[str]) -> int:
     return int(up.main(argv) or 0)
 
 
-COMMANDS = {'train': cmd_train, 'eval': cmd_eval, 'replay': cmd_replay}
+COMMANDS = {'train': cmd_train, 'eval': cmd_eval, 'replay': cmd_replay,
+            'mcap-recover': cmd_mcap_recover}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from robotrl_ros.util.durable import atomic_write
+
 
 class Agent(ABC):
     """Base class of all learning algorithms.
@@ -75,11 +77,9 @@ class Agent(ABC):
         """
 
     def save(self, path: str | Path) -> None:
-        """Write :meth:`state_dict` to ``path`` atomically (tmp file + rename)."""
-        path = Path(path)
-        tmp = path.with_suffix(path.suffix + '.tmp')
-        torch.save(self.state_dict(), tmp)
-        tmp.replace(path)
+        """Write :meth:`state_dict` to ``path`` atomically and durably (fsync, then rename)."""
+        state = self.state_dict()
+        atomic_write(path, lambda handle: torch.save(state, handle))
 
     def load(self, path: str | Path) -> None:
         """Load a checkpoint written by :meth:`save` (``weights_only``: no arbitrary pickle)."""

@@ -48,6 +48,7 @@ from robotrl_ros.ros.qos import COMMAND_QOS
 from robotrl_ros.ros.status import status_message
 from robotrl_ros.training.online.reorder import ReorderBuffer
 from robotrl_ros.training.online.session import OnlineSession, SessionConfig
+from robotrl_ros.training.online.store import StorageError
 from robotrl_ros.util.threads import limit_threads
 
 SYNC_PERIOD = 0.2          # s between fsyncs of the transition log
@@ -75,7 +76,7 @@ class TrainerNode(RunnableNode):
             task=p['task'], algo=p['algo'], output_dir=p['output_dir'], seed=p['seed'],
             config=p['config'], total_steps=p['total_steps'], use_resets=bool(p['reset_service']),
             init_policy=p['init_policy'], record_mcap=p['record_mcap'],
-            replay_mcap=p['replay_mcap'],
+            mcap_flush_period=p['mcap_flush_period'], replay_mcap=p['replay_mcap'],
             topics={'joint_states': self.resolve_topic_name('joint_states'),
                     'commands': self.resolve_topic_name(p['command_topic']),
                     'goal_pose': self.resolve_topic_name('goal_pose'),
@@ -281,13 +282,28 @@ class TrainerNode(RunnableNode):
         return 1 if self.failure else 0
 
     def close(self) -> None:
-        """Stop the learning thread; keep what was learned (checkpoint + policy/)."""
+        """Stop the learning thread; keep what was learned (checkpoint + policy/).
+
+        A storage failure (disk full, a failed sync) is logged and makes the exit code 1; the
+        transition log and the recording are closed all the same.
+        """
         self._running = False
         if self._worker.is_alive():
             self._worker.join()
-        if not self.finished:
-            self.session.finish()
-        self.session.close()
+        try:
+            if not self.finished:
+                self.session.finish()
+        except StorageError as exc:
+            self._storage_failed(exc)
+        finally:
+            try:
+                self.session.close()
+            except StorageError as exc:
+                self._storage_failed(exc)
+
+    def _storage_failed(self, exc: StorageError) -> None:
+        self.failure = self.failure or f'StorageError: {exc}'
+        self.get_logger().error(f'trainer_node: {exc}')
 
 
 def main(args: list[str] | None = None) -> int:

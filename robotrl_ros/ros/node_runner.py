@@ -124,6 +124,8 @@ def run_node(create: Callable[[], RunnableNode], name: str, args: list[str] | No
         try:
             if node is not None:
                 node.close()
+                if code == EXIT_OK:     # closing can fail too (e.g. the trainer's disk is full)
+                    code = node.exit_code()
         finally:
             if node is not None and stop_requested():
                 node.get_logger().info(f'stopped on {", ".join(received_signals())}')

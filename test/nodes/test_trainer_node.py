@@ -166,3 +166,31 @@ def test_sigterm_exits_0_and_keeps_a_policy(tmp_path, sig):
     assert proc.returncode == 0, out
     assert (tmp_path / 'run' / 'policy' / 'policy.yaml').is_file()
     assert (tmp_path / 'run' / 'online_checkpoint.pt').is_file()
+
+
+def test_a_full_disk_at_close_still_closes_the_recording_and_exits_1(ros, tmp_path, monkeypatch):
+    from robotrl_ros.training.online.store import StorageError
+    trainer = TrainerNode(parameter_overrides=[
+        Parameter('output_dir', value=str(tmp_path / 'run')), Parameter('reset_service', value=''),
+        Parameter('record_mcap', value=True), Parameter('mcap_flush_period', value=0.5)])
+    recorder = trainer.session.recorder
+    assert recorder is not None
+
+    def disk_full(*args, **kwargs):
+        raise StorageError('saving the checkpoint failed: No space left on device')
+    monkeypatch.setattr(trainer.session, 'finish', disk_full)
+    try:
+        trainer.close()
+    finally:
+        trainer.destroy_node()
+    assert trainer.exit_code() == 1 and 'No space left' in trainer.failure
+    assert trainer.session.recorder is None                     # closed all the same
+    recordings = list((tmp_path / 'run').glob('*.mcap'))
+    assert recordings and recordings[0].stat().st_size > 0
+
+
+def test_mcap_flush_period_must_be_positive(tmp_path):
+    proc = _run_trainer(tmp_path, f'output_dir:={tmp_path}', 'mcap_flush_period:=0.0')
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 2, out
+    assert 'mcap_flush_period' in out

@@ -31,9 +31,10 @@ class Toy(RunnableNode):
 
     closed = 0
 
-    def __init__(self, finish_after=None, fail=False, signal_after=None):
+    def __init__(self, finish_after=None, fail=False, signal_after=None, fail_on_close=False):
         super().__init__('toy')
         self.ticks, self.finish_after, self.fail = 0, finish_after, fail
+        self.fail_on_close = fail_on_close
         self.signal_after = signal_after
         self.create_timer(0.01, self._tick)
 
@@ -50,6 +51,8 @@ class Toy(RunnableNode):
 
     def close(self):
         Toy.closed += 1
+        if self.fail_on_close:       # what the trainer does when its last sync hits a full disk
+            self.fail = True
 
 
 def run(**kwargs):
@@ -68,6 +71,13 @@ def test_a_node_that_is_done_exits_with_its_code_and_is_closed():
     assert code == 0 and node.ticks >= 3 and Toy.closed == 1
     assert not rclpy.ok()          # rclpy shut down
     code, node = run(finish_after=2, fail=True)
+    assert code == 1 and Toy.closed == 1
+
+
+def test_a_failure_while_closing_makes_the_exit_code_one():
+    code, node = run(finish_after=2, fail_on_close=True)
+    assert code == 1 and Toy.closed == 1
+    code, node = run(signal_after=3, fail_on_close=True)
     assert code == 1 and Toy.closed == 1
 
 

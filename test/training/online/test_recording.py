@@ -252,6 +252,25 @@ def test_recover_keeps_a_complete_file_whole_and_rejects_bad_input(tmp_path):
         recover_mcap(tmp_path / 'missing.mcap')
 
 
+def test_robotrl_mcap_recover_rewrites_a_cut_recording(tmp_path, capsys):
+    from robotrl_ros.cli import main
+    now = [0.0]
+    path = tmp_path / 'rec.mcap'
+    rec = McapRecorder(path, TOPICS, flush_period=1.0, clock=lambda: now[0], background=False)
+    for step in range(3):
+        now[0] = float(step)
+        rec.command([0.1, 0.2, 0.3], step)
+    cut = _cut_copy(path, tmp_path)                 # what SIGKILL leaves: no footer, no index
+    rec.close()
+    assert main(['mcap-recover', str(cut), '--out', str(tmp_path / 'fixed.mcap')]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result == {'out': str(tmp_path / 'fixed.mcap'), 'messages': 3, 'complete': False}
+    assert _messages(tmp_path / 'fixed.mcap') == [0, 1, 2]
+    (tmp_path / 'junk.mcap').write_bytes(b'junk')
+    assert main(['mcap-recover', str(tmp_path / 'junk.mcap')]) == 1
+    assert 'junk.mcap is not an MCAP file' in capsys.readouterr().err
+
+
 def test_flush_period_must_be_positive(tmp_path):
     with pytest.raises(ValueError, match='mcap_flush_period must be > 0'):
         McapRecorder(tmp_path / 'r.mcap', TOPICS, flush_period=0.0)
