@@ -17,7 +17,8 @@ INSTALLED = ('robotrl_ros', 'launch')
 ROS_PREFIXES = ('rcl', 'rmw', 'rosidl_', 'rosbag2', 'ament_', 'launch', 'tf2', 'message_filters')
 ROS_SUFFIXES = ('_msgs', '_srvs', '_interfaces')
 #: Import name -> distribution in requirements-core.txt, where they differ.
-DISTRIBUTIONS = {'yaml': 'pyyaml', 'mcap_ros2': 'mcap-ros2-support', 'mujoco': 'gymnasium'}
+DISTRIBUTIONS = {'yaml': 'pyyaml', 'mcap_ros2': 'mcap-ros2-support', 'mujoco': 'gymnasium',
+                 'pybullet_data': 'pybullet'}
 #: Test helpers imported by name from the test tree (not packages).
 LOCAL_TEST_MODULES = {'doubles', 'graph_probe', 'conftest'}
 
