@@ -20,7 +20,7 @@ def planar_two_link_tip(q: np.ndarray, lengths: tuple[float, float] = REACHER_LI
                         ) -> np.ndarray:
     """(x, y) of the tip of a planar 2-link arm with joint angles ``q[..., :2]`` (rad)."""
     q = np.asarray(q, dtype=np.float64)
-    if q.ndim == 1:     # one configuration: scalar math is ~20x faster than array ops
+    if q.ndim == 1:     # one configuration: scalar math, no array overhead
         a0, a01 = float(q[0]), float(q[0] + q[1])
         return np.array([lengths[0] * math.cos(a0) + lengths[1] * math.cos(a01),
                          lengths[0] * math.sin(a0) + lengths[1] * math.sin(a01)])

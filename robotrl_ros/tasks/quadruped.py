@@ -37,8 +37,8 @@ from robotrl_ros.tasks.spec import ObsTerm, TaskSpec
 
 XML = 'ant.xml'
 FRAME_SKIP = 5              # 5 x 10 ms physics steps: 20 Hz control
-# Implicit in the servos' damping (KD) and joint damping: stable at 10 ms, 3.6x cheaper than
-# the Ant model's RK4.
+# Implicit in the servos' damping (KD) and joint damping: stable at a 10 ms physics step and
+# cheaper than the Ant model's RK4 (benchmarks/task_speed.py).
 INTEGRATOR = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
 KP, KD = 100.0, 12.0
 ACTION_SCALE = 0.5          # rad per unit action
@@ -125,7 +125,7 @@ class QuadrupedTask(Task):
 
 def body_rotation(quat: np.ndarray) -> np.ndarray:
     """World-from-body rotation matrix of a quaternion ``(w, x, y, z)`` (MuJoCo order)."""
-    w, x, y, z = np.asarray(quat, dtype=np.float64).tolist()   # float math: ~10x faster
+    w, x, y, z = np.asarray(quat, dtype=np.float64).tolist()   # Python floats: no array overhead
     norm = math.sqrt(w * w + x * x + y * y + z * z)
     w, x, y, z = w / norm, x / norm, y / norm, z / norm
     return np.array([
