@@ -48,6 +48,7 @@ from robotrl_ros.ros.conversions import (
     pose_to_goal,
     twist_to_cmd,
 )
+from robotrl_ros.ros.diagnostics import DiagnosticsPublisher, policy_node_checks
 from robotrl_ros.ros.node_runner import RunnableNode, run_node
 from robotrl_ros.ros.params import declare_parameters
 from robotrl_ros.ros.qos import COMMAND_QOS, SENSOR_QOS, quiet_publisher, quiet_subscription
@@ -86,6 +87,10 @@ class PolicyNode(RunnableNode):
         self.joint_command_pub = (quiet_publisher(self, JointState, p.joint_command_topic,
                                                   COMMAND_QOS) if p.joint_command_topic else None)
         self.status_pub = quiet_publisher(self, String, '~/status', 10)
+        self.diagnostics = DiagnosticsPublisher(
+            self, lambda status, deltas: policy_node_checks(status, deltas,
+                                                            self.params.latency_warn_ms),
+            lambda status: status.get('task') or '')
         # Goals and commands are sent once (e.g. at an episode reset) before a policy may have
         # arrived: always listen. Sensor streams: only once a policy's layout needs them.
         # Created before joint_states: when a new goal and the new episode's first state are
@@ -296,7 +301,9 @@ class PolicyNode(RunnableNode):
         if not self.controller.armed or self.controller.artifact is None:
             self.controller.apply_pending()  # not commanding: install a new policy now
             self._sync_artifact()
-        self.status_pub.publish(status_message(self.status()))
+        status = self.status()
+        self.status_pub.publish(status_message(status))
+        self.diagnostics.publish({**status, 'timed_out': self.controller.timed_out})
 
 
 def main(args: list[str] | None = None) -> int:

@@ -38,6 +38,9 @@ POLICY_NODE_PARAMETERS = (
     ParameterSpec('watch_policy_file', False, 'Reload `policy_path` when its files change.'),
     ParameterSpec('status_period', 1.0, 'Seconds between `~/status` JSON messages.',
                   minimum=0.0, above_minimum=True),
+    ParameterSpec('latency_warn_ms', 20.0, '`/diagnostics` WARN when the p99 end-to-end '
+                  'latency (joint_states received to command sent) is above this many ms; '
+                  '0 = never.', minimum=0.0, dynamic=True),
     ParameterSpec('default_goal', [], 'Goal (x, y[, z]) used until `goal_pose` arrives; '
                   'empty = none.', kind='float_list', lengths=(0, 2, 3)),
     ParameterSpec('reset_on_new_goal', True, 'A changed `goal_pose` / `cmd_vel` starts a new '

@@ -36,6 +36,7 @@ from robotrl_ros.ros.conversions import (
     sec_to_stamp,
     twist_to_cmd,
 )
+from robotrl_ros.ros.diagnostics import DiagnosticsPublisher, sim_bridge_checks
 from robotrl_ros.ros.node_runner import RunnableNode, run_node
 from robotrl_ros.ros.params import declare_parameters
 from robotrl_ros.ros.qos import COMMAND_QOS, SENSOR_QOS, quiet_publisher
@@ -71,6 +72,10 @@ class SimBridge(RunnableNode):
             self.twist_pub = quiet_publisher(self, TwistStamped, 'base_twist', SENSOR_QOS)
         self.clock_pub = quiet_publisher(self, Clock, 'clock', 10) if p['publish_clock'] else None
         self.status_pub = quiet_publisher(self, String, '~/status', 10)
+        control_rate = None if self.lockstep else 1.0 / period
+        self.diagnostics = DiagnosticsPublisher(
+            self, lambda status, deltas: sim_bridge_checks(status, deltas, control_rate),
+            f'sim:{spec.name}')
         self.create_subscription(Float64MultiArray, p['command_topic'], self._on_command,
                                  COMMAND_QOS)
         self.create_service(Trigger, '~/reset', self._on_reset)
@@ -146,6 +151,7 @@ class SimBridge(RunnableNode):
         fields['mode'] = 'lockstep' if self.lockstep else 'real_time'
         fields['cpu_s'] = time.process_time()  # CPU seconds of this process so far
         self.status_pub.publish(status_message(fields))
+        self.diagnostics.publish(fields)
 
     # --- callbacks -------------------------------------------------------------------------
     def _on_command(self, msg: Float64MultiArray) -> None:

@@ -41,6 +41,7 @@ from robotrl_ros.ros.conversions import (
     stamp_to_sec,
     twist_to_cmd,
 )
+from robotrl_ros.ros.diagnostics import DiagnosticsPublisher, trainer_node_checks
 from robotrl_ros.ros.episode_resets import EpisodeResets
 from robotrl_ros.ros.node_runner import RunnableNode, run_node
 from robotrl_ros.ros.params import declare_parameters
@@ -87,6 +88,7 @@ class TrainerNode(RunnableNode):
         self.joints = JointIndex(spec.joint_names)
         self.updates_pub = self.create_publisher(String, 'policy_updates', COMMAND_QOS)
         self.status_pub = self.create_publisher(String, '~/status', 10)
+        self.diagnostics = DiagnosticsPublisher(self, trainer_node_checks, p['task'])
         self.create_subscription(JointState, 'joint_states', self._on_joint_state, STATE_QOS)
         self.create_subscription(Float64MultiArray, p['command_topic'], self._on_command,
                                  QoSProfile(depth=200, reliability=ReliabilityPolicy.RELIABLE))
@@ -191,8 +193,9 @@ class TrainerNode(RunnableNode):
         self._subscribers = subscribers
 
     def _on_status_timer(self) -> None:
-        self.status_pub.publish(status_message({**self.session.status(), 'paused': self._paused,
-                                                'pauses': self.pauses}))
+        status = {**self.session.status(), 'paused': self._paused, 'pauses': self.pauses}
+        self.status_pub.publish(status_message(status))
+        self.diagnostics.publish({**status, 'failure': self.failure or self.session.failure})
 
     def _on_backpressure_timer(self) -> None:
         """Simulation only: disarm the exploring policy node while learning lags behind.
