@@ -142,7 +142,8 @@ def test_policy_module_scripts_and_matches_act(name, tmp_path):
 
 @pytest.mark.parametrize('name', ['ppo', 'sac', 'dqn'])
 def test_policy_module_exports_as_a_deployable_artifact(name, tmp_path):
-    from robotrl_ros.policy.artifact import export_artifact, load_artifact
+    from robotrl_ros.policy.artifact import load_artifact
+    from robotrl_ros.policy.export import export_artifact
     agent = build(name)
     rollout = Rollout(name, seed=0)
     rollout.run(agent, 60)

@@ -321,7 +321,7 @@ def test_integer_for_a_float_parameter_is_accepted(graph):
 
 
 def test_goal_pose_feeds_the_observation(graph, tmp_path):
-    from robotrl_ros.policy.artifact import export_artifact
+    from robotrl_ros.policy.export import export_artifact
     from robotrl_ros.policy.synthetic import MLPPolicy
     from robotrl_ros.ros.conversions import goal_to_pose
     from robotrl_ros.tasks.reach import REACH_SPEC
