@@ -9,13 +9,13 @@ import time
 
 import numpy as np
 import pytest
-import torch
 import yaml
 from doubles.hostile_artifacts import HOSTILE_CASES, hostile_update, marker_artifact
 
 from robotrl_ros.policy import artifact_files
 from robotrl_ros.policy.artifact import ArtifactError, load_artifact
-from robotrl_ros.policy.export import export_artifact, main as export_main
+from robotrl_ros.policy.export import export_artifact
+from robotrl_ros.policy.export import main as export_main
 from robotrl_ros.policy.loader import ArtifactLoader, LoadTimeoutError
 from robotrl_ros.policy.numpy_program import ProgramError, program_from_data
 from robotrl_ros.policy.synthetic import make_synthetic_artifact, synthetic_spec
