@@ -185,7 +185,7 @@ class PolicyNode(RunnableNode):
     def _check_policy_file(self) -> None:
         if self.watcher.changed():
             self.get_logger().info(f'{self.params.policy_path} changed: reloading')
-            self.loader.request(self.params.policy_path)   # inside its own trusted directory
+            self.loader.request(self.params.policy_path)   # always trusted
 
     # --- inputs ------------------------------------------------------------------------------
     def _bad_input(self, reason: str) -> None:
@@ -322,13 +322,14 @@ class PolicyNode(RunnableNode):
 def trusted_artifact_dirs(configured: list[str], policy_path: str) -> list[str]:
     """Where update paths may resolve to: the configured directories, or else ``policy_path``'s.
 
-    Without either there is none: every update is refused until one is configured.
+    ``policy_path`` itself (the operator's artifact, reloaded by ``watch_policy_file``) is
+    always accepted. Without either there is none: every update is refused.
     """
-    if configured:
-        return list(configured)
+    trusted = list(configured)
     if policy_path:
-        return [os.path.dirname(os.path.realpath(policy_path))]
-    return []
+        real = os.path.realpath(policy_path)
+        trusted.append(real if configured else os.path.dirname(real))
+    return trusted
 
 
 def main(args: list[str] | None = None) -> int:

@@ -44,8 +44,9 @@ POLICY_NODE_PARAMETERS = (
                   'artifact paths from the trainer); `false`: the topic is not subscribed.',
                   read_only=True),
     ParameterSpec('trusted_artifact_dirs', [], 'Directories an update path must resolve into '
-                  '(symlinks and `..` resolved); empty = the directory holding `policy_path`. '
-                  'The train_sim graph sets it to the run\'s `output_dir`.', kind='str_list',
+                  '(symlinks and `..` resolved); empty = the directory holding `policy_path` '
+                  '(`policy_path` itself is always accepted). The train_sim graph sets it to '
+                  "the run's `output_dir`.", kind='str_list',
                   read_only=True),
     ParameterSpec('max_artifact_bytes', 256 * 1024 * 1024, 'Most bytes read from one '
                   'artifact (all its files); larger ones are refused.', minimum=1,

@@ -150,7 +150,7 @@ def test_policy_module_exports_as_a_deployable_artifact(name, tmp_path):
     spec = rollout.envs[0].task_spec
     export_artifact(agent.policy_module(), spec, tmp_path / 'policy', algorithm=name,
                     provenance={'test': True})
-    artifact = load_artifact(tmp_path / 'policy')
+    artifact = load_artifact(tmp_path / 'policy', allow_torchscript=True)   # explore: TorchScript
     action = agent.act(rollout.obs, deterministic=True)
     if agent.discrete:
         action = np.asarray(spec.discrete_actions)[action]
