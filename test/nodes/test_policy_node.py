@@ -433,3 +433,11 @@ def test_hostile_updates_are_refused_quickly_and_the_old_policy_keeps_commanding
     g.updates.publish(String(data=str(b)))
     new = load_artifact(b).version
     assert g.spin_until(lambda: g.latest_status(timeout=0.2)['policy_version'] == new, 10.0)
+
+
+def test_trusted_artifact_dirs_default_to_the_directory_of_policy_path(tmp_path):
+    from robotrl_ros.nodes.policy_node import trusted_artifact_dirs
+    real = str(tmp_path.resolve())
+    assert trusted_artifact_dirs([], '') == []
+    assert trusted_artifact_dirs([], str(tmp_path / 'p')) == [real]
+    assert trusted_artifact_dirs(['/runs'], str(tmp_path / 'p')) == ['/runs', f'{real}/p']
