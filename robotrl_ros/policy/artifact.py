@@ -29,6 +29,7 @@ stack. Export: :mod:`robotrl_ros.policy.export`. Example::
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -178,9 +179,12 @@ def load_artifact(path: str | Path, *, allow_torchscript: bool = False,
             The message names the file or field.
     """
     path = Path(path)
+    # Opened by its real path (no symlink to follow); an update's must be in a trusted place.
+    real = resolve_trusted(path, trusted_dirs) if trusted_dirs is not None else \
+        Path(os.path.realpath(path))
     if trusted_dirs is not None:
-        path = resolve_trusted(path, trusted_dirs)
-    with ArtifactFiles(path, max_bytes) as files:
+        path = real
+    with ArtifactFiles(real, max_bytes) as files:
         meta_bytes = files.read(METADATA_FILE)
         digest = hashlib.sha256(meta_bytes)
         data, spec, normalization = _parse_metadata(meta_bytes, path / METADATA_FILE)

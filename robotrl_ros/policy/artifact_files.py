@@ -87,15 +87,6 @@ class ArtifactFiles:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def exists(self, name: str) -> bool:
-        """Whether the directory has an entry ``name`` (of any kind, symlinks not followed)."""
-        try:
-            os.stat(check_file_name(name, str(self.path)), dir_fd=self._dir_fd,
-                    follow_symlinks=False)
-        except OSError:
-            return False
-        return True
-
     def read(self, name: str) -> bytes:
         """All bytes of the regular file ``name``, opened once, never through a symlink.
 

@@ -209,3 +209,10 @@ def test_loader_abandons_a_stuck_load_and_installs_the_next_valid_update(places)
         release.set()
     time.sleep(0.1)
     assert len(installed) == 1 and loader.abandoned == 1   # the stuck result was dropped
+
+
+def test_an_operators_symlinked_policy_path_still_loads(places, tmp_path):
+    _, _, valid = places
+    latest = tmp_path / 'latest'
+    latest.symlink_to(valid, target_is_directory=True)
+    assert load_artifact(latest).version == load_artifact(valid).version
