@@ -186,7 +186,7 @@ def _responder(kind: str, task: str, workdir: Path) -> list[str]:
         return [sys.executable, __file__, '--as-stand-in']
     import torch
 
-    from robotrl_ros.policy.artifact import export_artifact
+    from robotrl_ros.policy.export import export_artifact
     from robotrl_ros.tasks.registry import make_task
 
     spec = make_task(task).spec

@@ -70,7 +70,9 @@ class Callback:
         self.node = PolicyNode(parameter_overrides=[
             Parameter('policy_path', value=str(artifact_dir)), Parameter('armed', value=True),
             Parameter('control_mode', value='on_message'),
-            Parameter('joint_limit_margin', value=0.01)])
+            Parameter('joint_limit_margin', value=0.01),
+            # The TorchScript column runs the artifact's policy.pt: load it too.
+            Parameter('allow_torchscript', value=True)])
         self.artifact = self.node.controller.artifact
         self.names = list(self.artifact.spec.joint_names)
         self.make = make_joint_state

@@ -108,7 +108,7 @@ def make_tagged_artifact(out_dir: Path) -> Path:
     """
     import torch
 
-    from robotrl_ros.policy.artifact import export_artifact
+    from robotrl_ros.policy.export import export_artifact
     from robotrl_ros.policy.synthetic import MLPPolicy, synthetic_spec
 
     spec = synthetic_spec(N_JOINTS)

@@ -84,7 +84,7 @@ def main() -> None:
     from geometry_msgs.msg import PoseStamped
     from sensor_msgs.msg import JointState
 
-    from robotrl_ros.policy.artifact import export_artifact
+    from robotrl_ros.policy.export import export_artifact
     from robotrl_ros.ros.conversions import goal_to_pose, make_joint_state
     from robotrl_ros.ros.qos import COMMAND_QOS, SENSOR_QOS
     from robotrl_ros.tasks.reach import REACH_SPEC

@@ -71,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument('--episodes', type=_positive_int, default=10,
                           help='episodes to run (default 10)')
     evaluate.add_argument('--seed', type=int, default=0, help='seed of the first reset')
+    evaluate.add_argument('--allow-torchscript', action='store_true',
+                          help='load a TorchScript-only artifact (bring-your-own, discrete '
+                          'policies): its code runs; only for files you trust')
 
     replay = sub.add_parser('replay', help='train offline from an MCAP recording of the graph '
                             '(trainer_node record_mcap); prints one JSON line')
@@ -146,7 +149,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from robotrl_ros.policy.artifact import load_artifact
     from robotrl_ros.training.evaluate import evaluate_artifact
 
-    artifact = load_artifact(resolve_policy_dir(args.policy))
+    artifact = load_artifact(resolve_policy_dir(args.policy),
+                             allow_torchscript=args.allow_torchscript)
     result = evaluate_artifact(artifact, args.task, args.episodes, args.seed)
     print(json.dumps(result.to_dict()))
     return 0

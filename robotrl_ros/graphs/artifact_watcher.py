@@ -67,7 +67,7 @@ class ArtifactWatcher:
                 return False
             self.seen.add(newest.name)
             published = newest.stat().st_mtime - self.started
-            artifact = load_artifact(newest)
+            artifact = load_artifact(newest, allow_torchscript=True)   # this run's trainer
         except (OSError, ValueError):
             return False  # pruned while we looked: the next one will do
         result = evaluate_artifact(artifact, self.task, self.episodes, self.seed,

@@ -30,6 +30,9 @@ class LaunchArgument:
         type: ROS parameter type of the value (one of :data:`PARAM_TYPES`).
         default: Value used when the argument is not given; ``''`` keeps the YAML value,
             ``None`` makes the argument required.
+        list_targets: ``(node, parameter)`` pairs of string-list parameters that receive the
+            value as a one-item list (``output_dir`` -> the policy node's
+            ``trusted_artifact_dirs``).
     """
 
     name: str
@@ -37,6 +40,7 @@ class LaunchArgument:
     targets: tuple[tuple[str, str], ...]
     type: str = 'str'
     default: str | None = ''
+    list_targets: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -103,8 +107,10 @@ GRAPHS: dict[str, Graph] = {
                            (('sim_bridge', 'task'), ('trainer_node', 'task'))),
             LaunchArgument('algo', 'algorithm (ppo, sac, dqn, reinforce, q_learning)',
                            (('trainer_node', 'algo'),)),
+            # The policy node loads updates only from inside the run directory.
             LaunchArgument('output_dir', 'run directory for checkpoints, artifacts and logs',
-                           (('trainer_node', 'output_dir'),)),
+                           (('trainer_node', 'output_dir'),),
+                           list_targets=(('policy_node', 'trusted_artifact_dirs'),)),
             # Not the trainer: in lockstep, sim time only advances when the policy commands,
             # and the policy only commands once the trainer's (timer-driven) first artifact
             # arrives; the trainer pairs transitions by message stamps (sim time) anyway.
@@ -227,4 +233,6 @@ def parameter_overrides(graph: Graph, values: dict[str, str]) -> dict[str, dict[
         value = convert_argument(arg, text)
         for node, param in arg.targets:
             overrides[node][param] = value
+        for node, param in arg.list_targets:
+            overrides[node][param] = [str(value)]
     return overrides

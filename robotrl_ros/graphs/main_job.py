@@ -50,7 +50,7 @@ def train_and_evaluate(out: Path, algo: str = ALGO, steps: int = STEPS, seed: in
     started = time.perf_counter()
     result = train_run(TASK, algo, steps, seed, out, progress=sys.stderr)
     train_s = time.perf_counter() - started
-    artifact = load_artifact(result.artifact)
+    artifact = load_artifact(result.artifact, allow_torchscript=True)   # this run's own output
     evaluation = evaluate_artifact(artifact, TASK, episodes, seed=seed + 10_000)
     return evaluation, {'train_s': round(train_s, 1),
                         'steps_per_s': round(result.state.step / train_s, 1)}

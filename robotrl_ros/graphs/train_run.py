@@ -103,7 +103,9 @@ def job_overrides(cfg: GraphConfig) -> dict[str, dict[str, Any]]:
     return {
         'sim_bridge': {'task': cfg.task, 'seed': cfg.seed, 'lockstep': True, 'auto_reset': auto,
                        **cfg.bridge},
-        'policy_node': {'armed': True, 'explore': True},
+        # Updates only from the run directory (the trainer's artifacts).
+        'policy_node': {'armed': True, 'explore': True,
+                        'trusted_artifact_dirs': [str(Path(cfg.output_dir).resolve())]},
         'trainer_node': {'task': cfg.task, 'algo': cfg.algo,
                          'output_dir': str(Path(cfg.output_dir).resolve()), 'seed': cfg.seed,
                          'total_steps': cfg.total_steps, 'publish_period': cfg.publish_period,

@@ -15,6 +15,7 @@ Parameters: :mod:`robotrl_ros.nodes.policy_node_params`::
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from typing import Any
@@ -77,7 +78,9 @@ class PolicyNode(RunnableNode):
         self.last_reload_error: str | None = None
         self.e2e_ms = SampleWindow(2000)
         self.command_times = SampleWindow(2000)
-        self.loader = ArtifactLoader(self._on_reloaded, self._on_reload_failure)
+        self.trusted_dirs = trusted_artifact_dirs(p.trusted_artifact_dirs, p.policy_path)
+        self.loader = ArtifactLoader(self._load_update, self._on_reloaded,
+                                     self._on_reload_failure, p.artifact_load_timeout)
         self._installed: PolicyArtifact | None = None
         self.control_timers = ControlTimers(self, p.control_mode, p.state_timeout, self._on_timer)
 
@@ -102,7 +105,9 @@ class PolicyNode(RunnableNode):
         self._reader = JointStateReader()
         quiet_subscription(self, JointState, 'joint_states', self._on_joint_state_bytes,
                            SENSOR_QOS, raw=True)
-        quiet_subscription(self, String, 'policy_updates', self._on_policy_update, COMMAND_QOS)
+        if p.enable_policy_updates:   # else nobody on the DDS domain can swap the policy
+            quiet_subscription(self, String, 'policy_updates', self._on_policy_update,
+                               COMMAND_QOS)
         self._inputs = {'imu': (Imu, self._on_imu, SENSOR_QOS),
                         'base_twist': (TwistStamped, self._on_base_twist, SENSOR_QOS)}
         self._subscribed: set[str] = set()
@@ -113,7 +118,7 @@ class PolicyNode(RunnableNode):
             self.create_timer(0.5, self._check_policy_file)
         if p.policy_path:
             try:
-                self._install(load_artifact(p.policy_path))
+                self._install(self._load(p.policy_path))
             except ArtifactError as exc:
                 self.last_reload_error = str(exc)
                 self.get_logger().error(f'cannot load policy: {exc}; not commanding until a '
@@ -131,6 +136,17 @@ class PolicyNode(RunnableNode):
                                        if k in CONTROLLER_PARAMETERS})
 
     # --- policy loading ----------------------------------------------------------------------
+    def _load(self, path: str) -> PolicyArtifact:
+        """``policy_path`` (the operator's own choice): file checks, no directory allow-list."""
+        return load_artifact(path, allow_torchscript=self.params.allow_torchscript,
+                             max_bytes=self.params.max_artifact_bytes)
+
+    def _load_update(self, path: str) -> PolicyArtifact:
+        """An update's path: it must resolve into a trusted directory (loader thread)."""
+        return load_artifact(path, allow_torchscript=self.params.allow_torchscript,
+                             trusted_dirs=self.trusted_dirs,
+                             max_bytes=self.params.max_artifact_bytes)
+
     def _install(self, artifact: PolicyArtifact) -> None:
         self.controller.offer(artifact)
         self.controller.apply_pending()
@@ -174,7 +190,7 @@ class PolicyNode(RunnableNode):
     def _check_policy_file(self) -> None:
         if self.watcher.changed():
             self.get_logger().info(f'{self.params.policy_path} changed: reloading')
-            self.loader.request(self.params.policy_path)
+            self.loader.request(self.params.policy_path)   # always trusted
 
     # --- inputs ------------------------------------------------------------------------------
     def _bad_input(self, reason: str) -> None:
@@ -295,6 +311,10 @@ class PolicyNode(RunnableNode):
             'end_to_end_latency_ms': percentiles(self.e2e_ms.values()),
             'missing_joints': self.missing_joints, 'last_input_error': self.last_input_error,
             'last_reload_error': self.last_reload_error,
+            'policy_updates': 'enabled' if self.params.enable_policy_updates else 'disabled',
+            # A lean deploy: with a data artifact neither torch nor training code is loaded.
+            'torch_imported': 'torch' in sys.modules,
+            'training_imported': 'robotrl_ros.training' in sys.modules,
         }
 
     def _publish_status(self) -> None:
@@ -306,11 +326,24 @@ class PolicyNode(RunnableNode):
         self.diagnostics.publish({**status, 'timed_out': self.controller.timed_out})
 
 
+def trusted_artifact_dirs(configured: list[str], policy_path: str) -> list[str]:
+    """Where update paths may resolve to: the configured directories, or else ``policy_path``'s.
+
+    ``policy_path`` itself (the operator's artifact, reloaded by ``watch_policy_file``) is
+    always accepted. Without either there is none: every update is refused.
+    """
+    trusted = list(configured)
+    if policy_path:
+        real = os.path.realpath(policy_path)
+        trusted.append(real if configured else os.path.dirname(real))
+    return trusted
+
+
 def main(args: list[str] | None = None) -> int:
     """Entry point of the ``policy_node`` executable; returns the exit code."""
     # One thread (a small MLP per message: threads only add latency); the objects of torch,
     # rclpy and the policy live forever: frozen out of the collector's reach.
-    limit_threads(1)
+    limit_threads(1, import_torch=False)   # torch only for a TorchScript artifact (opt-in)
     return run_node(PolicyNode, 'policy_node', args, freeze_gc=True)
 
 

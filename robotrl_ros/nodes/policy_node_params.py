@@ -36,6 +36,24 @@ POLICY_NODE_PARAMETERS = (
                   "here (header.stamp = the answered state's stamp); empty = off.",
                   read_only=True),
     ParameterSpec('watch_policy_file', False, 'Reload `policy_path` when its files change.'),
+    ParameterSpec('allow_torchscript', False, 'Load TorchScript (`policy.pt`: a program that '
+                  'runs when loaded) for bring-your-own artifacts without a data network and for '
+                  "`explore`; `false`: such artifacts are refused before loading.",
+                  read_only=True),
+    ParameterSpec('enable_policy_updates', False, 'Subscribe `policy_updates` (hot reload of '
+                  'artifact paths from the trainer); `false`: the topic is not subscribed.',
+                  read_only=True),
+    ParameterSpec('trusted_artifact_dirs', [], 'Directories an update path must resolve into '
+                  '(symlinks and `..` resolved); empty = the directory holding `policy_path` '
+                  '(`policy_path` itself is always accepted). The train_sim graph sets it to '
+                  "the run's `output_dir`.", kind='str_list',
+                  read_only=True),
+    ParameterSpec('max_artifact_bytes', 256 * 1024 * 1024, 'Most bytes read from one '
+                  'artifact (all its files); larger ones are refused.', minimum=1,
+                  read_only=True),
+    ParameterSpec('artifact_load_timeout', 10.0, 'Seconds after which an update load is '
+                  'abandoned (the next update still installs); 0 = never.', minimum=0.0,
+                  read_only=True),
     ParameterSpec('status_period', 1.0, 'Seconds between `~/status` JSON messages.',
                   minimum=0.0, above_minimum=True),
     ParameterSpec('latency_warn_ms', 20.0, '`/diagnostics` WARN when the p99 end-to-end '

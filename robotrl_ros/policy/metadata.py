@@ -23,6 +23,13 @@ The file is flat so it can be written by hand for a network trained elsewhere::
     command_input: goal_pose                     # goal_pose | cmd_vel | none
     max_episode_steps: 100
     discrete_actions: []                         # index -> action row, discrete policies only
+    network: {format: numpy_program, weights: policy.safetensors, steps: [...], ...}
+    files: {policy.safetensors: {sha256: ...}, policy.pt: {sha256: ...}}
+
+``network`` describes the deployed network as data (:mod:`robotrl_ros.policy.numpy_program`;
+the weights are in the named safetensors file); without it the network is ``policy.pt``
+(TorchScript, loaded only on opt-in). ``files`` holds the sha256 of every file the artifact
+refers to; :mod:`robotrl_ros.policy.artifact` checks both.
 
 :func:`validate_metadata` checks every field and raises :class:`ArtifactError` naming it.
 """
@@ -68,7 +75,7 @@ PER_JOINT_FIELDS = ('action_scale', 'action_offset', 'command_lower', 'command_u
 REQUIRED_FIELDS = ('format_version', 'task', 'algorithm', 'joint_names', 'observation',
                    *PER_JOINT_FIELDS, 'control_period')
 OPTIONAL_FIELDS = ('provenance', 'normalization', 'command_interface', 'command_input',
-                   'max_episode_steps', 'discrete_actions')
+                   'max_episode_steps', 'discrete_actions', 'network', 'files')
 
 
 class ArtifactError(ValueError):

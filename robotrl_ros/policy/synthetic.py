@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from robotrl_ros.policy.artifact import export_artifact
+from robotrl_ros.policy.export import export_artifact
 from robotrl_ros.tasks.spec import ObsTerm, TaskSpec
 
 

@@ -27,7 +27,7 @@ import torch
 import yaml
 
 from robotrl_ros.agents.base import Agent
-from robotrl_ros.policy.artifact import export_artifact
+from robotrl_ros.policy.export import export_artifact
 from robotrl_ros.training.checkpoints import CheckpointCallback, checkpoint_path, load_checkpoint
 from robotrl_ros.training.config import TrainConfig, load_config
 from robotrl_ros.training.loop import Callback, LoopState, run, start_state

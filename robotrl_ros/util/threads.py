@@ -12,11 +12,16 @@ policy (``robotrl train``, the main job, the trainer and policy nodes, the bench
 
 from __future__ import annotations
 
-import torch
+import os
+import sys
 
 
-def limit_threads(n: int = 1) -> bool:
+def limit_threads(n: int = 1, import_torch: bool = True) -> bool:
     """Use ``n`` threads for torch's CPU ops and for NumPy's BLAS, process-wide.
+
+    With ``import_torch=False`` (a process that may never need torch, e.g. the policy node with
+    a data artifact) torch is not imported here: if it is not loaded yet, ``OMP_NUM_THREADS``
+    gives its thread count once something imports it.
 
     Returns:
         Whether the BLAS limit was applied (it needs the ``threadpoolctl`` package; without it
@@ -24,7 +29,11 @@ def limit_threads(n: int = 1) -> bool:
     """
     if n < 1:
         raise ValueError(f'limit_threads: need at least one thread, got {n}')
-    torch.set_num_threads(n)
+    if import_torch or 'torch' in sys.modules:
+        import torch
+        torch.set_num_threads(n)
+    else:
+        os.environ['OMP_NUM_THREADS'] = str(n)
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:

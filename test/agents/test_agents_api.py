@@ -142,14 +142,15 @@ def test_policy_module_scripts_and_matches_act(name, tmp_path):
 
 @pytest.mark.parametrize('name', ['ppo', 'sac', 'dqn'])
 def test_policy_module_exports_as_a_deployable_artifact(name, tmp_path):
-    from robotrl_ros.policy.artifact import export_artifact, load_artifact
+    from robotrl_ros.policy.artifact import load_artifact
+    from robotrl_ros.policy.export import export_artifact
     agent = build(name)
     rollout = Rollout(name, seed=0)
     rollout.run(agent, 60)
     spec = rollout.envs[0].task_spec
     export_artifact(agent.policy_module(), spec, tmp_path / 'policy', algorithm=name,
                     provenance={'test': True})
-    artifact = load_artifact(tmp_path / 'policy')
+    artifact = load_artifact(tmp_path / 'policy', allow_torchscript=True)   # explore: TorchScript
     action = agent.act(rollout.obs, deterministic=True)
     if agent.discrete:
         action = np.asarray(spec.discrete_actions)[action]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import torch
 
-from robotrl_ros.policy.artifact import export_artifact
+from robotrl_ros.policy.export import export_artifact
 from robotrl_ros.tasks.reach import REACH_SPEC
 
 

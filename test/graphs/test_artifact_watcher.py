@@ -8,7 +8,7 @@ import torch
 
 import robotrl_ros.training.evaluate as evaluate
 from robotrl_ros.graphs.artifact_watcher import ArtifactWatcher
-from robotrl_ros.policy.artifact import export_artifact
+from robotrl_ros.policy.export import export_artifact
 from robotrl_ros.tasks.registry import make_task
 from robotrl_ros.training.evaluate import EvalResult
 

@@ -42,7 +42,7 @@ def _run(tmp_path, task, algo, hparams, bridge=None):
     assert len(re.findall(r'policy update: \S+/policies/policy_\d+', policy_log)) >= 2, policy_log
     assert len(reloaded) >= 2, policy_log[-3000:]
     assert result.artifact is not None
-    final = load_artifact(result.artifact)
+    final = load_artifact(result.artifact, allow_torchscript=True)   # dqn: TorchScript only
     assert final.spec.name == task and final.algorithm == algo
     return result, stored
 

@@ -39,6 +39,7 @@ def test_plan_uses_the_real_config_and_namespace(tmp_path):
     overrides = yaml.safe_load(plan.override_file.read_text())
     assert overrides == {
         '/**/sim_bridge': {'ros__parameters': {'seed': 3, 'task': 'reach_discrete'}},
+        '/**/policy_node': {'ros__parameters': {'trusted_artifact_dirs': ['123']}},
         '/**/trainer_node': {'ros__parameters': {'seed': 3, 'task': 'reach_discrete',
                                                  'output_dir': '123'}}}
 

@@ -24,7 +24,7 @@ from rclpy.parameter import parameter_value_to_python
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray, String
 
-from robotrl_ros.policy.artifact import export_artifact
+from robotrl_ros.policy.export import export_artifact
 from robotrl_ros.ros.conversions import goal_to_pose, make_joint_state
 from robotrl_ros.ros.qos import COMMAND_QOS, SENSOR_QOS
 from robotrl_ros.tasks.reach import REACH_SPEC
@@ -223,7 +223,7 @@ def test_train_sim_graph_flows_and_stops_on_ctrl_c(probe, tmp_path):
     run_simulated_graph(probe, 'train_sim', 'up_train', [
         f'output_dir:={run}', 'seed:=3', 'algo:=ppo', 'use_sim_time:=true'
     ], {'sim_bridge': {'seed': 3, 'publish_clock': True},
-        'policy_node': {'use_sim_time': True},
+        'policy_node': {'use_sim_time': True, 'trusted_artifact_dirs': [str(run)]},
         'trainer_node': {'seed': 3, 'output_dir': str(run), 'algo': 'ppo'}})
     assert any(run.iterdir()), 'the trainer wrote nothing to output_dir'
 

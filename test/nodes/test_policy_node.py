@@ -242,7 +242,8 @@ def test_on_message_watchdog_sleeps_while_states_flow_and_acts_when_they_stop(gr
 
 def test_hot_reload_swaps_without_missing_a_step_and_rejects_corrupt_updates(
         graph, artifacts, tmp_path):
-    g = graph(policy_path=str(artifacts['a']), armed=True)
+    g = graph(policy_path=str(artifacts['a']), armed=True, enable_policy_updates=True,
+              trusted_artifact_dirs=[str(tmp_path), str(artifacts['b'].parent)])
     a, b = load_artifact(artifacts['a']), load_artifact(artifacts['b'])
     corrupt = tmp_path / 'corrupt'
     corrupt.mkdir()
@@ -321,7 +322,7 @@ def test_integer_for_a_float_parameter_is_accepted(graph):
 
 
 def test_goal_pose_feeds_the_observation(graph, tmp_path):
-    from robotrl_ros.policy.artifact import export_artifact
+    from robotrl_ros.policy.export import export_artifact
     from robotrl_ros.policy.synthetic import MLPPolicy
     from robotrl_ros.ros.conversions import goal_to_pose
     from robotrl_ros.tasks.reach import REACH_SPEC
@@ -380,3 +381,63 @@ def test_a_new_episode_command_resets_the_last_action(graph, artifacts):
     assert not np.allclose(expected_command(policy, position, velocity, last), want)
     status = g.latest_status(lambda s: s['counts']['commands'] == 4)
     assert status['counts']['episodes'] == 1
+
+
+def test_policy_updates_are_not_subscribed_unless_enabled(graph, artifacts):
+    g = graph(policy_path=str(artifacts['a']))
+    g.spin_for(0.2)
+    assert g.driver.count_subscribers('policy_updates') == 0
+    assert g.latest_status()['policy_updates'] == 'disabled'
+    on = graph(policy_path=str(artifacts['a']), enable_policy_updates=True)
+    assert on.spin_until(lambda: on.driver.count_subscribers('policy_updates') == 1, 5.0)
+
+
+def test_hostile_updates_are_refused_quickly_and_the_old_policy_keeps_commanding(
+        graph, tmp_path):
+    from doubles.hostile_artifacts import HOSTILE_CASES, hostile_update
+
+    from robotrl_ros.policy.synthetic import synthetic_spec
+    trusted, outside = tmp_path / 'trusted', tmp_path / 'outside'
+    outside.mkdir()
+    a = make_synthetic_artifact(trusted / 'a', n_joints=N, hidden=(32,), seed=0)
+    marker = tmp_path / 'marker'
+    g = graph(policy_path=str(a), armed=True, enable_policy_updates=True,
+              trusted_artifact_dirs=[str(trusted)], max_artifact_bytes=64 * 1024 * 1024)
+    assert g.spin_until(lambda: g.updates.get_subscription_count() > 0, 5.0)
+    policy, stamp, last = load_artifact(a), 1.0, np.zeros(N)
+    for failures, case in enumerate(sorted(HOSTILE_CASES), start=1):
+        g.updates.publish(String(data=str(hostile_update(case, a, trusted, outside,
+                                                         synthetic_spec(N), marker))))
+        sent = time.monotonic()
+        while g.node.controller.counts['reload_failures'] < failures:   # loader thread
+            g.spin_for(0.005)
+            stamp += 0.01
+            position = np.full(N, 0.01 * (stamp % 7))
+            assert g.send(NAMES, position, stamp=stamp), f'{case}: the old policy stopped'
+            command = np.asarray(g.commands[-1][1])
+            np.testing.assert_allclose(command, expected_command(policy, position, np.zeros(N),
+                                                                 last), atol=1e-6)
+            last = policy.spec.command_to_action(command)
+            assert time.monotonic() - sent < 10.0, f'{case} was never refused'
+        assert time.monotonic() - sent < 1.0, f'{case}: refused only after 1 s'
+        stamp += 0.01   # and the running policy answers the next state too
+        assert g.send(NAMES, np.full(N, 0.02), stamp=stamp), f'{case}: the old policy stopped'
+        command = np.asarray(g.commands[-1][1])
+        np.testing.assert_allclose(command, expected_command(policy, np.full(N, 0.02),
+                                                             np.zeros(N), last), atol=1e-6)
+        last = policy.spec.command_to_action(command)
+        assert HOSTILE_CASES[case] in g.node.last_reload_error, g.node.last_reload_error
+        assert g.node.controller.artifact.version == policy.version
+    assert not marker.exists()
+    b = make_synthetic_artifact(trusted / 'b', n_joints=N, hidden=(32,), seed=1)
+    g.updates.publish(String(data=str(b)))
+    new = load_artifact(b).version
+    assert g.spin_until(lambda: g.latest_status(timeout=0.2)['policy_version'] == new, 10.0)
+
+
+def test_trusted_artifact_dirs_default_to_the_directory_of_policy_path(tmp_path):
+    from robotrl_ros.nodes.policy_node import trusted_artifact_dirs
+    real = str(tmp_path.resolve())
+    assert trusted_artifact_dirs([], '') == []
+    assert trusted_artifact_dirs([], str(tmp_path / 'p')) == [real]
+    assert trusted_artifact_dirs(['/runs'], str(tmp_path / 'p')) == ['/runs', f'{real}/p']

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """policy_node as a process: exits 0 and stops commanding on SIGINT/SIGTERM; bad parameters."""
 
+import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -11,9 +13,10 @@ import time
 import numpy as np
 import pytest
 import rclpy
+import yaml
 from rclpy.node import Node
 from sensor_msgs.msg import JointState
-from std_msgs.msg import Float64MultiArray
+from std_msgs.msg import Float64MultiArray, String
 
 from robotrl_ros.policy.synthetic import make_synthetic_artifact
 from robotrl_ros.ros.conversions import make_joint_state
@@ -68,3 +71,40 @@ def test_wrong_typed_parameter_exits_with_a_clear_message():
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 2
     assert "parameter 'state_timeout' expects a float, got 'fast'" in out
+
+
+def _first_status(proc, node, timeout=60.0):
+    statuses = []
+    node.create_subscription(String, 'policy_node/status',
+                             lambda m: statuses.append(json.loads(m.data)), 10)
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and not statuses and proc.poll() is None:
+        rclpy.spin_once(node, timeout_sec=0.05)
+    assert statuses, f'no status from the node: {proc.poll()}'
+    return statuses[-1]
+
+
+def test_a_data_artifact_runs_without_torch_or_the_training_stack(tmp_path):
+    path = make_synthetic_artifact(tmp_path / 'p', n_joints=N, hidden=(16,))
+    legacy = tmp_path / 'legacy'
+    shutil.copytree(path, legacy)
+    meta = yaml.safe_load((legacy / 'policy.yaml').read_text())
+    del meta['network'], meta['files']
+    (legacy / 'policy.yaml').write_text(yaml.safe_dump(meta))
+    rclpy.init()
+    node = Node('lean_probe')
+    try:
+        for artifact, extra, torch_expected in ((path, [], False),
+                                                (legacy, ['allow_torchscript:=true'], True)):
+            proc = _start(f'policy_path:={artifact}', 'status_period:=0.2', *extra)
+            try:
+                status = _first_status(proc, node)
+            finally:
+                proc.send_signal(signal.SIGINT)
+                proc.wait(timeout=15)
+            assert status['policy_version'] is not None, status
+            assert status['torch_imported'] is torch_expected, status
+            assert status['training_imported'] is False, status
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()

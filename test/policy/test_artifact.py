@@ -9,7 +9,8 @@ import pytest
 import torch
 import yaml
 
-from robotrl_ros.policy.artifact import ArtifactError, export_artifact, load_artifact
+from robotrl_ros.policy.artifact import ArtifactError, load_artifact
+from robotrl_ros.policy.export import export_artifact
 from robotrl_ros.tasks.reach import REACH_DISCRETE_SPEC, REACH_SPEC
 
 
@@ -78,7 +79,8 @@ def test_roundtrip_bakes_in_normalization_and_maps_commands(artifact_dir):
 
 
 def test_explore_is_exported_and_stochastic(artifact_dir):
-    policy = load_artifact(artifact_dir)
+    assert not load_artifact(artifact_dir).has_explore   # explore is TorchScript: opt-in
+    policy = load_artifact(artifact_dir, allow_torchscript=True)
     assert policy.has_explore
     obs = np.zeros(12)
     samples = np.stack([policy.explore(obs) for _ in range(20)])
@@ -88,7 +90,9 @@ def test_explore_is_exported_and_stochastic(artifact_dir):
 
 def test_discrete_indices_are_mapped_through_the_action_table(tmp_path):
     path = export_artifact(ArgmaxPolicy(), REACH_DISCRETE_SPEC, tmp_path / 'p', algorithm='dqn')
-    policy = load_artifact(path)
+    with pytest.raises(ArtifactError, match='allow_torchscript is false'):
+        load_artifact(path)   # an argmax + table lookup is not a data network (yet)
+    policy = load_artifact(path, allow_torchscript=True)
     obs = np.random.default_rng(1).normal(size=(8, 12)).astype(np.float32)
     with torch.no_grad():
         index = ArgmaxPolicy()(torch.from_numpy(obs)).numpy()
@@ -100,7 +104,7 @@ def test_discrete_indices_are_mapped_through_the_action_table(tmp_path):
 
 def test_unscriptable_module_is_traced(tmp_path):
     policy = load_artifact(export_artifact(VarargsPolicy(), REACH_SPEC, tmp_path / 'p',
-                                           algorithm='sac'))
+                                           algorithm='sac'), allow_torchscript=True)
     with torch.no_grad():
         expected = TanhPolicy()(torch.ones(1, 12)).numpy()[0]
     np.testing.assert_allclose(policy.act(np.ones(12)), expected, atol=1e-6)
@@ -113,7 +117,8 @@ def test_reexport_replaces_atomically_and_leaves_no_temp_dirs(artifact_dir):
                     provenance={'steps': 20})
     assert load_artifact(artifact_dir).version != old
     assert sorted(p.name for p in artifact_dir.parent.iterdir()) == ['policy']
-    assert sorted(p.name for p in artifact_dir.iterdir()) == ['policy.pt', 'policy.yaml']
+    assert sorted(p.name for p in artifact_dir.iterdir()) == ['policy.pt', 'policy.safetensors',
+                                                              'policy.yaml']
 
 
 def test_failed_export_keeps_the_old_artifact(artifact_dir):
@@ -144,6 +149,12 @@ def _edit(path, **changes):
 
 
 _DELETE = object()
+
+
+def _as_torchscript_only(path):
+    """Make an exported artifact look like a bring-your-own one: policy.pt + policy.yaml."""
+    _edit(path, network=_DELETE, files=_DELETE)
+    (path / 'policy.safetensors').unlink()
 
 
 @pytest.mark.parametrize('changes, message', [
@@ -187,33 +198,38 @@ def test_network_that_does_not_match_the_metadata_is_rejected(artifact_dir):
           observation=[{'name': 'joint_pos', 'size': 4}, {'name': 'joint_vel', 'size': 4},
                        {'name': 'goal_position', 'size': 3}, {'name': 'cmd_vel', 'size': 3}],
           normalization=_DELETE)
+    with pytest.raises(ArtifactError, match=r'policy.yaml: network: |expected \(1, 4\)'):
+        load_artifact(artifact_dir)
+    _as_torchscript_only(artifact_dir)
     with pytest.raises(ArtifactError, match=r'policy.pt: forward\(\) fails on a zero observation'
                        r'|expected \(1, 4\)'):
-        load_artifact(artifact_dir)
+        load_artifact(artifact_dir, allow_torchscript=True)
 
 
 def test_network_with_nan_output_is_rejected(tmp_path, artifact_dir):
     class NanPolicy(torch.nn.Module):
         def forward(self, obs: torch.Tensor) -> torch.Tensor:
             return obs[:, :3] * float('nan')
+    _as_torchscript_only(artifact_dir)
     torch.jit.save(torch.jit.script(NanPolicy()), str(artifact_dir / 'policy.pt'))
     with pytest.raises(ArtifactError, match='returns NaN/Inf'):
-        load_artifact(artifact_dir)
+        load_artifact(artifact_dir, allow_torchscript=True)
 
 
 @pytest.mark.parametrize('problem', ['no_dir', 'no_pt', 'no_yaml', 'bad_yaml', 'yaml_list',
                                      'pickled_module', 'garbage_pt'])
 def test_missing_or_corrupt_files_name_the_file(tmp_path, artifact_dir, problem):
     target = artifact_dir
+    _as_torchscript_only(artifact_dir)   # (the data network: test_artifact_security.py)
     if problem == 'no_dir':
         target = tmp_path / 'nowhere'
         expected = 'not a directory'
     elif problem == 'no_pt':
         (artifact_dir / 'policy.pt').unlink()
-        expected = 'policy.pt: cannot read'
+        expected = 'policy.pt: cannot open'
     elif problem == 'no_yaml':
         (artifact_dir / 'policy.yaml').unlink()
-        expected = 'policy.yaml: cannot read'
+        expected = 'policy.yaml: cannot open'
     elif problem == 'bad_yaml':
         (artifact_dir / 'policy.yaml').write_text('task: [unclosed\n')
         expected = 'policy.yaml: not valid YAML'
@@ -227,7 +243,7 @@ def test_missing_or_corrupt_files_name_the_file(tmp_path, artifact_dir, problem)
         (artifact_dir / 'policy.pt').write_bytes(b'\x00garbage' * 10)
         expected = 'policy.pt: not a TorchScript module'
     with pytest.raises(ArtifactError, match=expected):
-        load_artifact(target)
+        load_artifact(target, allow_torchscript=True)
 
 
 class _Exploit:
@@ -240,9 +256,12 @@ class _Exploit:
 
 def test_a_malicious_pickle_is_never_executed(tmp_path, artifact_dir):
     marker = tmp_path / 'pwned'
+    _as_torchscript_only(artifact_dir)
     (artifact_dir / 'policy.pt').write_bytes(pickle.dumps(_Exploit(str(marker))))
-    with pytest.raises(ArtifactError, match='not a TorchScript module'):
+    with pytest.raises(ArtifactError, match='allow_torchscript is false'):
         load_artifact(artifact_dir)
+    with pytest.raises(ArtifactError, match='not a TorchScript module'):
+        load_artifact(artifact_dir, allow_torchscript=True)
     assert not marker.exists()
 
 
@@ -255,6 +274,7 @@ def test_every_registered_task_roundtrips(tmp_path):
                                                                           spec.action_dim)
         if spec.is_discrete:
             module.net = torch.nn.Linear(spec.obs_dim, len(spec.discrete_actions))
-        policy = load_artifact(export_artifact(module, spec, tmp_path / name, algorithm='x'))
+        policy = load_artifact(export_artifact(module, spec, tmp_path / name, algorithm='x'),
+                               allow_torchscript=spec.is_discrete)
         assert policy.spec == spec, name
         assert 'unknown' not in {t['source'] for t in policy.metadata['observation']}, name

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from robotrl_ros.policy.artifact import load_artifact
+from robotrl_ros.policy.artifact import ArtifactError, load_artifact
 from robotrl_ros.tasks.registry import make_env
 
 sb3 = pytest.importorskip('stable_baselines3')
@@ -48,7 +48,9 @@ def test_sb3_ppo_actor_deploys_with_a_hand_written_yaml(tmp_path):
     torch.jit.save(traced, str(tmp_path / 'policy.pt'))
     (tmp_path / 'policy.yaml').write_text(POLICY_YAML)
 
-    artifact = load_artifact(tmp_path)
+    with pytest.raises(ArtifactError, match='allow_torchscript is false'):
+        load_artifact(tmp_path)   # TorchScript is code: bring-your-own needs the opt-in
+    artifact = load_artifact(tmp_path, allow_torchscript=True)
     assert artifact.spec.obs_dim == env.observation_space.shape[0]
     assert artifact.spec.observation == env.task_spec.observation
     obs = np.stack([env.reset(seed=i)[0] for i in range(20)])

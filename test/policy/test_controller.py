@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from robotrl_ros.policy.artifact import export_artifact, load_artifact
+from robotrl_ros.policy.artifact import load_artifact
 from robotrl_ros.policy.controller import ControllerConfig, PolicyController
+from robotrl_ros.policy.export import export_artifact
 from robotrl_ros.policy.safety import CommandFilter
 from robotrl_ros.policy.synthetic import make_synthetic_artifact, synthetic_spec
 from robotrl_ros.tasks.observation import RobotState, build_observation, projected_gravity
@@ -163,7 +164,8 @@ def test_watchdog_stop_zeroes_a_velocity_like_interface_once(tmp_path):
     class Push(torch.nn.Module):
         def forward(self, obs: torch.Tensor) -> torch.Tensor:
             return torch.ones(obs.shape[0], 3)
-    reach = load_artifact(export_artifact(Push(), REACH_SPEC, tmp_path / 'p', algorithm='x'))
+    reach = load_artifact(export_artifact(Push(), REACH_SPEC, tmp_path / 'p', algorithm='x'),
+                          allow_torchscript=True)   # torch.ones(batch, 3): not a plain MLP
     ctrl = _armed(reach, state_timeout=0.1, timeout_action='stop', default_goal=(0.0, 0.0, 0.0))
     ctrl.set_state(np.zeros(3), np.zeros(3), 1.0, now=10.0)
     np.testing.assert_array_equal(ctrl.step(now=10.0), [1.0, 1.0, 1.0])
@@ -243,7 +245,8 @@ def test_explore_uses_the_stochastic_policy(tmp_path):
         def explore(self, obs: torch.Tensor) -> torch.Tensor:
             return torch.tanh(obs[:, :3] + torch.randn(obs.shape[0], 3))
 
-    policy = load_artifact(export_artifact(Noisy(), REACH_SPEC, tmp_path / 'p', algorithm='ppo'))
+    policy = load_artifact(export_artifact(Noisy(), REACH_SPEC, tmp_path / 'p', algorithm='ppo'),
+                           allow_torchscript=True)   # explore is TorchScript
     commands = []
     for explore in (False, False, True, True):
         ctrl = _armed(policy, explore=explore, default_goal=(0.1, 0.2, 0.3))

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from robotrl_ros.policy.artifact import export_artifact, load_artifact
+from robotrl_ros.policy.artifact import load_artifact
+from robotrl_ros.policy.export import export_artifact
 from robotrl_ros.policy.numpy_inference import compile_numpy, numpy_equivalent
 from robotrl_ros.policy.synthetic import make_synthetic_artifact
 from robotrl_ros.tasks.reach import REACH_DISCRETE_SPEC, REACH_SPEC
@@ -79,11 +80,11 @@ def test_a_wrong_translation_is_detected():
 
 
 def test_synthetic_artifact_runs_on_numpy_with_the_same_actions(tmp_path):
-    artifact = load_artifact(make_synthetic_artifact(tmp_path / 'policy'))
+    artifact = load_artifact(make_synthetic_artifact(tmp_path / 'policy'), allow_torchscript=True)
     assert artifact.backend == 'numpy'
     obs = np.random.default_rng(1).normal(size=(8, artifact.spec.obs_dim)).astype(np.float32)
     with torch.inference_mode():
-        expected = artifact._network(torch.from_numpy(obs)).numpy().astype(np.float64)
+        expected = artifact._torchscript.network(torch.from_numpy(obs)).numpy().astype(np.float64)
     np.testing.assert_allclose(artifact.act(obs), expected, atol=1e-6)
     np.testing.assert_allclose(artifact.act(obs[0]), expected[0], atol=1e-6)
     assert artifact.act(obs[0]).dtype == np.float64
@@ -99,7 +100,7 @@ def test_unsupported_networks_keep_torchscript(tmp_path):
             return self.net(obs).argmax(dim=-1)
 
     discrete = load_artifact(export_artifact(Argmax(), REACH_DISCRETE_SPEC, tmp_path / 'd',
-                                             algorithm='dqn'))
+                                             algorithm='dqn'), allow_torchscript=True)
     assert discrete.backend == 'torchscript'
     assert discrete.act(np.zeros(REACH_DISCRETE_SPEC.obs_dim)).shape == (3,)
 
@@ -107,7 +108,7 @@ def test_unsupported_networks_keep_torchscript(tmp_path):
         pass
 
     softmax = load_artifact(export_artifact(Softmax(), REACH_SPEC, tmp_path / 's',
-                                            algorithm='x'))
+                                            algorithm='x'), allow_torchscript=True)
     assert softmax.backend == 'torchscript'
 
 
@@ -126,7 +127,7 @@ def test_explore_stays_stochastic_on_a_numpy_artifact(tmp_path):
             return torch.tanh(mean + torch.randn_like(mean))
 
     artifact = load_artifact(export_artifact(Gaussian(), REACH_SPEC, tmp_path / 'g',
-                                             algorithm='sac'))
+                                             algorithm='sac'), allow_torchscript=True)
     assert artifact.backend == 'numpy'
     obs = np.zeros(REACH_SPEC.obs_dim)
     assert not np.allclose(artifact.explore(obs), artifact.explore(obs))
@@ -176,8 +177,8 @@ def test_in_place_ops_never_overwrite_the_input_or_a_value_read_twice():
 
 
 def test_normalization_scale_is_folded_into_the_first_layer(tmp_path):
-    artifact = load_artifact(make_synthetic_artifact(tmp_path / 'policy'))
-    network, obs_dim = artifact._network, artifact.spec.obs_dim
+    artifact = load_artifact(make_synthetic_artifact(tmp_path / 'policy'), allow_torchscript=True)
+    network, obs_dim = artifact._torchscript.network, artifact.spec.obs_dim
     folded = compile_numpy(network, obs_dim)
     plain = compile_numpy(network, obs_dim, fold_scales=False)
     # (obs - mean) / std -> linear: the division is gone, the rest is op for op the same.
@@ -214,9 +215,10 @@ def test_artifact_skips_its_own_clamp_only_for_a_proven_range(tmp_path):
     obs = np.full(bounded.spec.obs_dim, 1e3)
     assert np.all(np.abs(bounded.act(obs)) <= 1.0)
     unbounded = load_artifact(export_artifact(torch.nn.Linear(REACH_SPEC.obs_dim, 3), REACH_SPEC,
-                                              tmp_path / 'b', algorithm='x'))
+                                              tmp_path / 'b', algorithm='x'),
+                              allow_torchscript=True)
     assert unbounded.backend == 'numpy'    # export adds clamp(-1, 1): a proven range again
-    network = unbounded._network
+    network = unbounded._torchscript.network
     unbounded._numpy_in_range = False      # as for a graph whose range is unknown
     big = np.full(REACH_SPEC.obs_dim, 1e3)
     with torch.inference_mode():

@@ -22,22 +22,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from robotrl_ros.agents.fast.activations import elu
 from robotrl_ros.agents.networks import EnsembleMLP, ObsNormalizer
 
 _F32 = np.float32
-
-
-def elu(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """``torch.nn.ELU()`` (alpha 1): ``max(x, exp(min(x, 0)) - 1)``, as ``exp(x) - 1 >= x``.
-
-    ``np.exp`` is SIMD-vectorized and ``np.expm1`` is not; for ``x <= 0`` the absolute error
-    of ``exp(x) - 1`` is below float32's epsilon.
-    ``out`` (which may be ``x`` itself) receives the result.
-    """
-    negative = np.minimum(x, _F32(0.0))
-    np.exp(negative, out=negative)
-    negative -= _F32(1.0)
-    return np.maximum(x, negative, out=negative if out is None else out)
 
 
 def _tanh_grad(grad: np.ndarray, out: np.ndarray) -> np.ndarray:

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from robotrl_ros.agents.base import Agent
-from robotrl_ros.policy.artifact import export_artifact
+from robotrl_ros.policy.export import export_artifact
 from robotrl_ros.tasks.spec import TaskSpec
 from robotrl_ros.training.online.pairing import Transition
 from robotrl_ros.training.online.store import TransitionLog, load_checkpoint, save_checkpoint
