@@ -50,6 +50,7 @@ from robotrl_ros.ros.node_runner import RunnableNode, run_node
 from robotrl_ros.ros.params import declare_parameters
 from robotrl_ros.ros.qos import COMMAND_QOS
 from robotrl_ros.ros.status import status_message
+from robotrl_ros.training.online.base_signals import observes_base
 from robotrl_ros.training.online.reorder import ReorderBuffer
 from robotrl_ros.training.online.session import OnlineSession, SessionConfig
 from robotrl_ros.training.online.store import StorageError
@@ -112,7 +113,10 @@ class TrainerNode(RunnableNode):
         self.pauses = 0
         if self.pause_client is not None:
             self.create_timer(0.02, self._on_backpressure_timer)
-        self.reorder = ReorderBuffer(('joint_states', 'commands'))
+        # A floating base's state is three streams: a joint state waits for its imu and base
+        # twist (published before it), not only for the command that answers it.
+        base = ('imu', 'base_twist') if observes_base(spec) else ()
+        self.reorder = ReorderBuffer(('joint_states', 'commands', *base))
         self.create_timer(SYNC_PERIOD, self._on_sync_timer)
         self.status_timer = self.create_timer(p['status_period'], self._on_status_timer)
         self._running = True

@@ -12,7 +12,8 @@ parameters, the way ROS robot software does:
   ``robot`` too, that file's settings (base, gains, default pose, links) apply to this XML;
   alone, the robot gets the default settings of :class:`RobotConfig` (kp 100, kd 10, default
   pose 0 clamped into the limits), a fixed base when the URDF welds its root to a ``world``
-  link and a floating one otherwise (an MJCF keeps its own joints: fixed).
+  link and a floating one otherwise (an MJCF keeps its own joints: fixed), the IMU on the
+  link ``imu_link`` if there is one.
 
 Every error names the parameter at fault.
 """
@@ -29,6 +30,8 @@ from robotrl_ros.tasks.robots.resolve import DescriptionError
 
 #: Tasks that run on any robot (their env and task constructors take ``robot``).
 ROBOT_TASKS = ('locomotion', 'ee_reach')
+#: The IMU's link by ROS convention; a floating base's root link when the URDF has none.
+IMU_LINK = 'imu_link'
 
 
 def description_config(robot_description: str) -> RobotConfig:
@@ -40,8 +43,9 @@ def description_config(robot_description: str) -> RobotConfig:
     desc = parse_description(robot_description, Path.cwd() / ROBOT_DESCRIPTION)
     name = ET.fromstring(robot_description).get('model' if desc.kind == 'mjcf' else 'name')
     floating = desc.kind == 'urdf' and 'world' not in desc.links
+    imu_link = IMU_LINK if floating and IMU_LINK in desc.links else ''
     return RobotConfig(name=name or ROBOT_DESCRIPTION, description=ROBOT_DESCRIPTION,
-                       base='floating' if floating else 'fixed')
+                       base='floating' if floating else 'fixed', imu_link=imu_link)
 
 
 def culprit(robot: str, robot_description: str) -> str:

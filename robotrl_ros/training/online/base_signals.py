@@ -21,11 +21,19 @@ from collections import Counter, deque
 import numpy as np
 
 from robotrl_ros.tasks.observation import projected_gravity
+from robotrl_ros.tasks.spec import TaskSpec
 
+#: Observation terms that come from the base streams (``RobotState.imu`` keys).
+BASE_TERMS = ('projected_gravity', 'base_ang_vel', 'base_lin_vel')
 #: Default largest stamp offset (s) between a joint state and the base samples paired with it.
 DEFAULT_TOLERANCE = 0.01
 #: Base samples kept per stream to find the nearest stamp.
 HISTORY = 64
+
+
+def observes_base(spec: TaskSpec) -> bool:
+    """Whether the task's observation needs ``imu`` / ``base_twist`` (a floating base)."""
+    return any(term.name in BASE_TERMS for term in spec.observation)
 
 
 class BaseSignalMatcher:
