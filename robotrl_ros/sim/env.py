@@ -17,7 +17,7 @@ from robotrl_ros.tasks.base import TaskEnv
 from robotrl_ros.tasks.gym_env import GYM_PREFIX
 from robotrl_ros.tasks.randomization import NOMINAL, RandomizationConfig
 from robotrl_ros.tasks.registry import make_env
-from robotrl_ros.tasks.robots.given import culprit, given_robot
+from robotrl_ros.tasks.robots.given import on_given_robot
 
 #: sim_bridge parameter -> RandomizationConfig field.
 DR_PARAMETERS = {
@@ -61,15 +61,9 @@ def make_sim_env(task: str, randomization: RandomizationConfig = NOMINAL, seed: 
     if task.startswith(GYM_PREFIX):
         raise ValueError(f'task {task!r} is a benchmark env without joints; the sim bridge '
                          'runs robot tasks only')
-    model = given_robot(task, robot, robot_description)
-    kwargs = {} if model is None else {'robot': model}
-    try:
-        env = make_env(task, randomization=None if randomization == NOMINAL else randomization,
-                       seed=seed, **kwargs)
-    except ValueError as exc:
-        if model is None:
-            raise
-        raise ValueError(f'parameter {culprit(robot, robot_description)!r}: {exc}') from None
+    env = on_given_robot(make_env, task, robot, robot_description,
+                         randomization=None if randomization == NOMINAL else randomization,
+                         seed=seed)
     assert isinstance(env, TaskEnv)
     return env
 

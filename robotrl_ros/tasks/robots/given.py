@@ -21,12 +21,16 @@ Every error names the parameter at fault.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from robotrl_ros.tasks.robots.config import RobotConfig, RobotConfigError, load_robot
 from robotrl_ros.tasks.robots.description import parse_description
 from robotrl_ros.tasks.robots.importer import ROBOT_DESCRIPTION, RobotModel, import_robot
 from robotrl_ros.tasks.robots.resolve import DescriptionError
+
+T = TypeVar('T')
 
 #: Tasks that run on any robot (their env and task constructors take ``robot``).
 ROBOT_TASKS = ('locomotion', 'ee_reach')
@@ -79,3 +83,22 @@ def given_robot(task: str, robot: str = '', robot_description: str = '') -> Robo
     except (RobotConfigError, DescriptionError) as exc:
         which = 'robot_description' if robot_description else 'robot'
         raise ValueError(f'parameter {which!r}: {exc}') from None
+
+
+def on_given_robot(factory: Callable[..., T], task: str, robot: str = '',
+                   robot_description: str = '', **kwargs: Any) -> T:
+    """``factory(task, robot=<model>, **kwargs)`` (``make_task``, ``make_env``) on the robot.
+
+    Without ``robot`` and ``robot_description``: ``factory(task, **kwargs)``.
+
+    Raises:
+        ValueError: As :func:`given_robot`, or the task refusing the robot (a fixed base for
+            ``locomotion``, a floating one for ``ee_reach``), naming the parameter.
+    """
+    model = given_robot(task, robot, robot_description)
+    if model is None:
+        return factory(task, **kwargs)
+    try:
+        return factory(task, robot=model, **kwargs)
+    except ValueError as exc:
+        raise ValueError(f'parameter {culprit(robot, robot_description)!r}: {exc}') from None

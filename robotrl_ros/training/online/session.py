@@ -29,7 +29,7 @@ import torch
 
 from robotrl_ros.agents.registry import make_agent
 from robotrl_ros.tasks.registry import make_task
-from robotrl_ros.tasks.robots.given import given_robot
+from robotrl_ros.tasks.robots.given import on_given_robot
 from robotrl_ros.training.config import load_config
 from robotrl_ros.training.online.base_signals import DEFAULT_TOLERANCE, BaseSignalMatcher
 from robotrl_ros.training.online.learner import OnlineLearner
@@ -143,8 +143,7 @@ class OnlineSession:
 
     def __init__(self, cfg: SessionConfig, agent: Any = None) -> None:
         self.cfg = cfg
-        model = given_robot(cfg.task, cfg.robot, cfg.robot_description)
-        self.task = make_task(cfg.task, **({} if model is None else {'robot': model}))
+        self.task = on_given_robot(make_task, cfg.task, cfg.robot, cfg.robot_description)
         self.spec = self.task.spec
         self.out = Path(cfg.output_dir)
         if agent is None:
