@@ -26,7 +26,7 @@ def test_trainer_learns_locomotion_on_a1_from_paired_imu_and_base_twist(tmp_path
     hparams.write_text('agent:\n  learning_starts: 100\n  batch_size: 32\n')
     cfg = GraphConfig(task='locomotion', algo='sac', output_dir=str(tmp_path / 'run'),
                       total_steps=STEPS, timeout_s=300, config=str(hparams), record_mcap=True,
-                      bridge={'robot': 'a1'}, domain_id=int(os.environ['ROS_DOMAIN_ID']))
+                      robot='a1', domain_id=int(os.environ['ROS_DOMAIN_ID']))
     result = run_graph(cfg)
     trainer_log = (result.logs / 'trainer_node.log').read_text()[-3000:]
     assert not result.timed_out, trainer_log
