@@ -95,7 +95,24 @@ _DR = (
     ('dr_gain_scale', 'actuator gain scale range [lo, hi] (shifted dynamics)', 'float_array'),
     ('dr_latency_steps', 'command latency range in control steps [lo, hi]', 'int_array'),
     ('dr_obs_noise_std', 'Gaussian joint-state noise standard deviation', 'float'),
+    ('dr_push_interval', 'floating base: seconds of sim time between random pushes (0 = none)',
+     'float'),
+    ('dr_push_velocity', 'floating base: largest planar velocity change of a push (m/s)',
+     'float'),
+    ('dr_imu_noise_std', 'floating base: Gaussian IMU and base twist noise std', 'float'),
 )
+
+
+def _robot_arguments(nodes: tuple[str, ...]) -> tuple[LaunchArgument, LaunchArgument]:
+    """``robot`` and ``robot_description`` for the nodes that simulate or score the robot."""
+    return (
+        LaunchArgument('robot', "robot of locomotion / ee_reach: built-in name (a1, panda, "
+                       "...) or robot YAML path ('' = the task's default)",
+                       tuple((node, 'robot') for node in nodes)),
+        LaunchArgument('robot_description', 'the robot\'s URDF XML, e.g. "$(xacro '
+                       'robot.urdf.xacro)" (\'\' = the robot file\'s description)',
+                       tuple((node, 'robot_description') for node in nodes)),
+    )
 
 GRAPHS: dict[str, Graph] = {
     'train_sim': Graph(
@@ -121,6 +138,7 @@ GRAPHS: dict[str, Graph] = {
                            (('sim_bridge', 'seed'), ('trainer_node', 'seed')), 'int'),
             LaunchArgument('config', "hyperparameter YAML for the algorithm ('' = defaults)",
                            (('trainer_node', 'config'),)),
+            *_robot_arguments(('sim_bridge', 'trainer_node')),
         ),
     ),
     'deploy': Graph(
@@ -149,6 +167,7 @@ GRAPHS: dict[str, Graph] = {
                            (('sim_bridge', 'task'),)),
             LaunchArgument('seed', 'random seed of the simulator', (('sim_bridge', 'seed'),),
                            'int'),
+            *_robot_arguments(('sim_bridge',)),
             LaunchArgument('use_sim_time', 'the policy node follows the sim bridge clock',
                            (('policy_node', 'use_sim_time'), ('sim_bridge', 'publish_clock')),
                            'bool'),

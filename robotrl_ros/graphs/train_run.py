@@ -55,6 +55,8 @@ class GraphConfig:
         episode_reset: ``auto``: the bridge starts the next episode itself (``auto_reset``, one
             state per command kept) and the trainer runs without ``reset_service``;
             ``service``: the trainer ends episodes through ``sim_bridge/reset``.
+        robot: Robot of ``locomotion`` / ``ee_reach`` for the bridge and the trainer (built-in
+            name or robot YAML path; '' = the task's default).
         bridge: Extra sim_bridge parameters (e.g. ``dr_*`` randomization).
         domain_id: ROS_DOMAIN_ID of the graph (None = inherit the environment's).
     """
@@ -71,6 +73,7 @@ class GraphConfig:
     episode_reset: str = 'auto'
     record_mcap: bool = False
     backpressure: bool = True
+    robot: str = ''
     bridge: dict[str, Any] = field(default_factory=dict)
     domain_id: int | None = None
 
@@ -100,13 +103,14 @@ def job_overrides(cfg: GraphConfig) -> dict[str, dict[str, Any]]:
     if cfg.episode_reset not in ('auto', 'service'):
         raise ValueError(f"episode_reset must be 'auto' or 'service', got {cfg.episode_reset!r}")
     auto = cfg.episode_reset == 'auto'
+    robot = {'robot': cfg.robot} if cfg.robot else {}
     return {
         'sim_bridge': {'task': cfg.task, 'seed': cfg.seed, 'lockstep': True, 'auto_reset': auto,
-                       **cfg.bridge},
+                       **robot, **cfg.bridge},
         # Updates only from the run directory (the trainer's artifacts).
         'policy_node': {'armed': True, 'explore': True,
                         'trusted_artifact_dirs': [str(Path(cfg.output_dir).resolve())]},
-        'trainer_node': {'task': cfg.task, 'algo': cfg.algo,
+        'trainer_node': {'task': cfg.task, 'algo': cfg.algo, **robot,
                          'output_dir': str(Path(cfg.output_dir).resolve()), 'seed': cfg.seed,
                          'total_steps': cfg.total_steps, 'publish_period': cfg.publish_period,
                          'config': cfg.config, 'init_policy': cfg.init_policy,

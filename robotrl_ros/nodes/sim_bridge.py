@@ -11,6 +11,8 @@ protocol in docs/interfaces.md). ``~/reset`` starts a new episode; ``~/status`` 
 Example::
 
     sim_bridge --ros-args -p task:=reach -p lockstep:=true -p seed:=3
+    sim_bridge --ros-args -p task:=locomotion -p robot:=a1
+    sim_bridge --ros-args -p task:=locomotion -p robot_description:="$(xacro robot.urdf.xacro)"
 """
 
 from __future__ import annotations
@@ -41,7 +43,13 @@ from robotrl_ros.ros.node_runner import RunnableNode, run_node
 from robotrl_ros.ros.params import declare_parameters
 from robotrl_ros.ros.qos import COMMAND_QOS, SENSOR_QOS, quiet_publisher
 from robotrl_ros.ros.status import status_message
-from robotrl_ros.sim.env import make_sim_env, randomization_from_parameters
+from robotrl_ros.sim.env import (
+    floating_base_velocity,
+    imu_frame,
+    make_sim_env,
+    randomization_from_parameters,
+)
+from robotrl_ros.sim.perturbations import BaseDisturber, BasePerturbations
 from robotrl_ros.sim.session import SimSession
 
 
@@ -51,9 +59,15 @@ class SimBridge(RunnableNode):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__('sim_bridge', **kwargs)
         self.params = p = declare_parameters(self, SIM_BRIDGE_PARAMETERS, self._apply_changes)
-        env = make_sim_env(p.task, randomization_from_parameters(p.as_dict()), seed=p.seed)
-        self.session = SimSession(env, command_joints=p['joints'],
-                                  seed=p['seed'], goal=p['goal'], auto_reset=p['auto_reset'])
+        env = make_sim_env(p.task, randomization_from_parameters(p.as_dict()), seed=p.seed,
+                           robot=p['robot'], robot_description=p['robot_description'])
+        perturbations = BasePerturbations.from_parameters(p.as_dict())
+        disturber = (BaseDisturber(perturbations, floating_base_velocity(env), p['seed'])
+                     if perturbations.active else None)
+        self.session = SimSession(env, command_joints=p['joints'], seed=p['seed'],
+                                  goal=p['goal'], auto_reset=p['auto_reset'],
+                                  disturber=disturber)
+        self.imu_frame = imu_frame(env)
         spec = self.session.spec
         self.lockstep = p['lockstep']
         self.republish_period = p['lockstep_republish_period']
@@ -92,9 +106,15 @@ class SimBridge(RunnableNode):
             self.create_timer(period, self._on_control_timer)
         self.create_timer(p['status_period'], self._publish_status)
         self.get_logger().info(
-            f'sim_bridge: task {spec.name}, joints {list(self.session.joint_names)}, '
+            f'sim_bridge: task {spec.name}, robot {self._robot_name(env)}, '
+            f'joints {list(self.session.joint_names)}, '
             f'{"lockstep" if self.lockstep else f"real time every {period} s"}, '
             f'commands on {self.resolve_topic_name(p["command_topic"])}')
+
+    @staticmethod
+    def _robot_name(env: Any) -> str:
+        robot = getattr(env, 'robot', None)
+        return robot.config.name if hasattr(robot, 'config') else '(built in)'
 
     def _apply_changes(self, changes: dict[str, Any]) -> None:
         """Dynamic parameters: a new fixed ``goal`` applies from the next episode."""
@@ -112,9 +132,10 @@ class SimBridge(RunnableNode):
         stamp = session.sim_time
         if self.imu_pub is not None:  # before joint_states: a policy acts on joint_states
             imu = session.imu()
-            self.imu_pub.publish(make_imu(imu['projected_gravity'], imu['base_ang_vel'], stamp))
+            self.imu_pub.publish(make_imu(imu['projected_gravity'], imu['base_ang_vel'], stamp,
+                                          self.imu_frame))
             self.twist_pub.publish(make_twist_stamped(imu['base_lin_vel'], imu['base_ang_vel'],
-                                                      stamp))
+                                                      stamp, self.imu_frame))
         js = self._js
         js.header.stamp = sec_to_stamp(stamp)
         js.position = array.array('d', position.tobytes())

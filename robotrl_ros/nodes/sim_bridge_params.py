@@ -9,6 +9,13 @@ _SCALE_RANGE = 'multiplier range [lo, hi], sampled uniformly per episode.'
 SIM_BRIDGE_PARAMETERS = (
     ParameterSpec('task', 'reach', 'Task to simulate (`robotrl_ros.tasks.registry.task_names()`).',
                   nonempty=True, read_only=True),
+    ParameterSpec('robot', '', 'Robot of a task on any robot (`locomotion`, `ee_reach`): a '
+                  "built-in name (`a1`, `panda`, ...) or a robot YAML path; '' = the task's "
+                  'default robot.', read_only=True),
+    ParameterSpec('robot_description', '', 'The robot\'s URDF (or MJCF) XML, as '
+                  'robot_state_publisher takes it; with `robot`, that file\'s settings apply '
+                  'to it; alone, default settings (base floating unless the URDF has a `world` '
+                  "link). '' = the robot file's description.", read_only=True),
     ParameterSpec('joints', [], "Joint order of command messages, remapped to the task's order "
                   "by name; empty = the task's order.", kind='str_list', read_only=True),
     ParameterSpec('command_topic', 'forward_position_controller/commands',
@@ -36,6 +43,12 @@ SIM_BRIDGE_PARAMETERS = (
                   'steps.', kind='int_list'),
     ParameterSpec('dr_obs_noise_std', 0.0, 'Std of Gaussian noise on published joint '
                   'positions/velocities.', minimum=0.0),
+    ParameterSpec('dr_push_interval', 0.0, 'Floating base: seconds of sim time between random '
+                  'pushes; 0 = none.', minimum=0.0),
+    ParameterSpec('dr_push_velocity', 0.0, 'Floating base: largest planar velocity change of '
+                  'a push, per axis (m/s).', minimum=0.0),
+    ParameterSpec('dr_imu_noise_std', 0.0, 'Floating base: std of Gaussian noise on the '
+                  'published `imu` and `base_twist`.', minimum=0.0),
     ParameterSpec('status_period', 1.0, 'Seconds between `~/status` messages.', minimum=0.0,
                   above_minimum=True),
 )

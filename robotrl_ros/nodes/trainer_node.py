@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: Apache-2.0
 """trainer_node: learn a policy from what is observed on the ROS graph, in sim or on a robot.
 
-Subscribes ``joint_states``, the command topic the policy node publishes (it explores), and
-``goal_pose`` / ``cmd_vel``; pairs them into transitions whose reward and termination the task
-computes from the observed states (``TransitionPairer``); learns online (``OnlineLearner``: SAC
-and DQN from a replay buffer, PPO and REINFORCE from rollouts); ends simulated episodes through
+Subscribes ``joint_states``, the command topic the policy node publishes (it explores),
+``goal_pose`` / ``cmd_vel``, and for a floating base ``imu`` and ``base_twist`` (each joint
+state gets the samples nearest its stamp, within ``imu_tolerance``); pairs them into transitions
+whose reward and termination the task computes from the observed states (``TransitionPairer``);
+learns online (``OnlineLearner``: SAC and DQN from a replay buffer, PPO and REINFORCE from
+rollouts); ends simulated episodes through
 ``reset_service``; publishes each improved policy as an artifact directory (exported aside,
 fsynced, renamed) and announces its path on ``policy_updates``. Every transition is logged and
 fsynced before ``~/status`` reports it as stored; checkpoints are atomic, so a restart with the
@@ -26,9 +28,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from geometry_msgs.msg import PoseStamped, Twist
+from geometry_msgs.msg import PoseStamped, Twist, TwistStamped
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
-from sensor_msgs.msg import JointState
+from sensor_msgs.msg import Imu, JointState
 from std_msgs.msg import Float64MultiArray, String
 from std_srvs.srv import SetBool
 
@@ -36,7 +38,9 @@ from robotrl_ros.nodes.trainer_node_params import TRAINER_NODE_PARAMETERS
 from robotrl_ros.ros.conversions import (
     JointIndex,
     JointStateError,
+    base_twist_to_inputs,
     command_to_array,
+    imu_to_inputs,
     pose_to_goal,
     stamp_to_sec,
     twist_to_cmd,
@@ -47,6 +51,7 @@ from robotrl_ros.ros.node_runner import RunnableNode, run_node
 from robotrl_ros.ros.params import declare_parameters
 from robotrl_ros.ros.qos import COMMAND_QOS
 from robotrl_ros.ros.status import status_message
+from robotrl_ros.training.online.base_signals import observes_base
 from robotrl_ros.training.online.reorder import ReorderBuffer
 from robotrl_ros.training.online.session import OnlineSession, SessionConfig
 from robotrl_ros.training.online.store import StorageError
@@ -78,10 +83,14 @@ class TrainerNode(RunnableNode):
             config=p['config'], total_steps=p['total_steps'], use_resets=bool(p['reset_service']),
             init_policy=p['init_policy'], record_mcap=p['record_mcap'],
             mcap_flush_period=p['mcap_flush_period'], replay_mcap=p['replay_mcap'],
+            robot=p['robot'], robot_description=p['robot_description'],
+            imu_tolerance=p['imu_tolerance'],
             topics={'joint_states': self.resolve_topic_name('joint_states'),
                     'commands': self.resolve_topic_name(p['command_topic']),
                     'goal_pose': self.resolve_topic_name('goal_pose'),
                     'cmd_vel': self.resolve_topic_name('cmd_vel'),
+                    'imu': self.resolve_topic_name('imu'),
+                    'base_twist': self.resolve_topic_name('base_twist'),
                     'resets': self.resolve_topic_name('~/resets')}))
         self.lock = self.session.lock
         spec = self.session.spec
@@ -94,6 +103,8 @@ class TrainerNode(RunnableNode):
                                  QoSProfile(depth=200, reliability=ReliabilityPolicy.RELIABLE))
         self.create_subscription(PoseStamped, 'goal_pose', self._on_goal, COMMAND_QOS)
         self.create_subscription(Twist, 'cmd_vel', self._on_cmd_vel, COMMAND_QOS)
+        self.create_subscription(Imu, 'imu', self._on_imu, STATE_QOS)
+        self.create_subscription(TwistStamped, 'base_twist', self._on_base_twist, STATE_QOS)
         self.resets = EpisodeResets(self, self.session, p['reset_service'], _ns)
         self._latest_path: str | None = None
         self._subscribers = 0
@@ -104,7 +115,10 @@ class TrainerNode(RunnableNode):
         self.pauses = 0
         if self.pause_client is not None:
             self.create_timer(0.02, self._on_backpressure_timer)
-        self.reorder = ReorderBuffer(('joint_states', 'commands'))
+        # A floating base's state is three streams: a joint state waits for its imu and base
+        # twist (published before it), not only for the command that answers it.
+        base = ('imu', 'base_twist') if observes_base(spec) else ()
+        self.reorder = ReorderBuffer(('joint_states', 'commands', *base))
         self.create_timer(SYNC_PERIOD, self._on_sync_timer)
         self.status_timer = self.create_timer(p['status_period'], self._on_status_timer)
         self._running = True
@@ -140,6 +154,10 @@ class TrainerNode(RunnableNode):
                 self.session.command(item, source)
             elif stream == 'goal_pose':
                 self.session.goal(item[0], item[1], source)
+            elif stream == 'imu':
+                self.session.imu(*item, source)
+            elif stream == 'base_twist':
+                self.session.base_twist(*item, source)
             else:
                 self.session.cmd_vel(item, source)
         if self.session.needs_reset() and not self.finished:
@@ -173,6 +191,30 @@ class TrainerNode(RunnableNode):
             return
         self._push('goal_pose', info, (info.get('source_timestamp') or _ns(),
                                        (goal, stamp_to_sec(msg.header.stamp))))
+
+    def _on_imu(self, msg: Imu, info: dict[str, int]) -> None:
+        _, problems = imu_to_inputs(msg)
+        if problems:
+            self.session.count_bad('bad_imu')
+            self.get_logger().warn(f'ignored imu: {"; ".join(problems)}',
+                                   throttle_duration_sec=5.0)
+            return
+        q, w = msg.orientation, msg.angular_velocity
+        self._push('imu', info, (info.get('source_timestamp') or _ns(), (
+            stamp_to_sec(msg.header.stamp), (q.x, q.y, q.z, q.w), (w.x, w.y, w.z),
+            msg.header.frame_id)))
+
+    def _on_base_twist(self, msg: TwistStamped, info: dict[str, int]) -> None:
+        _, problems = base_twist_to_inputs(msg)
+        if problems:
+            self.session.count_bad('bad_base_twist')
+            self.get_logger().warn(f'ignored base_twist: {"; ".join(problems)}',
+                                   throttle_duration_sec=5.0)
+            return
+        v, w = msg.twist.linear, msg.twist.angular
+        self._push('base_twist', info, (info.get('source_timestamp') or _ns(), (
+            stamp_to_sec(msg.header.stamp), (v.x, v.y, v.z), (w.x, w.y, w.z),
+            msg.header.frame_id)))
 
     def _on_cmd_vel(self, msg: Twist, info: dict[str, int]) -> None:
         try:

@@ -7,6 +7,15 @@ from robotrl_ros.ros.params import ParameterSpec
 TRAINER_NODE_PARAMETERS = (
     ParameterSpec('task', 'reach', 'Task whose observation, reward and termination score the '
                   'observed transitions.', nonempty=True, read_only=True),
+    ParameterSpec('robot', '', 'Robot of a task on any robot (`locomotion`, `ee_reach`): a '
+                  "built-in name or a robot YAML path; '' = the task's default robot. Must be "
+                  "the simulated or real robot's.", read_only=True),
+    ParameterSpec('robot_description', '', "The robot's URDF (or MJCF) XML, as for sim_bridge; "
+                  "'' = the robot file's description.", read_only=True),
+    ParameterSpec('imu_tolerance', 0.01, 'Floating base: largest stamp offset (s) between a '
+                  '`joint_states` message and the `imu` / `base_twist` samples paired with it '
+                  '(the nearest of each); a state without them is not scored.', minimum=0.0,
+                  read_only=True),
     ParameterSpec('algo', 'sac', '`sac`, `dqn` (off-policy, replay fed by the stream), `ppo`, '
                   '`reinforce` (rollouts collected from the graph).', nonempty=True,
                   read_only=True),

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from robotrl_ros.sim.perturbations import BaseDisturber
 from robotrl_ros.tasks.base import TaskEnv
 
 
@@ -77,14 +78,17 @@ class SimSession:
             run is reproducible from ``seed``.
         goal: Fixed goal for every episode; None samples one per episode.
         auto_reset: Start a new episode by itself when the task terminates or truncates.
+        disturber: Pushes and IMU noise of a floating base (None = none).
 
     Raises:
         ValueError: If ``command_joints`` is not a permutation of the task's joints.
     """
 
     def __init__(self, env: TaskEnv, command_joints: Sequence[str] = (), seed: int = 0,
-                 goal: Sequence[float] | None = None, auto_reset: bool = False) -> None:
+                 goal: Sequence[float] | None = None, auto_reset: bool = False,
+                 disturber: BaseDisturber | None = None) -> None:
         self.env = env
+        self.disturber = disturber
         self.spec = env.task_spec
         self.joint_names = tuple(self.spec.joint_names)
         self.perm = command_permutation(self.joint_names, command_joints)
@@ -154,6 +158,8 @@ class SimSession:
         self.episode_return = 0.0
         self.reset_pending = False
         self.sim_time += self.dt
+        if self.disturber is not None:
+            self.disturber.on_reset(self.sim_time)
         return self.sim_time
 
     def apply(self, command: np.ndarray) -> bool:
@@ -192,10 +198,14 @@ class SimSession:
         """Advance one control period; with ``auto_reset``, score it and flag an ended episode."""
         if self.auto_reset:
             before = self.env.robot_state()
+        if self.disturber is not None:
+            self.disturber.before_step(self.sim_time)
         self.env.step_command(command)
         self.steps += 1
         self.episode_steps += 1
         self.sim_time += self.dt
+        if self.disturber is not None:
+            self.disturber.after_step()
         self.rate.tick()
         if not self.auto_reset:
             return
@@ -219,8 +229,15 @@ class SimSession:
         return self.env.joint_state()
 
     def imu(self) -> dict[str, np.ndarray] | None:
-        """Base signals (``projected_gravity``, ``base_ang_vel``, ``base_lin_vel``) or None."""
-        return self.env.robot_state().imu
+        """Base signals (``projected_gravity``, ``base_ang_vel``, ``base_lin_vel``) or None.
+
+        With IMU noise (:class:`BaseDisturber`), the noisy values, the same for every read of
+        one state.
+        """
+        imu = self.env.robot_state().imu
+        if imu is None or self.disturber is None:
+            return imu
+        return self.disturber.noisy(imu)
 
     def episode_params(self) -> dict[str, Any]:
         """Randomization values of the current episode (empty without randomization)."""
@@ -239,6 +256,7 @@ class SimSession:
             'reset_pending': self.reset_pending,
             'sim_time': self.sim_time,
             'rejected_commands': self.rejected,
+            'pushes': 0 if self.disturber is None else self.disturber.pushes,
             'dropped_stale_commands': self.dropped_stale,
             'last_rejection': self.last_rejection,
             'randomization': self.episode_params(),

@@ -55,9 +55,12 @@ def _lookup(table: dict[str, Callable[..., Any]], name: str, what: str) -> Calla
                          f'(or {GYM_PREFIX}<Gymnasium id> for benchmark envs)') from None
 
 
-def make_task(name: str) -> Task:
-    """Task (observation/reward/termination only, no simulator) by name."""
-    return _lookup(TASKS, name, 'task')()
+def make_task(name: str, **kwargs: Any) -> Task:
+    """Task (observation/reward/termination only, no simulator) by name.
+
+    ``kwargs`` go to the task's constructor (e.g. ``robot=`` of ``locomotion``).
+    """
+    return _lookup(TASKS, name, 'task')(**kwargs)
 
 
 def make_env(name: str, randomization: RandomizationConfig | dict[str, Any] | str | None = None,

@@ -77,6 +77,9 @@ def test_graph_commands_wire_the_three_nodes_as_documented(tmp_path):
     assert 'dr_obs_noise_std:=0.01' in bridge
     assert "reset_service:=''" in trainer and 'output_dir:=/tmp/x' in trainer
     assert 'explore:=true' in policy and 'armed:=true' in policy
+    legged = graph_commands(GraphConfig(task='locomotion', robot='a1'), tmp_path)
+    assert all('robot:=a1' in ' '.join(legged[n]) for n in ('sim_bridge', 'trainer_node'))
+    assert 'robot:=' not in ' '.join(commands['sim_bridge'])
     service = graph_commands(GraphConfig(episode_reset='service'), tmp_path)
     assert 'reset_service:=sim_bridge/reset' in ' '.join(service['trainer_node'])
     with pytest.raises(ValueError, match='episode_reset'):

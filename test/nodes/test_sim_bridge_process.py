@@ -61,3 +61,26 @@ def test_bad_parameters_exit_2_with_a_message(param, message):
             proc.wait()
     assert proc.returncode == 2
     assert message in out
+
+
+@pytest.mark.parametrize('params, message', [
+    (('task:=locomotion', 'robot:=robodog'), "parameter 'robot': unknown robot 'robodog'"),
+    (('task:=locomotion', 'robot_description:=hello'),
+     "parameter 'robot_description': "),
+    (('task:=locomotion', 'robot:=panda'),
+     "parameter 'robot': locomotion: robot 'panda' has a fixed base"),
+    (('task:=ee_reach', 'robot:=a1'), "parameter 'robot': ee_reach: robot 'a1' has a floating"),
+    (('task:=reach', 'robot:=a1'), "parameter 'robot': task 'reach' has its own robot"),
+    (('task:=ee_reach', 'robot:=panda', 'dr_push_velocity:=0.5', 'dr_push_interval:=1.0'),
+     "parameter 'dr_push_interval': the simulated robot has no floating base"),
+])
+def test_bad_robot_exits_2_naming_the_parameter(params, message):
+    proc = _start(*params)
+    try:
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 2, out
+    assert message in out, out

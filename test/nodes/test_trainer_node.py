@@ -189,6 +189,19 @@ def test_a_full_disk_at_close_still_closes_the_recording_and_exits_1(ros, tmp_pa
     assert recordings and recordings[0].stat().st_size > 0
 
 
+@pytest.mark.parametrize('params, message', [
+    (('task:=locomotion', 'robot:=panda'), "parameter 'robot': locomotion: robot 'panda' has a "
+     'fixed base'),
+    (('task:=locomotion', 'robot_description:=<html/>'), "parameter 'robot_description': "),
+    (('task:=locomotion', 'imu_tolerance:=-1.0'), 'imu_tolerance'),
+])
+def test_bad_robot_exits_2_naming_the_parameter(tmp_path, params, message):
+    proc = _run_trainer(tmp_path, f'output_dir:={tmp_path}', *params)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 2, out
+    assert message in out, out
+
+
 def test_mcap_flush_period_must_be_positive(tmp_path):
     proc = _run_trainer(tmp_path, f'output_dir:={tmp_path}', 'mcap_flush_period:=0.0')
     out, _ = proc.communicate(timeout=60)

@@ -3,7 +3,8 @@
 """Record what the trainer observes as MCAP with ROS 2 message encoding, and read it back.
 
 Files hold real ``sensor_msgs/msg/JointState``, ``std_msgs/msg/Float64MultiArray``,
-``geometry_msgs/msg/PoseStamped`` and ``geometry_msgs/msg/Twist`` messages (CDR, with their
+``geometry_msgs/msg/PoseStamped``, ``geometry_msgs/msg/Twist``, and for a floating base
+``sensor_msgs/msg/Imu`` and ``geometry_msgs/msg/TwistStamped`` messages (CDR, with their
 ``ros2msg`` definitions), so ``ros2 bag info`` and Foxglove open them. Episode boundaries are a
 ``std_msgs/msg/String`` topic ``<node>/resets`` holding ``{"request": true}`` when a reset is
 requested and ``{"episode": k, "stamp": t}`` when the bridge answered.
@@ -38,6 +39,7 @@ from mcap.writer import Writer as McapWriter
 from mcap_ros2.reader import read_ros2_messages
 from mcap_ros2.writer import Writer
 
+from robotrl_ros.training.online.base_signals import DEFAULT_TOLERANCE, BaseSignalMatcher
 from robotrl_ros.training.online.pairing import Transition, TransitionPairer
 from robotrl_ros.util.durable import atomic_write, fsync_dir
 
@@ -51,6 +53,11 @@ FLOAT64_ARRAY = 'std_msgs/msg/Float64MultiArray'
 POSE_STAMPED = 'geometry_msgs/msg/PoseStamped'
 TWIST = 'geometry_msgs/msg/Twist'
 STRING = 'std_msgs/msg/String'
+IMU = 'sensor_msgs/msg/Imu'
+TWIST_STAMPED = 'geometry_msgs/msg/TwistStamped'
+_TWIST_DEF = f'Vector3 linear\nVector3 angular\n{_SEP}MSG: geometry_msgs/Vector3\n{_VEC3}'
+#: Topics recorded only when their messages come (floating bases), with default names.
+OPTIONAL_TOPICS = {'imu': '/imu', 'base_twist': '/base_twist'}
 
 #: Full ``ros2msg`` definitions (with dependencies) of the recorded types.
 MSGDEFS = {
@@ -68,8 +75,19 @@ MSGDEFS = {
                    f'{_SEP}MSG: geometry_msgs/Point\n{_VEC3}'
                    f'{_SEP}MSG: geometry_msgs/Quaternion\n'
                    'float64 x 0\nfloat64 y 0\nfloat64 z 0\nfloat64 w 1\n'),
-    TWIST: f'Vector3 linear\nVector3 angular\n{_SEP}MSG: geometry_msgs/Vector3\n{_VEC3}',
+    TWIST: _TWIST_DEF,
     STRING: 'string data\n',
+    IMU: ('std_msgs/Header header\ngeometry_msgs/Quaternion orientation\n'
+          'float64[9] orientation_covariance\ngeometry_msgs/Vector3 angular_velocity\n'
+          'float64[9] angular_velocity_covariance\ngeometry_msgs/Vector3 linear_acceleration\n'
+          'float64[9] linear_acceleration_covariance\n'
+          f'{_SEP}MSG: std_msgs/Header\n{_HEADER}{_TIME}'
+          f'{_SEP}MSG: geometry_msgs/Quaternion\n'
+          'float64 x 0\nfloat64 y 0\nfloat64 z 0\nfloat64 w 1\n'
+          f'{_SEP}MSG: geometry_msgs/Vector3\n{_VEC3}'),
+    TWIST_STAMPED: ('std_msgs/Header header\nTwist twist\n'
+                    f'{_SEP}MSG: std_msgs/Header\n{_HEADER}{_TIME}'
+                    f'{_SEP}MSG: geometry_msgs/Twist\n{_TWIST_DEF}'),
 }
 
 
@@ -94,7 +112,8 @@ class McapRecorder:
     Args:
         path: Output ``.mcap`` file (parent directories are created).
         topics: Topic names to record under: keys ``joint_states``, ``commands``, ``goal_pose``,
-            ``cmd_vel``, ``resets``.
+            ``cmd_vel``, ``resets``, and optionally ``imu``, ``base_twist``
+            (:data:`OPTIONAL_TOPICS` otherwise).
         flush_period: Seconds between chunk flushes with fsync, at most (> 0).
         clock: Monotonic clock in seconds (tests).
         background: Run the flush thread. Without it (tests) each write flushes when due, and
@@ -110,7 +129,7 @@ class McapRecorder:
             raise ValueError(f'mcap_flush_period must be > 0 seconds, got {flush_period}')
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.topics = dict(topics)
+        self.topics = {**OPTIONAL_TOPICS, **topics}
         self.flush_period = float(flush_period)
         self._clock = clock
         self._lock = threading.Lock()
@@ -227,6 +246,29 @@ class McapRecorder:
         vx, vy, wz = (float(v) for v in cmd[:3])
         self._write('cmd_vel', TWIST, {'linear': {'x': vx, 'y': vy, 'z': 0.0},
                                        'angular': {'x': 0.0, 'y': 0.0, 'z': wz}}, log_time)
+
+    def imu(self, stamp: float, orientation_xyzw: Sequence[float],
+            angular_velocity: Sequence[float], frame_id: str, log_time: int) -> None:
+        """Record an ``imu`` message (linear acceleration marked unavailable)."""
+        x, y, z, w = (float(v) for v in orientation_xyzw[:4])
+        wx, wy, wz = (float(v) for v in angular_velocity[:3])
+        self._write('imu', IMU, {
+            'header': {'stamp': _stamp(stamp), 'frame_id': frame_id},
+            'orientation': {'x': x, 'y': y, 'z': z, 'w': w}, 'orientation_covariance': [0.0] * 9,
+            'angular_velocity': {'x': wx, 'y': wy, 'z': wz},
+            'angular_velocity_covariance': [0.0] * 9,
+            'linear_acceleration': {'x': 0.0, 'y': 0.0, 'z': 0.0},
+            'linear_acceleration_covariance': [-1.0] + [0.0] * 8}, log_time)
+
+    def base_twist(self, stamp: float, linear: Sequence[float], angular: Sequence[float],
+                   frame_id: str, log_time: int) -> None:
+        """Record a ``base_twist`` message (base-frame linear and angular velocity)."""
+        vx, vy, vz = (float(v) for v in linear[:3])
+        wx, wy, wz = (float(v) for v in angular[:3])
+        self._write('base_twist', TWIST_STAMPED, {
+            'header': {'stamp': _stamp(stamp), 'frame_id': frame_id},
+            'twist': {'linear': {'x': vx, 'y': vy, 'z': vz},
+                      'angular': {'x': wx, 'y': wy, 'z': wz}}}, log_time)
 
     def reset_request(self, log_time: int) -> None:
         """Record that a reset was requested (nothing pairs until the boundary is known)."""
@@ -358,7 +400,11 @@ def _write_records(records: list[Any], handle: Any) -> None:
 
 @dataclass(frozen=True)
 class Event:
-    """One input of the trainer: ``kind`` is joint_state, command, goal, cmd_vel or reset."""
+    """One input of the trainer.
+
+    ``kind`` is joint_state, command, goal, cmd_vel, imu (``values``: quaternion x, y, z, w and
+    angular velocity), base_twist (``values``: linear velocity), reset or reset_request.
+    """
 
     kind: str
     stamp: float = 0.0
@@ -393,6 +439,13 @@ def _event(schema: str, topic: str, msg: Any) -> Iterator[Event]:
     elif schema == POSE_STAMPED:
         p = msg.pose.position
         yield Event('goal', _seconds(msg.header.stamp), values=np.array([p.x, p.y, p.z]))
+    elif schema == IMU:
+        q, w = msg.orientation, msg.angular_velocity
+        yield Event('imu', _seconds(msg.header.stamp),
+                    values=(np.array([q.x, q.y, q.z, q.w]), np.array([w.x, w.y, w.z])))
+    elif schema == TWIST_STAMPED:
+        v = msg.twist.linear
+        yield Event('base_twist', _seconds(msg.header.stamp), values=np.array([v.x, v.y, v.z]))
     elif schema == TWIST:
         yield Event('cmd_vel', values=np.array([msg.linear.x, msg.linear.y, msg.angular.z]))
     elif schema == STRING and topic.endswith('resets'):
@@ -404,9 +457,15 @@ def _event(schema: str, topic: str, msg: Any) -> Iterator[Event]:
             yield Event('reset_request')
 
 
-def replay_transitions(path: str | Path, pairer: TransitionPairer) -> Iterator[Transition]:
-    """Pair a recording offline: the same rules as live, reset boundaries from the file."""
+def replay_transitions(path: str | Path, pairer: TransitionPairer,
+                       imu_tolerance: float = DEFAULT_TOLERANCE) -> Iterator[Transition]:
+    """Pair a recording offline: the same rules as live, reset boundaries from the file.
+
+    ``imu`` and ``base_twist`` samples are paired with joint states as live
+    (:class:`BaseSignalMatcher` with ``imu_tolerance``).
+    """
     joints = pairer.spec.joint_names
+    base = BaseSignalMatcher(imu_tolerance)
     for event in read_events(path):
         if event.kind == 'joint_state':
             missing = [j for j in joints if j not in event.names]
@@ -414,7 +473,8 @@ def replay_transitions(path: str | Path, pairer: TransitionPairer) -> Iterator[T
                 raise ValueError(f'replay_mcap: joint_states lacks joint(s) {missing}')
             order = [event.names.index(j) for j in joints]
             velocity = (event.velocity[order] if len(event.velocity) else np.zeros(len(order)))
-            tr = pairer.on_joint_state(event.stamp, event.position[order], velocity)
+            tr = pairer.on_joint_state(event.stamp, event.position[order], velocity,
+                                       base.match(event.stamp))
             if tr is not None:
                 yield tr
         elif event.kind == 'command':
@@ -426,6 +486,10 @@ def replay_transitions(path: str | Path, pairer: TransitionPairer) -> Iterator[T
             pairer.on_goal(event.values, event.stamp)
         elif event.kind == 'cmd_vel':
             pairer.on_cmd_vel(event.values)
+        elif event.kind == 'imu':
+            base.on_imu(event.stamp, *event.values)
+        elif event.kind == 'base_twist':
+            base.on_base_twist(event.stamp, event.values)
         elif event.kind == 'reset_request':
             pairer.begin_reset()
         else:

@@ -29,7 +29,9 @@ import torch
 
 from robotrl_ros.agents.registry import make_agent
 from robotrl_ros.tasks.registry import make_task
+from robotrl_ros.tasks.robots.given import on_given_robot
 from robotrl_ros.training.config import load_config
+from robotrl_ros.training.online.base_signals import DEFAULT_TOLERANCE, BaseSignalMatcher
 from robotrl_ros.training.online.learner import OnlineLearner
 from robotrl_ros.training.online.offline import train_from_recording
 from robotrl_ros.training.online.pairing import Transition, TransitionPairer
@@ -58,6 +60,10 @@ class SessionConfig:
         mcap_flush_period: Seconds between the recording's chunk flushes with fsync, at most:
             a crash loses at most this much of the recording.
         replay_mcap: Train offline from this recording first (then go on live, if any).
+        robot: Robot of a task on any robot: built-in name or robot YAML path ('' = default).
+        robot_description: The robot's URDF/MJCF XML ('' = the robot file's description).
+        imu_tolerance: Largest stamp offset (s) between a joint state and the ``imu`` /
+            ``base_twist`` samples paired with it (:mod:`.base_signals`).
         topics: Topic names for the recording.
     """
 
@@ -72,9 +78,13 @@ class SessionConfig:
     record_mcap: bool = False
     mcap_flush_period: float = 1.0
     replay_mcap: str = ''
+    robot: str = ''
+    robot_description: str = ''
+    imu_tolerance: float = DEFAULT_TOLERANCE
     topics: dict[str, str] = field(default_factory=lambda: {
         'joint_states': '/joint_states', 'commands': '/forward_position_controller/commands',
-        'goal_pose': '/goal_pose', 'cmd_vel': '/cmd_vel', 'resets': '/trainer_node/resets'})
+        'goal_pose': '/goal_pose', 'cmd_vel': '/cmd_vel', 'resets': '/trainer_node/resets',
+        'imu': '/imu', 'base_twist': '/base_twist'})
 
 
 def init_agent_state(agent: Any, path: str | Path) -> Path:
@@ -133,7 +143,7 @@ class OnlineSession:
 
     def __init__(self, cfg: SessionConfig, agent: Any = None) -> None:
         self.cfg = cfg
-        self.task = make_task(cfg.task)
+        self.task = on_given_robot(make_task, cfg.task, cfg.robot, cfg.robot_description)
         self.spec = self.task.spec
         self.out = Path(cfg.output_dir)
         if agent is None:
@@ -146,7 +156,9 @@ class OnlineSession:
             self.initialized_from = init_agent_state(agent, cfg.init_policy)
         self.replayed: dict[str, Any] = {}
         if cfg.replay_mcap:
-            self.replayed = train_from_recording(self.learner, cfg.replay_mcap, cfg.task)
+            self.replayed = train_from_recording(self.learner, cfg.replay_mcap, self.task,
+                                                 cfg.imu_tolerance)
+        self.base = BaseSignalMatcher(cfg.imu_tolerance)
         self.pairer = TransitionPairer(self.task, use_resets=cfg.use_resets)
         if cfg.use_resets:
             self.pairer.begin_reset()  # nothing pairs before the first episode boundary
@@ -173,10 +185,26 @@ class OnlineSession:
         with self.lock:
             self._record(lambda rec: rec.joint_state(stamp, self.spec.joint_names, position,
                                                      velocity, log_time))
-            tr = self.pairer.on_joint_state(stamp, position, velocity)
+            tr = self.pairer.on_joint_state(stamp, position, velocity, self.base.match(stamp))
             if tr is not None and not self._done():
                 self.inbox.append(tr)
                 self.accepted += 1
+
+    def imu(self, stamp: float, orientation_xyzw: np.ndarray, angular_velocity: np.ndarray,
+            frame_id: str, log_time: int) -> None:
+        """An ``imu`` sample (valid quaternion, finite rate): paired with joint states."""
+        with self.lock:
+            self._record(lambda rec: rec.imu(stamp, orientation_xyzw, angular_velocity,
+                                             frame_id, log_time))
+            self.base.on_imu(stamp, orientation_xyzw, angular_velocity)
+
+    def base_twist(self, stamp: float, linear: np.ndarray, angular: np.ndarray, frame_id: str,
+                   log_time: int) -> None:
+        """A ``base_twist`` sample (finite): its linear velocity is paired with joint states."""
+        with self.lock:
+            self._record(lambda rec: rec.base_twist(stamp, linear, angular, frame_id,
+                                                    log_time))
+            self.base.on_base_twist(stamp, linear)
 
     def command(self, command: np.ndarray, log_time: int) -> None:
         """A command on the command topic (validated length and finiteness)."""
@@ -325,7 +353,8 @@ class OnlineSession:
     def status(self) -> dict[str, Any]:
         """Fields of ``~/status`` (counters read without stopping the learner)."""
         with self.lock:
-            stream = {'pairing': self.pairer.counters(), 'bad_messages': dict(self.bad),
+            stream = {'pairing': {**self.pairer.counters(), **self.base.counters()},
+                      'bad_messages': dict(self.bad),
                       'episode': self.pairer.episode, 'awaiting_reset': self.pairer.awaiting_reset,
                       'accepted': self.accepted, 'done': self._done()}
         return {**self.learner.status(), **stream, 'queued': len(self.inbox),
