@@ -133,7 +133,8 @@ class GraphProcesses(ProcessGroup):
 
     def __init__(self, commands: dict[str, list[str]]) -> None:
         super().__init__(commands, label='robotrl up', announce=sys.stdout,
-                         stop_timeouts=(STOP_TIMEOUT, *STOP_TIMEOUTS[1:]))
+                         stop_timeouts=(STOP_TIMEOUT, *STOP_TIMEOUTS[1:]),
+                         await_stop_handlers=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
