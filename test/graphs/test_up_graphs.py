@@ -7,6 +7,7 @@ the YAML (or argument) value, Ctrl-C exits 0, and a node that fails makes ``robo
 non-zero.
 """
 
+import importlib.util
 import os
 import signal
 import subprocess
@@ -240,3 +241,26 @@ def test_a_failing_node_makes_up_exit_non_zero(artifact):
     assert proc.returncode == 1, out[-3000:]
     assert 'sim_bridge exited with code 2' in out
     assert 'stopping the other nodes' in out
+
+
+def _ctrl_c_stress():
+    spec = importlib.util.spec_from_file_location('ctrl_c_stress',
+                                                  ROOT / 'benchmarks' / 'ctrl_c_stress.py')
+    module = importlib.util.module_from_spec(spec)
+    sys.modules['ctrl_c_stress'] = module   # its dataclass looks itself up there
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize('index', range(4))
+def test_train_sim_exits_0_on_a_signal_at_a_random_moment(tmp_path, index):
+    """SIGINT/SIGTERM during start-up or training (benchmarks/ctrl_c_stress.py runs 20)."""
+    stress = _ctrl_c_stress()
+    sig, phase, delay = stress.moments(4, seed=18)[index]
+    result = stress.trial(tmp_path / 'run', sig, phase, delay)
+    assert result.exit_code == 0, result.output_tail
+    if phase == 'running':
+        assert result.trainer_started, result.output_tail
+    if result.trainer_started:
+        assert result.checkpoint, result.output_tail
