@@ -43,13 +43,13 @@ def test_signal_exits_zero_and_stops_commanding(tmp_path, sig):
                              lambda m: received.append(time.monotonic()), COMMAND_QOS)
     pub = node.create_publisher(JointState, 'joint_states', SENSOR_QOS)
     try:
-        end = time.monotonic() + 30.0
+        end = time.monotonic() + 120.0  # catches hangs only
         while time.monotonic() < end and len(received) < 10:
             pub.publish(make_joint_state(NAMES, np.zeros(N), np.zeros(N), stamp=time.time()))
             rclpy.spin_once(node, timeout_sec=0.02)
         assert len(received) >= 10, 'the node never commanded'
         proc.send_signal(sig)
-        code = proc.wait(timeout=15)
+        code = proc.wait(timeout=60)
         assert code == 0, proc.stdout.read()[-3000:]
         exited = time.monotonic()
         while time.monotonic() < exited + 0.5:
