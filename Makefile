@@ -22,8 +22,10 @@ test: setup
 
 # The suite with every core kept busy by tools/cpu_burner.py (started and stopped here, also when
 # a test fails): tests wait for data, never for a speed, so this must pass like `make test`.
+# PYTEST_ARGS='test/graphs test/nodes' runs a part of it.
+PYTEST_ARGS ?= test
 test-stress: setup
-	@$(PY) tools/cpu_burner.py -- $(PY) -m pytest test $(PYTEST_ARGS)
+	@$(PY) tools/cpu_burner.py -- $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: setup
 	@$(PY) benchmarks/run_all.py
