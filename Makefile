@@ -8,7 +8,7 @@ LEG := $(if $(filter command line,$(origin ROS_DISTRO)),$(ROS_DISTRO),auto)
 VENV := $(if $(filter jazzy,$(LEG)),.venv-jazzy,.venv)
 PY := $(VENV)/bin/python
 
-.PHONY: setup run test bench lint clean
+.PHONY: setup run test test-stress bench lint clean
 
 setup:
 	@$(PYTHON) tools/setup_env.py --leg $(LEG)
@@ -19,6 +19,13 @@ run: setup
 
 test: setup
 	@$(PY) -m pytest test
+
+# The suite with every core kept busy by tools/cpu_burner.py (started and stopped here, also when
+# a test fails): tests wait for data, never for a speed, so this must pass like `make test`.
+# PYTEST_ARGS='test/graphs test/nodes' runs a part of it.
+PYTEST_ARGS ?= test
+test-stress: setup
+	@$(PY) tools/cpu_burner.py -- $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: setup
 	@$(PY) benchmarks/run_all.py

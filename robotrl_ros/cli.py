@@ -25,9 +25,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from robotrl_ros.training.checkpoints import CheckpointError
-from robotrl_ros.training.online.replay import add_arguments as add_replay_arguments
-
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
 
@@ -44,6 +41,8 @@ def _positive_int(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``robotrl`` and its subcommands."""
+    from robotrl_ros.training.online.replay import add_arguments as add_replay_arguments
+
     parser = argparse.ArgumentParser(
         prog='robotrl', description='Train robot policies with RL, evaluate and deploy them.')
     sub = parser.add_subparsers(dest='command', required=True, metavar='COMMAND')
@@ -193,9 +192,14 @@ COMMANDS = {'train': cmd_train, 'eval': cmd_eval, 'replay': cmd_replay,
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``robotrl`` console script."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    try:
-        if argv[:1] == ['up']:
+    if argv[:1] == ['up']:   # before the heavy imports: up handles Ctrl-C from its start
+        try:
             return cmd_up(argv[1:])
+        except KeyboardInterrupt:   # Ctrl-C before up's handlers: nothing was started
+            return 0
+    from robotrl_ros.training.checkpoints import CheckpointError
+
+    try:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
     except KeyboardInterrupt:

@@ -182,3 +182,13 @@ def test_console_script_round_trip_with_a_real_agent(tmp_path):
     assert result['episodes'] == 2 and result['task'] == 'reach'
     metadata = yaml.safe_load((tmp_path / 'run' / 'policy' / 'policy.yaml').read_text())
     assert metadata['algorithm'] == 'sac'
+
+
+def test_robotrl_up_handles_ctrl_c_before_any_heavy_import():
+    # `robotrl up` installs its stop handlers in up.main(): importing the CLI must not first
+    # spend seconds importing torch, during which Ctrl-C would be a KeyboardInterrupt.
+    code = ('import sys, robotrl_ros.cli, robotrl_ros.graphs.up; '
+            'print(sorted(m for m in ("torch", "rclpy", "mujoco") if m in sys.modules))')
+    proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == '[]', proc.stdout + proc.stderr

@@ -15,7 +15,10 @@ the benchmarks) builds its command lines with :func:`node_command` and runs them
 A group stops all its processes when one of them exits or a stop is requested (SIGINT/SIGTERM
 forwarded by :meth:`ProcessGroup.forward_signals`, or :meth:`ProcessGroup.request_stop`):
 SIGINT, then SIGTERM, then SIGKILL, each after its grace period; a further stop request skips
-the rest of the current grace period. Pure Python: no rclpy import here.
+the rest of the current grace period. A group of this package's nodes (``await_stop_handlers``)
+sends its SIGINT to a process only once that process handles it: a node started a moment before
+the stop request would otherwise die in its interpreter's start-up (a KeyboardInterrupt, not
+exit 0). Pure Python: no rclpy import here.
 """
 
 from __future__ import annotations
@@ -41,6 +44,25 @@ _POLL_S = 0.05
 
 class StartError(RuntimeError):
     """A process of a group could not be started (no such executable, no permission)."""
+
+
+def handles_stop_signals(pid: int) -> bool:
+    """Whether process ``pid`` catches or ignores SIGTERM, which Python does not by default.
+
+    A node process installs its stop handlers (:mod:`robotrl_ros.ros.stop_request`) for SIGINT
+    and SIGTERM together, so this tells that SIGINT will be a stop request and not a
+    KeyboardInterrupt. True where it cannot be told (no ``/proc``) or the process is gone.
+    """
+    try:
+        text = Path(f'/proc/{pid}/status').read_text()
+    except OSError:
+        return True
+    masks = dict(line.split(':', 1) for line in text.splitlines() if line.startswith('Sig'))
+    try:
+        handled = int(masks['SigCgt'], 16) | int(masks['SigIgn'], 16)
+    except (KeyError, ValueError):
+        return True
+    return bool(handled & (1 << (signal.SIGTERM - 1)))
 
 
 def ament_prefix() -> Path | None:
@@ -128,13 +150,16 @@ class ProcessGroup:
         stop_timeouts: Grace periods after SIGINT, SIGTERM and SIGKILL (:data:`STOP_TIMEOUTS`).
         announce: Stream for one ``started <name> (pid N): <command>`` line per process
             (None = silent).
+        await_stop_handlers: Send the first SIGINT to a process only once it handles SIGTERM
+            (:func:`handles_stop_signals`), within the SIGINT grace period: for processes that
+            install stop handlers early (this package's nodes).
     """
 
     def __init__(self, commands: Mapping[str, Sequence[str]], *,
                  env: Mapping[str, str] | None = None, log_dir: Path | None = None,
                  label: str = 'graph',
                  stop_timeouts: tuple[float, float, float] = STOP_TIMEOUTS,
-                 announce: TextIO | None = None) -> None:
+                 announce: TextIO | None = None, await_stop_handlers: bool = False) -> None:
         if not commands:
             raise ValueError(f'[{label}] no processes to start')
         self.commands = {name: list(cmd) for name, cmd in commands.items()}
@@ -143,6 +168,7 @@ class ProcessGroup:
         self.label = label
         self.stop_timeouts = stop_timeouts
         self.announce = announce
+        self.await_stop_handlers = await_stop_handlers
         self.procs: dict[str, subprocess.Popen] = {}
         self.stop_requests = 0
         self.first_exit: str | None = None
@@ -226,10 +252,15 @@ class ProcessGroup:
             alive = [p for p in self.procs.values() if p.poll() is None]
             if not alive:
                 return
+            requests, deadline = self.stop_requests, time.monotonic() + grace
+            if sig == signal.SIGINT and self.await_stop_handlers:
+                while (time.monotonic() < deadline and self.stop_requests == requests
+                       and not all(p.poll() is not None or handles_stop_signals(p.pid)
+                                   for p in alive)):
+                    time.sleep(_POLL_S)
             for proc in alive:
                 with contextlib.suppress(ProcessLookupError):
                     proc.send_signal(sig)
-            requests, deadline = self.stop_requests, time.monotonic() + grace
             while (time.monotonic() < deadline and self.stop_requests == requests
                    and any(p.poll() is None for p in alive)):
                 time.sleep(_POLL_S)

@@ -168,7 +168,7 @@ def run_graph(cfg: GraphConfig, progress: Any = None,
     if progress is not None:
         print(describe(cfg), file=progress, flush=True)
     group = ProcessGroup(graph_commands(cfg, logs), env=env, log_dir=logs, label=GRAPH,
-                         stop_timeouts=STOP_TIMEOUTS_S)
+                         stop_timeouts=STOP_TIMEOUTS_S, await_stop_handlers=True)
     started = time.monotonic()
     clock = {'timed_out': False, 'last_report': started}
 

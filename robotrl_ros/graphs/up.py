@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import re
 import shlex
+import signal
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -133,7 +134,8 @@ class GraphProcesses(ProcessGroup):
 
     def __init__(self, commands: dict[str, list[str]]) -> None:
         super().__init__(commands, label='robotrl up', announce=sys.stdout,
-                         stop_timeouts=(STOP_TIMEOUT, *STOP_TIMEOUTS[1:]))
+                         stop_timeouts=(STOP_TIMEOUT, *STOP_TIMEOUTS[1:]),
+                         await_stop_handlers=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -152,8 +154,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``robotrl up``; returns the process exit status."""
+    """Entry point of ``robotrl up``; returns the process exit status.
+
+    SIGINT/SIGTERM are a stop request from the start: one before the nodes start ends ``up``
+    with 0 without starting them; later ones are forwarded to the nodes (exit 0 when every node
+    exits 0).
+    """
     args = build_parser().parse_args(argv)
+    early: list[int] = []
+    previous = {sig: signal.signal(sig, lambda signum, _frame: early.append(signum))
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return _run(args, early)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _run(args: argparse.Namespace, early: list[int]) -> int:
+    """``main`` once its early stop handlers are installed; ``early`` collects their signals."""
     with tempfile.TemporaryDirectory(prefix='robotrl_up_') as tmp:
         try:
             up = plan(args.graph, args.sets, Path(tmp))
@@ -168,6 +187,9 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         graph = GraphProcesses(up.commands)
         with graph.forward_signals():
+            if early:   # stopped before any node started: nothing to stop
+                print('robotrl up: stop requested before the nodes started', file=sys.stderr)
+                return 0
             try:
                 graph.start()
             except StartError as exc:

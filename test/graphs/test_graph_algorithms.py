@@ -6,40 +6,98 @@ Short runs of sim_bridge (lockstep) + policy_node (explore) + trainer_node as th
 transitions are recorded, updates are done, artifacts are published and the policy node hot
 reloads them. Learning itself is covered in-process (test_agents_learning.py) and for SAC on
 the graph (test_graph_training.py).
+
+Each run lasts until the trainer reports (``trainer_node/status``) the transitions and updates
+the test needs and the policy node ran two published artifacts, however long a loaded machine
+takes: ``total_steps`` and ``timeout_s`` are only caps that catch a hang.
 """
 
+import json
 import os
 import re
 from itertools import pairwise
 
 import numpy as np
 import pytest
+import rclpy
+from std_msgs.msg import String
 
 from robotrl_ros.graphs.train_run import GraphConfig, run_graph
 from robotrl_ros.policy.artifact import load_artifact
 from robotrl_ros.tasks.registry import make_task
 from robotrl_ros.training.online.store import TransitionLog
 
-STEPS = 600
+pytestmark = pytest.mark.ros
+
+STEPS_CAP = 20_000   # the trainer's total_steps: never reached unless something hangs
+HANG_S = 500.0       # graph wall-clock cap: only catches a hang
 
 
-def _run(tmp_path, task, algo, hparams, bridge=None):
+class TrainerStatus:
+    """The newest ``trainer_node/status`` JSON of the graph, read from this test process."""
+
+    def __init__(self) -> None:
+        self.context = rclpy.Context()
+        rclpy.init(context=self.context)
+        self.node = rclpy.create_node('graph_test_probe', context=self.context)
+        self.executor = rclpy.executors.SingleThreadedExecutor(context=self.context)
+        self.executor.add_node(self.node)
+        self.latest: dict = {}
+        self.node.create_subscription(String, '/trainer_node/status', self._on_status, 10)
+
+    def _on_status(self, msg: String) -> None:
+        self.latest = json.loads(msg.data)
+
+    def poll(self) -> dict:
+        for _ in range(20):
+            self.executor.spin_once(timeout_sec=0.0)
+        return self.latest
+
+    def close(self) -> None:
+        self.executor.shutdown()
+        self.node.destroy_node()
+        rclpy.shutdown(context=self.context)
+
+
+def _policy_reloads(logs) -> int:
+    path = logs / 'policy_node.log'
+    text = path.read_text() if path.is_file() else ''
+    return len(re.findall(r'policy update: \S+/policies/policy_\d+', text))
+
+
+def _run(tmp_path, task, algo, hparams, *, updates, transitions, bridge=None):
+    """Run the graph until the trainer reports enough updates and transitions.
+
+    Also until the policy node was sent two published artifacts.
+    """
     config = tmp_path / 'hparams.yaml'
     config.write_text(hparams)
-    cfg = GraphConfig(task=task, algo=algo, output_dir=str(tmp_path / 'run'), total_steps=STEPS,
-                      timeout_s=100, config=str(config), publish_period=0.5,
-                      bridge=bridge or {}, domain_id=int(os.environ['ROS_DOMAIN_ID']))
-    result = run_graph(cfg)
+    cfg = GraphConfig(task=task, algo=algo, output_dir=str(tmp_path / 'run'),
+                      total_steps=STEPS_CAP, timeout_s=HANG_S, config=str(config),
+                      publish_period=0.5, bridge=bridge or {},
+                      domain_id=int(os.environ['ROS_DOMAIN_ID']))
+    logs = tmp_path / 'run' / 'logs'
+    status = TrainerStatus()
+
+    def enough() -> bool:
+        now = status.poll()
+        return (now.get('updates', 0) >= updates and now.get('transitions', 0) >= transitions
+                and _policy_reloads(logs) >= 2)
+    try:
+        result = run_graph(cfg, should_stop=enough)
+    finally:
+        status.close()
     trainer_log = (result.logs / 'trainer_node.log').read_text()
     assert not result.timed_out, trainer_log[-3000:]
-    assert result.summary['transitions'] == STEPS, result.summary
+    summary = result.summary
+    assert summary['updates'] >= updates and summary['transitions'] >= transitions, summary
+    # Every transition learned from is in the fsynced log, and nothing else is.
     stored = TransitionLog(result.logs.parent, make_task(task).spec).read()
-    assert len(stored) == STEPS
+    assert len(stored) == summary['transitions'], summary
     # The policy node ran the trainer's published artifacts (hot reload), not only the first.
-    # (A 600-step run can take ~2 s on a fast host: publish every 0.5 s to see two of them.)
     policy_log = (result.logs / 'policy_node.log').read_text()
     reloaded = set(re.findall(r'running policy \S+ \(' + task + r', ' + algo, policy_log))
-    assert len(re.findall(r'policy update: \S+/policies/policy_\d+', policy_log)) >= 2, policy_log
+    assert _policy_reloads(result.logs) >= 2, policy_log[-3000:]
     assert len(reloaded) >= 2, policy_log[-3000:]
     assert result.artifact is not None
     final = load_artifact(result.artifact, allow_torchscript=True)   # dqn: TorchScript only
@@ -47,48 +105,51 @@ def _run(tmp_path, task, algo, hparams, bridge=None):
     return result, stored
 
 
-@pytest.mark.timeout(150)
+@pytest.mark.timeout(600)
 def test_ppo_learns_from_rollouts_collected_on_the_graph(tmp_path):
-    # 128-step rollouts: 600 transitions complete 4 of them, each one PPO update.
-    result, stored = _run(tmp_path, 'reach', 'ppo', 'agent:\n  n_steps: 128\n  n_epochs: 2\n')
-    assert result.summary['updates'] >= 4, result.summary
+    # 128-step rollouts: each completed one is one PPO update.
+    result, stored = _run(tmp_path, 'reach', 'ppo', 'agent:\n  n_steps: 128\n  n_epochs: 2\n',
+                          updates=4, transitions=4 * 128)
     assert np.isfinite([t.reward for t in stored]).all()
     # explore mode samples actions: continuous, not all equal
     actions = np.array([t.action for t in stored])
     assert actions.std(axis=0).min() > 0.05
 
 
-@pytest.mark.timeout(150)
+@pytest.mark.timeout(600)
 def test_reinforce_learns_from_episodes_collected_on_the_graph(tmp_path):
-    # 600 transitions of <= 100-step episodes finish >= 6 episodes: >= 3 updates of 2 each.
-    result, stored = _run(tmp_path, 'reach', 'reinforce', 'agent:\n  batch_episodes: 2\n')
-    assert result.summary['updates'] >= 3, result.summary
+    # One update per 2 finished episodes: 3 updates need >= 6 episodes that ended on the graph.
+    result, stored = _run(tmp_path, 'reach', 'reinforce', 'agent:\n  batch_episodes: 2\n',
+                          updates=3, transitions=1)
     assert np.isfinite([t.reward for t in stored]).all()
     # Episodes end on the graph (time limit or success), which is what REINFORCE learns from.
     assert sum(t.terminated or t.truncated for t in stored) >= 6
 
 
-@pytest.mark.timeout(150)
+@pytest.mark.timeout(600)
 def test_dqn_learns_discrete_reach_on_the_graph(tmp_path):
     result, stored = _run(tmp_path, 'reach_discrete', 'dqn',
-                          'agent:\n  learning_starts: 200\n')
-    assert result.summary['updates'] > 0, result.summary
+                          'agent:\n  learning_starts: 200\n', updates=1, transitions=600)
     # The trainer maps each observed command back onto one of the 27 discrete actions.
     indices = [t.action_index for t in stored]
     assert None not in indices and len(set(indices)) > 5
 
 
-@pytest.mark.timeout(150)
+@pytest.mark.timeout(600)
 def test_reach_last_action_runs_on_a_graph_with_action_latency(tmp_path):
     # The sim-to-real task: the policy node feeds its own last command back into the
     # observation, the trainer rebuilds it from the command topic, the bridge delays commands.
     result, stored = _run(tmp_path, 'reach_last_action', 'sac', 'agent:\n  learning_starts: 200\n',
+                          updates=1, transitions=600,
                           bridge={'dr_latency_steps': [1, 3], 'dr_mass_scale': [0.7, 1.3]})
-    assert result.summary['updates'] > 0
-    # (a transition a loaded host drops breaks the chain once: at most a few)
-    follows = [np.allclose(b.obs[-3:], a.action, atol=1e-6)
-               for a, b in pairwise(stored) if a.episode == b.episode]
-    assert len(follows) > 0.9 * STEPS and sum(follows) >= 0.97 * len(follows)
+    # Between two transitions one control period apart (sim-time stamps) the chain must hold
+    # exactly; a transition a loaded host dropped only removes the link across it.
+    period = make_task('reach_last_action').spec.control_period
+    links = [(a, b) for a, b in pairwise(stored)
+             if a.episode == b.episode and abs(b.stamp - a.stamp - period) < 0.25 * period]
+    broken = [(a.stamp, b.stamp) for a, b in links
+              if not np.allclose(b.obs[-3:], a.action, atol=1e-6)]
+    assert len(links) >= 100 and not broken, (len(links), broken[:5])
     starts = [t for a, t in pairwise(stored) if a.episode != t.episode]
     nonzero = [(t.episode, t.stamp, t.obs[-3:]) for t in starts
                if not np.array_equal(t.obs[-3:], np.zeros(3))]

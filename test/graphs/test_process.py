@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -103,6 +104,41 @@ def test_sigint_and_sigterm_to_the_manager_are_forwarded(markers, tmp_path):
                 proc.wait()
         # The manager forwards SIGINT to its children whatever signal it got (a clean stop).
         assert proc.returncode == expected, out
+
+
+#: argv: go file. Installs stop handlers (exit 0) only once the go file exists.
+_LATE_CHILD = textwrap.dedent('''
+    import pathlib, signal, sys, time
+    go = pathlib.Path(sys.argv[1])
+    while not go.exists():
+        time.sleep(0.01)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: sys.exit(0))
+    time.sleep(120)
+    sys.exit(3)
+''')
+
+
+@pytest.mark.parametrize('await_handlers', [True, False])
+def test_a_node_group_sends_sigint_only_once_the_node_handles_it(tmp_path, await_handlers):
+    go = tmp_path / 'go'
+    group = ProcessGroup({'late': [sys.executable, '-c', _LATE_CHILD, str(go)]},
+                         stop_timeouts=(60.0, 60.0, 60.0), await_stop_handlers=await_handlers)
+    group.start()
+    stopper = threading.Thread(target=group.stop)
+    stopper.start()
+    if await_handlers:
+        # Still starting: no SIGINT yet, however long it takes (a KeyboardInterrupt would end it).
+        time.sleep(0.5)
+        assert group.procs['late'].poll() is None
+        go.touch()
+    stopper.join(timeout=120)
+    assert not stopper.is_alive()
+    code = group.returncodes()['late']
+    if await_handlers:
+        assert code == 0
+    else:   # SIGINT during start-up ends it (KeyboardInterrupt, or the default action)
+        assert code != 0
 
 
 def test_a_child_ignoring_sigint_gets_sigterm_after_the_grace(markers):

@@ -234,3 +234,21 @@ def test_a_node_that_cannot_start_is_named_and_gives_exit_1(monkeypatch, tmp_pat
     assert up.main(['sim_eval', '--set', 'policy_path:=p']) == 1
     err = capsys.readouterr().err
     assert f"robotrl up: error: [robotrl up] cannot start sim_bridge: '{missing}'" in err
+
+
+@pytest.mark.parametrize('sig', [signal.SIGINT, signal.SIGTERM], ids=['SIGINT', 'SIGTERM'])
+def test_a_stop_request_before_the_nodes_start_exits_0_and_starts_nothing(monkeypatch, capsys,
+                                                                           sig):
+    planned = up.plan
+
+    def plan_then_signal(*args, **kwargs):   # the signal arrives while up is still planning
+        result = planned(*args, **kwargs)
+        os.kill(os.getpid(), sig)
+        return result
+    monkeypatch.setattr(up, 'plan', plan_then_signal)
+    monkeypatch.setattr(up.GraphProcesses, 'start',
+                        lambda self: pytest.fail('no node may start after a stop request'))
+    previous = signal.getsignal(sig)
+    assert up.main(['sim_eval', '--set', 'policy_path:=p']) == 0
+    assert 'stop requested before the nodes started' in capsys.readouterr().err
+    assert signal.getsignal(sig) is previous          # the caller's handler is back

@@ -7,6 +7,7 @@ the YAML (or argument) value, Ctrl-C exits 0, and a node that fails makes ``robo
 non-zero.
 """
 
+import importlib.util
 import os
 import signal
 import subprocess
@@ -33,7 +34,7 @@ pytestmark = pytest.mark.ros
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMANDS = 'forward_position_controller/commands'
-START_TIMEOUT = 90.0  # nodes import torch on a shared 2-core machine
+START_TIMEOUT = 240.0  # nodes import torch on a busy 2-core machine; catches hangs only
 
 
 class TanhPolicy(torch.nn.Module):
@@ -77,11 +78,11 @@ def stop(proc: subprocess.Popen) -> tuple[int, str]:
     if proc.poll() is None:
         proc.send_signal(signal.SIGINT)
     try:
-        out, _ = proc.communicate(timeout=40)
+        out, _ = proc.communicate(timeout=120)
     except subprocess.TimeoutExpired:
         proc.kill()
         out, _ = proc.communicate()
-        pytest.fail(f'robotrl up did not stop within 40 s after SIGINT:\n{out[-3000:]}')
+        pytest.fail(f'robotrl up did not stop within 120 s after SIGINT:\n{out[-3000:]}')
     return proc.returncode, out
 
 
@@ -112,7 +113,7 @@ def call(node, executor, srv_type, name: str, request, proc):
     client = node.create_client(srv_type, name)
     wait_for(executor, client.service_is_ready, START_TIMEOUT, proc, f'service {name}')
     future = client.call_async(request)
-    wait_for(executor, future.done, 10.0, proc, f'answer from {name}')
+    wait_for(executor, future.done, 60.0, proc, f'answer from {name}')
     return future.result()
 
 
@@ -145,7 +146,7 @@ def run_simulated_graph(probe, graph: str, ns: str, sets: list[str], overrides: 
              START_TIMEOUT, proc, 'joint_states and commands')
     # The policy node's status timer runs on its clock: with use_sim_time that is the sim
     # bridge's <ns>/clock, which only reaches it through the /clock -> clock remapping.
-    wait_for(executor, lambda: len(seen['policy_status']) >= 2, 30.0, proc, 'policy status')
+    wait_for(executor, lambda: len(seen['policy_status']) >= 2, 120.0, proc, 'policy status')
     assert list(seen['joint_states'][-1].name) == list(REACH_SPEC.joint_names)
     assert all(len(m.data) == 3 and np.all(np.isfinite(m.data)) for m in seen['commands'])
     check_parameters(node, executor, proc, ns, graph, overrides)
@@ -242,3 +243,26 @@ def test_a_failing_node_makes_up_exit_non_zero(artifact):
     assert proc.returncode == 1, out[-3000:]
     assert 'sim_bridge exited with code 2' in out
     assert 'stopping the other nodes' in out
+
+
+def _ctrl_c_stress():
+    spec = importlib.util.spec_from_file_location('ctrl_c_stress',
+                                                  ROOT / 'benchmarks' / 'ctrl_c_stress.py')
+    module = importlib.util.module_from_spec(spec)
+    sys.modules['ctrl_c_stress'] = module   # its dataclass looks itself up there
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize('index', range(4))
+def test_train_sim_exits_0_on_a_signal_at_a_random_moment(tmp_path, index):
+    """SIGINT/SIGTERM during start-up or training (benchmarks/ctrl_c_stress.py runs 20)."""
+    stress = _ctrl_c_stress()
+    sig, phase, delay = stress.moments(4, seed=18)[index]
+    result = stress.trial(tmp_path / 'run', sig, phase, delay)
+    assert result.exit_code == 0, result.output_tail
+    if phase == 'running':
+        assert result.trainer_started, result.output_tail
+    if result.trainer_started:
+        assert result.checkpoint, result.output_tail

