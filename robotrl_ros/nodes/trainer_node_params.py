@@ -36,8 +36,9 @@ TRAINER_NODE_PARAMETERS = (
     ParameterSpec('init_policy', '', 'Run directory (checkpoint) to fine-tune from; '
                   "'' = a new agent."),
     ParameterSpec('record_mcap', False, 'Record the stream to MCAP in `output_dir`.'),
-    ParameterSpec('mcap_flush_period', 1.0, 'Seconds between the recording\'s chunk flushes '
-                  '(with fsync): at most this much of the MCAP is lost to a crash.', minimum=0.0,
+    ParameterSpec('mcap_flush_period', 1.0, 'Most seconds a recorded message waits to be on '
+                  'disk (chunks are fsynced every half period): a crash loses at most this much '
+                  'of the MCAP.', minimum=0.0,
                   above_minimum=True, read_only=True),
     ParameterSpec('replay_mcap', '', "Train offline from this recording first; '' = none."),
     ParameterSpec('status_period', 1.0, 'Seconds between `~/status` messages.', minimum=0.0,

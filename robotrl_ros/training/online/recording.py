@@ -114,7 +114,8 @@ class McapRecorder:
         topics: Topic names to record under: keys ``joint_states``, ``commands``, ``goal_pose``,
             ``cmd_vel``, ``resets``, and optionally ``imu``, ``base_twist``
             (:data:`OPTIONAL_TOPICS` otherwise).
-        flush_period: Seconds between chunk flushes with fsync, at most (> 0).
+        flush_period: Seconds a message may wait to be on disk, at most (> 0): chunks are
+            flushed with fsync every half period, so the fsync itself has the other half.
         clock: Monotonic clock in seconds (tests).
         background: Run the flush thread. Without it (tests) each write flushes when due, and
             :meth:`flush_if_due` covers pauses in the stream.
@@ -146,6 +147,7 @@ class McapRecorder:
         self.flushed = 0          # messages in chunks that are on disk (fsynced)
         self.error: OSError | None = None
         self.closed = False
+        self._flush_interval = self.flush_period / 2
         self._last_flush = clock()
         self._stop = threading.Event()
         self._thread = None
@@ -155,15 +157,16 @@ class McapRecorder:
             self._thread.start()
 
     def _flush_forever(self) -> None:
-        # Waking at a quarter period keeps a message's time to disk within one period.
-        while not self._stop.wait(self.flush_period / 4):
+        # Flushing every half period, checked every eighth: a message's time to disk is at most
+        # five eighths of a period plus the fsync.
+        while not self._stop.wait(self._flush_interval / 4):
             try:
                 self.flush_if_due()
             except OSError:
                 return  # kept in self.error: the next write raises it
 
     def flush_if_due(self) -> bool:
-        """Flush (with fsync) if messages are pending and a period has passed since the last.
+        """Flush (with fsync) if messages are pending and half a period passed since the last.
 
         Returns:
             Whether a flush happened.
@@ -177,7 +180,7 @@ class McapRecorder:
     def _flush(self, if_due: bool) -> bool:
         with self._lock:
             if if_due and (self.closed or self.error is not None or self.count == self.flushed
-                           or self._clock() - self._last_flush < self.flush_period):
+                           or self._clock() - self._last_flush < self._flush_interval):
                 return False
             self._check()
             try:

@@ -210,22 +210,22 @@ def _cut_copy(path, tmp_path):
     return cut
 
 
-def test_a_chunk_is_flushed_once_a_flush_period_has_passed(tmp_path):
+def test_a_chunk_is_flushed_every_half_flush_period(tmp_path):
     now = [0.0]
     path = tmp_path / 'rec.mcap'
     rec = McapRecorder(path, TOPICS, flush_period=1.0, clock=lambda: now[0], background=False)
     rec.command([0.1, 0.2, 0.3], 1)
-    now[0] = 0.5
+    now[0] = 0.25
     rec.command([0.1, 0.2, 0.3], 2)
     assert rec.flushed == 0
     assert recover_mcap(_cut_copy(path, tmp_path)).messages == 0
-    now[0] = 1.0
-    rec.command([0.1, 0.2, 0.3], 3)             # a period since the start: flushed with it
+    now[0] = 0.5
+    rec.command([0.1, 0.2, 0.3], 3)             # half a period since the start: flushed with it
     assert rec.flushed == 3
-    now[0] = 1.2
+    now[0] = 0.6
     rec.command([0.1, 0.2, 0.3], 4)
-    assert not rec.flush_if_due()              # pending, but not a period old yet
-    now[0] = 2.0
+    assert not rec.flush_if_due()              # pending, but not half a period old yet
+    now[0] = 1.0
     assert rec.flush_if_due()                  # no new message needed: the timer path
     assert rec.flushed == 4
     assert not rec.flush_if_due()              # nothing pending
@@ -293,7 +293,7 @@ _WRITER = textwrap.dedent('''
 
 @pytest.mark.parametrize('count', [400, 1_000_000])   # idle before the kill; killed mid-stream
 def test_sigkill_keeps_every_message_older_than_one_flush_period(tmp_path, count):
-    period = 1.0      # the default; the flush thread wakes every quarter period
+    period = 1.0      # the default
     script = tmp_path / 'writer.py'
     script.write_text(_WRITER)
     path = tmp_path / 'rec.mcap'
