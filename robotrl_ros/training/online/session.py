@@ -57,7 +57,7 @@ class SessionConfig:
         use_resets: Episodes end through a reset service (simulation).
         init_policy: Run directory (or checkpoint file) whose agent state starts a fresh run.
         record_mcap: Record the observed streams to ``recording_<time>.mcap``.
-        mcap_flush_period: Seconds between the recording's chunk flushes with fsync, at most:
+        mcap_flush_period: Most seconds a recorded message waits to be on disk (fsync):
             a crash loses at most this much of the recording.
         replay_mcap: Train offline from this recording first (then go on live, if any).
         robot: Robot of a task on any robot: built-in name or robot YAML path ('' = default).
