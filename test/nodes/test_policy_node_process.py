@@ -1,6 +1,6 @@
 # Copyright 2026 robotrl_ros contributors
 # SPDX-License-Identifier: Apache-2.0
-"""policy_node as a process: exits 0 and stops commanding on SIGINT/SIGTERM; bad parameters."""
+"""policy_node as a process: safe command, exit 0 on SIGINT/SIGTERM; bad parameters."""
 
 import os
 import signal
@@ -31,30 +31,43 @@ def _start(*params):
                             stderr=subprocess.STDOUT, text=True)
 
 
-@pytest.mark.parametrize('sig', [signal.SIGINT, signal.SIGTERM])
-def test_signal_exits_zero_and_stops_commanding(tmp_path, sig):
-    path = make_synthetic_artifact(tmp_path / 'p', n_joints=N, hidden=(16,))
+@pytest.mark.parametrize('sig, interface', [(signal.SIGINT, 'position'),
+                                            (signal.SIGTERM, 'velocity')])
+def test_signal_sends_the_safe_command_exits_zero_and_stops_commanding(tmp_path, sig, interface):
+    """Issue 20: before exit 0 the interface's safe command goes out (hold / zeros)."""
+    path = make_synthetic_artifact(tmp_path / 'p', n_joints=N, hidden=(16,),
+                                   command_interface=interface)
     proc = _start(f'policy_path:={path}', 'armed:=true', 'control_mode:=timer',
-                  'control_period:=0.02', 'state_timeout:=5.0')
+                  'control_period:=0.02', 'state_timeout:=5.0', 'trust_artifact_limits:=true')
     rclpy.init()
     node = Node('signal_driver')
     received = []
     node.create_subscription(Float64MultiArray, 'forward_position_controller/commands',
-                             lambda m: received.append(time.monotonic()), COMMAND_QOS)
+                             lambda m: received.append((time.monotonic(), list(m.data))),
+                             COMMAND_QOS)
     pub = node.create_publisher(JointState, 'joint_states', SENSOR_QOS)
     try:
         end = time.monotonic() + 30.0
         while time.monotonic() < end and len(received) < 10:
-            pub.publish(make_joint_state(NAMES, np.zeros(N), np.zeros(N), stamp=time.time()))
+            pub.publish(make_joint_state(NAMES, np.full(N, 0.3), np.zeros(N),
+                                         stamp=time.time()))
             rclpy.spin_once(node, timeout_sec=0.02)
         assert len(received) >= 10, 'the node never commanded'
+        if interface == 'velocity':
+            assert any(c != [0.0] * N for _, c in received)   # it was moving
+        signalled = time.monotonic()
         proc.send_signal(sig)
         code = proc.wait(timeout=15)
         assert code == 0, proc.stdout.read()[-3000:]
         exited = time.monotonic()
         while time.monotonic() < exited + 0.5:
             rclpy.spin_once(node, timeout_sec=0.02)
-        assert max(received) < exited
+        after = [c for t, c in received if t > signalled]
+        assert after, 'no safe command on the way out'
+        safe = [0.0] * N if interface == 'velocity' else received[-2][1]   # zeros / hold
+        assert after[-1] == safe
+        # After the exit: nothing more than that one safe command.
+        assert len([t for t, _ in received if t > exited]) <= 1
     finally:
         if proc.poll() is None:
             proc.kill()
