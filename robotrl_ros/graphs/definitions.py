@@ -154,6 +154,9 @@ GRAPHS: dict[str, Graph] = {
                            'stops commanding', (('policy_node', 'state_timeout'),), 'float'),
             LaunchArgument('armed', 'publish commands from the start (else call ~/enable)',
                            (('policy_node', 'armed'),), 'bool', default='false'),
+            LaunchArgument('joint_limits', "the robot's joint_limits YAML (ros2_control style); "
+                           'without it or robot_description the node refuses to arm',
+                           (('policy_node', 'joint_limits'),)),
         ),
     ),
     'sim_eval': Graph(

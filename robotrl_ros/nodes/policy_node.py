@@ -5,9 +5,11 @@
 Subscribes ``joint_states`` (joints matched by name), ``goal_pose`` and ``cmd_vel``, and
 ``imu`` / ``base_twist`` once an artifact's observation layout needs them; publishes one safe
 command per control step on ``command_topic`` (std_msgs/Float64MultiArray, artifact joint
-order). All decisions (watchdog, arming, clamping, rate limit, hot-reload swap) are made by
-:class:`robotrl_ros.policy.controller.PolicyController`; this node only converts messages.
-Parameters: :mod:`robotrl_ros.nodes.policy_node_params`::
+order). All decisions (watchdog, input timeouts, arming, limits, rate limit, hot-reload swap)
+are made by :class:`robotrl_ros.policy.controller.PolicyController`; this node converts
+messages, reads the robot's limits (``robot_description``, ``joint_limits``) and publishes the
+interface's safe command on disarm, on any error in the control path and before it exits on
+SIGINT/SIGTERM. Parameters: :mod:`robotrl_ros.nodes.policy_node_params`::
 
     ros2 run robotrl_ros policy_node --ros-args -p policy_path:=runs/reach/policy
     ros2 service call /policy_node/enable std_srvs/srv/SetBool "{data: true}"
@@ -22,13 +24,15 @@ from typing import Any
 
 import numpy as np
 from geometry_msgs.msg import PoseStamped, Twist, TwistStamped
+from rclpy.duration import Duration
 from sensor_msgs.msg import Imu, JointState
 from std_msgs.msg import Float64MultiArray, String
 from std_srvs.srv import SetBool
 
 from robotrl_ros.nodes.policy_node_params import POLICY_NODE_PARAMETERS
 from robotrl_ros.policy.artifact import ArtifactError, PolicyArtifact, load_artifact
-from robotrl_ros.policy.controller import ControllerConfig, PolicyController
+from robotrl_ros.policy.controller import TIMED_INPUTS, ControllerConfig, PolicyController
+from robotrl_ros.policy.joint_limits import load_node_limits
 from robotrl_ros.policy.loader import ArtifactLoader, ArtifactWatcher
 from robotrl_ros.policy.metadata import TERM_SOURCES
 from robotrl_ros.policy.sample_window import SampleWindow
@@ -59,7 +63,11 @@ from robotrl_ros.util.threads import limit_threads
 
 #: Parameters that the controller reads (ControllerConfig fields).
 CONTROLLER_PARAMETERS = ('state_timeout', 'timeout_action', 'joint_limit_margin',
-                         'max_command_delta', 'explore', 'reset_on_new_goal')
+                         'max_command_delta', 'max_command_rate', 'control_period', 'explore',
+                         'reset_on_new_goal', 'trust_artifact_limits', 'input_timeout',
+                         'max_stamp_jump')
+#: How long closing waits for the subscribers to acknowledge the last safe command.
+SAFE_COMMAND_ACK_TIMEOUT = 1.0
 
 
 class PolicyNode(RunnableNode):
@@ -69,9 +77,15 @@ class PolicyNode(RunnableNode):
         super().__init__('policy_node', **kwargs)
         self.params = p = declare_parameters(self, POLICY_NODE_PARAMETERS, self._apply_changes)
         self.executor_kind = p.executor
+        self.node_limits = load_node_limits(p.robot_description, p.joint_limits)
+        if p.max_command_delta > 0:
+            self.get_logger().warning('max_command_delta is deprecated (per message, so its '
+                                      'meaning changes with the rate): use max_command_rate '
+                                      '(units per second)')
         self.controller = PolicyController(ControllerConfig(
             **{name: p[name] for name in CONTROLLER_PARAMETERS},
-            default_goal=tuple(p.default_goal)))
+            input_timeouts={name: p[f'{name}_timeout'] for name in TIMED_INPUTS},
+            default_goal=tuple(p.default_goal)), node_limits=self.node_limits)
         self.index: JointIndex | None = None
         self.missing_joints: list[str] = []
         self.last_input_error: str | None = None
@@ -101,10 +115,14 @@ class PolicyNode(RunnableNode):
         quiet_subscription(self, PoseStamped, 'goal_pose', self._on_goal, COMMAND_QOS)
         quiet_subscription(self, Twist, 'cmd_vel', self._on_cmd_vel, COMMAND_QOS)
         # Raw: the callback parses the serialized message (JointStateReader), cheaper than
-        # rclpy's conversion to a Python message on every state.
+        # rclpy's conversion to a Python message on every state (raw_cdr: false = rclpy's).
         self._reader = JointStateReader()
-        quiet_subscription(self, JointState, 'joint_states', self._on_joint_state_bytes,
-                           SENSOR_QOS, raw=True)
+        if p.raw_cdr:
+            quiet_subscription(self, JointState, 'joint_states', self._on_joint_state_bytes,
+                               SENSOR_QOS, raw=True)
+        else:
+            quiet_subscription(self, JointState, 'joint_states', self._on_joint_state_msg,
+                               SENSOR_QOS)
         if p.enable_policy_updates:   # else nobody on the DDS domain can swap the policy
             quiet_subscription(self, String, 'policy_updates', self._on_policy_update,
                                COMMAND_QOS)
@@ -125,9 +143,15 @@ class PolicyNode(RunnableNode):
                                         'valid artifact arrives')
         else:
             self.get_logger().info('no policy_path: waiting for an artifact on policy_updates')
-        self.controller.arm(p.armed)
+        refusal = self.controller.arm(p.armed)
+        if refusal:
+            self.get_logger().error(refusal)
+        armed = self.controller.armed
+        limits = ', '.join(self.node_limits.sources) or (
+            'the artifact (trust_artifact_limits)' if p.trust_artifact_limits else 'none')
         self.get_logger().info(f'policy_node ready ({p.control_mode}, '
-                               f'{"armed" if p.armed else "disarmed: call ~/enable to arm"}), '
+                               f'{"armed" if armed else "disarmed: call ~/enable to arm"}, '
+                               f'limits from {limits}), '
                                f'commands on {self.command_pub.topic_name}')
 
     def _apply_changes(self, changes: dict[str, Any]) -> None:
@@ -208,6 +232,15 @@ class PolicyNode(RunnableNode):
             return
         self._on_joint_state(sample, received)
 
+    def _on_joint_state_msg(self, msg: JointState) -> None:
+        received = time.monotonic()
+        try:
+            sample = JointStateSample.from_message(msg)
+        except ValueError as exc:
+            self._bad_input(f'joint_states: {exc}')
+            return
+        self._on_joint_state(sample, received)
+
     def _on_joint_state(self, msg: JointStateSample, received: float) -> None:
         if self.index is None:
             self.controller.apply_pending()
@@ -229,6 +262,10 @@ class PolicyNode(RunnableNode):
         if freshness == 'old':
             self._bad_input('joint_states stamp older than the previous one (non-monotonic)')
             return
+        if freshness == 'jump':
+            self._bad_input(f'joint_states stamp {msg.stamp:.9g} jumps more than '
+                            f'max_stamp_jump={self.params.max_stamp_jump} s ahead')
+            return
         if self.control_timers.on_message:
             if freshness == 'fresh':     # (a re-sent stamp is no proof of life)
                 self.control_timers.fresh_state()
@@ -236,35 +273,36 @@ class PolicyNode(RunnableNode):
 
     def _on_goal(self, msg: PoseStamped) -> None:
         try:
-            self.controller.set_goal(pose_to_goal(msg))
+            self.controller.set_goal(pose_to_goal(msg), time.monotonic())
         except ValueError as exc:
             self._bad_input(str(exc))
 
     def _on_cmd_vel(self, msg: Twist) -> None:
         try:
-            self.controller.set_cmd_vel(twist_to_cmd(msg))
+            self.controller.set_cmd_vel(twist_to_cmd(msg), time.monotonic())
         except ValueError as exc:
             self._bad_input(str(exc))
 
     def _on_imu(self, msg: Imu) -> None:
-        self._set_base_inputs(*imu_to_inputs(msg))
+        self._set_base_inputs('imu', *imu_to_inputs(msg))
 
     def _on_base_twist(self, msg: TwistStamped) -> None:
-        self._set_base_inputs(*base_twist_to_inputs(msg))
+        self._set_base_inputs('base_twist', *base_twist_to_inputs(msg))
 
-    def _set_base_inputs(self, values: dict[str, np.ndarray], problems: list[str]) -> None:
+    def _set_base_inputs(self, source: str, values: dict[str, np.ndarray],
+                         problems: list[str]) -> None:
         for problem in problems:
             self._bad_input(problem)
-        self.controller.inputs.imu.update(values)
+        self.controller.set_base_inputs(source, values, time.monotonic())
 
     def _on_enable(self, request: SetBool.Request, response: SetBool.Response) -> SetBool.Response:
         was = self.controller.armed
-        self.controller.arm(bool(request.data))
+        refusal = self.controller.arm(bool(request.data))
         if was and not request.data:
-            self._publish(self.controller.stop_command(), None)
-        response.success = True
-        response.message = 'armed' if request.data else 'disarmed'
-        if request.data and self.controller.artifact is None:
+            self._publish_safe('disarmed')
+        response.success = refusal is None
+        response.message = refusal or ('armed' if request.data else 'disarmed')
+        if request.data and not refusal and self.controller.artifact is None:
             response.message = 'armed, but no policy is loaded yet'
         self.get_logger().info(f'~/enable: {response.message}')
         return response
@@ -278,13 +316,32 @@ class PolicyNode(RunnableNode):
 
     def _control_step(self, received: float | None) -> None:
         previous = self.controller.artifact
-        command = self.controller.step()
+        try:
+            command = self.controller.step()
+        except Exception as exc:  # noqa: BLE001 - any error is a fault, never a crash
+            self.controller.fault = f'control step failed: {type(exc).__name__}: {exc}'
+            self.get_logger().error(self.controller.fault)
+            command = self.controller.safe_command()
         if self.controller.artifact is not previous:
             self._sync_artifact()
         self._publish(command, received)
 
+    def _publish_safe(self, why: str) -> bool:
+        """Publish the interface's safe command now (disarm, shutdown); whether one was sent."""
+        command = self.controller.safe_command()
+        if command is None or self._writer is None:
+            return False
+        self.command_pub.publish(self._writer.write(command))
+        self.get_logger().info(f'{why}: sent the safe command {np.round(command, 6).tolist()}')
+        return True
+
+    def close(self) -> None:
+        """SIGINT/SIGTERM or shutdown: the safe command goes out before the node does."""
+        if self.controller.armed and self._publish_safe('stopping'):
+            self.command_pub.wait_for_all_acked(Duration(seconds=SAFE_COMMAND_ACK_TIMEOUT))
+
     def _publish(self, command: np.ndarray | None, received: float | None) -> None:
-        if command is None or stop_requested():   # SIGINT/SIGTERM: not one more command
+        if command is None or stop_requested():   # SIGINT/SIGTERM: close() sends the last
             return
         self.command_pub.publish(self._writer.write(command))
         now = time.monotonic()

@@ -21,15 +21,48 @@ POLICY_NODE_PARAMETERS = (
                   "artifact's).", minimum=0.0),
     ParameterSpec('state_timeout', 0.5, 'Watchdog: seconds without fresh joint_states before '
                   'the `timeout_action`.', minimum=0.0, above_minimum=True),
-    ParameterSpec('timeout_action', 'hold', '`hold`: repeat the last safe command (position) / '
-                  'send zeros (velocity, effort, acceleration); `stop`: send nothing (after one '
-                  'zero command for those interfaces).', choices=TIMEOUT_ACTIONS, dynamic=True),
+    ParameterSpec('timeout_action', 'hold', 'On stale joint_states or a stale input: `hold`: '
+                  'the safe command every period (the last safe position for position, zeros '
+                  'for velocity, effort, acceleration); `stop`: the safe command once, then '
+                  'nothing.', choices=TIMEOUT_ACTIONS, dynamic=True),
     ParameterSpec('armed', False, 'Start armed (command at once); otherwise wait for '
                   '`~/enable` (arm and disarm at run time through `~/enable`).'),
     ParameterSpec('explore', False, "Use the artifact's stochastic `explore()` instead of "
                   '`act()` (data collection, fine-tuning).', dynamic=True),
-    ParameterSpec('max_command_delta', 0.0, 'Largest change of any joint command per step; '
+    ParameterSpec('max_command_delta', 0.0, 'Deprecated: largest change of a joint command '
+                  'per message (its meaning changes with the rate); use `max_command_rate`. '
                   '0 = off.', minimum=0.0, dynamic=True),
+    ParameterSpec('max_command_rate', 0.0, 'Largest change of a joint command per second '
+                  '(command units / s, over the time since the previous command, at most one '
+                  'control period); 0 = off. Position targets are also never moved faster than '
+                  "the robot's joint velocity limit.", minimum=0.0, dynamic=True),
+    ParameterSpec('robot_description', '', "The robot's URDF (XML text, or a .urdf file path): "
+                  'position, velocity and effort limits per joint, intersected with the '
+                  "artifact's.", read_only=True),
+    ParameterSpec('joint_limits', '', 'ros2_control-style joint_limits YAML file (has_*/min_*/'
+                  "max_* per joint); combined with robot_description, the tighter bound wins.",
+                  read_only=True),
+    ParameterSpec('trust_artifact_limits', False, "Arm without the robot's limits, clamping "
+                  "to the artifact's only (simulators); false: without robot_description or "
+                  'joint_limits the node refuses to arm.', read_only=True),
+    ParameterSpec('input_timeout', 0.5, 'Seconds after which a needed input (cmd_vel, imu, '
+                  'base_twist; goal_pose with its override) is stale: the safe command is '
+                  'published instead; 0 = never.', minimum=0.0),
+    ParameterSpec('cmd_vel_timeout', -1.0, 'Override of `input_timeout` for cmd_vel '
+                  '(< 0: use input_timeout; 0: never stale).', minimum=-1.0),
+    ParameterSpec('imu_timeout', -1.0, 'Override of `input_timeout` for imu (< 0: use '
+                  'input_timeout; 0: never stale).', minimum=-1.0),
+    ParameterSpec('base_twist_timeout', -1.0, 'Override of `input_timeout` for base_twist '
+                  '(< 0: use input_timeout; 0: never stale).', minimum=-1.0),
+    ParameterSpec('goal_pose_timeout', 0.0, 'Override of `input_timeout` for goal_pose, a '
+                  'set-point usually sent once (0: never stale; < 0: use input_timeout).',
+                  minimum=-1.0),
+    ParameterSpec('max_stamp_jump', 1.0, 'A joint_states stamp more than this many seconds '
+                  'ahead of the last accepted one is rejected and counted (`stamp_jumps`); '
+                  'after `state_timeout` without an accepted state any stamp starts a new '
+                  'baseline. 0 = no forward-jump check.', minimum=0.0),
+    ParameterSpec('raw_cdr', True, 'Parse joint_states from the serialized bytes (faster); '
+                  "false: rclpy's deserialization.", read_only=True),
     ParameterSpec('joint_limit_margin', 0.0, 'Distance kept from each joint command limit.',
                   minimum=0.0, dynamic=True),
     ParameterSpec('joint_command_topic', '', 'Also publish commands as sensor_msgs/JointState '

@@ -5,11 +5,22 @@
 The node converts messages and calls :class:`PolicyController`; everything that decides what
 is published lives here and is unit-tested:
 
-- states with older stamps than the last accepted one are rejected (a repeated stamp is a
-  re-sent sample: its cached command is answered again without stepping the policy twice);
-- commands are only produced while armed, with a policy loaded, fresh state (watchdog) and every
-  observation input present; each goes through :class:`~robotrl_ros.policy.safety.CommandFilter`;
+- freshness is judged by arrival time; states with older stamps than the last accepted one are
+  rejected (a repeated stamp is a re-sent sample: its cached command is answered again without
+  stepping the policy twice), as are stamps that jump more than ``max_stamp_jump``; once no state
+  was accepted for ``state_timeout`` the next one starts a new stamp baseline (a restarted
+  clock, one bad stamp never locks the node out);
+- commands are only produced while armed, with a policy loaded, fresh state (watchdog), every
+  needed input fresh (``input_timeout``) and present; each goes through
+  :class:`~robotrl_ros.policy.safety.CommandFilter`, whose limits are the intersection of the
+  robot's (:class:`~robotrl_ros.policy.joint_limits.JointLimits`) and the artifact's;
+- whenever no valid command exists (stale input, an observation that cannot be built, a network
+  that raises or answers with the wrong shape or NaN) the step returns the interface's safe
+  command (:meth:`PolicyController.safe_command`: hold the last safe position, or zeros);
+- without the robot's limits the controller refuses to arm unless ``trust_artifact_limits``;
 - a new artifact is swapped in only at the start of a step (:meth:`PolicyController.offer`);
+  one for other joints, another command interface or command input, or with limits wider than
+  the robot's, is refused;
 - a changed goal / velocity command marks a new episode (:meth:`PolicyController.set_goal`): the
   first state after it is answered with ``last_action`` zeroed, as the task's reset does, and
   the rate limit restarting from that state's position.
@@ -25,15 +36,22 @@ from typing import Any
 import numpy as np
 
 from robotrl_ros.policy.artifact import PolicyArtifact
+from robotrl_ros.policy.joint_limits import JointLimits
+from robotrl_ros.policy.metadata import TERM_SOURCES
 from robotrl_ros.policy.safety import CommandFilter
 from robotrl_ros.policy.sample_window import SampleWindow
 from robotrl_ros.tasks.observation import RobotState, build_observation
 from robotrl_ros.util.finite import all_finite
 
 TIMEOUT_ACTIONS = ('hold', 'stop')
-COUNTERS = ('states', 'commands', 'invalid_inputs', 'dropped_inputs', 'non_monotonic',
-            'repeated_states', 'nonfinite_actions', 'timeouts', 'reloads', 'reload_failures',
-            'episodes')
+COUNTERS = ('states', 'commands', 'safe_commands', 'invalid_inputs', 'dropped_inputs',
+            'non_monotonic', 'stamp_jumps', 'stamp_resets', 'repeated_states',
+            'nonfinite_actions', 'policy_errors', 'timeouts', 'input_timeouts', 'reloads',
+            'reload_failures', 'episodes')
+#: Inputs besides joint_states that a policy may need, each with its own timeout.
+TIMED_INPUTS = ('goal_pose', 'cmd_vel', 'imu', 'base_twist')
+#: Slack when comparing an artifact's limits to the robot's (YAML round trips).
+LIMIT_TOLERANCE = 1e-9
 
 
 @dataclass
@@ -44,9 +62,20 @@ class ControllerConfig:
     timeout_action: str = 'hold'
     joint_limit_margin: float = 0.0
     max_command_delta: float = 0.0
+    max_command_rate: float = 0.0
+    control_period: float = 0.0            # 0 = the artifact's
     explore: bool = False
     default_goal: tuple[float, ...] = ()
     reset_on_new_goal: bool = True
+    trust_artifact_limits: bool = False
+    input_timeout: float = 0.0             # 0 = inputs other than joint_states never go stale
+    input_timeouts: dict[str, float] = field(default_factory=dict)   # per input; 0 = never
+    max_stamp_jump: float = 0.0            # 0 = any forward jump is accepted
+
+    def timeout_of(self, source: str) -> float:
+        """Seconds after which input ``source`` is stale (0 = never)."""
+        value = self.input_timeouts.get(source, -1.0)
+        return self.input_timeout if value < 0 else value
 
     def __post_init__(self) -> None:
         if self.timeout_action not in TIMEOUT_ACTIONS:
@@ -57,6 +86,15 @@ class ControllerConfig:
         if len(self.default_goal) not in (0, 2, 3) or not np.all(np.isfinite(self.default_goal)):
             raise ValueError(f'default_goal must be empty or 2-3 finite numbers, got '
                              f'{list(self.default_goal)}')
+        for name, value in (('input_timeout', self.input_timeout),
+                            ('max_stamp_jump', self.max_stamp_jump),
+                            ('control_period', self.control_period)):
+            if not np.isfinite(value) or value < 0:
+                raise ValueError(f'{name} must be >= 0 s, got {value}')
+        unknown = set(self.input_timeouts) - set(TIMED_INPUTS)
+        if unknown:
+            raise ValueError(f'input_timeouts: unknown input(s) {sorted(unknown)}; known: '
+                             f'{list(TIMED_INPUTS)}')
 
 
 @dataclass
@@ -71,6 +109,7 @@ class Inputs:
     goal: np.ndarray | None = None
     cmd_vel: np.ndarray | None = None
     imu: dict[str, np.ndarray] = field(default_factory=dict)
+    arrived: dict[str, float] = field(default_factory=dict)   # input -> monotonic arrival
 
 
 class PolicyController:
@@ -79,10 +118,14 @@ class PolicyController:
     Args:
         config: Safety and behaviour settings.
         artifact: The initial policy, or None to wait for :meth:`offer`.
+        node_limits: The robot's joint limits (URDF / joint_limits YAML); empty or None: none,
+            and then the controller arms only with ``config.trust_artifact_limits``.
     """
 
-    def __init__(self, config: ControllerConfig, artifact: PolicyArtifact | None = None) -> None:
+    def __init__(self, config: ControllerConfig, artifact: PolicyArtifact | None = None,
+                 node_limits: JointLimits | None = None) -> None:
         self.config = config
+        self.node_limits = node_limits or JointLimits()
         self.artifact: PolicyArtifact | None = None
         self.filter: CommandFilter | None = None
         self.armed = False
@@ -92,6 +135,9 @@ class PolicyController:
         self.counts = dict.fromkeys(COUNTERS, 0)
         self.inference_ms = SampleWindow(2000)
         self.last_action: np.ndarray | None = None
+        self.limits_note: str | None = None    # how the artifact's limits were narrowed
+        self._needed: tuple[str, ...] = ()     # timed inputs the running policy reads
+        self._last_command_time: float | None = None
         self._state = RobotState(np.zeros(0), np.zeros(0))   # refilled by each step
         self._cached: tuple[float, np.ndarray | None] | None = None
         self._pending: PolicyArtifact | None = None
@@ -107,6 +153,10 @@ class PolicyController:
         artifact, safety = self.artifact, self.filter
         return {
             'fault': self.fault, 'armed': self.armed,
+            'limits_source': (list(self.node_limits.sources) if self.node_limits else
+                              'artifact (trust_artifact_limits)' if
+                              self.config.trust_artifact_limits else None),
+            'limits_note': self.limits_note,
             'policy_version': artifact.version if artifact else None,
             'policy_path': str(artifact.path) if artifact else None,
             'inference_backend': artifact.backend if artifact else None,
@@ -120,19 +170,41 @@ class PolicyController:
         """Queue a validated artifact; it replaces the current one at the next step.
 
         Raises:
-            ValueError: If its joints differ from the running policy's (another robot).
+            ValueError: A reload (a policy runs or is queued) whose joints, command interface
+                or command input differ from the running policy's, or whose command limits are
+                wider than the robot's; or limits that do not overlap the robot's.
         """
         current = self.artifact or self._pending
-        if current is not None and artifact.spec.joint_names != current.spec.joint_names:
-            raise ValueError(f'new policy {artifact.path} commands joints '
-                             f'{list(artifact.spec.joint_names)}, the running one '
-                             f'{list(current.spec.joint_names)}')
+        new, where = artifact.spec, f'new policy {artifact.path}'
+        if current is not None:
+            old = current.spec
+            for attr in ('joint_names', 'command_interface', 'command_input'):
+                if getattr(new, attr) != getattr(old, attr):
+                    raise ValueError(f'{where} has {attr} {_shown(getattr(new, attr))}, the '
+                                     f'running one {_shown(getattr(old, attr))}: refused')
+            wider = self._wider_than_robot(new)
+            if wider:
+                raise ValueError(f"{where}: command limits wider than the robot's for "
+                                 f'{"; ".join(wider)}: refused')
+        self._new_filter(artifact, self.config)   # raises for limits that do not overlap
         self._pending = artifact
+
+    def _wider_than_robot(self, spec: Any) -> list[str]:
+        """``joint [lo, hi] > robot [lo, hi]`` for each joint whose limits exceed the robot's."""
+        if not self.node_limits:
+            return []
+        low, high = self.node_limits.command_bounds(spec.joint_names, spec.command_interface)
+        return [f'{name} [{lo:g}, {hi:g}] > robot [{rlo:g}, {rhi:g}]'
+                for name, lo, hi, rlo, rhi in zip(spec.joint_names, spec.command_lower,
+                                                  spec.command_upper, low, high, strict=True)
+                if lo < rlo - LIMIT_TOLERANCE or hi > rhi + LIMIT_TOLERANCE]
 
     def _new_filter(self, artifact: PolicyArtifact, config: ControllerConfig) -> CommandFilter:
         """A filter for ``artifact`` and ``config`` that continues the current one's state."""
         new_filter = CommandFilter(artifact.spec, config.joint_limit_margin,
-                                   config.max_command_delta)
+                                   config.max_command_delta, node_limits=self.node_limits,
+                                   max_command_rate=config.max_command_rate,
+                                   control_period=self._period(artifact, config))
         if self.filter is not None:
             new_filter.last = self.filter.last
             new_filter.clamped, new_filter.rate_limited = self.filter.clamped, \
@@ -155,9 +227,18 @@ class PolicyController:
         if new_filter is not None:
             self.filter, self._cached = new_filter, None
 
+    @staticmethod
+    def _period(artifact: PolicyArtifact, config: ControllerConfig) -> float:
+        return config.control_period or artifact.spec.control_period
+
     def _install(self, artifact: PolicyArtifact) -> None:
         self.artifact, self.filter = artifact, self._new_filter(artifact, self.config)
         spec = artifact.spec
+        self._needed = tuple(sorted({TERM_SOURCES.get(term.name) for term in spec.observation}
+                                    & set(TIMED_INPUTS)))
+        wider = self._wider_than_robot(spec)
+        self.limits_note = (f"artifact limits clamped to the robot's for {'; '.join(wider)}"
+                            if wider else None)
         self._offset = np.asarray(spec.action_offset, dtype=np.float64)
         self._scale = np.asarray(spec.action_scale, dtype=np.float64)
         if self.last_action is None or self.last_action.shape[0] != artifact.spec.action_dim:
@@ -177,17 +258,30 @@ class PolicyController:
     # --- inputs ------------------------------------------------------------------------------
     def set_state(self, position: np.ndarray, velocity: np.ndarray, stamp: float,
                   now: float) -> str:
-        """Record a joint state (policy joint order). Returns ``fresh``, ``repeat`` or ``old``.
+        """Record a joint state (policy joint order).
 
-        A stamp of exactly 0 (a driver that does not stamp) is never compared.
+        Returns:
+            ``fresh``, ``repeat`` (the last stamp again), ``old`` (an older stamp) or ``jump``
+            (more than ``max_stamp_jump`` ahead). A stamp of exactly 0 (a driver that does not
+            stamp) is never compared; once no state was accepted for ``state_timeout``, any
+            stamp is accepted as the new baseline (counted in ``stamp_resets``).
         """
         self.counts['states'] += 1
         last = self.inputs.stamp
         if stamp != 0.0 and last is not None and last != 0.0:
-            if stamp < last:
+            verdict = ('old' if stamp < last else 'repeat' if stamp == last else
+                       'jump' if 0 < self.config.max_stamp_jump < stamp - last else 'fresh')
+            if verdict != 'fresh' and verdict != 'repeat' and \
+                    now - self.inputs.received > self.config.state_timeout:
+                self.counts['stamp_resets'] += 1     # no sane state for a while: re-baseline
+                verdict = 'fresh'
+            if verdict == 'old':
                 self.counts['non_monotonic'] += 1
                 return 'old'
-            if stamp == last:
+            if verdict == 'jump':
+                self.counts['stamp_jumps'] += 1
+                return 'jump'
+            if verdict == 'repeat':
                 self.counts['repeated_states'] += 1
                 return 'repeat'
         if not self.inputs.used:
@@ -198,15 +292,40 @@ class PolicyController:
         self.inputs.stamp, self.inputs.received, self.inputs.used = stamp, now, False
         return 'fresh'
 
-    def set_goal(self, goal: np.ndarray) -> None:
-        """Record the goal (``goal_pose``); a changed one marks an episode boundary."""
+    def set_goal(self, goal: np.ndarray, now: float | None = None) -> None:
+        """Record the goal (``goal_pose``, arrived at monotonic ``now``).
+
+        A changed goal marks an episode boundary.
+        """
         self._new_target(self.inputs.goal, goal)
         self.inputs.goal = goal
+        self.inputs.arrived['goal_pose'] = time.monotonic() if now is None else now
 
-    def set_cmd_vel(self, cmd_vel: np.ndarray) -> None:
-        """Record the velocity command (``cmd_vel``); a changed one marks an episode boundary."""
+    def set_cmd_vel(self, cmd_vel: np.ndarray, now: float | None = None) -> None:
+        """Record the velocity command (``cmd_vel``, arrived at monotonic ``now``).
+
+        A changed command marks an episode boundary.
+        """
         self._new_target(self.inputs.cmd_vel, cmd_vel)
         self.inputs.cmd_vel = cmd_vel
+        self.inputs.arrived['cmd_vel'] = time.monotonic() if now is None else now
+
+    def set_base_inputs(self, source: str, values: dict[str, np.ndarray],
+                        now: float | None = None) -> None:
+        """Record the valid observation inputs of an ``imu`` or ``base_twist`` message."""
+        self.inputs.imu.update(values)
+        if values:
+            self.inputs.arrived[source] = time.monotonic() if now is None else now
+
+    def stale_inputs(self, now: float) -> list[str]:
+        """Needed inputs (besides joint_states) older than their timeout."""
+        stale = []
+        for source in self._needed:
+            timeout = self.config.timeout_of(source)
+            arrived = self.inputs.arrived.get(source)
+            if timeout > 0 and arrived is not None and now - arrived > timeout:
+                stale.append(source)
+        return stale
 
     def _new_target(self, old: np.ndarray | None, new: np.ndarray) -> None:
         # The simulator publishes a new episode's goal / command just before its first state,
@@ -235,32 +354,64 @@ class PolicyController:
             now - self.inputs.received > self.config.state_timeout
 
     # --- arming ------------------------------------------------------------------------------
-    def arm(self, armed: bool) -> None:
-        """Arm or disarm; arming restarts the rate limit from the measured position."""
+    def arm_refusal(self) -> str | None:
+        """Why arming is refused now (None: it is allowed)."""
+        if not self.node_limits and not self.config.trust_artifact_limits:
+            return ("no robot limits (set robot_description and/or joint_limits; "
+                    "trust_artifact_limits: true only for a simulator): refusing to arm")
+        return None
+
+    def arm(self, armed: bool) -> str | None:
+        """Arm or disarm; arming restarts the rate limit from the measured position.
+
+        Returns:
+            None, or why arming was refused (then the controller stays disarmed).
+        """
+        refusal = self.arm_refusal() if armed else None
+        if refusal:
+            self.fault = refusal
+            self.armed = False
+            return refusal
         if armed and not self.armed and self.filter is not None:
             self.filter.reset(self.inputs.position)
             self.timed_out = False
+            self._last_command_time = None
         self.armed = armed
+        return None
+
+    def safe_command(self) -> np.ndarray | None:
+        """The interface's safe command (None before a policy or, for position, any state).
+
+        Position: hold the last safe command (else the measured position); velocity, effort,
+        acceleration: zeros, which controllers that keep the last command need.
+        """
+        if self.filter is None:
+            return None
+        command = self.filter.safe_command(self.inputs.position)
+        if command is not None:
+            self.counts['safe_commands'] += 1
+        return command
 
     def stop_command(self) -> np.ndarray | None:
-        """Command to send once when commanding stops (None: send nothing).
-
-        Zeros for velocity/effort/acceleration interfaces, which would otherwise keep the last
-        command; None for position, where the controller holds the last target.
-        """
-        if self.filter is None or self.filter.position_interface:
-            return None
-        self.filter.last = self.filter.stop_command()
-        return self.filter.last.copy()
+        """The safe command (kept for callers of the former name)."""
+        return self.safe_command()
 
     # --- one control step --------------------------------------------------------------------
     def step(self, now: float | None = None) -> np.ndarray | None:
         """Compute the command for the latest state, or None when nothing must be sent.
 
-        On a watchdog timeout this returns the hold command (``timeout_action: hold``), or for
-        ``stop`` once the stop command (see :meth:`stop_command`) and then None.
+        When the state or a needed input is stale this returns the safe command
+        (:meth:`safe_command`) every step (``timeout_action: hold``) or once (``stop``); when a
+        command cannot be computed (missing input, a raising network, a wrong-shaped or
+        non-finite output) the safe command and a ``fault``.
         """
         now = time.monotonic() if now is None else now
+        command = self._step(now)
+        if command is not None:   # the next command's rate limit counts from this one
+            self._last_command_time = now
+        return command
+
+    def _step(self, now: float) -> np.ndarray | None:
         self._swap_pending()
         if self.artifact is None:
             self.fault = 'no policy loaded (waiting for policy_path / policy_updates)'
@@ -270,15 +421,20 @@ class PolicyController:
         if self.inputs.position is None:
             self.fault = 'waiting for joint_states with every policy joint'
             return None
-        if self.stale(now):
+        stale = self.stale_inputs(now)
+        if self.stale(now) or stale:
             first = not self.timed_out
             if first:
-                self.counts['timeouts'] += 1
+                self.counts['timeouts' if self.stale(now) else 'input_timeouts'] += 1
             self.timed_out = True
-            self.fault = f'no fresh joint_states for more than {self.config.state_timeout} s'
-            if self.config.timeout_action == 'hold':
-                return self.hold_command()
-            return self.stop_command() if first else None
+            self.fault = (f'no fresh joint_states for more than {self.config.state_timeout} s'
+                          if self.stale(now) else
+                          '; '.join(f'no fresh {source} for more than '
+                                    f'{self.config.timeout_of(source)} s' for source in stale))
+            self._cached = None
+            if self.config.timeout_action == 'hold' or first:
+                return self.safe_command()
+            return None
         if self.inputs.used and self._cached is not None \
                 and self._cached[0] == self.inputs.stamp:
             return self._cached[1]
@@ -287,21 +443,18 @@ class PolicyController:
             self._episode_start = False
             self.last_action = np.zeros(self.artifact.spec.action_dim)
             self.filter.reset(self.inputs.position)
-        command = self._compute()
+        command = self._compute(now)
         if command is not None:  # a failed step is retried on a re-sent state
             self.inputs.used = True
             self._cached = (self.inputs.stamp, command)
-        return command
+            return command
+        return self.safe_command()
 
     def hold_command(self) -> np.ndarray | None:
-        """The last safe command repeated (position) or the zero command (other interfaces)."""
-        if self.filter is None:
-            return None
-        if not self.filter.position_interface:
-            return self.stop_command()
-        return None if self.filter.last is None else self.filter.last.copy()
+        """The safe command (kept for callers of the former name)."""
+        return self.safe_command()
 
-    def _compute(self) -> np.ndarray | None:
+    def _compute(self, now: float) -> np.ndarray | None:
         artifact, inputs = self.artifact, self.inputs
         assert artifact is not None and self.filter is not None
         spec = artifact.spec
@@ -311,7 +464,7 @@ class PolicyController:
         state.stamp = inputs.stamp or 0.0
         try:
             obs = build_observation(spec, state)
-        except ValueError as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure: a fault, never a crash
             self.fault = f'cannot build the observation: {exc}'
             return None
         if not all_finite(obs):
@@ -319,22 +472,40 @@ class PolicyController:
             self.fault = 'observation contains NaN/Inf'
             return None
         start = time.perf_counter()
-        action = artifact.explore(obs) if self.config.explore else artifact.act(obs)
+        try:   # any exception type (torch.jit.Error is no RuntimeError): a fault
+            action = artifact.explore(obs) if self.config.explore else artifact.act(obs)
+            action = np.asarray(action, dtype=np.float64)
+        except Exception as exc:  # noqa: BLE001
+            self.counts['policy_errors'] += 1
+            self.fault = f'policy raised {type(exc).__name__}: {str(exc)[:300]}'
+            return None
         self.inference_ms.append(1e3 * (time.perf_counter() - start))
+        if action.shape != (spec.action_dim,):
+            self.counts['policy_errors'] += 1
+            self.fault = (f'policy output has shape {action.shape}, expected '
+                          f'({spec.action_dim},): one action per joint')
+            return None
         if self.filter.last is None:
             self.filter.reset(inputs.position)
         # spec.action_to_command without its clamp: the filter clamps to the tighter limits,
         # and refuses a NaN/Inf action (the command is then non-finite too).
         command = self._scale * action
         command += self._offset
-        command = self.filter.apply(command)
+        last_time = self._last_command_time
+        period = self.filter.control_period
+        dt = period if last_time is None else min(period, max(now - last_time, 0.0))
+        command = self.filter.apply(command, dt)
         if command is None:
             self.counts['nonfinite_actions'] += 1
             self.fault = 'policy produced NaN/Inf; holding'
-            return self.hold_command()
+            return None
         self.fault = None
         # The action the sent command maps back to; unchanged by the filter, the policy's own
         # (equal to float64 rounding): 5 ops less per step.
         self.last_action = spec.command_to_action(command) if self.filter.changed else action
         self.counts['commands'] += 1
         return command
+
+
+def _shown(value: Any) -> str:
+    return repr(list(value)) if isinstance(value, tuple) else repr(value)

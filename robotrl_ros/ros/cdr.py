@@ -14,6 +14,12 @@ Plain CDR (XCDR1), the serialized form every ROS 2 RMW and rosbag2 use, is read 
 order) and written (little-endian). Reading any other encapsulation raises
 :class:`CdrFormatError`; :func:`read_joint_state` then falls back to
 ``rclpy.serialization.deserialize_message``.
+
+The reader either returns exactly what ``deserialize_message`` gives or refuses the bytes
+(test/ros/test_cdr.py fuzzes both byte orders against it): like Fast CDR it ends the payload
+``options & 3`` bytes early (the encapsulation's padding count); it refuses what rclpy would
+read differently: a string without its NUL terminator or with a NUL inside, names that are not
+UTF-8 (rclpy substitutes U+FFFD), and a ``nanosec`` of one second or more.
 """
 
 from __future__ import annotations
@@ -55,9 +61,15 @@ class JointStateReader:
         except KeyError:
             raise CdrFormatError(f'encapsulation 0x{bytes(data[:2]).hex()} is not plain CDR '
                                  '(XCDR1)') from None
+        if len(data) > 3 and data[3] & 3:   # padding bytes at the end of the payload
+            data = data[:len(data) - (data[3] & 3)]
         try:
             sec, nanosec, frame_len = struct.unpack_from(order + 'iII', data, _ORIGIN)
+            if nanosec >= 1_000_000_000:
+                raise ValueError(f'header.stamp.nanosec {nanosec} is not below 1e9')
             start = _align(_ORIGIN + 12 + frame_len, 4)
+            if start > len(data):
+                raise ValueError(f'frame_id of {frame_len} bytes')
             if self._last_names and data.startswith(self._last_names, start):
                 names, offset = self._last_decoded, start + len(self._last_names)
             else:
@@ -78,14 +90,18 @@ class JointStateReader:
         for _ in range(count):
             offset = _align(offset, 4)
             (length,) = struct.unpack_from(order + 'I', data, offset)
-            if length < 1 or offset + 4 + length > len(data):
-                raise ValueError(f'name of {length} bytes at offset {offset}')
+            if length < 1 or offset + 4 + length > len(data) or data[offset + 3 + length]:
+                raise ValueError(f'name of {length} bytes at offset {offset} (NUL-terminated '
+                                 'within the message)')
             ends.append((offset + 4, offset + 3 + length))   # without the terminating NUL
             offset += 4 + length
         key = bytes(data[start:offset])
         names = self._names.get(key)
         if names is None:
-            names = tuple(bytes(data[a:b]).decode('utf-8') for a, b in ends)
+            raw = [bytes(data[a:b]) for a, b in ends]
+            if any(b'\x00' in name for name in raw):
+                raise ValueError('a name contains a NUL byte')
+            names = tuple(name.decode('utf-8') for name in raw)
             if len(self._names) >= _MAX_NAMES_CACHED:
                 self._names.clear()
             self._names[key] = names

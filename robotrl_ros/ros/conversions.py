@@ -43,7 +43,14 @@ class JointStateSample(NamedTuple):
 
     @classmethod
     def from_message(cls, msg: JointState) -> JointStateSample:
-        """The sample of a deserialized message."""
+        """The sample of a deserialized message.
+
+        Raises:
+            JointStateError: A ``header.stamp.nanosec`` of one second or more.
+        """
+        if msg.header.stamp.nanosec >= 1_000_000_000:
+            raise JointStateError(f'joint_states header.stamp.nanosec '
+                                  f'{msg.header.stamp.nanosec} is not below 1e9')
         return cls(stamp_to_sec(msg.header.stamp), tuple(msg.name),
                    *(np.asarray(values, dtype=np.float64)
                      for values in (msg.position, msg.velocity, msg.effort)))

@@ -114,6 +114,15 @@ def test_double_publishes_own_joint_order_and_follows_commands():
         g.close()
 
 
+def _reach_limits(tmp_path):
+    """The double's limits (a joint_limits YAML): the policy node arms only with them."""
+    path = tmp_path / 'joint_limits.yaml'
+    path.write_text('joint_limits:\n' + ''.join(
+        f'  {name}:\n    has_acceleration_limits: true\n    max_acceleration: 1.0\n'
+        for name in REACH_SPEC.joint_names))
+    return path
+
+
 def test_policy_node_drives_ros2_control_double_to_the_goal(tmp_path):
     from robotrl_ros.nodes.policy_node import PolicyNode
 
@@ -122,7 +131,8 @@ def test_policy_node_drives_ros2_control_double_to_the_goal(tmp_path):
     policy = PolicyNode(parameter_overrides=[
         Parameter('policy_path', value=str(artifact)), Parameter('armed', value=True),
         Parameter('control_mode', value='timer'), Parameter('control_period', value=0.02),
-        Parameter('state_timeout', value=1.0), Parameter('max_command_delta', value=2.0)])
+        Parameter('state_timeout', value=1.0), Parameter('max_command_delta', value=2.0),
+        Parameter('joint_limits', value=str(_reach_limits(tmp_path)))])
     g = Graph(double, policy)
     goal = np.array([0.5, -0.3, 0.2])
     try:

@@ -188,7 +188,7 @@ def test_two_robots_side_by_side_in_namespaces(probe, artifact):
     assert [code for code, _ in results] == [0, 0], [out[-6000:] for _, out in results]
 
 
-def test_deploy_graph_commands_a_fake_robot_only_when_armed(probe, artifact):
+def test_deploy_graph_commands_a_fake_robot_only_when_armed(probe, artifact, tmp_path):
     node, executor = probe
     ns = 'up_deploy'
     seen = counters(node, ns)
@@ -213,7 +213,12 @@ def test_deploy_graph_commands_a_fake_robot_only_when_armed(probe, artifact):
     code, out = stop(proc)
     assert code == 0, out[-3000:]
 
-    proc = start_up('deploy', f'policy_path:={artifact}', f'namespace:={ns}', 'armed:=true')
+    limits = tmp_path / 'joint_limits.yaml'   # without the robot's limits it refuses to arm
+    limits.write_text('joint_limits:\n' + ''.join(
+        f'  {name}:\n    has_acceleration_limits: true\n    max_acceleration: 1.0\n'
+        for name in REACH_SPEC.joint_names))
+    proc = start_up('deploy', f'policy_path:={artifact}', f'namespace:={ns}', 'armed:=true',
+                    f'joint_limits:={limits}')
     wait_for(executor, lambda: len(seen['commands']) >= 5, START_TIMEOUT, proc, 'commands')
     assert all(len(m.data) == 3 and np.all(np.isfinite(m.data)) for m in seen['commands'])
     code, out = stop(proc)

@@ -17,7 +17,12 @@ import launch_testing.actions  # noqa: E402
 import launch_testing.asserts  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))  # graph_probe, also under the launch_test CLI
-from graph_probe import assert_topics_flow, include, reach_artifact  # noqa: E402
+from graph_probe import (  # noqa: E402
+    assert_topics_flow,
+    include,
+    reach_artifact,
+    reach_joint_limits,
+)
 from launch.launch_description import LaunchDescription  # noqa: E402
 
 NAMESPACE = 'lt_deploy'
@@ -26,7 +31,7 @@ NAMESPACE = 'lt_deploy'
 @pytest.mark.launch_test
 def generate_test_description():
     graph = include('deploy', policy_path=str(reach_artifact()), namespace=NAMESPACE,
-                    armed='true', state_timeout='1.0')
+                    armed='true', state_timeout='1.0', joint_limits=str(reach_joint_limits()))
     return LaunchDescription([graph, launch_testing.actions.ReadyToTest()]), {}
 
 

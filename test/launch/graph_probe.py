@@ -50,6 +50,15 @@ def reach_artifact() -> Path:
     return export_artifact(net, REACH_SPEC, out, algorithm='ppo')
 
 
+def reach_joint_limits() -> Path:
+    """The fake reach robot's limits as a ros2_control joint_limits YAML (deploy arms with it)."""
+    out = Path(tempfile.mkdtemp(prefix='robotrl_launch_test_')) / 'joint_limits.yaml'
+    out.write_text('joint_limits:\n' + ''.join(
+        f'  {name}:\n    has_acceleration_limits: true\n    max_acceleration: 1.0\n'
+        for name in REACH_SPEC.joint_names))
+    return out
+
+
 class Probe:
     """A node in its own context, spinning in a thread, recording the graph's topics."""
 

@@ -84,7 +84,8 @@ def policy(ros, tmp_path):
     path = make_synthetic_artifact(tmp_path / 'p', n_joints=N, hidden=(16,))
     node = PolicyNode(parameter_overrides=[
         Parameter('policy_path', value=str(path)), Parameter('armed', value=True),
-        Parameter('state_timeout', value=5.0), Parameter('executor', value='single_threaded')])
+        Parameter('state_timeout', value=5.0), Parameter('executor', value='single_threaded'),
+        Parameter('trust_artifact_limits', value=True)])   # no URDF for this synthetic robot
     client = Client(node)
     client.commands = []
     client.driver.create_subscription(Float64MultiArray, COMMANDS,

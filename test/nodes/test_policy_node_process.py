@@ -1,6 +1,6 @@
 # Copyright 2026 robotrl_ros contributors
 # SPDX-License-Identifier: Apache-2.0
-"""policy_node as a process: exits 0 and stops commanding on SIGINT/SIGTERM; bad parameters."""
+"""policy_node as a process: safe command, exit 0 on SIGINT/SIGTERM; bad parameters."""
 
 import json
 import os
@@ -34,24 +34,31 @@ def _start(*params):
                             stderr=subprocess.STDOUT, text=True)
 
 
-@pytest.mark.parametrize('sig', [signal.SIGINT, signal.SIGTERM])
-def test_signal_exits_zero_and_stops_commanding(tmp_path, sig):
-    path = make_synthetic_artifact(tmp_path / 'p', n_joints=N, hidden=(16,))
+@pytest.mark.parametrize('sig, interface', [(signal.SIGINT, 'position'),
+                                            (signal.SIGTERM, 'velocity')])
+def test_signal_sends_the_safe_command_exits_zero_and_stops_commanding(tmp_path, sig, interface):
+    """Issue 20: before exit 0 the interface's safe command goes out (hold / zeros)."""
+    path = make_synthetic_artifact(tmp_path / 'p', n_joints=N, hidden=(16,),
+                                   command_interface=interface)
     proc = _start(f'policy_path:={path}', 'armed:=true', 'control_mode:=timer',
-                  'control_period:=0.02', 'state_timeout:=5.0')
+                  'control_period:=0.02', 'state_timeout:=5.0', 'trust_artifact_limits:=true')
     rclpy.init()
     node = Node('signal_driver')
-    received = []   # publish time (ns, the node's clock = this machine's) of every command
+    received = []   # (publish time in ns on this machine's clock, command) of every command
     node.create_subscription(Float64MultiArray, 'forward_position_controller/commands',
-                             lambda m, info: received.append(info['source_timestamp']),
+                             lambda m, info: received.append((info['source_timestamp'],
+                                                              list(m.data))),
                              COMMAND_QOS)
     pub = node.create_publisher(JointState, 'joint_states', SENSOR_QOS)
     try:
         end = time.monotonic() + 120.0  # catches hangs only
         while time.monotonic() < end and len(received) < 10:
-            pub.publish(make_joint_state(NAMES, np.zeros(N), np.zeros(N), stamp=time.time()))
+            pub.publish(make_joint_state(NAMES, np.full(N, 0.3), np.zeros(N),
+                                         stamp=time.time()))
             rclpy.spin_once(node, timeout_sec=0.02)
         assert len(received) >= 10, 'the node never commanded'
+        if interface == 'velocity':
+            assert any(c != [0.0] * N for _, c in received)   # it was moving
         signalled = time.time_ns()
         proc.send_signal(sig)
         code = proc.wait(timeout=60)
@@ -59,9 +66,13 @@ def test_signal_exits_zero_and_stops_commanding(tmp_path, sig):
         exited = time.monotonic()
         while time.monotonic() < exited + 0.5:   # take what was still on its way
             rclpy.spin_once(node, timeout_sec=0.02)
-        # At most the command of a control step already past its stop check when the signal
-        # came; none after that (publish times, however late they were delivered).
-        assert sum(t > signalled for t in received) <= 1, [t - signalled for t in received]
+        after = [c for t, c in received if t > signalled]
+        assert after, 'no safe command on the way out'
+        safe = [0.0] * N if interface == 'velocity' else received[-2][1]   # zeros / hold
+        assert after[-1] == safe
+        # Published after the signal: at most the command of a control step already past its
+        # stop check, then the safe command (publish times, however late they were delivered).
+        assert len(after) <= 2, after
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -248,7 +248,8 @@ def test_auto_reset_with_policy_node_evaluates_episodes(graph_factory, tmp_path)
     policy = PolicyNode(parameter_overrides=[
         Parameter('policy_path', value=str(export_reach_pd(tmp_path / 'pd'))),
         Parameter('armed', value=True), Parameter('control_mode', value='on_message'),
-        Parameter('state_timeout', value=5.0), Parameter('max_command_delta', value=2.0)])
+        Parameter('state_timeout', value=5.0), Parameter('max_command_delta', value=2.0),
+        Parameter('trust_artifact_limits', value=True)])   # a simulator (issue 20)
     g = graph_factory(lockstep=True, auto_reset=True, lockstep_republish_period=0.2,
                       status_period=0.2, seed=5)
     g.executor.add_node(policy)

@@ -9,6 +9,7 @@ import torch
 from robotrl_ros.policy.artifact import load_artifact
 from robotrl_ros.policy.controller import ControllerConfig, PolicyController
 from robotrl_ros.policy.export import export_artifact
+from robotrl_ros.policy.joint_limits import limits_from_urdf
 from robotrl_ros.policy.safety import CommandFilter
 from robotrl_ros.policy.synthetic import make_synthetic_artifact, synthetic_spec
 from robotrl_ros.tasks.observation import RobotState, build_observation, projected_gravity
@@ -37,9 +38,10 @@ def _expected(artifact, position, velocity, last_action):
     return artifact.spec.action_to_command(artifact.act(obs))
 
 
-def _armed(artifact, **kw):
-    ctrl = PolicyController(ControllerConfig(**kw), artifact)
-    ctrl.arm(True)
+def _armed(artifact, node_limits=None, **kw):
+    kw.setdefault('trust_artifact_limits', node_limits is None)   # these tests: no robot limits
+    ctrl = PolicyController(ControllerConfig(**kw), artifact, node_limits)
+    assert ctrl.arm(True) is None
     return ctrl
 
 
@@ -111,7 +113,7 @@ def test_last_action_is_what_the_sent_command_maps_back_to(artifact, margin):
 
 
 def test_disarmed_or_without_policy_or_state_nothing_is_commanded(artifact):
-    idle = PolicyController(ControllerConfig(), None)
+    idle = PolicyController(ControllerConfig(trust_artifact_limits=True), None)
     idle.arm(True)
     idle.set_state(np.zeros(N), np.zeros(N), 1.0, now=1.0)
     assert idle.step(now=1.0) is None and 'no policy' in idle.fault
@@ -151,11 +153,14 @@ def test_watchdog_hold_repeats_the_last_safe_position(artifact):
     assert ctrl.counts['commands'] == 1
 
 
-def test_watchdog_stop_sends_nothing_for_position(artifact):
+def test_watchdog_stop_holds_the_position_once_then_sends_nothing(artifact):
+    # Issue 20: the safe command goes out on a timeout for every interface (position: hold).
     ctrl = _armed(artifact, state_timeout=0.1, timeout_action='stop')
     ctrl.set_state(np.zeros(N), np.zeros(N), 1.0, now=10.0)
-    assert ctrl.step(now=10.05) is not None
-    assert ctrl.step(now=10.2) is None and ctrl.step(now=10.3) is None
+    last = ctrl.step(now=10.05)
+    assert last is not None
+    np.testing.assert_array_equal(ctrl.step(now=10.2), last)
+    assert ctrl.step(now=10.3) is None
     ctrl.set_state(np.zeros(N), np.zeros(N), 2.0, now=10.4)
     assert ctrl.step(now=10.4) is not None and ctrl.fault is None
 
@@ -173,12 +178,14 @@ def test_watchdog_stop_zeroes_a_velocity_like_interface_once(tmp_path):
     assert ctrl.step(now=10.3) is None
 
 
-def test_missing_goal_is_a_fault_not_a_command(tmp_path):
+def test_missing_goal_is_a_fault_and_the_safe_command(tmp_path):
     reach = load_artifact(export_artifact(torch.nn.Linear(12, 3), REACH_SPEC, tmp_path / 'p',
                                           algorithm='x'))
     ctrl = _armed(reach)
     ctrl.set_state(np.zeros(3), np.zeros(3), 1.0, now=1.0)
-    assert ctrl.step(now=1.0) is None and 'goal_pose' in ctrl.fault
+    # Issue 20: no command can be built -> the interface's safe command (zero acceleration).
+    np.testing.assert_array_equal(ctrl.step(now=1.0), np.zeros(3))
+    assert 'goal_pose' in ctrl.fault
     ctrl.inputs.goal = np.array([0.5, 0.5, 0.5])
     assert ctrl.step(now=1.0) is not None
 
@@ -188,7 +195,8 @@ def test_nonfinite_observation_or_action_is_never_commanded(artifact):
     ctrl.set_state(np.zeros(N), np.zeros(N), 1.0, now=1.0)
     good = ctrl.step(now=1.0)
     ctrl.set_state(np.full(N, 1e39), np.zeros(N), 2.0, now=1.1)  # overflows float32 -> inf
-    assert ctrl.step(now=1.1) is None and 'NaN/Inf' in ctrl.fault
+    np.testing.assert_array_equal(ctrl.step(now=1.1), good)     # the safe command: hold
+    assert 'NaN/Inf' in ctrl.fault
     ctrl._install(artifact)
     ctrl.artifact = type('NanPolicy', (), {'spec': artifact.spec,
                                            'act': lambda self, o: np.full(N, np.nan)})()
@@ -215,7 +223,7 @@ def test_new_policy_is_swapped_in_at_the_next_step(artifact, artifact_b):
 def test_policy_for_other_joints_is_refused(artifact, tmp_path):
     other = load_artifact(make_synthetic_artifact(tmp_path / 'o', n_joints=N + 1, hidden=(8,)))
     ctrl = _armed(artifact)
-    with pytest.raises(ValueError, match='commands joints'):
+    with pytest.raises(ValueError, match='has joint_names'):
         ctrl.offer(other)
 
 
@@ -300,3 +308,224 @@ def test_reset_on_new_goal_false_keeps_the_last_action(artifact):
     np.testing.assert_allclose(ctrl.step(now=2.0), _expected(artifact, position, velocity, last),
                                atol=1e-6)
     assert ctrl.counts['episodes'] == 0
+
+
+# --- issue 20: the robot's limits, fail safe, time -------------------------------------------
+class FakeArtifact:
+    """What the controller uses of a PolicyArtifact, with a policy given as a function."""
+
+    def __init__(self, spec, policy, name='fake'):
+        self.spec, self._policy, self.path, self.version = spec, policy, name, name
+        self.backend, self.algorithm = 'numpy', 'test'
+
+    def act(self, obs):
+        return self._policy(obs)
+
+    explore = act
+
+
+def _spec(interface='position', inputs=(), limit=1.0, n=N, command_input='none'):
+    from robotrl_ros.tasks.spec import ObsTerm, TaskSpec
+    terms = [ObsTerm('joint_pos', n), ObsTerm('joint_vel', n)]
+    terms += {'cmd_vel': [ObsTerm('cmd_vel', 3)], 'goal_pose': [ObsTerm('goal_position', 3)],
+              'imu': [ObsTerm('projected_gravity', 3)],
+              'base_twist': [ObsTerm('base_lin_vel', 3)]}.get(command_input, [])
+    for source in inputs:
+        terms += {'imu': [ObsTerm('projected_gravity', 3)],
+                  'base_twist': [ObsTerm('base_lin_vel', 3)]}[source]
+    return TaskSpec(name='t', joint_names=tuple(f'joint_{i}' for i in range(n)),
+                    observation=tuple(terms), action_scale=(limit,) * n,
+                    action_offset=(0.0,) * n, command_lower=(-limit,) * n,
+                    command_upper=(limit,) * n, velocity_limits=(10.0,) * n,
+                    control_period=0.02, command_interface=interface,
+                    command_input=command_input)
+
+
+def _urdf_limits(n=N, lower=-0.5, upper=0.8, velocity=2.0, effort=3.0):
+    joints = ''.join(f'<joint name="joint_{i}" type="revolute"><parent link="l{i}"/>'
+                     f'<child link="l{i + 1}"/><limit lower="{lower}" upper="{upper}" '
+                     f'velocity="{velocity}" effort="{effort}"/></joint>' for i in range(n))
+    return limits_from_urdf(f'<robot name="r">{joints}</robot>')
+
+
+def _ones(obs):
+    return np.ones(N)
+
+
+def test_without_robot_limits_arming_is_refused_unless_trusted(artifact):
+    ctrl = PolicyController(ControllerConfig(), artifact)
+    assert 'no robot limits' in ctrl.arm(True) and not ctrl.armed
+    ctrl.set_state(np.zeros(N), np.zeros(N), 1.0, now=1.0)
+    assert ctrl.step(now=1.0) is None
+    assert PolicyController(ControllerConfig(), artifact, _urdf_limits()).arm(True) is None
+    assert PolicyController(ControllerConfig(trust_artifact_limits=True), artifact).arm(True) \
+        is None
+
+
+def test_the_velocity_reload_with_limits_of_100_is_refused(artifact, tmp_path):
+    """Issue 20 finding 3: same joints, ±100, velocity: was accepted; -30.6 on a position topic."""
+    ctrl = _armed(artifact, node_limits=_urdf_limits())
+    ctrl.set_state(np.zeros(N), np.zeros(N), 1.0, now=1.0)
+    ctrl.step(now=1.0)
+    wild = load_artifact(make_synthetic_artifact(tmp_path / 'wild', n_joints=N, hidden=(8,),
+                                                 limit=100.0, command_interface='velocity'))
+    with pytest.raises(ValueError, match="command_interface 'velocity', the running one "
+                                         "'position': refused"):
+        ctrl.offer(wild)
+    wide = load_artifact(make_synthetic_artifact(tmp_path / 'wide', n_joints=N, hidden=(8,),
+                                                 limit=100.0))
+    with pytest.raises(ValueError, match=r"wider than the robot's for joint_0 \[-100, 100\] > "
+                                         r'robot \[-0.5, 0.8\]'):
+        ctrl.offer(wide)
+    other_input = FakeArtifact(_spec(command_input='cmd_vel', limit=0.5), _ones)
+    with pytest.raises(ValueError, match="command_input 'cmd_vel', the running one 'none'"):
+        ctrl.offer(other_input)
+    ctrl.set_state(np.zeros(N), np.zeros(N), 2.0, now=1.1)
+    assert ctrl.step(now=1.1) is not None and ctrl.artifact is artifact   # the old one runs
+    narrow = FakeArtifact(_spec(limit=0.5), _ones)
+    ctrl.offer(narrow)                                                 # within the robot's
+    ctrl.set_state(np.zeros(N), np.zeros(N), 3.0, now=1.2)
+    ctrl.step(now=1.2)
+    assert ctrl.artifact is narrow
+
+
+def test_the_first_artifact_is_clamped_to_the_robot_limits_and_says_so(artifact):
+    ctrl = _armed(artifact, node_limits=_urdf_limits())
+    assert "clamped to the robot's for joint_0 [-1.5, 1.5] > robot [-0.5, 0.8]" in \
+        ctrl.status_fields()['limits_note']
+    np.testing.assert_array_equal(ctrl.filter.lower, -0.5)
+    np.testing.assert_array_equal(ctrl.filter.upper, 0.8)
+
+
+@pytest.mark.parametrize('interface', ['position', 'velocity', 'effort'])
+def test_property_every_command_stays_inside_the_urdf_limits(interface):
+    """Random artifacts (limits, scales, wild outputs) x random states: never outside."""
+    rng = np.random.default_rng({'position': 0, 'velocity': 1, 'effort': 2}[interface])
+    robot = _urdf_limits(lower=-0.5, upper=0.8, velocity=2.0, effort=3.0)
+    low, high = robot.command_bounds([f'joint_{i}' for i in range(N)], interface)
+    for trial in range(20):
+        limit = float(rng.choice([0.3, 1.0, 50.0, 1e6]))
+        outputs = [lambda o: rng.uniform(-1, 1, N), lambda o: rng.uniform(-1e9, 1e9, N),
+                   lambda o: np.where(rng.random(N) < 0.3, np.nan, 1.0),
+                   lambda o: np.full(N, np.inf), lambda o: rng.uniform(-1, 1, 1)]
+        fake = FakeArtifact(_spec(interface, limit=limit), outputs[trial % len(outputs)])
+        ctrl = _armed(fake, node_limits=robot, max_command_rate=float(rng.choice([0, 5.0])))
+        previous, now = None, 10.0
+        for k in range(60):
+            now += float(rng.uniform(0.0005, 0.05))
+            position = rng.choice([rng.uniform(-1, 1, N), rng.uniform(-1e12, 1e12, N)])
+            ctrl.set_state(position, rng.uniform(-1e3, 1e3, N), stamp=now, now=now)
+            command = ctrl.step(now=now)
+            if command is None:
+                continue
+            assert command.shape == (N,) and np.all(np.isfinite(command))
+            assert np.all(command >= low) and np.all(command <= high), (trial, k, command)
+            if interface == 'position' and previous is not None:
+                # a target never moves faster than the joint's velocity limit (2 rad/s)
+                assert np.all(np.abs(command - previous[1]) <= 2.0 * (now - previous[0])
+                              + 1e-9), (trial, k)
+            previous = (now, command)
+
+
+class JitLikeError(Exception):
+    """Not a RuntimeError, like torch.jit.Error."""
+
+
+@pytest.mark.parametrize('interface, safe', [('position', 'hold'), ('velocity', 'zeros'),
+                                             ('effort', 'zeros')])
+def test_a_raising_or_wrong_shaped_network_gives_the_safe_command(interface, safe):
+    calls = []
+
+    def policy(obs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise JitLikeError('The following operation failed in the TorchScript interpreter')
+        return np.full(N, 0.5) if len(calls) != 3 else np.full((1, 1), 0.5)   # (1,1): finding 8
+
+    ctrl = _armed(FakeArtifact(_spec(interface), policy), node_limits=_urdf_limits())
+    ctrl.set_state(np.zeros(N), np.zeros(N), 1.0, now=1.0)
+    good = ctrl.step(now=1.0)
+    expected = good if safe == 'hold' else np.zeros(N)
+    ctrl.set_state(np.zeros(N), np.zeros(N), 2.0, now=1.02)
+    np.testing.assert_array_equal(ctrl.step(now=1.02), expected)
+    assert 'policy raised JitLikeError' in ctrl.fault
+    ctrl.set_state(np.zeros(N), np.zeros(N), 3.0, now=1.04)
+    np.testing.assert_array_equal(ctrl.step(now=1.04), expected)
+    assert 'policy output has shape (1, 1), expected (4,)' in ctrl.fault
+    assert ctrl.counts['policy_errors'] == 2
+    ctrl.set_state(np.zeros(N), np.zeros(N), 4.0, now=1.06)
+    assert ctrl.step(now=1.06) is not None and ctrl.fault is None
+
+
+@pytest.mark.parametrize('source', ['cmd_vel', 'goal_pose', 'imu', 'base_twist'])
+@pytest.mark.parametrize('interface', ['position', 'velocity', 'effort'])
+def test_a_stale_input_gives_the_safe_command_until_it_is_fresh(source, interface):
+    timed = source in ('cmd_vel', 'goal_pose')
+    spec = _spec(interface, inputs=() if timed else (source,),
+                 command_input=source if timed else 'none')
+    ctrl = _armed(FakeArtifact(spec, lambda o: np.full(N, 0.3)), node_limits=_urdf_limits(),
+                  input_timeout=0.1, input_timeouts={'goal_pose': 0.2})
+    timeout = 0.2 if source == 'goal_pose' else 0.1
+
+    def give(now):
+        if source == 'cmd_vel':
+            ctrl.set_cmd_vel(np.zeros(3), now)
+        elif source == 'goal_pose':
+            ctrl.set_goal(np.zeros(3), now)
+        else:
+            values = {'imu': {'projected_gravity': np.array([0, 0, -1.0])},
+                      'base_twist': {'base_lin_vel': np.zeros(3)}}[source]
+            ctrl.set_base_inputs(source, values, now)
+
+    give(1.0)
+    ctrl.set_state(np.zeros(N), np.zeros(N), 1.0, now=1.0)
+    command = ctrl.step(now=1.0)
+    assert command is not None and ctrl.fault is None
+    stamp, last_good = 1.0, command
+    for now in np.arange(1.02, 1.0 + timeout + 0.1, 0.02):  # states keep coming, input does not
+        stamp += 0.02
+        ctrl.set_state(np.zeros(N), np.zeros(N), stamp, now=now)
+        command = ctrl.step(now=now)
+        if now - 1.0 > timeout + 1e-9:
+            safe = last_good if interface == 'position' else np.zeros(N)
+            np.testing.assert_array_equal(command, safe)
+            assert f'no fresh {source}' in ctrl.fault
+        else:
+            last_good = command
+    assert ctrl.counts['input_timeouts'] == 1
+    give(now + 0.01)
+    ctrl.set_state(np.zeros(N), np.zeros(N), stamp + 0.02, now=now + 0.02)
+    assert ctrl.step(now=now + 0.02) is not None and ctrl.fault is None
+
+
+def test_disarm_and_timeouts_give_the_safe_command_of_the_interface():
+    for interface in ('velocity', 'effort'):
+        ctrl = _armed(FakeArtifact(_spec(interface), lambda o: np.full(N, 0.9)),
+                      node_limits=_urdf_limits(), state_timeout=0.1)
+        ctrl.set_state(np.zeros(N), np.zeros(N), 1.0, now=1.0)
+        assert np.all(ctrl.step(now=1.0) > 0)
+        np.testing.assert_array_equal(ctrl.step(now=1.2), np.zeros(N))   # stale joint_states
+        ctrl.arm(False)
+        np.testing.assert_array_equal(ctrl.safe_command(), np.zeros(N))
+
+
+def test_one_stamp_of_2e9_does_not_lock_the_node_out(artifact):
+    """Issue 20 finding 5: after one state stamped 2e9 s every later one was 'older'."""
+    ctrl = _armed(artifact, max_stamp_jump=1.0, state_timeout=0.1)
+    ctrl.set_state(np.zeros(N), np.zeros(N), 10.0, now=1.0)
+    assert ctrl.step(now=1.0) is not None
+    assert ctrl.set_state(np.zeros(N), np.zeros(N), 2e9, now=1.01) == 'jump'
+    assert ctrl.set_state(np.zeros(N), np.zeros(N), 10.02, now=1.02) == 'fresh'  # at once
+    assert ctrl.counts['stamp_jumps'] == 1
+    # Without the jump check, the bad stamp is accepted: sane states resume within state_timeout.
+    ctrl = _armed(artifact, max_stamp_jump=0.0, state_timeout=0.1)
+    ctrl.set_state(np.zeros(N), np.zeros(N), 10.0, now=1.0)
+    assert ctrl.set_state(np.zeros(N), np.zeros(N), 2e9, now=1.01) == 'fresh'
+    now, stamp, verdicts = 1.01, 10.0, []
+    while now < 1.2:
+        now, stamp = now + 0.02, stamp + 0.02
+        verdicts.append((now, ctrl.set_state(np.zeros(N), np.zeros(N), stamp, now=now)))
+    resumed = next(t for t, v in verdicts if v == 'fresh')
+    assert resumed - 1.01 <= 0.1 + 0.02 + 1e-9 and ctrl.counts['stamp_resets'] == 1
+    assert all(v == 'fresh' for t, v in verdicts if t >= resumed)
+    assert ctrl.step(now=now) is not None and ctrl.fault is None

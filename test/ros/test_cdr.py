@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """CDR bytes: JointState read as rclpy deserializes it (or an error), commands written."""
 
+import collections
+import os
 import random
 import struct
 
@@ -91,6 +93,99 @@ def test_big_endian_cdr_is_read_too():
         data = _big_endian(msg)
         _assert_same(JointStateSample.from_message(deserialize_message(data, JointState)), msg)
         _assert_same(JointStateReader().read(data), msg)
+
+
+def _mutate(rng: random.Random, data: bytes) -> bytes:
+    """Flipped bytes, a cut, a rewritten length field, inserted bytes or one special byte."""
+    data = bytearray(data)
+    kind = rng.randrange(5)
+    if kind == 0 and data:
+        for _ in range(rng.randint(1, 3)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+    elif kind == 1:
+        del data[rng.randrange(len(data) + 1):]
+    elif kind == 2 and len(data) > 8:   # a 4-byte field: lengths, counts, stamp
+        i = 4 + 4 * rng.randrange((len(data) - 4) // 4)
+        value = rng.choice([0, 1, 2, 3, 255, 2**31, 10**9, rng.randrange(64)])
+        data[i:i + 4] = struct.pack('<I' if data[1] else '>I', value)
+    elif kind == 3 and data:
+        i = rng.randrange(len(data))
+        data[i:i] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 4)))
+    elif data:
+        data[rng.randrange(len(data))] = rng.choice([0, 1, 3, 0x80, 0xff, ord('a')])
+    return bytes(data)
+
+
+def _same(sample: JointStateSample, reference: JointStateSample) -> bool:
+    return sample.name == reference.name and sample.stamp == reference.stamp and all(
+        getattr(sample, f).shape == getattr(reference, f).shape and
+        np.asarray(getattr(sample, f), '<f8').tobytes() ==
+        np.asarray(getattr(reference, f), '<f8').tobytes()   # bit for bit, NaN payloads too
+        for f in ('position', 'velocity', 'effort'))
+
+
+def differential_fuzz(count: int, seed: int = 0) -> collections.Counter:
+    """Mutated / truncated JointState CDR (both byte orders): raw reader vs rclpy.
+
+    Returns counts of ``same`` (equal results), ``refused`` (the reader refused; rclpy
+    accepted: the node falls back to rclpy), ``both_refused`` and ``mismatch`` (a defect).
+    """
+    rng = random.Random(seed)
+    reader = JointStateReader()   # one reader: its name cache sees every mutation
+    counts: collections.Counter = collections.Counter()
+    for _ in range(count):
+        msg = _random_message(rng)
+        data = _mutate(rng, serialize_message(msg) if rng.random() < 0.5 else _big_endian(msg))
+        try:
+            reference = JointStateSample.from_message(deserialize_message(data, JointState))
+        except Exception:  # noqa: BLE001 - rclpy raises several types
+            reference = None
+        try:
+            sample = reader.read(data)
+        except CdrFormatError:
+            counts['both_refused' if reference is None else 'refused'] += 1
+            continue
+        counts['same' if reference is not None and _same(sample, reference) else 'mismatch'] += 1
+    return counts
+
+
+def test_differential_fuzz_raw_reader_equals_rclpy_or_refuses():
+    """Issue 20 finding 7: names differed in thousands of mutated messages (NUL unchecked).
+
+    10,000 here; benchmarks/cdr_parity.py runs 100,000 (ROBOTRL_CDR_FUZZ sets the count).
+    """
+    counts = differential_fuzz(int(os.environ.get('ROBOTRL_CDR_FUZZ', '10000')))
+    assert counts['mismatch'] == 0, counts
+    assert counts['same'] > 1000 and counts['refused'] > 0 and counts['both_refused'] > 1000
+
+
+@pytest.mark.parametrize('case', ['no_nul', 'inner_nul', 'not_utf8', 'nanosec'])
+def test_what_rclpy_reads_differently_is_refused(case):
+    msg = JointState(name=['ab', 'c'], position=[1.0, 2.0])
+    data = bytearray(serialize_message(msg))
+    name = data.index(b'ab\x00')
+    if case == 'no_nul':
+        data[name + 2] = ord('x')         # rclpy keeps the byte: 'abx'
+    elif case == 'inner_nul':
+        data[name + 1] = 0                # rclpy cuts the C string: 'a'
+    elif case == 'not_utf8':
+        data[name] = 0xff                 # rclpy substitutes U+FFFD
+    else:
+        data[8:12] = struct.pack('<I', 1_500_000_000)
+    with pytest.raises(CdrFormatError):
+        JointStateReader().read(bytes(data))
+    if case == 'nanosec':   # the fallback path refuses it too
+        with pytest.raises(CdrFormatError, match='nanosec 1500000000 is not below 1e9'):
+            read_joint_state(JointStateReader(), bytes(data))
+
+
+def test_padding_count_in_the_encapsulation_options_ends_the_payload_early():
+    msg = JointState(name=['a'], position=[1.0], effort=[2.0])
+    data = bytearray(_big_endian(msg))
+    np.testing.assert_array_equal(JointStateReader().read(bytes(data)).effort, [2.0])
+    data[3] = 3         # Fast CDR: the last 3 bytes are padding -> effort is cut
+    with pytest.raises(CdrFormatError):
+        JointStateReader().read(bytes(data))
 
 
 def test_truncated_bytes_raise_a_clear_error_at_every_cut():
