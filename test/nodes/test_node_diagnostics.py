@@ -97,8 +97,8 @@ def level(aspect, wanted):
 # --- policy_node -----------------------------------------------------------------------------
 class PolicyGraph(Graph):
     def __init__(self, artifact, **params):
-        params = {'policy_path': str(artifact), 'armed': True, 'status_period': 0.1,
-                  'state_timeout': 5.0, 'latency_warn_ms': 1000.0, **params}
+        params = {'policy_path': str(artifact), 'armed': True, 'trust_artifact_limits': True,
+                  'status_period': 0.1, 'state_timeout': 5.0, 'latency_warn_ms': 1000.0, **params}
         super().__init__(PolicyNode(parameter_overrides=[Parameter(k, value=v)
                                                          for k, v in params.items()]))
         self.states = self.driver.create_publisher(JointState, 'joint_states', SENSOR_QOS)

@@ -85,14 +85,19 @@ class Graph:
         return None
 
     def record_steps(self):
-        """Record the time of every control step that returned a command (node's clock)."""
+        """Record the time of every control step that returned a policy command (node's clock).
+
+        Steps that return the interface's safe command (timeout, disarm, fault) are not counted.
+        """
         stepped = []
-        step = self.node.controller.step
+        controller = self.node.controller
+        step = controller.step
 
         def recording_step(now=None):
             now = time.monotonic() if now is None else now
+            safe_before = controller.counts['safe_commands']
             command = step(now)
-            if command is not None:
+            if command is not None and controller.counts['safe_commands'] == safe_before:
                 stepped.append(now)
             return command
         self.node.controller.step = recording_step

@@ -16,7 +16,7 @@ from std_srvs.srv import SetBool
 from test_policy_node import NAMES, Graph
 
 from robotrl_ros.nodes.policy_node import PolicyNode
-from robotrl_ros.policy.artifact import export_artifact
+from robotrl_ros.policy.export import export_artifact
 from robotrl_ros.policy.synthetic import MLPPolicy, make_synthetic_artifact
 from robotrl_ros.ros.conversions import cmd_to_twist, make_joint_state
 from robotrl_ros.ros.qos import COMMAND_QOS
@@ -87,7 +87,8 @@ def test_without_robot_limits_the_node_refuses_to_arm(graph, artifacts):
 
 def test_the_velocity_reload_with_limits_of_100_is_refused(graph, artifacts, tmp_path):
     """Issue 20 finding 3: accepted, and the next command was -30.6 on a position topic."""
-    g = graph(policy_path=str(artifacts['a']), armed=True, robot_description=urdf())
+    g = graph(policy_path=str(artifacts['a']), armed=True, robot_description=urdf(),
+              enable_policy_updates=True, trusted_artifact_dirs=[str(tmp_path)])
     wild = make_synthetic_artifact(tmp_path / 'wild', n_joints=N, hidden=(8,), limit=100.0,
                                    command_interface='velocity')
     wide = make_synthetic_artifact(tmp_path / 'wide', n_joints=N, hidden=(8,), limit=100.0)
