@@ -7,6 +7,8 @@ Examples::
     robotrl train --task reach --algo sac --steps 20000 --seed 0 --out runs/reach_sac
     robotrl train --task reach --algo sac --steps 40000 --seed 0 --out runs/reach_sac --resume
     robotrl eval --policy runs/reach_sac --task reach --episodes 100 --seed 1
+    robotrl train --task ee_reach --robot panda --algo sac --steps 100000 --out runs/panda
+    robotrl eval --policy runs/panda --task ee_reach --robot panda --episodes 100
     robotrl replay --mcap runs/graph/recording_0.mcap --task reach --out runs/offline
     robotrl up train_sim --set task:=reach
 
@@ -29,6 +31,8 @@ from robotrl_ros.training.checkpoints import CheckpointError
 from robotrl_ros.training.online.replay import add_arguments as add_replay_arguments
 
 EXIT_ERROR = 1
+ROBOT_HELP = ('robot of a robot task (ee_reach, locomotion): a built-in name (a1, panda, ...) '
+              'or a robot YAML path (default: the task\'s default robot)')
 EXIT_INTERRUPTED = 130
 
 
@@ -50,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser('train', help='train a policy and export it to OUT/policy')
     train.add_argument('--task', required=True, help='task name, e.g. reach, gym:Pendulum-v1')
+    train.add_argument('--robot', default=None, metavar='NAME|PATH', help=ROBOT_HELP)
     train.add_argument('--algo', required=True,
                        help='algorithm: q_learning, dqn, reinforce, ppo or sac')
     train.add_argument('--steps', type=_positive_int, required=True,
@@ -68,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument('--policy', required=True, type=Path,
                           help='artifact directory, or a run directory holding policy/')
     evaluate.add_argument('--task', required=True, help='task to evaluate on')
+    evaluate.add_argument('--robot', default=None, metavar='NAME|PATH', help=ROBOT_HELP)
     evaluate.add_argument('--episodes', type=_positive_int, default=10,
                           help='episodes to run (default 10)')
     evaluate.add_argument('--seed', type=int, default=0, help='seed of the first reset')
@@ -99,10 +105,14 @@ def _json_number(value: float | None) -> float | None:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """``robotrl train``."""
+    from robotrl_ros.tasks.registry import robot_env_kwargs
+    from robotrl_ros.training.config import load_config
     from robotrl_ros.training.experiment import train_run
     from robotrl_ros.util.threads import limit_threads
 
     limit_threads(args.threads)
+    config = load_config(args.task, args.algo, args.config)
+    config.env.update(robot_env_kwargs(args.task, args.robot))
     stop = {'requested': False}
 
     def request_stop(signum: int, frame: object) -> None:
@@ -115,7 +125,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         result = train_run(args.task, args.algo, args.steps, args.seed, args.out,
-                           config_file=args.config, resume=args.resume,
+                           config=config, resume=args.resume,
                            progress=None if args.quiet else sys.stderr,
                            should_stop=lambda: stop['requested'])
     finally:
@@ -144,10 +154,12 @@ def resolve_policy_dir(path: Path) -> Path:
 def cmd_eval(args: argparse.Namespace) -> int:
     """``robotrl eval``: prints exactly one JSON line on stdout."""
     from robotrl_ros.policy.artifact import load_artifact
+    from robotrl_ros.tasks.registry import robot_env_kwargs
     from robotrl_ros.training.evaluate import evaluate_artifact
 
+    env_kwargs = robot_env_kwargs(args.task, args.robot)
     artifact = load_artifact(resolve_policy_dir(args.policy))
-    result = evaluate_artifact(artifact, args.task, args.episodes, args.seed)
+    result = evaluate_artifact(artifact, args.task, args.episodes, args.seed, env_kwargs)
     print(json.dumps(result.to_dict()))
     return 0
 

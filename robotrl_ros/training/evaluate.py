@@ -67,14 +67,15 @@ def check_compatible(artifact: PolicyArtifact, env: gym.Env, task: str) -> None:
     Raises:
         ValueError: Different observation size or joint names.
     """
+    hint = ' (choose the robot with --robot)' if hasattr(env, 'robot') else ''
     obs_dim = int(np.prod(env.observation_space.shape))
     if artifact.spec.obs_dim != obs_dim:
         raise ValueError(f'policy {artifact.path} expects {artifact.spec.obs_dim} observations '
-                         f'(task {artifact.spec.name!r}) but task {task!r} gives {obs_dim}')
+                         f'(task {artifact.spec.name!r}) but task {task!r} gives {obs_dim}{hint}')
     spec = getattr(env, 'task_spec', None)
     if spec is not None and tuple(spec.joint_names) != tuple(artifact.spec.joint_names):
         raise ValueError(f'policy {artifact.path} drives joints {list(artifact.spec.joint_names)}'
-                         f' but task {task!r} has {list(spec.joint_names)}')
+                         f' but task {task!r} has {list(spec.joint_names)}{hint}')
 
 
 def evaluate(policy: Policy, env: gym.Env, episodes: int, seed: int,
