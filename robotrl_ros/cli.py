@@ -9,6 +9,7 @@ Examples::
     robotrl eval --policy runs/reach_sac --task reach --episodes 100 --seed 1
     robotrl train --task ee_reach --robot panda --algo sac --steps 100000 --out runs/panda
     robotrl eval --policy runs/panda --task ee_reach --robot panda --episodes 100
+    MUJOCO_GL=egl robotrl eval --policy runs/panda --task ee_reach --video panda.mp4
     robotrl replay --mcap runs/graph/recording_0.mcap --task reach --out runs/offline
     robotrl up train_sim --set task:=reach
 
@@ -27,6 +28,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from robotrl_ros.tasks.robots.render import RenderError
 from robotrl_ros.training.checkpoints import CheckpointError
 from robotrl_ros.training.online.replay import add_arguments as add_replay_arguments
 
@@ -77,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument('--episodes', type=_positive_int, default=10,
                           help='episodes to run (default 10)')
     evaluate.add_argument('--seed', type=int, default=0, help='seed of the first reset')
+    evaluate.add_argument('--video', type=Path, default=None, metavar='FILE.mp4|FILE.gif',
+                          help='render the first episodes offscreen into this file (robot '
+                               'tasks; headless: set MUJOCO_GL=egl)')
+    evaluate.add_argument('--video-episodes', type=_positive_int, default=1,
+                          help='episodes rendered into --video (default 1)')
 
     replay = sub.add_parser('replay', help='train offline from an MCAP recording of the graph '
                             '(trainer_node record_mcap); prints one JSON line')
@@ -159,8 +166,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     env_kwargs = robot_env_kwargs(args.task, args.robot)
     artifact = load_artifact(resolve_policy_dir(args.policy))
-    result = evaluate_artifact(artifact, args.task, args.episodes, args.seed, env_kwargs)
+    result = evaluate_artifact(artifact, args.task, args.episodes, args.seed, env_kwargs,
+                               video=args.video, video_episodes=args.video_episodes)
     print(json.dumps(result.to_dict()))
+    if args.video is not None:
+        print(f'robotrl: video of {min(args.video_episodes, args.episodes)} episode(s) written '
+              f'to {args.video}', file=sys.stderr)
     return 0
 
 
@@ -211,7 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except FloatingPointError as exc:
         return _error(f'numerical failure: {exc}')
-    except (ValueError, CheckpointError, FileNotFoundError) as exc:
+    except (ValueError, CheckpointError, FileNotFoundError, RenderError) as exc:
         return _error(str(exc))
 
 

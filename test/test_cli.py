@@ -194,6 +194,20 @@ def test_bad_robot_exits_1_naming_it_in_train_and_eval(tmp_path, tiny, capsys, t
     assert message in err and 'Traceback' not in err
 
 
+def test_eval_video_errors_exit_1_without_writing(tmp_path, tiny, capsys):
+    """Frames and files are checked in test/training/test_video.py; here the CLI's refusals."""
+    assert cli.main(_train_args(tmp_path)) == 0
+    capsys.readouterr()
+    for video, message in [('clip.avi', 'must end in .mp4 or .gif'),
+                           ('no/clip.mp4', 'does not exist'),
+                           ('clip.mp4', "renders robot tasks (ee_reach, locomotion); 'reach'")]:
+        assert cli.main(['eval', '--policy', str(tmp_path / 'run'), '--task', 'reach',
+                         '--video', str(tmp_path / video)]) == 1
+        err = capsys.readouterr().err
+        assert message in err and 'Traceback' not in err
+        assert not (tmp_path / video).exists()
+
+
 @pytest.mark.parametrize('argv', [
     ['train', '--task', 'reach', '--algo', 'sac', '--steps', '0', '--out', 'x'],
     ['train', '--task', 'reach', '--algo', 'sac', '--steps', 'ten', '--out', 'x'],
