@@ -54,6 +54,8 @@ MATRIX: dict[str, tuple[str, str, int]] = {
     'ppo:reacher': ('ppo', 'reacher', 200_000),
     'dqn:cartpole': ('dqn', 'gym:CartPole-v1', 50_000),
     'ppo:quadruped': ('ppo', 'quadruped', 1_000_000),
+    'sac:ee_reach': ('sac', 'ee_reach', 100_000),        # Franka Panda (default robot)
+    'ppo:locomotion': ('ppo', 'locomotion', 1_000_000),  # Unitree A1 (default robot)
 }
 
 

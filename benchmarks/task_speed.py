@@ -6,7 +6,10 @@ Random actions, single thread, episodes reset as they end. ``reacher`` is compar
 Gymnasium's Reacher-v5 and ``quadruped`` with Ant-v5 (same MuJoCo models; our tasks also compute
 the observation and reward from joint states + IMU; the quadruped's joints are PD position
 servos and its integrator is ``implicitfast`` instead of Ant-v5's RK4). ``+shifted`` rows use
-the SHIFTED sim-to-real randomization wrapper. Results go to
+the SHIFTED sim-to-real randomization wrapper. ``locomotion`` (Unitree A1) is measured one env at
+a time and as a batch of 16 robots in one process (:class:`LocomotionBatch`: physics per robot,
+observation/reward/termination in one NumPy call per batch; steps/s counts robot steps, on one
+core), both beside Ant-v5 stepped one env at a time. Results go to
 benchmarks/results/task_speed.{json,md}.
 
 Usage::
@@ -35,7 +38,28 @@ CASES = [
     ('reach', None, {'randomization': 'shifted'}),
     ('reacher', None, {'randomization': 'shifted'}),
     ('quadruped', None, {'randomization': 'shifted'}),
+    ('locomotion', 'gym:Ant-v5', {}),
 ]
+#: (task, robots in one batch, reference stepped one env at a time)
+BATCH_CASES = [('locomotion', 16, 'gym:Ant-v5')]
+
+
+def batch_steps_per_second(n_envs: int, seconds: float) -> float:
+    """Random-action robot steps/s of a :class:`LocomotionBatch` of ``n_envs`` A1 robots."""
+    import numpy as np
+
+    from robotrl_ros.tasks.locomotion_batch import LocomotionBatch
+
+    batch = LocomotionBatch(n_envs, 'a1')
+    batch.reset(0)
+    rng = np.random.default_rng(0)
+    actions = [rng.uniform(-1, 1, (n_envs, batch.spec.action_dim)) for _ in range(64)]
+    steps, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        for action in actions:
+            batch.step(action)
+        steps += len(actions) * n_envs
+    return steps / (time.perf_counter() - start)
 
 
 def steps_per_second(name: str, seconds: float, **kwargs) -> float:
@@ -67,7 +91,16 @@ def main() -> None:
                      'reference_steps_per_s': None if ref is None else round(ref, 1)})
         print(f'{label:20s} {ours:9.0f} steps/s'
               + (f'   {reference}: {ref:9.0f} steps/s' if ref else ''), flush=True)
-    result = {'benchmark': 'task_speed', 'seconds_per_case': args.seconds,
+    for task, n_envs, reference in BATCH_CASES:
+        label = f'{task} x{n_envs} batched'
+        ours = batch_steps_per_second(n_envs, args.seconds)
+        ref = steps_per_second(reference, args.seconds)
+        rows.append({'task': label, 'steps_per_s': round(ours, 1), 'reference': reference,
+                     'reference_steps_per_s': round(ref, 1)})
+        print(f'{label:20s} {ours:9.0f} steps/s   {reference}: {ref:9.0f} steps/s', flush=True)
+    load = ', '.join(f'{v:.2f}' for v in os.getloadavg())
+    result = {'benchmark': 'task_speed', 'load_average_1_5_15': load,
+              'seconds_per_case': args.seconds,
               'machine': f'{platform.processor() or platform.machine()}, '
                          f'{os.cpu_count()} cpus (shared)',
               'rows': rows}

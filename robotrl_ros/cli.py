@@ -7,6 +7,9 @@ Examples::
     robotrl train --task reach --algo sac --steps 20000 --seed 0 --out runs/reach_sac
     robotrl train --task reach --algo sac --steps 40000 --seed 0 --out runs/reach_sac --resume
     robotrl eval --policy runs/reach_sac --task reach --episodes 100 --seed 1
+    robotrl train --task ee_reach --robot panda --algo sac --steps 100000 --out runs/panda
+    robotrl eval --policy runs/panda --task ee_reach --robot panda --episodes 100
+    MUJOCO_GL=egl robotrl eval --policy runs/panda --task ee_reach --video panda.mp4
     robotrl replay --mcap runs/graph/recording_0.mcap --task reach --out runs/offline
     robotrl up train_sim --set task:=reach
 
@@ -26,6 +29,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 EXIT_ERROR = 1
+ROBOT_HELP = ('robot of a robot task (ee_reach, locomotion): a built-in name (a1, panda, ...) '
+              'or a robot YAML path (default: the task\'s default robot)')
 EXIT_INTERRUPTED = 130
 
 
@@ -49,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser('train', help='train a policy and export it to OUT/policy')
     train.add_argument('--task', required=True, help='task name, e.g. reach, gym:Pendulum-v1')
+    train.add_argument('--robot', default=None, metavar='NAME|PATH', help=ROBOT_HELP)
     train.add_argument('--algo', required=True,
                        help='algorithm: q_learning, dqn, reinforce, ppo or sac')
     train.add_argument('--steps', type=_positive_int, required=True,
@@ -67,12 +73,18 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument('--policy', required=True, type=Path,
                           help='artifact directory, or a run directory holding policy/')
     evaluate.add_argument('--task', required=True, help='task to evaluate on')
+    evaluate.add_argument('--robot', default=None, metavar='NAME|PATH', help=ROBOT_HELP)
     evaluate.add_argument('--episodes', type=_positive_int, default=10,
                           help='episodes to run (default 10)')
     evaluate.add_argument('--seed', type=int, default=0, help='seed of the first reset')
     evaluate.add_argument('--allow-torchscript', action='store_true',
                           help='load a TorchScript-only artifact (bring-your-own, discrete '
                           'policies): its code runs; only for files you trust')
+    evaluate.add_argument('--video', type=Path, default=None, metavar='FILE.mp4|FILE.gif',
+                          help='render the first episodes offscreen into this file (robot '
+                               'tasks; headless: set MUJOCO_GL=egl)')
+    evaluate.add_argument('--video-episodes', type=_positive_int, default=1,
+                          help='episodes rendered into --video (default 1)')
 
     replay = sub.add_parser('replay', help='train offline from an MCAP recording of the graph '
                             '(trainer_node record_mcap); prints one JSON line')
@@ -101,10 +113,14 @@ def _json_number(value: float | None) -> float | None:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """``robotrl train``."""
+    from robotrl_ros.tasks.registry import robot_env_kwargs
+    from robotrl_ros.training.config import load_config
     from robotrl_ros.training.experiment import train_run
     from robotrl_ros.util.threads import limit_threads
 
     limit_threads(args.threads)
+    config = load_config(args.task, args.algo, args.config)
+    config.env.update(robot_env_kwargs(args.task, args.robot))
     stop = {'requested': False}
 
     def request_stop(signum: int, frame: object) -> None:
@@ -117,7 +133,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         result = train_run(args.task, args.algo, args.steps, args.seed, args.out,
-                           config_file=args.config, resume=args.resume,
+                           config=config, resume=args.resume,
                            progress=None if args.quiet else sys.stderr,
                            should_stop=lambda: stop['requested'])
     finally:
@@ -146,12 +162,18 @@ def resolve_policy_dir(path: Path) -> Path:
 def cmd_eval(args: argparse.Namespace) -> int:
     """``robotrl eval``: prints exactly one JSON line on stdout."""
     from robotrl_ros.policy.artifact import load_artifact
+    from robotrl_ros.tasks.registry import robot_env_kwargs
     from robotrl_ros.training.evaluate import evaluate_artifact
 
+    env_kwargs = robot_env_kwargs(args.task, args.robot)
     artifact = load_artifact(resolve_policy_dir(args.policy),
                              allow_torchscript=args.allow_torchscript)
-    result = evaluate_artifact(artifact, args.task, args.episodes, args.seed)
+    result = evaluate_artifact(artifact, args.task, args.episodes, args.seed, env_kwargs,
+                               video=args.video, video_episodes=args.video_episodes)
     print(json.dumps(result.to_dict()))
+    if args.video is not None:
+        print(f'robotrl: video of {min(args.video_episodes, args.episodes)} episode(s) written '
+              f'to {args.video}', file=sys.stderr)
     return 0
 
 
@@ -197,6 +219,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_up(argv[1:])
         except KeyboardInterrupt:   # Ctrl-C before up's handlers: nothing was started
             return 0
+    from robotrl_ros.tasks.robots.render import RenderError
     from robotrl_ros.training.checkpoints import CheckpointError
 
     try:
@@ -207,7 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except FloatingPointError as exc:
         return _error(f'numerical failure: {exc}')
-    except (ValueError, CheckpointError, FileNotFoundError) as exc:
+    except (ValueError, CheckpointError, FileNotFoundError, RenderError) as exc:
         return _error(str(exc))
 
 

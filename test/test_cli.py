@@ -143,6 +143,71 @@ def test_eval_errors(tmp_path, tiny, capsys):
     assert 'expects 12 observations' in capsys.readouterr().err
 
 
+def test_robot_flag_trains_and_evaluates_on_that_robot(tmp_path, tiny, capsys):
+    """--robot NAME|PATH picks the robot of a robot task, in train and in eval."""
+    args = _train_args(tmp_path, '--robot', 'xarm6', task='ee_reach', steps=100)
+    assert cli.main(args) == 0, capsys.readouterr().err
+    capsys.readouterr()
+    metadata = yaml.safe_load((tmp_path / 'run' / 'policy' / 'policy.yaml').read_text())
+    assert metadata['joint_names'] == [f'joint{i}' for i in range(1, 7)]
+    assert yaml.safe_load((tmp_path / 'run' / 'config.yaml').read_text())['env'] == {
+        'robot': 'xarm6'}
+    robot_file = tmp_path / 'my_xarm.yaml'      # a robot YAML path works as well as a name
+    robot_file.write_text('description: xarm6\nbase: fixed\nee_link: link6\n'
+                          'default_pose: {joint2: -0.3, joint3: -0.8, joint5: 1.1}\n')
+    for robot in ('xarm6', str(robot_file)):
+        assert cli.main(['eval', '--policy', str(tmp_path / 'run'), '--task', 'ee_reach',
+                         '--robot', robot, '--episodes', '2']) == 0
+        result = json.loads(capsys.readouterr().out)
+        assert result['task'] == 'ee_reach' and result['episodes'] == 2
+    # Without --robot the task's default robot (panda, 7 joints) does not fit: a clear error.
+    assert cli.main(['eval', '--policy', str(tmp_path / 'run'), '--task', 'ee_reach']) == 1
+    err = capsys.readouterr().err
+    assert 'expects 21 observations' in err and 'choose the robot with --robot' in err
+    # Same size, other joints (iiwa has 7 like panda): named.
+    (tmp_path / 'b').mkdir()
+    assert cli.main(_train_args(tmp_path / 'b', task='ee_reach', steps=50)) == 0
+    capsys.readouterr()
+    assert cli.main(['eval', '--policy', str(tmp_path / 'b' / 'run'), '--task', 'ee_reach',
+                     '--robot', 'iiwa']) == 1
+    err = capsys.readouterr().err
+    assert "drives joints ['panda_joint1'" in err and 'lbr_iiwa_joint_1' in err
+
+
+@pytest.mark.parametrize('task, robot, message', [
+    ('ee_reach', 'nao', "unknown robot 'nao'; built-in robots: a1, "),
+    ('ee_reach', 'missing/robot.yaml', 'robot file not found'),
+    ('ee_reach', 'a1', "--robot a1: task 'ee_reach' needs a fixed-base robot, but 'a1'"),
+    ('locomotion', 'panda', "--robot panda: task 'locomotion' needs a floating-base robot"),
+    ('reach', 'panda', "--robot panda: task 'reach' has its own fixed model; robots apply to "
+                       'ee_reach, locomotion'),
+])
+def test_bad_robot_exits_1_naming_it_in_train_and_eval(tmp_path, tiny, capsys, task, robot,
+                                                      message):
+    assert cli.main(_train_args(tmp_path, '--robot', robot, task=task)) == 1
+    err = capsys.readouterr().err
+    assert err.startswith('robotrl: error:') and message in err and 'Traceback' not in err
+    assert not (tmp_path / 'run').exists()      # refused before anything was written
+    assert cli.main(['eval', '--policy', str(tmp_path / 'run'), '--task', task,
+                     '--robot', robot]) == 1
+    err = capsys.readouterr().err
+    assert message in err and 'Traceback' not in err
+
+
+def test_eval_video_errors_exit_1_without_writing(tmp_path, tiny, capsys):
+    """Frames and files are checked in test/training/test_video.py; here the CLI's refusals."""
+    assert cli.main(_train_args(tmp_path)) == 0
+    capsys.readouterr()
+    for video, message in [('clip.avi', 'must end in .mp4 or .gif'),
+                           ('no/clip.mp4', 'does not exist'),
+                           ('clip.mp4', "renders robot tasks (ee_reach, locomotion); 'reach'")]:
+        assert cli.main(['eval', '--policy', str(tmp_path / 'run'), '--task', 'reach',
+                         '--video', str(tmp_path / video)]) == 1
+        err = capsys.readouterr().err
+        assert message in err and 'Traceback' not in err
+        assert not (tmp_path / video).exists()
+
+
 @pytest.mark.parametrize('argv', [
     ['train', '--task', 'reach', '--algo', 'sac', '--steps', '0', '--out', 'x'],
     ['train', '--task', 'reach', '--algo', 'sac', '--steps', 'ten', '--out', 'x'],

@@ -4,7 +4,9 @@
 
 Built-in task names (:func:`task_names`) build robot tasks with a :class:`TaskSpec`; names with
 the ``gym:`` prefix (``gym:Pendulum-v1``, ``gym:CartPole-v1``, ``gym:Reacher-v5``) build
-Gymnasium benchmark envs with actions rescaled to [-1, 1] and ``task_spec`` None.
+Gymnasium benchmark envs with actions rescaled to [-1, 1] and ``task_spec`` None. The robot
+tasks (:data:`ROBOT_TASKS`) take ``robot=`` (a built-in name or a robot YAML path);
+:func:`robot_env_kwargs` checks a ``--robot`` choice against the task.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from robotrl_ros.tasks.quadruped import QuadrupedEnv, quadruped_task
 from robotrl_ros.tasks.randomization import RandomizationConfig, RandomizedEnv, as_randomization
 from robotrl_ros.tasks.reach import ReachEnv, ReachTask
 from robotrl_ros.tasks.reacher import ReacherEnv, ReacherTask
+from robotrl_ros.tasks.robots import load_robot
 
 TASKS: dict[str, Callable[[], Task]] = {
     'reach': lambda: ReachTask(discrete=False),
@@ -45,6 +48,10 @@ ENVS: dict[str, Callable[..., TaskEnv]] = {
     'ee_reach': EEReachEnv,
     'locomotion': LocomotionEnv,
 }
+
+
+#: Robot tasks and the base type their robot must have.
+ROBOT_TASKS: dict[str, str] = {'ee_reach': 'fixed', 'locomotion': 'floating'}
 
 
 def _lookup(table: dict[str, Callable[..., Any]], name: str, what: str) -> Callable[..., Any]:
@@ -95,6 +102,35 @@ def make_env(name: str, randomization: RandomizationConfig | dict[str, Any] | st
         env.action_space.seed(seed)
         env.reset(seed=seed)
     return env
+
+
+def robot_task_names() -> list[str]:
+    """Tasks that run on any robot file (``robot=`` / ``robotrl --robot``)."""
+    return sorted(ROBOT_TASKS)
+
+
+def robot_env_kwargs(task: str, robot: str | None) -> dict[str, Any]:
+    """Env keyword arguments selecting ``robot`` for ``task`` (``{}`` when ``robot`` is None).
+
+    Loads the robot file and checks its base type against the task, so that a bad ``--robot``
+    fails before anything is built.
+
+    Raises:
+        ValueError: ``task`` does not take a robot, the robot is unknown or its file is bad
+            (:class:`~robotrl_ros.tasks.robots.RobotConfigError`), or its base type does not
+            fit the task.
+    """
+    if robot is None:
+        return {}
+    if task not in ROBOT_TASKS:
+        raise ValueError(f'--robot {robot}: task {task!r} has its own fixed model; robots '
+                         f'apply to {", ".join(robot_task_names())}')
+    config = load_robot(robot)
+    base = ROBOT_TASKS[task]
+    if config.base != base:
+        raise ValueError(f'--robot {robot}: task {task!r} needs a {base}-base robot, but '
+                         f'{config.name!r} ({config.where}) has base: {config.base}')
+    return {'robot': robot}
 
 
 def task_names() -> list[str]:

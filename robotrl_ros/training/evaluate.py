@@ -1,11 +1,15 @@
 # Copyright 2026 robotrl_ros contributors
 # SPDX-License-Identifier: Apache-2.0
-"""Evaluate a policy artifact or an agent over K episodes with deterministic actions."""
+"""Evaluate a policy artifact or an agent over K episodes with deterministic actions.
+
+Optionally the first episodes are rendered into a video file (:mod:`robotrl_ros.training.video`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -14,8 +18,11 @@ import numpy as np
 from robotrl_ros.agents.base import Agent
 from robotrl_ros.policy.artifact import PolicyArtifact
 from robotrl_ros.tasks.registry import make_env
+from robotrl_ros.training.video import EpisodeVideo, check_video_path
 
 Policy = Callable[[np.ndarray], Any]
+#: Called after every reset (``True``) and every step (``False``) of a recorded episode.
+FrameHook = Callable[[bool], None]
 
 
 @dataclass
@@ -67,19 +74,31 @@ def check_compatible(artifact: PolicyArtifact, env: gym.Env, task: str) -> None:
     Raises:
         ValueError: Different observation size or joint names.
     """
+    hint = ' (choose the robot with --robot)' if hasattr(env, 'robot') else ''
     obs_dim = int(np.prod(env.observation_space.shape))
     if artifact.spec.obs_dim != obs_dim:
         raise ValueError(f'policy {artifact.path} expects {artifact.spec.obs_dim} observations '
-                         f'(task {artifact.spec.name!r}) but task {task!r} gives {obs_dim}')
+                         f'(task {artifact.spec.name!r}) but task {task!r} gives {obs_dim}{hint}')
     spec = getattr(env, 'task_spec', None)
     if spec is not None and tuple(spec.joint_names) != tuple(artifact.spec.joint_names):
         raise ValueError(f'policy {artifact.path} drives joints {list(artifact.spec.joint_names)}'
-                         f' but task {task!r} has {list(spec.joint_names)}')
+                         f' but task {task!r} has {list(spec.joint_names)}{hint}')
 
 
 def evaluate(policy: Policy, env: gym.Env, episodes: int, seed: int,
-             task: str = '') -> EvalResult:
+             task: str = '', frame_hook: FrameHook | None = None,
+             hooked_episodes: int = 0) -> EvalResult:
     """Run ``episodes`` episodes (the first reset seeded with ``seed``) and summarize them.
+
+    Args:
+        policy: ``obs -> action``.
+        env: The environment.
+        episodes: Episodes to run.
+        seed: Seed of the first reset.
+        task: Task name for messages and the result.
+        frame_hook: Called after each reset and step of the first ``hooked_episodes`` episodes
+            (e.g. :meth:`EpisodeVideo.capture`).
+        hooked_episodes: How many episodes ``frame_hook`` sees.
 
     Raises:
         ValueError: If ``episodes`` < 1.
@@ -89,7 +108,10 @@ def evaluate(policy: Policy, env: gym.Env, episodes: int, seed: int,
         raise ValueError(f'episodes must be >= 1, got {episodes}')
     returns, successes = [], []
     obs, _ = env.reset(seed=seed)
-    for _ in range(episodes):
+    for episode in range(episodes):
+        hook = frame_hook if frame_hook is not None and episode < hooked_episodes else None
+        if hook is not None:
+            hook(True)
         total, done, info = 0.0, False, {}
         while not done:
             obs, reward, terminated, truncated, info = env.step(policy(obs))
@@ -98,6 +120,8 @@ def evaluate(policy: Policy, env: gym.Env, episodes: int, seed: int,
                                          'observation or reward during evaluation')
             total += float(reward)
             done = terminated or truncated
+            if hook is not None:
+                hook(False)
         returns.append(total)
         if 'is_success' in info:
             successes.append(bool(info['is_success']))
@@ -108,11 +132,36 @@ def evaluate(policy: Policy, env: gym.Env, episodes: int, seed: int,
 
 
 def evaluate_artifact(artifact: PolicyArtifact, task: str, episodes: int, seed: int,
-                      env_kwargs: dict[str, Any] | None = None) -> EvalResult:
-    """Evaluate a loaded artifact on a fresh env of ``task``."""
+                      env_kwargs: dict[str, Any] | None = None,
+                      video: str | Path | None = None, video_episodes: int = 1) -> EvalResult:
+    """Evaluate a loaded artifact on a fresh env of ``task``.
+
+    Args:
+        artifact: The policy.
+        task: Task name.
+        episodes: Episodes to run.
+        seed: Seed of the first reset.
+        env_kwargs: Keyword arguments of the env (e.g. ``robot``).
+        video: ``.mp4`` or ``.gif`` file to render the first ``video_episodes`` episodes into
+            (robot tasks; needs an OpenGL platform, e.g. ``MUJOCO_GL=egl``).
+        video_episodes: Episodes in the video.
+
+    Raises:
+        ValueError: Incompatible artifact, bad video path or a task without a robot model.
+        RenderError: ``video`` given but no OpenGL platform.
+    """
+    if video is not None:
+        check_video_path(video)
     env = make_env(task, **(env_kwargs or {}))
+    recorder = None
     try:
         check_compatible(artifact, env, task)
-        return evaluate(artifact_policy(artifact, env), env, episodes, seed, task)
+        if video is not None:
+            recorder = EpisodeVideo(env, video)
+        return evaluate(artifact_policy(artifact, env), env, episodes, seed, task,
+                        frame_hook=recorder.capture if recorder else None,
+                        hooked_episodes=video_episodes)
     finally:
+        if recorder is not None:
+            recorder.close()
         env.close()

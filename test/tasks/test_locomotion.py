@@ -141,3 +141,42 @@ def test_observation_equals_what_the_policy_node_builds(a1_env):
     state = a1_env.robot_state()
     np.testing.assert_array_equal(a1_env.task.observe(state),
                                   build_observation(a1_env.task_spec, state))
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1200)
+def test_ppo_improves_the_a1_return_in_a_small_budget():
+    """A small fixed budget: a regression in the reward or observation code fails here.
+
+    PPO starts with exploration noise of std 1 (as legged_gym does), which costs the A1 most of
+    its tracking reward; within 16k steps (62 updates) it learns to keep its tracking reward
+    despite the noise. Measured (seed 0): mean reward per second of the rollouts 0.165 over the
+    first 10 updates, 0.324 over the last 10 (x1.97; the test asks for x1.3). A broken reward
+    (a wrong sign, a term that no longer follows the motion) or a non-finite observation fails
+    it; walking needs millions of steps (docs/tasks.md).
+    """
+    import torch
+
+    from robotrl_ros.agents.registry import make_agent
+    from robotrl_ros.training.vec_env import make_env_batch
+
+    torch.manual_seed(0)
+    envs = make_env_batch('locomotion', 8, {'robot': 'a1', 'goal': [0.5, 0.0, 0.0]})
+    config = {'n_steps': 32, 'n_epochs': 5, 'n_minibatches': 4, 'learning_rate': 1e-3,
+              'gamma': 0.99, 'reward_scale': 1.0, 'hidden_sizes': [64, 64],
+              'activation': 'elu', 'init_log_std': 0.0}
+    agent = make_agent('ppo', envs.envs[0], config, seed=0)
+    obs = envs.reset(0)
+    rollout, per_update = [], []
+    while len(per_update) < 62:
+        action = agent.act(obs)
+        obs_next, reward, terminated, truncated, final_obs, _ = envs.step(action)
+        agent.observe(obs, action, reward, final_obs, terminated, truncated)
+        rollout.append(reward.mean())
+        obs = obs_next
+        if agent.ready():
+            agent.update()
+            per_update.append(np.mean(rollout) / CONTROL_PERIOD)
+            rollout = []
+    first, last = np.mean(per_update[:10]), np.mean(per_update[-10:])
+    assert last > 1.3 * first, f'reward per second {first:.3f} -> {last:.3f}'

@@ -20,6 +20,8 @@ CAMERA_AZIMUTH = 135.0
 CAMERA_ELEVATION = -20.0
 #: Camera distance in units of the model's extent (``model.stat.extent``).
 CAMERA_DISTANCE = 1.1
+#: Shaft width of drawn arrows (m).
+ARROW_WIDTH = 0.015
 
 
 class RenderError(RuntimeError):
@@ -52,14 +54,17 @@ class RobotRenderer:
         self.camera.distance = CAMERA_DISTANCE * float(robot.model.stat.extent)
 
     def render(self, data: mujoco.MjData,
-               markers: Sequence[tuple[np.ndarray, float, Sequence[float]]] = ()
+               markers: Sequence[tuple[np.ndarray, float, Sequence[float]]] = (),
+               arrows: Sequence[tuple[np.ndarray, np.ndarray, Sequence[float]]] = ()
                ) -> np.ndarray:
         """One RGB frame ``(height, width, 3)`` uint8 of ``data``.
 
         Args:
             data: The simulation state.
-            markers: Spheres to draw, ``(position, radius, rgba)`` (a goal, a command arrow's
-                tip); they do not collide.
+            markers: Spheres to draw, ``(position, radius, rgba)`` (a goal); they do not
+                collide.
+            arrows: Arrows to draw, ``(start, vector, rgba)`` (a velocity command); an arrow
+                shorter than 1 mm is skipped.
         """
         base = self.robot.base_body
         self.camera.lookat[:] = data.xpos[base] if self.robot.config.floating \
@@ -72,6 +77,16 @@ class RobotRenderer:
             mujoco.mjv_initGeom(scene.geoms[scene.ngeom], mujoco.mjtGeom.mjGEOM_SPHERE,
                                 np.array([radius, 0.0, 0.0]), np.asarray(position, float),
                                 np.eye(3).reshape(-1), np.asarray(rgba, np.float32))
+            scene.ngeom += 1
+        for start, vector, rgba in arrows:
+            start, vector = np.asarray(start, float), np.asarray(vector, float)
+            if scene.ngeom >= scene.maxgeom or np.linalg.norm(vector) < 1e-3:
+                continue
+            geom = scene.geoms[scene.ngeom]
+            mujoco.mjv_initGeom(geom, mujoco.mjtGeom.mjGEOM_ARROW, np.zeros(3), np.zeros(3),
+                                np.eye(3).reshape(-1), np.asarray(rgba, np.float32))
+            mujoco.mjv_connector(geom, mujoco.mjtGeom.mjGEOM_ARROW, ARROW_WIDTH, start,
+                                 start + vector)
             scene.ngeom += 1
         return self._renderer.render().copy()
 

@@ -1,0 +1,144 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Many ``locomotion`` robots in one process: physics per robot, task math once per batch.
+
+:class:`LocomotionBatch` keeps one ``MjData`` per robot on one shared model. A step hands each
+robot its joint targets and calls ``mj_step`` (C) per robot, then gathers the observed signals of
+all robots into arrays and computes observation, reward and termination for the whole batch in
+one NumPy call each (:meth:`LocomotionTask.observe_batch`, :meth:`LocomotionTask.reward_batch`),
+so the Python cost per robot falls with the batch size. Robot ``i`` behaves exactly like a
+:class:`LocomotionEnv` reset with seed ``seed + i`` and given the same actions (a test checks).
+
+Its interface is that of the training loop's env batch: :meth:`reset` and :meth:`step` return
+the next observations (reset ones for robots whose episode ended), rewards, flags and the true
+final observations.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import mujoco
+import numpy as np
+from gymnasium.utils import seeding
+
+from robotrl_ros.tasks.locomotion import CMD_RANGES, START_NOISE, LocomotionTask
+
+DOWN = np.array([0.0, 0.0, -1.0])
+
+
+class LocomotionBatch:
+    """``n_envs`` simulated robots of :class:`LocomotionTask`, stepped together.
+
+    Args:
+        n_envs: Robots in the batch.
+        robot: Built-in robot name or robot YAML path (floating base).
+        goal: Fixed command ``(vx, vy, wz)`` for every robot; sampled per episode when None.
+        cmd_ranges: Command ranges (see :class:`LocomotionTask`).
+        reward_weights: Reward weight overrides.
+    """
+
+    def __init__(self, n_envs: int, robot: str | Path = 'a1', goal: Any = None,
+                 cmd_ranges: Any = CMD_RANGES,
+                 reward_weights: dict[str, float] | None = None) -> None:
+        if n_envs < 1:
+            raise ValueError(f'LocomotionBatch needs n_envs >= 1, got {n_envs}')
+        self.task = LocomotionTask(robot, cmd_ranges, reward_weights)
+        self.robot = self.task.robot
+        self.spec = self.task.spec
+        self.n_envs = n_envs
+        self.datas = [self.robot.make_data() for _ in range(n_envs)]
+        self.frame_skip = max(1, round(self.spec.control_period
+                                       / float(self.robot.model.opt.timestep)))
+        self._fixed_goal = None if goal is None else np.asarray(goal, dtype=np.float64)
+        n = self.spec.action_dim
+        self.cmd = np.zeros((n_envs, 3))
+        self.last_action = np.zeros((n_envs, n))
+        self.steps = np.zeros(n_envs, dtype=np.int64)
+        self._rngs: list[np.random.Generator] = []
+        gyro = self.robot.model.sensor('imu_gyro').id
+        adr = int(self.robot.model.sensor_adr[gyro])
+        self._gyro = slice(adr, adr + 3)
+
+    # --- one robot ---------------------------------------------------------------------------
+    def _reset_one(self, i: int) -> None:
+        robot, rng, data = self.robot, self._rngs[i], self.datas[i]
+        self.cmd[i] = self._fixed_goal if self._fixed_goal is not None \
+            else self.task.sample_goal(rng)
+        robot.reset(data)
+        noise = rng.uniform(-START_NOISE, START_NOISE, len(robot.default_pose))
+        data.qpos[robot.qpos_adr] = np.clip(robot.default_pose + noise, robot.lower, robot.upper)
+        mujoco.mj_forward(robot.model, data)
+        self.last_action[i] = 0.0
+        self.steps[i] = 0
+
+    # --- the batch ---------------------------------------------------------------------------
+    def signals(self) -> tuple[np.ndarray, ...]:
+        """``(position, velocity, gravity, ang_vel, lin_vel)`` of every robot, ``(n_envs, .)``."""
+        robot = self.robot
+        qpos = np.stack([d.qpos for d in self.datas])
+        qvel = np.stack([d.qvel for d in self.datas])
+        rotation = np.stack([d.xmat[robot.imu_body] for d in self.datas]).reshape(-1, 3, 3)
+        ang_vel = np.stack([d.sensordata[self._gyro] for d in self.datas])
+        gravity = rotation.transpose(0, 2, 1) @ DOWN                  # IMU frame
+        lin_vel = np.einsum('bji,bj->bi', rotation, qvel[:, 0:3])     # R^T v, IMU frame
+        return qpos[:, robot.qpos_adr], qvel[:, robot.dof_adr], gravity, ang_vel, lin_vel
+
+    def _observe(self, position: np.ndarray, velocity: np.ndarray, gravity: np.ndarray,
+                 ang_vel: np.ndarray) -> np.ndarray:
+        return self.task.observe_batch(position, velocity, gravity, ang_vel, self.cmd,
+                                       self.last_action)
+
+    def reset(self, seed: int) -> np.ndarray:
+        """Reset every robot (robot ``i`` seeded with ``seed + i``); observations."""
+        self._rngs = [seeding.np_random(seed + i)[0] for i in range(self.n_envs)]
+        for i in range(self.n_envs):
+            self._reset_one(i)
+        position, velocity, gravity, ang_vel, _ = self.signals()
+        return self._observe(position, velocity, gravity, ang_vel)
+
+    def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                                 np.ndarray, list[bool | None]]:
+        """Apply one action per robot for one control period.
+
+        Returns:
+            ``(next_obs, reward, terminated, truncated, final_obs, success)`` as the training
+            loop's env batch: ``next_obs`` holds reset observations where an episode ended,
+            ``final_obs`` the true last ones; ``success`` is None where the episode goes on.
+
+        Raises:
+            ValueError: Wrong shape or non-finite actions.
+        """
+        spec = self.spec
+        actions = np.asarray(actions, dtype=np.float64)
+        if actions.shape != (self.n_envs, spec.action_dim) or not np.isfinite(actions).all():
+            raise ValueError(f'locomotion batch: actions must be finite, shape '
+                             f'{(self.n_envs, spec.action_dim)}; got {actions.shape}')
+        action = np.clip(actions, -1.0, 1.0)
+        command = spec.action_to_command(action)
+        model = self.robot.model
+        for data, target in zip(self.datas, command, strict=True):
+            data.ctrl[:] = target
+            mujoco.mj_step(model, data, nstep=self.frame_skip)
+        previous = self.last_action
+        self.last_action = spec.command_to_action(command)
+        self.steps += 1
+        position, velocity, gravity, ang_vel, lin_vel = self.signals()
+        reward, terminated, success = self.task.reward_batch(
+            position, velocity, action, previous, lin_vel, ang_vel, gravity, self.cmd)
+        truncated = ~terminated & (self.steps >= spec.max_episode_steps)
+        final_obs = self._observe(position, velocity, gravity, ang_vel)
+        if not (np.isfinite(final_obs).all() and np.isfinite(reward).all()):
+            raise FloatingPointError('locomotion batch: the simulation produced a non-finite '
+                                     'observation or reward')
+        done = terminated | truncated
+        next_obs = final_obs
+        if done.any():
+            for i in np.flatnonzero(done):
+                self._reset_one(int(i))
+            position, velocity, gravity, ang_vel, _ = self.signals()
+            next_obs = final_obs.copy()
+            next_obs[done] = self._observe(position, velocity, gravity, ang_vel)[done]
+        flags = [bool(success[i]) if done[i] else None for i in range(self.n_envs)]
+        return next_obs, reward, terminated, truncated, final_obs, flags

@@ -1,0 +1,54 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""A batch of locomotion robots behaves like that many LocomotionEnvs, task math in one call."""
+
+import numpy as np
+import pytest
+
+from robotrl_ros.tasks.locomotion import LocomotionEnv
+from robotrl_ros.tasks.locomotion_batch import LocomotionBatch
+
+
+def test_batch_equals_single_envs_through_falls_and_resets():
+    n, seed, steps = 3, 7, 60
+    batch = LocomotionBatch(n, 'a1')
+    envs = [LocomotionEnv('a1') for _ in range(n)]
+    obs = batch.reset(seed)
+    single = np.stack([env.reset(seed=seed + i)[0] for i, env in enumerate(envs)])
+    np.testing.assert_allclose(obs, single, atol=1e-6)
+    np.testing.assert_array_equal(batch.cmd, np.stack([env.goal for env in envs]))
+    rng = np.random.default_rng(0)
+    ended = 0
+    for t in range(steps):
+        actions = rng.uniform(-1, 1, (n, 12))
+        if t == 20:     # tip robot 1 over in both: it falls, ends and is reset
+            for data in (batch.datas[1], envs[1].data):
+                data.qpos[3:7] = [np.cos(np.pi / 4), np.sin(np.pi / 4), 0, 0]
+            envs[1]._last_state = None
+        next_obs, reward, terminated, truncated, final_obs, success = batch.step(actions)
+        for i, env in enumerate(envs):
+            o, r, term, trunc, info = env.step(actions[i])
+            np.testing.assert_allclose(final_obs[i], o, atol=1e-6)
+            assert reward[i] == pytest.approx(r, abs=1e-9)
+            assert (terminated[i], truncated[i]) == (term, trunc)
+            if term or trunc:
+                ended += 1
+                assert success[i] == info['is_success']
+                o, _ = env.reset()
+            else:
+                assert success[i] is None
+            np.testing.assert_allclose(next_obs[i], o, atol=1e-6)
+    assert ended >= 1
+
+
+def test_bad_actions_and_sizes_are_refused():
+    with pytest.raises(ValueError, match='n_envs >= 1'):
+        LocomotionBatch(0)
+    batch = LocomotionBatch(2)
+    batch.reset(0)
+    with pytest.raises(ValueError, match=r'shape \(2, 12\)'):
+        batch.step(np.zeros((3, 12)))
+    with pytest.raises(ValueError, match='finite'):
+        batch.step(np.full((2, 12), np.nan))
+    with pytest.raises(ValueError, match='fixed base'):
+        LocomotionBatch(1, 'panda')
