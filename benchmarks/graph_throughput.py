@@ -197,6 +197,7 @@ def _responder(kind: str, task: str, workdir: Path) -> list[str]:
                                provenance={'note': 'graph_throughput'})
     return node_command('policy_node', parameters={
         'policy_path': str(artifact), 'control_mode': 'on_message', 'armed': True,
+        'trust_artifact_limits': True,
         'state_timeout': 5.0, 'executor': os.environ.get('ROBOTRL_POLICY_EXECUTOR', 'events')},
         log_level='warn')
 

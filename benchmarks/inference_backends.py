@@ -69,6 +69,7 @@ class Callback:
         rclpy.init()
         self.node = PolicyNode(parameter_overrides=[
             Parameter('policy_path', value=str(artifact_dir)), Parameter('armed', value=True),
+            Parameter('trust_artifact_limits', value=True),
             Parameter('control_mode', value='on_message'),
             Parameter('joint_limit_margin', value=0.01),
             # The TorchScript column runs the artifact's policy.pt: load it too.

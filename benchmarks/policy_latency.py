@@ -227,8 +227,9 @@ def start_responder(kind: str, artifact: Path, executor: str, log_dir: Path) -> 
         cmd = [sys.executable, str(Path(__file__).resolve()), '--relay', executor]
     else:
         cmd = node_command('policy_node', parameters={
-            'policy_path': str(artifact), 'armed': True, 'control_mode': 'on_message',
-            'state_timeout': 1.0, 'joint_limit_margin': 0.01, 'executor': executor})
+            'policy_path': str(artifact), 'armed': True, 'trust_artifact_limits': True,
+            'control_mode': 'on_message', 'state_timeout': 1.0, 'joint_limit_margin': 0.01,
+            'executor': executor})
     group = ProcessGroup({kind: cmd}, env=dict(os.environ, OMP_NUM_THREADS='1'),
                          log_dir=log_dir, label='policy_latency', stop_timeouts=(10.0, 5.0, 5.0))
     group.start()
