@@ -78,7 +78,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not command:
             while True:
                 time.sleep(3600)
-        child = subprocess.Popen(command)
+        # A signal while Popen runs would leave the started command unknown to the cleanup
+        # below (it would outlive this process): hold stop signals until `child` is set. The
+        # command itself starts with them unblocked.
+        stop_signals = {signal.SIGTERM, signal.SIGINT}
+        signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
+        try:
+            child = subprocess.Popen(
+                command, preexec_fn=lambda: signal.pthread_sigmask(signal.SIG_UNBLOCK,
+                                                                   stop_signals))
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, stop_signals)
         return child.wait()
     except KeyboardInterrupt:
         return 128 + signal.SIGINT
