@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 from geometry_msgs.msg import PoseStamped, Twist, TwistStamped
@@ -54,7 +54,7 @@ from robotrl_ros.ros.conversions import (
     twist_to_cmd,
 )
 from robotrl_ros.ros.diagnostics import DiagnosticsPublisher, policy_node_checks
-from robotrl_ros.ros.node_runner import RunnableNode, run_node
+from robotrl_ros.ros.node_runner import RunnableNode, exit_process, run_node
 from robotrl_ros.ros.params import declare_parameters
 from robotrl_ros.ros.qos import COMMAND_QOS, SENSOR_QOS, quiet_publisher, quiet_subscription
 from robotrl_ros.ros.status import percentiles, status_message
@@ -396,13 +396,13 @@ def trusted_artifact_dirs(configured: list[str], policy_path: str) -> list[str]:
     return trusted
 
 
-def main(args: list[str] | None = None) -> int:
-    """Entry point of the ``policy_node`` executable; returns the exit code."""
+def main(args: list[str] | None = None) -> NoReturn:
+    """Entry point of the ``policy_node`` executable; exits with the node's exit code."""
     # One thread (a small MLP per message: threads only add latency); the objects of torch,
     # rclpy and the policy live forever: frozen out of the collector's reach.
     limit_threads(1, import_torch=False)   # torch only for a TorchScript artifact (opt-in)
-    return run_node(PolicyNode, 'policy_node', args, freeze_gc=True)
+    exit_process(run_node(PolicyNode, 'policy_node', args, freeze_gc=True))
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    main()

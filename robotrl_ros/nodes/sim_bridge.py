@@ -19,9 +19,8 @@ from __future__ import annotations
 
 import array
 import json
-import sys
 import time
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 from geometry_msgs.msg import PoseStamped, Twist, TwistStamped
@@ -39,7 +38,7 @@ from robotrl_ros.ros.conversions import (
     twist_to_cmd,
 )
 from robotrl_ros.ros.diagnostics import DiagnosticsPublisher, sim_bridge_checks
-from robotrl_ros.ros.node_runner import RunnableNode, run_node
+from robotrl_ros.ros.node_runner import RunnableNode, exit_process, run_node
 from robotrl_ros.ros.params import declare_parameters
 from robotrl_ros.ros.qos import COMMAND_QOS, SENSOR_QOS, quiet_publisher
 from robotrl_ros.ros.status import status_message
@@ -222,10 +221,10 @@ class SimBridge(RunnableNode):
         return response
 
 
-def main(args: list[str] | None = None) -> int:
+def main(args: list[str] | None = None) -> NoReturn:
     """Run the sim bridge until SIGINT/SIGTERM (exit 0) or a configuration error (exit 2)."""
-    return run_node(SimBridge, 'sim_bridge', args)
+    exit_process(run_node(SimBridge, 'sim_bridge', args))
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    main()

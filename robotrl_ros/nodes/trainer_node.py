@@ -22,11 +22,10 @@ Example (with ``sim_bridge`` in lockstep and ``policy_node`` with ``explore: tru
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from geometry_msgs.msg import PoseStamped, Twist, TwistStamped
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
@@ -47,7 +46,7 @@ from robotrl_ros.ros.conversions import (
 )
 from robotrl_ros.ros.diagnostics import DiagnosticsPublisher, trainer_node_checks
 from robotrl_ros.ros.episode_resets import EpisodeResets
-from robotrl_ros.ros.node_runner import RunnableNode, run_node
+from robotrl_ros.ros.node_runner import RunnableNode, exit_process, run_node
 from robotrl_ros.ros.params import declare_parameters
 from robotrl_ros.ros.qos import COMMAND_QOS
 from robotrl_ros.ros.status import status_message
@@ -351,15 +350,15 @@ class TrainerNode(RunnableNode):
         self.get_logger().error(f'trainer_node: {exc}')
 
 
-def main(args: list[str] | None = None) -> int:
+def main(args: list[str] | None = None) -> NoReturn:
     """Run until SIGINT/SIGTERM or total_steps (exit 0), a bad parameter (2) or a failure (1).
 
     The checkpoint and the final policy are saved on every way out but a bad parameter.
     """
     # Small networks: more threads only contend with the executor.
     limit_threads(1)
-    return run_node(TrainerNode, 'trainer_node', args)
+    exit_process(run_node(TrainerNode, 'trainer_node', args))
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    main()
