@@ -23,6 +23,12 @@ The file is flat so it can be written by hand for a network trained elsewhere::
     command_input: goal_pose                     # goal_pose | cmd_vel | none
     max_episode_steps: 100
     discrete_actions: []                         # index -> action row, discrete policies only
+    robot:                                       # deploy config of the robot it was trained on
+      name: a1
+      description_sha256: 9f86d0...              # sha256 of the URDF/MJCF text
+      kp: [...]                                  # actuator gains, one per joint
+      kd: [...]
+      default_pose: [...]                        # one per joint
     network: {format: numpy_program, weights: policy.safetensors, steps: [...], ...}
     files: {policy.safetensors: {sha256: ...}, policy.pt: {sha256: ...}}
 
@@ -75,7 +81,9 @@ PER_JOINT_FIELDS = ('action_scale', 'action_offset', 'command_lower', 'command_u
 REQUIRED_FIELDS = ('format_version', 'task', 'algorithm', 'joint_names', 'observation',
                    *PER_JOINT_FIELDS, 'control_period')
 OPTIONAL_FIELDS = ('provenance', 'normalization', 'command_interface', 'command_input',
-                   'max_episode_steps', 'discrete_actions', 'network', 'files')
+                   'max_episode_steps', 'discrete_actions', 'network', 'files', 'robot')
+#: Per-joint lists of the ``robot`` mapping (each optional).
+ROBOT_VECTORS = ('kp', 'kd', 'default_pose')
 
 
 class ArtifactError(ValueError):
@@ -213,6 +221,8 @@ def validate_metadata(data: Any) -> tuple[TaskSpec, dict[str, Any]]:
             raise ArtifactError(f'discrete_actions[{i}]: expected {n} numbers (one per joint), '
                                 f'got {row!r}')
         rows.append(tuple(_number(v, f'discrete_actions[{i}][{j}]') for j, v in enumerate(row)))
+    if 'robot' in data:
+        validate_robot(data['robot'], names)
     spec = TaskSpec(
         name=data['task'], joint_names=tuple(names), observation=tuple(observation),
         **{key: tuple(vectors[key]) for key in PER_JOINT_FIELDS},
@@ -222,6 +232,38 @@ def validate_metadata(data: Any) -> tuple[TaskSpec, dict[str, Any]]:
         max_episode_steps=_positive_int(data.get('max_episode_steps', 1000), 'max_episode_steps'),
         discrete_actions=tuple(rows))
     return spec, _normalization(data.get('normalization'), obs_dim)
+
+
+def validate_robot(robot: Any, joint_names: list[str]) -> dict[str, Any]:
+    """Check the ``robot`` mapping of ``policy.yaml`` (the robot the policy was trained on).
+
+    Keys: ``name`` (required), ``description_sha256`` (64 hex digits), ``kp``, ``kd``,
+    ``default_pose`` (one number per joint of ``joint_names``; gains >= 0).
+
+    Raises:
+        ArtifactError: Naming the key that is missing, unknown or malformed.
+    """
+    if not isinstance(robot, dict):
+        raise ArtifactError(f'robot: expected a mapping {{name, description_sha256, kp, kd, '
+                            f'default_pose}}, got {robot!r}')
+    unknown = set(robot) - {'name', 'description_sha256', *ROBOT_VECTORS}
+    if unknown:
+        raise ArtifactError(f'robot: unknown key(s) {sorted(unknown)}')
+    if not isinstance(robot.get('name'), str) or not robot['name']:
+        raise ArtifactError(f'robot.name: expected a non-empty string, got {robot.get("name")!r}')
+    digest = robot.get('description_sha256')
+    if digest is not None and not (isinstance(digest, str) and len(digest) == 64
+                                   and all(c in '0123456789abcdef' for c in digest)):
+        raise ArtifactError(f'robot.description_sha256: expected 64 lowercase hex digits, '
+                            f'got {digest!r}')
+    n = len(joint_names)
+    for key in ROBOT_VECTORS:
+        if key in robot:
+            values = _vector({f'robot.{key}': robot[key]}, f'robot.{key}', n,
+                             f'one per joint {joint_names}')
+            if key != 'default_pose' and any(v < 0 for v in values):
+                raise ArtifactError(f'robot.{key}: gains must be >= 0, got {values}')
+    return robot
 
 
 def _normalization(norm: Any, obs_dim: int) -> dict[str, Any]:
