@@ -61,10 +61,16 @@ CHECKPOINT_PERIOD = 30.0   # s between checkpoints
 PAUSE_ABOVE = 50           # backlog (transitions not yet learned from) that pauses the graph
 RESUME_BELOW = 10          # backlog at which it resumes
 
+#: Messages the trainer's subscriptions keep while it is busy (its learner thread or other
+#: processes hold the CPU): deep enough that a loaded machine delays transitions, not loses them.
+QUEUE_DEPTH = 5000
 #: Best effort like SENSOR_QOS (compatible with every publisher), but a deep queue: a trainer
 #: wants every state, not only the newest, or transitions are lost while it is busy.
-STATE_QOS = QoSProfile(depth=200, history=HistoryPolicy.KEEP_LAST,
+STATE_QOS = QoSProfile(depth=QUEUE_DEPTH, history=HistoryPolicy.KEEP_LAST,
                        reliability=ReliabilityPolicy.BEST_EFFORT)
+#: Commands are reliable (the policy node publishes them so), with the same deep queue.
+COMMAND_LOG_QOS = QoSProfile(depth=QUEUE_DEPTH, history=HistoryPolicy.KEEP_LAST,
+                             reliability=ReliabilityPolicy.RELIABLE)
 
 
 def _ns() -> int:
@@ -99,7 +105,7 @@ class TrainerNode(RunnableNode):
         self.diagnostics = DiagnosticsPublisher(self, trainer_node_checks, p['task'])
         self.create_subscription(JointState, 'joint_states', self._on_joint_state, STATE_QOS)
         self.create_subscription(Float64MultiArray, p['command_topic'], self._on_command,
-                                 QoSProfile(depth=200, reliability=ReliabilityPolicy.RELIABLE))
+                                 COMMAND_LOG_QOS)
         self.create_subscription(PoseStamped, 'goal_pose', self._on_goal, COMMAND_QOS)
         self.create_subscription(Twist, 'cmd_vel', self._on_cmd_vel, COMMAND_QOS)
         self.create_subscription(Imu, 'imu', self._on_imu, STATE_QOS)
