@@ -119,7 +119,7 @@ def read_recording(path: Path) -> tuple[list[int], list[int], list[int]]:
 def one_run(index: int, run_dir: Path, logs: Path, env: dict[str, str], probe: Probe,
             kill_after_s: float) -> dict:
     """Start the graph, SIGKILL the trainer after ``kill_after_s``, check the recording."""
-    from robotrl_ros.training.online.recording import recover_mcap
+    from robotrl_ros.training.online.mcap_recovery import recover_mcap
     from robotrl_ros.training.online.store import load_checkpoint
 
     cfg = GraphConfig(output_dir=str(run_dir), total_steps=10_000_000, record_mcap=True,

@@ -187,7 +187,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 def cmd_mcap_recover(args: argparse.Namespace) -> int:
     """``robotrl mcap-recover``: prints one JSON line (output, messages kept, complete)."""
-    from robotrl_ros.training.online.recording import recover_mcap
+    from robotrl_ros.training.online.mcap_recovery import recover_mcap
 
     recovery = recover_mcap(args.path, args.out)
     print(json.dumps({'out': str(recovery.path), 'messages': recovery.messages,

@@ -15,7 +15,7 @@ import pytest
 from robotrl_ros.graphs.train_run import GraphConfig, run_graph
 from robotrl_ros.tasks.registry import make_task
 from robotrl_ros.training.online.pairing import TransitionPairer
-from robotrl_ros.training.online.recording import read_events, replay_transitions
+from robotrl_ros.training.online.recording_replay import read_events, replay_transitions
 
 STEPS = 300
 

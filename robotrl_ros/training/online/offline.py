@@ -17,7 +17,7 @@ from robotrl_ros.tasks.registry import make_task
 from robotrl_ros.training.online.base_signals import DEFAULT_TOLERANCE
 from robotrl_ros.training.online.learner import OnlineLearner
 from robotrl_ros.training.online.pairing import TransitionPairer
-from robotrl_ros.training.online.recording import read_events, replay_transitions
+from robotrl_ros.training.online.recording_replay import read_events, replay_transitions
 
 
 def train_from_recording(learner: OnlineLearner, path: str | Path, task: str | Task,

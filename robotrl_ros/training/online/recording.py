@@ -1,6 +1,6 @@
 # Copyright 2026 robotrl_ros contributors
 # SPDX-License-Identifier: Apache-2.0
-"""Record what the trainer observes as MCAP with ROS 2 message encoding, and read it back.
+"""Record what the trainer observes as MCAP with ROS 2 message encoding.
 
 Files hold real ``sensor_msgs/msg/JointState``, ``std_msgs/msg/Float64MultiArray``,
 ``geometry_msgs/msg/PoseStamped``, ``geometry_msgs/msg/Twist``, and for a floating base
@@ -13,11 +13,9 @@ Messages are plain dicts here: this module does not import ROS.
 A recording survives a crash: the writer closes a chunk and fsyncs the file at least every
 ``flush_period`` seconds (a background thread does it when no message comes), so a file cut by
 SIGKILL or a power loss holds every message written more than one period before; MCAP readers
-want the summary that only :meth:`McapRecorder.close` writes, and :func:`recover_mcap` rewrites
-such a cut file into a complete one.
-
-:func:`read_events` turns a recording (ours or a ``ros2 bag record`` MCAP) back into the
-trainer's input events in log-time order; :func:`replay_transitions` pairs them offline.
+want the summary that only :meth:`McapRecorder.close` writes, and
+:func:`robotrl_ros.training.online.mcap_recovery.recover_mcap` rewrites such a cut file into a
+complete one. :mod:`robotrl_ros.training.online.recording_replay` reads recordings back.
 """
 
 from __future__ import annotations
@@ -26,22 +24,13 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from mcap.exceptions import McapError
-from mcap.records import Channel, Chunk, DataEnd, Header, Message, Schema
-from mcap.stream_reader import StreamReader, breakup_chunk
-from mcap.writer import Writer as McapWriter
-from mcap_ros2.reader import read_ros2_messages
 from mcap_ros2.writer import Writer
 
-from robotrl_ros.training.online.base_signals import DEFAULT_TOLERANCE, BaseSignalMatcher
-from robotrl_ros.training.online.pairing import Transition, TransitionPairer
-from robotrl_ros.util.durable import atomic_write, fsync_dir
+from robotrl_ros.util.durable import fsync_dir
 
 _SEP = '=' * 80 + '\n'
 _TIME = 'int32 sec\nuint32 nanosec\n'
@@ -96,7 +85,8 @@ def _stamp(seconds: float) -> dict[str, int]:
     return {'sec': sec, 'nanosec': nanosec}
 
 
-def _seconds(stamp: Any) -> float:
+def seconds_of(stamp: Any) -> float:
+    """Seconds of a ``builtin_interfaces/Time`` message (``sec``, ``nanosec``)."""
     return float(stamp.sec) + 1e-9 * float(stamp.nanosec)
 
 
@@ -107,7 +97,7 @@ class McapRecorder:
     write, flush or fsync (a full disk) is raised as :class:`OSError` from the call that hit
     it, or from the next write when the background flush hit it; the recorder then accepts no
     more messages and :meth:`close` only closes the file (cut after the last complete chunk:
-    :func:`recover_mcap` makes it readable).
+    :func:`~robotrl_ros.training.online.mcap_recovery.recover_mcap` makes it readable).
 
     Args:
         path: Output ``.mcap`` file (parent directories are created).
@@ -288,7 +278,8 @@ class McapRecorder:
     def close(self) -> None:
         """Finish the file (index and summary), fsync and close it; a second call does nothing.
 
-        After an error the file is only closed (no summary: :func:`recover_mcap` reads it).
+        After an error the file is only closed (no summary:
+        :func:`~robotrl_ros.training.online.mcap_recovery.recover_mcap` reads it).
 
         Raises:
             OSError: If finishing the file fails now (the file is closed all the same).
@@ -314,188 +305,3 @@ class McapRecorder:
                     self._file.close()
                 except OSError:
                     pass  # the buffered tail that failed to write: already reported
-
-
-@dataclass(frozen=True)
-class Recovery:
-    """What :func:`recover_mcap` wrote.
-
-    Attributes:
-        path: The rewritten, complete file.
-        messages: Messages it holds.
-        complete: Whether the source was complete (its data section ended) or cut short.
-    """
-
-    path: Path
-    messages: int
-    complete: bool
-
-
-def recover_mcap(path: str | Path, out: str | Path | None = None) -> Recovery:
-    """Rewrite an MCAP file cut short (by SIGKILL, a power loss) into a complete, indexed one.
-
-    Reads the records in file order and keeps every schema, channel and message up to the
-    first record that is incomplete or fails its CRC (the chunk being written at the crash);
-    the output is written atomically. A complete file is copied record by record too.
-
-    Args:
-        path: The cut recording.
-        out: Output file (default ``<name>.recovered.mcap`` next to ``path``); not ``path``.
-
-    Raises:
-        ValueError: If ``path`` is missing, is not an MCAP file, or ``out`` is ``path``.
-    """
-    path = Path(path)
-    out = path.with_name(f'{path.stem}.recovered.mcap') if out is None else Path(out)
-    if not path.is_file():
-        raise ValueError(f'mcap-recover: no such file {path}')
-    if out.resolve() == path.resolve():
-        raise ValueError(f'mcap-recover: output {out} would overwrite its input')
-    with open(path, 'rb') as source:
-        records, complete = _readable_records(path, source)
-    messages = sum(isinstance(r, Message) for r in records)
-    atomic_write(out, lambda handle: _write_records(records, handle))
-    return Recovery(out, messages, complete)
-
-
-def _readable_records(path: Path, source: Any) -> tuple[list[Any], bool]:
-    """Header, schemas, channels and messages of ``source`` up to the first broken record."""
-    if source.read(8) != b'\x89MCAP0\r\n':
-        raise ValueError(f'mcap-recover: {path} is not an MCAP file (bad magic)')
-    source.seek(0)
-    reader = StreamReader(source, emit_chunks=True, record_size_limit=path.stat().st_size)
-    kept: list[Any] = []
-    complete = False
-    try:
-        for record in reader.records:
-            if isinstance(record, Chunk):
-                kept.extend(breakup_chunk(record, validate_crc=True))
-            elif isinstance(record, (Header, Schema, Channel, Message)):
-                kept.append(record)
-            elif isinstance(record, DataEnd):
-                complete = True
-                break
-    except (McapError, ValueError, EOFError, OSError):
-        pass  # the record cut by the crash (or corrupt): everything before it is kept
-    return kept, complete
-
-
-def _write_records(records: list[Any], handle: Any) -> None:
-    header = next((r for r in records if isinstance(r, Header)), None)
-    writer = McapWriter(handle)
-    writer.start(profile=header.profile if header else 'ros2',
-                 library=header.library if header else 'robotrl_ros mcap-recover')
-    schemas: dict[int, int] = {0: 0}
-    channels: dict[int, int] = {}
-    for record in records:
-        if isinstance(record, Schema) and record.id not in schemas:
-            schemas[record.id] = writer.register_schema(record.name, record.encoding,
-                                                        record.data)
-        elif isinstance(record, Channel) and record.id not in channels:
-            channels[record.id] = writer.register_channel(
-                record.topic, record.message_encoding, schemas.get(record.schema_id, 0),
-                dict(record.metadata))
-        elif isinstance(record, Message) and record.channel_id in channels:
-            writer.add_message(channels[record.channel_id], record.log_time, record.data,
-                               record.publish_time, record.sequence)
-    writer.finish()
-
-
-@dataclass(frozen=True)
-class Event:
-    """One input of the trainer.
-
-    ``kind`` is joint_state, command, goal, cmd_vel, imu (``values``: quaternion x, y, z, w and
-    angular velocity), base_twist (``values``: linear velocity), reset or reset_request.
-    """
-
-    kind: str
-    stamp: float = 0.0
-    names: tuple[str, ...] = ()
-    position: np.ndarray | None = None
-    velocity: np.ndarray | None = None
-    values: Any = None  # numbers (np.ndarray); a reset's goal as recorded (unvalidated)
-
-
-def read_events(path: str | Path) -> Iterator[Event]:
-    """Trainer input events of a recording in log-time order, recognized by message type.
-
-    Raises:
-        ValueError: If the file is not a readable MCAP recording.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f'replay_mcap: no such file {path}')
-    try:
-        for item in read_ros2_messages(str(path)):
-            yield from _event(item.schema.name, item.channel.topic, item.ros_msg)
-    except Exception as exc:  # noqa: BLE001 - mcap raises its own error types
-        raise ValueError(f'replay_mcap: {path} is not a readable MCAP recording: {exc}') from exc
-
-
-def _event(schema: str, topic: str, msg: Any) -> Iterator[Event]:
-    if schema == JOINT_STATE:
-        yield Event('joint_state', _seconds(msg.header.stamp), tuple(msg.name),
-                    np.asarray(msg.position, np.float64), np.asarray(msg.velocity, np.float64))
-    elif schema == FLOAT64_ARRAY:
-        yield Event('command', values=np.asarray(msg.data, np.float64))
-    elif schema == POSE_STAMPED:
-        p = msg.pose.position
-        yield Event('goal', _seconds(msg.header.stamp), values=np.array([p.x, p.y, p.z]))
-    elif schema == IMU:
-        q, w = msg.orientation, msg.angular_velocity
-        yield Event('imu', _seconds(msg.header.stamp),
-                    values=(np.array([q.x, q.y, q.z, q.w]), np.array([w.x, w.y, w.z])))
-    elif schema == TWIST_STAMPED:
-        v = msg.twist.linear
-        yield Event('base_twist', _seconds(msg.header.stamp), values=np.array([v.x, v.y, v.z]))
-    elif schema == TWIST:
-        yield Event('cmd_vel', values=np.array([msg.linear.x, msg.linear.y, msg.angular.z]))
-    elif schema == STRING and topic.endswith('resets'):
-        data = json.loads(msg.data)
-        if 'stamp' in data:
-            # The goal as recorded: the pairer validates it, as it does a live reset reply.
-            yield Event('reset', stamp=float(data['stamp']), values=data.get('goal'))
-        else:
-            yield Event('reset_request')
-
-
-def replay_transitions(path: str | Path, pairer: TransitionPairer,
-                       imu_tolerance: float = DEFAULT_TOLERANCE) -> Iterator[Transition]:
-    """Pair a recording offline: the same rules as live, reset boundaries from the file.
-
-    ``imu`` and ``base_twist`` samples are paired with joint states as live
-    (:class:`BaseSignalMatcher` with ``imu_tolerance``).
-    """
-    joints = pairer.spec.joint_names
-    base = BaseSignalMatcher(imu_tolerance)
-    for event in read_events(path):
-        if event.kind == 'joint_state':
-            missing = [j for j in joints if j not in event.names]
-            if missing:
-                raise ValueError(f'replay_mcap: joint_states lacks joint(s) {missing}')
-            order = [event.names.index(j) for j in joints]
-            velocity = (event.velocity[order] if len(event.velocity) else np.zeros(len(order)))
-            tr = pairer.on_joint_state(event.stamp, event.position[order], velocity,
-                                       base.match(event.stamp))
-            if tr is not None:
-                yield tr
-        elif event.kind == 'command':
-            try:
-                pairer.on_command(event.values)
-            except ValueError:
-                pairer.dropped['bad_command'] += 1
-        elif event.kind == 'goal':
-            pairer.on_goal(event.values, event.stamp)
-        elif event.kind == 'cmd_vel':
-            pairer.on_cmd_vel(event.values)
-        elif event.kind == 'imu':
-            base.on_imu(event.stamp, *event.values)
-        elif event.kind == 'base_twist':
-            base.on_base_twist(event.stamp, event.values)
-        elif event.kind == 'reset_request':
-            pairer.begin_reset()
-        else:
-            if not pairer.awaiting_reset:
-                pairer.begin_reset()
-            pairer.on_reset(event.stamp, event.values)

@@ -8,7 +8,8 @@ import pytest
 from robotrl_ros.tasks.registry import make_env, make_task
 from robotrl_ros.training.online.base_signals import BaseSignalMatcher, observes_base
 from robotrl_ros.training.online.pairing import TransitionPairer
-from robotrl_ros.training.online.recording import McapRecorder, read_events, replay_transitions
+from robotrl_ros.training.online.recording import McapRecorder
+from robotrl_ros.training.online.recording_replay import read_events, replay_transitions
 
 TOPICS = {'joint_states': '/joint_states', 'commands': '/commands', 'goal_pose': '/goal_pose',
           'cmd_vel': '/cmd_vel', 'resets': '/trainer_node/resets'}

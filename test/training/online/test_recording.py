@@ -21,14 +21,11 @@ from robotrl_ros.agents.registry import make_agent
 from robotrl_ros.tasks.registry import make_env, make_task
 from robotrl_ros.training.online import recording
 from robotrl_ros.training.online.learner import OnlineLearner
+from robotrl_ros.training.online.mcap_recovery import recover_mcap
 from robotrl_ros.training.online.offline import train_from_recording
 from robotrl_ros.training.online.pairing import TransitionPairer
-from robotrl_ros.training.online.recording import (
-    McapRecorder,
-    read_events,
-    recover_mcap,
-    replay_transitions,
-)
+from robotrl_ros.training.online.recording import McapRecorder
+from robotrl_ros.training.online.recording_replay import read_events, replay_transitions
 
 TOPICS = {'joint_states': '/joint_states', 'commands': '/forward_position_controller/commands',
           'goal_pose': '/goal_pose', 'cmd_vel': '/cmd_vel', 'resets': '/trainer_node/resets'}

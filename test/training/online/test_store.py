@@ -21,8 +21,9 @@ from robotrl_ros.policy.artifact import load_artifact
 from robotrl_ros.tasks.registry import make_env, make_task
 from robotrl_ros.training.online import recording, store
 from robotrl_ros.training.online.learner import OnlineLearner
+from robotrl_ros.training.online.mcap_recovery import recover_mcap
 from robotrl_ros.training.online.pairing import TransitionPairer
-from robotrl_ros.training.online.recording import recover_mcap
+from robotrl_ros.training.online.recording_replay import read_events
 from robotrl_ros.training.online.session import OnlineSession, SessionConfig
 from robotrl_ros.training.online.store import (
     CHECKPOINT_FILE,
@@ -471,7 +472,7 @@ def test_sigkill_of_a_recording_session_loses_no_stored_transition_and_no_record
         recovered = recover_mcap(path, tmp_path / f'{path.stem}.recovered.mcap')
         assert not recovered.complete and recovered.messages >= expected
         if recovered.messages:
-            kinds = {event.kind for event in recording.read_events(recovered.path)}
+            kinds = {event.kind for event in read_events(recovered.path)}
             assert 'joint_state' in kinds and 'goal' in kinds
     resumed = OnlineLearner(ppo(), SPEC, run_dir, algo='ppo')
     resumed.resume()
