@@ -171,3 +171,27 @@ def test_a_policy_node_with_no_shared_disk_runs_the_trainers_policy_and_refuses_
         logs = [_stop(proc) for proc in procs]
         driver.node.destroy_node()
     assert all(proc.returncode == 0 for proc in procs), logs
+
+
+def test_policy_artifacts_are_not_subscribed_unless_enabled_and_need_a_directory(ros, tmp_path):
+    from rclpy.parameter import Parameter
+
+    from robotrl_ros.nodes.policy_node import PolicyNode
+    from robotrl_ros.ros.params import ParameterError
+
+    off = PolicyNode(parameter_overrides=[Parameter('trust_artifact_limits', value=True)])
+    on = PolicyNode(namespace='robot2', parameter_overrides=[
+        Parameter('enable_policy_artifacts', value=True),
+        Parameter('artifact_dir', value=str(tmp_path / 'artifacts'))])
+    try:
+        assert off.count_subscribers(ARTIFACTS_TOPIC) == 0
+        assert off.status()['policy_artifacts'] == {'enabled': False}
+        assert on.count_subscribers('/robot2/policy_artifacts') == 1
+        status = on.status()['policy_artifacts']
+        assert status['enabled'] and status['installed'] == 0 and status['last_refusal'] is None
+        assert (tmp_path / 'artifacts').is_dir()
+    finally:
+        off.destroy_node()
+        on.destroy_node()
+    with pytest.raises(ParameterError, match="'artifact_dir'"):
+        PolicyNode(parameter_overrides=[Parameter('enable_policy_artifacts', value=True)])
