@@ -195,3 +195,19 @@ def test_policy_artifacts_are_not_subscribed_unless_enabled_and_need_a_directory
         on.destroy_node()
     with pytest.raises(ParameterError, match="'artifact_dir'"):
         PolicyNode(parameter_overrides=[Parameter('enable_policy_artifacts', value=True)])
+
+
+@pytest.mark.parametrize('publish', [True, False])
+def test_the_trainer_publishes_artifacts_unless_told_not_to(ros, tmp_path, publish):
+    from rclpy.parameter import Parameter
+
+    from robotrl_ros.nodes.trainer_node import TrainerNode
+
+    trainer = TrainerNode(parameter_overrides=[
+        Parameter('output_dir', value=str(tmp_path / 'run')), Parameter('reset_service', value=''),
+        Parameter('publish_policy_artifacts', value=publish)])
+    try:
+        assert trainer.count_publishers(ARTIFACTS_TOPIC) == int(publish)
+    finally:
+        trainer.close()
+        trainer.destroy_node()
