@@ -36,6 +36,7 @@ from robotrl_ros.policy.joint_limits import load_node_limits
 from robotrl_ros.policy.loader import ArtifactLoader, ArtifactWatcher
 from robotrl_ros.policy.metadata import TERM_SOURCES
 from robotrl_ros.policy.sample_window import SampleWindow
+from robotrl_ros.ros.artifact_transport import ArtifactReceiver
 from robotrl_ros.ros.cdr import (
     CdrFormatError,
     Float64ArrayWriter,
@@ -126,6 +127,11 @@ class PolicyNode(RunnableNode):
         if p.enable_policy_updates:   # else nobody on the DDS domain can swap the policy
             quiet_subscription(self, String, 'policy_updates', self._on_policy_update,
                                COMMAND_QOS)
+        self.artifact_receiver = ArtifactReceiver(   # artifacts as bytes, from any machine
+            self, p.artifact_dir, allow_torchscript=p.allow_torchscript,
+            max_bytes=p.max_artifact_bytes, load_timeout=p.artifact_load_timeout,
+            accept=self._on_reloaded, rejected=self._on_reload_failure,
+        ) if p.enable_policy_artifacts else None
         self._inputs = {'imu': (Imu, self._on_imu, SENSOR_QOS),
                         'base_twist': (TwistStamped, self._on_base_twist, SENSOR_QOS)}
         self._subscribed: set[str] = set()
@@ -142,7 +148,8 @@ class PolicyNode(RunnableNode):
                 self.get_logger().error(f'cannot load policy: {exc}; not commanding until a '
                                         'valid artifact arrives')
         else:
-            self.get_logger().info('no policy_path: waiting for an artifact on policy_updates')
+            self.get_logger().info('no policy_path: waiting for an artifact on policy_updates '
+                                   'or policy_artifacts')
         refusal = self.controller.arm(p.armed)
         if refusal:
             self.get_logger().error(refusal)
@@ -369,6 +376,8 @@ class PolicyNode(RunnableNode):
             'missing_joints': self.missing_joints, 'last_input_error': self.last_input_error,
             'last_reload_error': self.last_reload_error,
             'policy_updates': 'enabled' if self.params.enable_policy_updates else 'disabled',
+            'policy_artifacts': (self.artifact_receiver.status() if self.artifact_receiver
+                                 else {'enabled': False}),
             # A lean deploy: with a data artifact neither torch nor training code is loaded.
             'torch_imported': 'torch' in sys.modules,
             'training_imported': 'robotrl_ros.training' in sys.modules,

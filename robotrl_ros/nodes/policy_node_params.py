@@ -87,6 +87,13 @@ POLICY_NODE_PARAMETERS = (
     ParameterSpec('artifact_load_timeout', 10.0, 'Seconds after which an update load is '
                   'abandoned (the next update still installs); 0 = never.', minimum=0.0,
                   read_only=True),
+    ParameterSpec('enable_policy_artifacts', False, 'Subscribe `policy_artifacts` (artifacts '
+                  'as bytes from a trainer on any machine: verified, installed under '
+                  '`artifact_dir`, then loaded with every check); `false`: not subscribed. '
+                  'Trusted sources only (docs/deploy.md, Security).', read_only=True),
+    ParameterSpec('artifact_dir', '', 'Directory where artifacts received on '
+                  '`policy_artifacts` are installed (each in its own subdirectory, the newest '
+                  'few kept); required with `enable_policy_artifacts`.', read_only=True),
     ParameterSpec('status_period', 1.0, 'Seconds between `~/status` JSON messages.',
                   minimum=0.0, above_minimum=True),
     ParameterSpec('latency_warn_ms', 20.0, '`/diagnostics` WARN when the p99 end-to-end '

@@ -34,6 +34,7 @@ from std_msgs.msg import Float64MultiArray, String
 from std_srvs.srv import SetBool
 
 from robotrl_ros.nodes.trainer_node_params import TRAINER_NODE_PARAMETERS
+from robotrl_ros.ros.artifact_transport import ArtifactPublisher
 from robotrl_ros.ros.conversions import (
     JointIndex,
     JointStateError,
@@ -101,6 +102,8 @@ class TrainerNode(RunnableNode):
         spec = self.session.spec
         self.joints = JointIndex(spec.joint_names)
         self.updates_pub = self.create_publisher(String, 'policy_updates', COMMAND_QOS)
+        self.artifacts_pub = (ArtifactPublisher(self) if p['publish_policy_artifacts']
+                              else None)   # the artifact's bytes, for other machines
         self.status_pub = self.create_publisher(String, '~/status', 10)
         self.diagnostics = DiagnosticsPublisher(self, trainer_node_checks, p['task'])
         self.create_subscription(JointState, 'joint_states', self._on_joint_state, STATE_QOS)
@@ -277,6 +280,8 @@ class TrainerNode(RunnableNode):
         self._latest_path = str(path.resolve())
         if self.context.ok():  # not while shutting down after SIGINT/SIGTERM
             self.updates_pub.publish(String(data=self._latest_path))
+            if self.artifacts_pub is not None:
+                self.artifacts_pub.publish(path)
 
     def _learn_forever(self) -> None:
         try:

@@ -31,6 +31,10 @@ TRAINER_NODE_PARAMETERS = (
                   'policy and exit 0; 0 = forever.', minimum=0),
     ParameterSpec('publish_period', 5.0, 'Seconds between artifact publishes (when the policy '
                   'improved).', minimum=0.0, above_minimum=True, dynamic=True),
+    ParameterSpec('publish_policy_artifacts', True, 'Also publish each artifact as bytes on '
+                  '`policy_artifacts` (reliable, transient local: policy nodes on other machines '
+                  'install it); `false`: only its path on `policy_updates` (one machine).',
+                  read_only=True),
     ParameterSpec('reset_service', 'sim_bridge/reset', "Trigger service that starts a new "
                   "episode; '' on a real robot; not called when the bridge has `auto_reset`."),
     ParameterSpec('init_policy', '', 'Run directory (checkpoint) to fine-tune from; '

@@ -188,7 +188,7 @@ def load_artifact(path: str | Path, *, allow_torchscript: bool = False,
         meta_bytes = files.read(METADATA_FILE)
         digest = hashlib.sha256(meta_bytes)
         data, spec, normalization = _parse_metadata(meta_bytes, path / METADATA_FILE)
-        hashes = _recorded_hashes(data, path / METADATA_FILE)
+        hashes = recorded_hashes(data, path / METADATA_FILE)
         network = data.get('network')
         numpy_run = None
         if network is not None:
@@ -218,7 +218,7 @@ def _parse_metadata(raw: bytes, where: Path) -> tuple[dict[str, Any], TaskSpec, 
     return data, spec, normalization
 
 
-def _recorded_hashes(data: dict[str, Any], where: Path) -> dict[str, str]:
+def recorded_hashes(data: dict[str, Any], where: Path) -> dict[str, str]:
     """``files`` of ``policy.yaml``: file name -> sha256 (64 lowercase hex digits)."""
     files = data.get('files', {})
     if not isinstance(files, dict):
