@@ -99,6 +99,16 @@ def _first_status(proc, node, timeout=60.0):
     return statuses[-1]
 
 
+def _dqn_artifact(out_dir):
+    """A discrete artifact as training exports it (Q-network, argmax, action table)."""
+    from robotrl_ros.agents.registry import make_agent
+    from robotrl_ros.policy.export import export_artifact
+    from robotrl_ros.tasks.registry import make_env
+    env = make_env('reach_discrete')
+    return export_artifact(make_agent('dqn', env, {}, 0).policy_module(), env.task_spec, out_dir,
+                           algorithm='dqn')
+
+
 def test_a_data_artifact_runs_without_torch_or_the_training_stack(tmp_path):
     path = make_synthetic_artifact(tmp_path / 'p', n_joints=N, hidden=(16,))
     legacy = tmp_path / 'legacy'
@@ -110,6 +120,7 @@ def test_a_data_artifact_runs_without_torch_or_the_training_stack(tmp_path):
     node = Node('lean_probe')
     try:
         for artifact, extra, torch_expected in ((path, [], False),
+                                                (_dqn_artifact(tmp_path / 'dqn'), [], False),
                                                 (legacy, ['allow_torchscript:=true'], True)):
             proc = _start(f'policy_path:={artifact}', 'status_period:=0.2', *extra)
             try:
