@@ -20,6 +20,7 @@ from robotrl_ros.policy.export import export_artifact
 from robotrl_ros.policy.synthetic import MLPPolicy, make_synthetic_artifact
 from robotrl_ros.ros.conversions import cmd_to_twist, make_joint_state
 from robotrl_ros.ros.qos import COMMAND_QOS
+from robotrl_ros.ros.robot_description import ROBOT_DESCRIPTION_QOS
 from robotrl_ros.tasks.spec import ObsTerm, TaskSpec
 
 N = len(NAMES)
@@ -83,6 +84,76 @@ def test_without_robot_limits_the_node_refuses_to_arm(graph, artifacts):
     assert g.commands == []
     status = g.latest_status()
     assert 'no robot limits' in status['fault'] and status['limits_source'] is None
+
+
+def _enable(g, data=True):
+    future = g.enable.call_async(SetBool.Request(data=data))
+    assert g.spin_until(future.done, 30.0)
+    return future.result()
+
+
+def test_limits_from_the_robot_description_topic_arm_the_node_and_follow_changes(graph,
+                                                                                  artifacts):
+    """Issue 20: with the parameter empty, the URDF robot_state_publisher publishes is used."""
+    g = graph(policy_path=str(artifacts['a']), armed=True, trust_artifact_limits=False)
+    answer = _enable(g)
+    assert not answer.success and 'robot_description topic' in answer.message
+    assert not g.node.controller.armed
+    rsp = g.driver.create_publisher(String, 'robot_description', ROBOT_DESCRIPTION_QOS)
+
+    def publish(text):
+        rsp.publish(String(data=text))
+
+    stamps = iter(np.arange(1.0, 100.0, 0.01))
+
+    def commands_after(k, position):
+        count = len(g.commands)
+        for _ in range(k):
+            g.send(NAMES, np.full(N, position), stamp=float(next(stamps)), wait=False)
+            g.spin_for(0.02)
+        g.spin_until(lambda: len(g.commands) > count, 5.0)
+        return np.array([c for _, c in g.commands[count:]])
+
+    publish(urdf())   # armed: true at start waited for it
+    assert g.spin_until(lambda: g.node.controller.armed, 30.0)
+    commands = commands_after(5, 50.0)
+    assert len(commands) and np.all(commands <= UPPER) and np.all(commands >= LOWER)
+    publish(urdf(upper=0.2))   # a changed description: clamped to it from the next command
+    assert g.spin_until(lambda: g.node.controller.counts['limits_updates'] == 2, 30.0)
+    commands = commands_after(5, 50.0)
+    assert len(commands) and np.all(commands <= 0.2)
+    publish(urdf(upper=0.2))   # the same text again: nothing changes
+    g.spin_for(0.2)
+    assert g.node.controller.counts['limits_updates'] == 2 and g.node.controller.armed
+    status = g.latest_status()
+    assert status['limits_source'] == ['robot_description (topic)'], status
+    for bad, reason in (('<robot', 'not URDF XML'), (urdf().replace('joint_3', 'other'),
+                                                     "joint(s) ['joint_3']")):
+        count = len(g.commands)
+        publish(bad)   # unusable: the safe command, disarmed, arming refused until fixed
+        assert g.spin_until(lambda: not g.node.controller.armed, 30.0)
+        assert reason in g.node.controller.fault
+        assert g.spin_until(lambda c=count: len(g.commands) > c, 5.0)
+        assert np.all(np.array(g.commands[-1][1]) <= UPPER)   # position: hold, inside limits
+        answer = _enable(g)
+        assert not answer.success and reason in answer.message
+        publish(urdf())
+        assert g.spin_until(lambda: _enable(g).success, 30.0)
+
+
+def test_a_description_published_before_the_node_started_is_received(graph, artifacts, ros):
+    """robot_state_publisher publishes once, transient local: a later node still gets it."""
+    from rclpy.node import Node
+    rsp = Node('robot_state_publisher_double')
+    try:
+        rsp.create_publisher(String, 'robot_description', ROBOT_DESCRIPTION_QOS).publish(
+            String(data=urdf()))
+        g = graph(policy_path=str(artifacts['a']), armed=True, trust_artifact_limits=False)
+        assert g.spin_until(lambda: g.node.controller.armed, 30.0)
+        assert g.send(NAMES, np.full(N, 50.0), stamp=1.0)
+        assert np.all(np.array(g.commands[-1][1]) <= UPPER)
+    finally:
+        rsp.destroy_node()
 
 
 def test_the_velocity_reload_with_limits_of_100_is_refused(graph, artifacts, tmp_path):
