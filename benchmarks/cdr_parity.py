@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: Apache-2.0
 """CDR parity at scale: the raw JointState reader against rclpy on 100,000 fuzzed payloads.
 
-Runs the differential fuzzer of test/ros/test_cdr.py (which runs 10,000 in the test suite):
-mutated and truncated JointState messages in both byte orders; the raw reader must return
-exactly what ``rclpy.serialization.deserialize_message`` returns or refuse the bytes. Exits 1
-on any mismatch. Usage::
+Runs the differential fuzzer of test/ros/test_cdr.py (the test suite runs the same 100,000,
+giving only every 8th refusal to rclpy): distinct mutated and truncated JointState messages in
+both byte orders; the raw reader must return exactly what
+``rclpy.serialization.deserialize_message`` returns or refuse the bytes. Here every refusal is
+also given to rclpy, to count the two kinds. Exits 1 on any mismatch. Usage::
 
     python benchmarks/cdr_parity.py [--count 100000] [--seed 1]
 """

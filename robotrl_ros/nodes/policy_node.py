@@ -58,6 +58,7 @@ from robotrl_ros.ros.diagnostics import DiagnosticsPublisher, policy_node_checks
 from robotrl_ros.ros.node_runner import RunnableNode, exit_process, run_node
 from robotrl_ros.ros.params import declare_parameters
 from robotrl_ros.ros.qos import COMMAND_QOS, SENSOR_QOS, quiet_publisher, quiet_subscription
+from robotrl_ros.ros.robot_description import RobotDescriptionLimits
 from robotrl_ros.ros.status import percentiles, status_message
 from robotrl_ros.ros.stop_request import stop_requested
 from robotrl_ros.util.threads import limit_threads
@@ -87,6 +88,8 @@ class PolicyNode(RunnableNode):
             **{name: p[name] for name in CONTROLLER_PARAMETERS},
             input_timeouts={name: p[f'{name}_timeout'] for name in TIMED_INPUTS},
             default_goal=tuple(p.default_goal)), node_limits=self.node_limits)
+        if not p.robot_description.strip():   # the URDF that robot_state_publisher publishes
+            RobotDescriptionLimits(self, self.controller, self.node_limits, self._disarm_for)
         self.index: JointIndex | None = None
         self.missing_joints: list[str] = []
         self.last_input_error: str | None = None
@@ -150,7 +153,7 @@ class PolicyNode(RunnableNode):
         else:
             self.get_logger().info('no policy_path: waiting for an artifact on policy_updates '
                                    'or policy_artifacts')
-        refusal = self.controller.arm(p.armed)
+        refusal = self.controller.arm(p.armed, defer_until_limits=True)
         if refusal:
             self.get_logger().error(refusal)
         armed = self.controller.armed
@@ -313,6 +316,11 @@ class PolicyNode(RunnableNode):
             response.message = 'armed, but no policy is loaded yet'
         self.get_logger().info(f'~/enable: {response.message}')
         return response
+
+    def _disarm_for(self, reason: str) -> None:
+        self._publish_safe('disarming')
+        self.controller.arm(False)
+        self.controller.fault = reason
 
     # --- control -----------------------------------------------------------------------------
     def _on_timer(self) -> None:

@@ -38,7 +38,8 @@ POLICY_NODE_PARAMETERS = (
                   "the robot's joint velocity limit.", minimum=0.0, dynamic=True),
     ParameterSpec('robot_description', '', "The robot's URDF (XML text, or a .urdf file path): "
                   'position, velocity and effort limits per joint, intersected with the '
-                  "artifact's.", read_only=True),
+                  "artifact's; empty: taken from the `robot_description` topic "
+                  '(robot_state_publisher; arming waits for it).', read_only=True),
     ParameterSpec('joint_limits', '', 'ros2_control-style joint_limits YAML file (has_*/min_*/'
                   "max_* per joint); combined with robot_description, the tighter bound wins.",
                   read_only=True),

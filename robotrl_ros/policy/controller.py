@@ -17,7 +17,10 @@ is published lives here and is unit-tested:
 - whenever no valid command exists (stale input, an observation that cannot be built, a network
   that raises or answers with the wrong shape or NaN) the step returns the interface's safe
   command (:meth:`PolicyController.safe_command`: hold the last safe position, or zeros);
-- without the robot's limits the controller refuses to arm unless ``trust_artifact_limits``;
+- without the robot's limits the controller refuses to arm unless ``trust_artifact_limits``,
+  and it refuses limits that leave a joint of the policy unbounded; limits that arrive later (a
+  ``robot_description`` topic) or change are installed by
+  :meth:`PolicyController.set_node_limits`;
 - a new artifact is swapped in only at the start of a step (:meth:`PolicyController.offer`);
   one for other joints, another command interface or command input, or with limits wider than
   the robot's, is refused;
@@ -47,7 +50,7 @@ TIMEOUT_ACTIONS = ('hold', 'stop')
 COUNTERS = ('states', 'commands', 'safe_commands', 'invalid_inputs', 'dropped_inputs',
             'non_monotonic', 'stamp_jumps', 'stamp_resets', 'repeated_states',
             'nonfinite_actions', 'policy_errors', 'timeouts', 'input_timeouts', 'reloads',
-            'reload_failures', 'episodes')
+            'reload_failures', 'episodes', 'limits_updates')
 #: Inputs besides joint_states that a policy may need, each with its own timeout.
 TIMED_INPUTS = ('goal_pose', 'cmd_vel', 'imu', 'base_twist')
 #: Slack when comparing an artifact's limits to the robot's (YAML round trips).
@@ -136,6 +139,11 @@ class PolicyController:
         self.inference_ms = SampleWindow(2000)
         self.last_action: np.ndarray | None = None
         self.limits_note: str | None = None    # how the artifact's limits were narrowed
+        #: Why the robot's limits are missing (e.g. awaited on a topic), for the refusal message.
+        self.limits_awaited: str | None = None
+        #: Why the robot's limits cannot be used now (an unusable description): arming refused.
+        self.limits_refusal: str | None = None
+        self._arm_when_limits = False   # armed: true at start, deferred until limits arrive
         self._needed: tuple[str, ...] = ()     # timed inputs the running policy reads
         self._last_command_time: float | None = None
         self._state = RobotState(np.zeros(0), np.zeros(0))   # refilled by each step
@@ -205,8 +213,10 @@ class PolicyController:
                                    config.max_command_delta, node_limits=self.node_limits,
                                    max_command_rate=config.max_command_rate,
                                    control_period=self._period(artifact, config))
-        if self.filter is not None:
-            new_filter.last = self.filter.last
+        if self.filter is not None:   # continue from the last command, inside the new limits
+            last = self.filter.last
+            new_filter.last = None if last is None else \
+                np.minimum(np.maximum(last, new_filter.lower), new_filter.upper)
             new_filter.clamped, new_filter.rate_limited = self.filter.clamped, \
                 self.filter.rate_limited
         else:
@@ -236,14 +246,47 @@ class PolicyController:
         spec = artifact.spec
         self._needed = tuple(sorted({TERM_SOURCES.get(term.name) for term in spec.observation}
                                     & set(TIMED_INPUTS)))
-        wider = self._wider_than_robot(spec)
-        self.limits_note = (f"artifact limits clamped to the robot's for {'; '.join(wider)}"
-                            if wider else None)
+        self._note_limits()
+        refusal = self.arm_refusal() if self.armed else None
+        if refusal:   # armed before this (first) policy: its joints must be bounded too
+            self.armed, self.fault = False, refusal
         self._offset = np.asarray(spec.action_offset, dtype=np.float64)
         self._scale = np.asarray(spec.action_scale, dtype=np.float64)
         if self.last_action is None or self.last_action.shape[0] != artifact.spec.action_dim:
             self.last_action = np.zeros(artifact.spec.action_dim)
         self._cached = None
+
+    def _note_limits(self) -> None:
+        wider = self._wider_than_robot(self.artifact.spec)
+        self.limits_note = (f"artifact limits clamped to the robot's for {'; '.join(wider)}"
+                            if wider else None)
+
+    def set_node_limits(self, limits: JointLimits) -> None:
+        """Install new robot limits (a robot description that arrived or changed) at once.
+
+        The running policy's filter is rebuilt with them, keeping its last command (the rate
+        limit continues); the next command is clamped to the new limits. A start with
+        ``armed: true`` that waited for limits arms now if nothing else refuses it.
+
+        Raises:
+            ValueError: The limits do not overlap the running or queued policy's (then
+                nothing changes).
+        """
+        old, self.node_limits = self.node_limits, limits
+        try:
+            new_filter = (self._new_filter(self.artifact, self.config)
+                          if self.artifact is not None else None)
+            if self._pending is not None:
+                self._new_filter(self._pending, self.config)
+        except ValueError:
+            self.node_limits = old
+            raise
+        self.counts['limits_updates'] += 1
+        if new_filter is not None:
+            self.filter, self._cached = new_filter, None
+            self._note_limits()
+        if self._arm_when_limits and self.arm_refusal() is None:
+            self.arm(True)
 
     def apply_pending(self) -> None:
         """Install a queued artifact now (call only between control steps)."""
@@ -356,13 +399,31 @@ class PolicyController:
     # --- arming ------------------------------------------------------------------------------
     def arm_refusal(self) -> str | None:
         """Why arming is refused now (None: it is allowed)."""
-        if not self.node_limits and not self.config.trust_artifact_limits:
-            return ("no robot limits (set robot_description and/or joint_limits; "
-                    "trust_artifact_limits: true only for a simulator): refusing to arm")
+        if self.limits_refusal:
+            return self.limits_refusal
+        if self.config.trust_artifact_limits:
+            return None
+        if not self.node_limits:
+            awaited = f'{self.limits_awaited}; or ' if self.limits_awaited else ''
+            return (f'no robot limits ({awaited}set robot_description and/or joint_limits; '
+                    'trust_artifact_limits: true only for a simulator): refusing to arm')
+        spec = self.artifact.spec if self.artifact is not None else None
+        uncovered = self.node_limits.uncovered(spec.joint_names, spec.command_interface) \
+            if spec is not None else []
+        if uncovered:
+            return (f"the robot's limits ({', '.join(self.node_limits.sources)}) do not bound "
+                    f'the {spec.command_interface} commands of joint(s) {uncovered}: refusing '
+                    'to arm')
         return None
 
-    def arm(self, armed: bool) -> str | None:
+    def arm(self, armed: bool, defer_until_limits: bool = False) -> str | None:
         """Arm or disarm; arming restarts the rate limit from the measured position.
+
+        Args:
+            armed: Arm (True) or disarm.
+            defer_until_limits: If arming is refused only because the robot's limits have
+                not arrived yet, arm once :meth:`set_node_limits` brings them (the node's
+                ``armed: true`` at start). A disarm cancels that; a refused arm does not.
 
         Returns:
             None, or why arming was refused (then the controller stays disarmed).
@@ -371,7 +432,11 @@ class PolicyController:
         if refusal:
             self.fault = refusal
             self.armed = False
+            self._arm_when_limits = self._arm_when_limits or (
+                defer_until_limits and not self.node_limits and self.limits_awaited is not None
+                and not self.limits_refusal)
             return refusal
+        self._arm_when_limits = False
         if armed and not self.armed and self.filter is not None:
             self.filter.reset(self.inputs.position)
             self.timed_out = False

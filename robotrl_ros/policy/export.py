@@ -3,9 +3,10 @@
 """Export a trained policy to a self-contained artifact directory (see :mod:`.artifact`).
 
 The policy module is scripted (TorchScript, with its ``explore``), wrapped with the observation
-normalization and the discrete action table, and written as ``policy.pt``; a plain-MLP
-``forward`` is also stored as data (``network`` in ``policy.yaml`` + ``policy.safetensors``),
-which is what a robot loads. Example::
+normalization and the discrete action table, and written as ``policy.pt``; a ``forward`` that
+translates to NumPy (plain MLPs, and discrete heads: Q-network or logits or Q-table, argmax,
+action-table row; :mod:`robotrl_ros.policy.numpy_inference`) is also stored as data
+(``network`` in ``policy.yaml`` + ``policy.safetensors``), which is what a robot loads. Example::
 
     path = export_artifact(agent.policy_module(), env.task_spec, 'runs/reach/policy',
                            algorithm='ppo', provenance={'steps': 50_000})

@@ -12,7 +12,10 @@ NumPy, and 250 against 134 us after a 2 ms pause between messages
 constants) and translates it op by op into a
 :class:`~robotrl_ros.policy.numpy_program.NumpyProgram`.
 Only ops with exactly known semantics are accepted: linear layers, elementwise arithmetic,
-common activations, clamp, float32 casts, constant slices and concatenation. Any other op,
+common activations, clamp, casts (float32, float64, int64), constant slices and concatenation,
+and for discrete policies ``argmax``, ``floor``, ``minimum``, integer sums, reshapes and table
+lookups (``aten::index``): a Q-network or logits head, a Q-table after binning, and the
+``discrete_actions`` row an index selects. Any other op,
 signature or output makes it return None, and the caller keeps TorchScript.
 :func:`numpy_equivalent` then checks the translation against TorchScript on random observations
 of several magnitudes before it is used. Export stores the program as data (the artifact's
@@ -33,7 +36,7 @@ import numpy as np
 import torch
 
 from robotrl_ros.agents.fast.activations import elu
-from robotrl_ros.policy.numpy_ops import FLOAT32, OPS
+from robotrl_ros.policy.numpy_ops import MAX_INT_LIST, OPS, TORCH_DTYPES
 from robotrl_ros.policy.numpy_program import NumpyPolicy, NumpyProgram, Step, step_uses
 
 
@@ -43,11 +46,15 @@ class _Unsupported(Exception):
 
 def _constant(value: Any) -> Any:
     if isinstance(value, torch.Tensor):
-        if value.dtype not in (torch.float32, torch.float64) or value.requires_grad:
+        if value.dtype not in (torch.float32, torch.float64, torch.int64) or \
+                value.requires_grad:
             raise _Unsupported(f'constant tensor of dtype {value.dtype}')
         return value.detach().cpu().numpy().copy()
     if value is None or isinstance(value, (bool, int, float)):
         return value
+    if isinstance(value, list) and len(value) <= MAX_INT_LIST and \
+            all(type(item) is int for item in value):
+        return list(value)   # a shape or a list of dims
     raise _Unsupported(f'constant of type {type(value).__name__}')
 
 
@@ -126,7 +133,9 @@ def _check_constants(step: Step, values: list[Any]) -> None:
         values.append(np.ascontiguousarray(const[1].T))   # transposed once, here
         step.args[1] = len(values) - 1
     elif step.kind == 'aten::to':
-        if const[1] != FLOAT32 or any(flag not in (False, None) for flag in const[2:]):
+        # dtype: a constant, or computed (prim::dtype: None here, checked when it runs)
+        if (const[1] is not None and const[1] not in TORCH_DTYPES) or \
+                any(flag not in (False, None) for flag in const[2:]):
             raise _Unsupported(f'aten::to with dtype {const[1]} or flags {const[2:]}')
     elif step.kind == 'aten::slice':
         dim, start, end, stride = const[1:]
@@ -186,12 +195,15 @@ def equivalent_program(network: torch.jit.ScriptModule,
     """A NumPy program (and its function) giving ``network.forward``'s actions, or None.
 
     The translation with constant scales folded into the weights is tried first; where that
-    rounding makes it differ, the op-by-op one.
+    rounding makes it differ, the op-by-op one. A network with a discrete head (``argmax``)
+    is translated op by op only: a rounding difference could pick another action.
     """
     for fold_scales in (True, False):
         program = translate_network(copy.deepcopy(network), fold_scales)
         if program is None:
             return None
+        if fold_scales and any(step.kind == 'aten::argmax' for step in program.steps):
+            continue
         try:
             run = program.compile(obs_dim)
         except Exception:  # noqa: BLE001 - a shape the program cannot run: keep TorchScript

@@ -6,6 +6,11 @@ Each op has a NumPy implementation with torch's semantics; elementwise ones take
 input array that receives the result, so the generated code can run them in place). The table
 also says which ops may alias their input and which bound their output (tanh, sigmoid, clamp),
 so that a clamp to a range the value already keeps can be dropped.
+
+Discrete heads (``argmax`` of Q-values or logits, then a row of the action table) and tabular
+policies (binning, integer strides, table lookup) use integer values too: arithmetic mixing
+integer and float arrays follows torch's promotion (:func:`torch_dtype`), not NumPy's, so that
+``float32 * int64`` stays float32 as in the TorchScript graph.
 """
 
 from __future__ import annotations
@@ -17,6 +22,11 @@ from typing import Any
 import numpy as np
 
 FLOAT32 = 6  # torch ScalarType index of float32 in aten::to(x, dtype, ...)
+#: torch ScalarType index -> NumPy dtype, for the dtypes ``aten::to`` may cast to.
+TORCH_DTYPES = {4: np.dtype(np.int64), 6: np.dtype(np.float32), 7: np.dtype(np.float64)}
+_DTYPE_CODES = {dtype: code for code, dtype in TORCH_DTYPES.items()}
+#: Longest constant list of ints (a shape or a list of dims) a program may hold.
+MAX_INT_LIST = 8
 SELU_ALPHA, SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
 
 
@@ -68,6 +78,75 @@ def _clamp_max(x: np.ndarray, high: Any, out: np.ndarray | None = None) -> np.nd
     return np.minimum(x, high, out=out)
 
 
+def _dtype_code(x: np.ndarray) -> int:
+    """``prim::dtype``: torch's ScalarType index of an array's dtype."""
+    code = _DTYPE_CODES.get(np.asarray(x).dtype)
+    if code is None:
+        raise ValueError(f'prim::dtype: unsupported dtype {np.asarray(x).dtype}')
+    return code
+
+
+def cast(x: np.ndarray, code: Any) -> np.ndarray:
+    """``aten::to(x, dtype)``: a copy of ``x`` as torch ScalarType ``code`` (int64/float32/64)."""
+    if code not in TORCH_DTYPES:
+        raise ValueError(f'aten::to: unsupported dtype code {code!r} (known: '
+                         f'{sorted(TORCH_DTYPES)})')
+    return x.astype(TORCH_DTYPES[code], copy=False)
+
+
+def _argmax(x: np.ndarray, dim: Any, keepdim: Any) -> np.ndarray:
+    if type(dim) is not int or keepdim not in (False, None):
+        raise ValueError(f'aten::argmax: expected a constant int dim and keepdim false, got '
+                         f'{dim!r}, {keepdim!r}')
+    return np.argmax(x, axis=dim)   # the first of equal maxima (a NaN counts as the maximum)
+
+
+def _reshape(x: np.ndarray, shape: Any) -> np.ndarray:
+    return np.reshape(x, tuple(shape))
+
+
+def _sum(x: np.ndarray, dims: Any, keepdim: Any, dtype: Any) -> np.ndarray:
+    if not isinstance(dims, list) or keepdim not in (False, None) or dtype is not None:
+        raise ValueError(f'aten::sum: expected constant dims, keepdim false and no dtype, got '
+                         f'{dims!r}, {keepdim!r}, {dtype!r}')
+    return np.sum(x, axis=tuple(dims))
+
+
+def _index(x: np.ndarray, indices: Any) -> np.ndarray:
+    """``x[idx]`` for ``aten::index(x, [idx])`` with one integer index array."""
+    if not isinstance(indices, list) or len(indices) != 1 or \
+            not isinstance(indices[0], np.ndarray) or indices[0].dtype != np.int64:
+        raise ValueError('aten::index: expected one int64 index array')
+    return x[indices[0]]
+
+
+def torch_dtype(args: list[Any]) -> np.dtype | None:
+    """The dtype torch computes a binary op of ``args`` in, where NumPy would differ, else None.
+
+    torch promotes ``float array (op) int array`` to the float array's dtype and ``int array
+    (op) Python float`` to float32; NumPy to float64 in both cases.
+    """
+    arrays = [arg.dtype for arg in args if isinstance(arg, np.ndarray)]
+    floats = [dtype for dtype in arrays if dtype.kind == 'f']
+    ints = [dtype for dtype in arrays if dtype.kind in 'iu']
+    if not ints:
+        return None
+    if floats:
+        return max(floats, key=lambda dtype: dtype.itemsize)
+    if any(isinstance(arg, float) for arg in args):
+        return np.dtype(np.float32)
+    return None
+
+
+def promote(args: list[Any]) -> list[Any]:
+    """``args`` with integer arrays cast as torch would (:func:`torch_dtype`)."""
+    dtype = torch_dtype(args)
+    if dtype is None:
+        return args
+    return [arg.astype(dtype) if isinstance(arg, np.ndarray) and arg.dtype.kind in 'iu' else arg
+            for arg in args]
+
+
 @dataclass(frozen=True)
 class OpKind:
     """How an aten op translates: its NumPy function, accepted input counts and properties."""
@@ -101,10 +180,20 @@ OPS: dict[str, OpKind] = {
     'prim::ListConstruct': OpKind(lambda *xs: list(xs), tuple(range(1, 17)), view=True),
     'aten::contiguous': OpKind(None, (1, 2), view=True),
     'aten::detach': OpKind(None, (1,), view=True),
+    # discrete heads and tabular policies
+    'aten::floor': OpKind(np.floor, (1,), elementwise=True),
+    'aten::minimum': OpKind(np.minimum, (2,), elementwise=True),
+    'aten::maximum': OpKind(np.maximum, (2,), elementwise=True),
+    'aten::argmax': OpKind(_argmax, (3,)),
+    'aten::reshape': OpKind(_reshape, (2,), view=True),
+    'aten::sum': OpKind(_sum, (4,)),
+    'aten::index': OpKind(_index, (2,)),
+    'prim::dtype': OpKind(_dtype_code, (1,)),
 }
 ALIASES = ('aten::contiguous', 'aten::detach')   # the input itself
 
-UFUNCS = (np.add, np.subtract, np.multiply, np.divide)   # binary: either input may take out=
+UFUNCS = (np.add, np.subtract, np.multiply, np.divide, np.minimum,
+          np.maximum)   # binary: either input may take out=
 
 
 RANGES = {'aten::tanh': (-1.0, 1.0), 'aten::sigmoid': (0.0, 1.0)}

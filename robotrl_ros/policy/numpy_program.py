@@ -35,11 +35,15 @@ import numpy as np
 from robotrl_ros.agents.fast.activations import elu
 from robotrl_ros.policy.numpy_ops import (
     ALIASES,
+    MAX_INT_LIST,
     OPS,
     RANGES,
     UFUNCS,
+    cast,
     clamp_is_identity,
     clamp_range,
+    promote,
+    torch_dtype,
 )
 
 NumpyPolicy = Callable[[np.ndarray], np.ndarray]
@@ -122,8 +126,11 @@ def _step_function(kind: str, n_args: int, where: str) -> Callable[..., Any] | N
 def _constant_value(value: Any, where: str) -> Any:
     if value is None or type(value) in (bool, int, float):
         return value
-    raise ProgramError(f'{where}: a constant must be null, a boolean or a number, got '
-                       f'{value!r}')
+    if type(value) is list and len(value) <= MAX_INT_LIST and \
+            all(type(item) is int for item in value):
+        return list(value)   # a shape or a list of dims
+    raise ProgramError(f'{where}: a constant must be null, a boolean, a number or a list of at '
+                       f'most {MAX_INT_LIST} integers, got {value!r}')
 
 
 def program_from_data(description: Any, arrays: dict[str, np.ndarray]) -> NumpyProgram:
@@ -131,7 +138,7 @@ def program_from_data(description: Any, arrays: dict[str, np.ndarray]) -> NumpyP
 
     Raises:
         ProgramError: A malformed field, an unknown op, a slot read before it is written, or
-            an array that is not float32/float64; the message names it.
+            an array that is not float32/float64/int64; the message names it.
     """
     if not isinstance(description, dict):
         raise ProgramError(f'expected a mapping, got {type(description).__name__}')
@@ -150,8 +157,9 @@ def program_from_data(description: Any, arrays: dict[str, np.ndarray]) -> NumpyP
         if not name.startswith('v') or not name[1:].isdigit():
             raise ProgramError(f'weights: tensor name {name!r} is not v<slot>')
         slot = _slot(int(name[1:]), f'weights {name}')
-        if not isinstance(array, np.ndarray) or array.dtype not in (np.float32, np.float64):
-            raise ProgramError(f'weights {name}: expected a float32/float64 array')
+        if not isinstance(array, np.ndarray) or array.dtype not in (np.float32, np.float64,
+                                                                     np.int64):
+            raise ProgramError(f'weights {name}: expected a float32/float64/int64 array')
         if slot in values:
             raise ProgramError(f'weights {name}: slot {slot} is also in constants')
         values[slot] = array
@@ -211,6 +219,9 @@ def _size_bound(step: Step, args: list[Any]) -> int:
         return int(np.prod(arrays[0].shape[:-1], dtype=np.int64)) * int(arrays[1].shape[-1])
     if step.kind == 'aten::cat' and isinstance(args[0], list):
         return sum(int(np.size(item)) for item in args[0])
+    if step.kind == 'aten::index' and len(arrays) == 1 and isinstance(args[1], list):
+        rows = sum(int(np.size(item)) for item in args[1])
+        return rows * int(np.prod(arrays[0].shape[1:], dtype=np.int64))
     try:
         return int(np.prod(np.broadcast_shapes(*(a.shape for a in arrays)), dtype=np.int64))
     except ValueError:
@@ -224,13 +235,13 @@ def _evaluate(step: Step, vals: list[Any]) -> Any:
         out = args[0] @ args[1]
         return out if args[2] is None else out + args[2]
     if step.kind == 'aten::to':
-        return args[0].astype(np.float32, copy=False)
+        return cast(args[0], args[1])
     if step.kind == 'aten::slice':
         return args[0][_slice_index(*args[1:], ndim=args[0].ndim)]
     if step.kind in ALIASES:
         return args[0]
     assert step.fn is not None
-    return step.fn(*args)
+    return step.fn(*(promote(args) if step.fn in UFUNCS else args))
 
 
 def _slice_index(dim: int, start: Any, end: Any, stride: Any, ndim: int) -> tuple:
@@ -291,13 +302,16 @@ def generate(program: list[Step], values: list[Any], result: int,
             if owned(x):
                 fresh.add(step.out)
         elif step.kind == 'aten::to':
-            lines.append(f'    {out} = {a[0]}.astype(float32)')
+            namespace[f'dtype{k}'] = infos[0][step.out][1]
+            lines.append(f'    {out} = {a[0]}.astype(dtype{k})')
             fresh.add(step.out)
         elif step.kind == 'aten::slice':
             namespace[f'index{k}'] = _slice_index(*constants, ndim=len(infos[0][x][0]))
             lines.append(f'    {out} = {a[0]}[index{k}]')
         else:
             namespace[f'op{k}'] = step.fn
+            if step.fn in UFUNCS:
+                a = _promoted_args(k, step, a, infos[0], values, namespace)
             target = None
             if OPS[step.kind].elementwise:
                 candidates = step.args[:2] if step.fn in UFUNCS else step.args[:1]
@@ -330,10 +344,30 @@ def _track_bounds(step: Step, constants: list[Any],
                                                  min(clamp[1], known[1]))
         if low <= high:
             bounds[step.out] = (low, high)
-    elif known is not None and (step.kind in ALIASES or step.kind in ('aten::to',
-                                                                       'aten::slice')):
+    elif known is not None and (step.kind in ALIASES or step.kind == 'aten::slice' or
+                                (step.kind == 'aten::to' and constants[0] in (6, 7))):
         bounds[step.out] = known   # the same values, or some of them
 
 
+def _promoted_args(k: int, step: Step, names: list[str], info: list[Any], values: list[Any],
+                   namespace: dict[str, Any]) -> list[str]:
+    """Argument names of binary step ``k`` with integer arrays cast as torch promotes them.
 
-
+    A constant is cast once, here (``cast<k>_<i>`` in the namespace); a computed value per call.
+    """
+    kinds = [np.empty(0, info[slot][1]) if info[slot] is not None else values[slot]
+             for slot in step.args]
+    dtype = torch_dtype(kinds)
+    if dtype is None:
+        return names
+    out = list(names)
+    for i, slot in enumerate(step.args):
+        if info[slot] is None or info[slot][1].kind not in 'iu':
+            continue
+        if isinstance(values[slot], np.ndarray):
+            namespace[f'cast{k}_{i}'] = values[slot].astype(dtype)
+            out[i] = f'cast{k}_{i}'
+        else:
+            namespace[f'dtype{k}_{i}'] = dtype
+            out[i] = f'{names[i]}.astype(dtype{k}_{i})'
+    return out

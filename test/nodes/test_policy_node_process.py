@@ -35,7 +35,9 @@ def _start(*params):
 
 
 @pytest.mark.parametrize('sig, interface', [(signal.SIGINT, 'position'),
-                                            (signal.SIGTERM, 'velocity')])
+                                            (signal.SIGTERM, 'position'),
+                                            (signal.SIGTERM, 'velocity'),
+                                            (signal.SIGTERM, 'effort')])
 def test_signal_sends_the_safe_command_exits_zero_and_stops_commanding(tmp_path, sig, interface):
     """Issue 20: before exit 0 the interface's safe command goes out (hold / zeros)."""
     path = make_synthetic_artifact(tmp_path / 'p', n_joints=N, hidden=(16,),
@@ -57,7 +59,7 @@ def test_signal_sends_the_safe_command_exits_zero_and_stops_commanding(tmp_path,
                                          stamp=time.time()))
             rclpy.spin_once(node, timeout_sec=0.02)
         assert len(received) >= 10, 'the node never commanded'
-        if interface == 'velocity':
+        if interface != 'position':
             assert any(c != [0.0] * N for _, c in received)   # it was moving
         signalled = time.time_ns()
         proc.send_signal(sig)
@@ -66,10 +68,13 @@ def test_signal_sends_the_safe_command_exits_zero_and_stops_commanding(tmp_path,
         exited = time.monotonic()
         while time.monotonic() < exited + 0.5:   # take what was still on its way
             rclpy.spin_once(node, timeout_sec=0.02)
-        after = [c for t, c in received if t > signalled]
+        after = [(t, c) for t, c in received if t > signalled]
         assert after, 'no safe command on the way out'
-        safe = [0.0] * N if interface == 'velocity' else received[-2][1]   # zeros / hold
-        assert after[-1] == safe
+        safe = received[-2][1] if interface == 'position' else [0.0] * N   # hold / zeros
+        assert after[-1][1] == safe
+        # within one control period + input_timeout (0.5, the default) of the signal, with
+        # slack for a busy machine
+        assert (after[-1][0] - signalled) * 1e-9 <= 0.02 + 0.5 + 2.0
         # Published after the signal: at most the command of a control step already past its
         # stop check, then the safe command (publish times, however late they were delivered).
         assert len(after) <= 2, after
@@ -99,6 +104,16 @@ def _first_status(proc, node, timeout=60.0):
     return statuses[-1]
 
 
+def _dqn_artifact(out_dir):
+    """A discrete artifact as training exports it (Q-network, argmax, action table)."""
+    from robotrl_ros.agents.registry import make_agent
+    from robotrl_ros.policy.export import export_artifact
+    from robotrl_ros.tasks.registry import make_env
+    env = make_env('reach_discrete')
+    return export_artifact(make_agent('dqn', env, {}, 0).policy_module(), env.task_spec, out_dir,
+                           algorithm='dqn')
+
+
 def test_a_data_artifact_runs_without_torch_or_the_training_stack(tmp_path):
     path = make_synthetic_artifact(tmp_path / 'p', n_joints=N, hidden=(16,))
     legacy = tmp_path / 'legacy'
@@ -110,6 +125,7 @@ def test_a_data_artifact_runs_without_torch_or_the_training_stack(tmp_path):
     node = Node('lean_probe')
     try:
         for artifact, extra, torch_expected in ((path, [], False),
+                                                (_dqn_artifact(tmp_path / 'dqn'), [], False),
                                                 (legacy, ['allow_torchscript:=true'], True)):
             proc = _start(f'policy_path:={artifact}', 'status_period:=0.2', *extra)
             try:

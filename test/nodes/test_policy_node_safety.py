@@ -3,23 +3,28 @@
 """policy_node trusts nothing it receives (issue 20): the robot's limits, fail safe, time, fuzz."""
 
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 import rclpy
 import torch
-from geometry_msgs.msg import Twist
+import yaml
+from doubles.hostile_artifacts import marker_artifact
+from geometry_msgs.msg import Point, Pose, PoseStamped, Quaternion, Twist
 from rclpy.parameter import Parameter
 from rclpy.serialization import serialize_message
+from sensor_msgs.msg import Imu
 from std_msgs.msg import String
 from std_srvs.srv import SetBool
 from test_policy_node import NAMES, Graph
 
 from robotrl_ros.nodes.policy_node import PolicyNode
 from robotrl_ros.policy.export import export_artifact
-from robotrl_ros.policy.synthetic import MLPPolicy, make_synthetic_artifact
+from robotrl_ros.policy.synthetic import MLPPolicy, make_synthetic_artifact, synthetic_spec
 from robotrl_ros.ros.conversions import cmd_to_twist, make_joint_state
-from robotrl_ros.ros.qos import COMMAND_QOS
+from robotrl_ros.ros.qos import COMMAND_QOS, SENSOR_QOS
+from robotrl_ros.ros.robot_description import ROBOT_DESCRIPTION_QOS
 from robotrl_ros.tasks.spec import ObsTerm, TaskSpec
 
 N = len(NAMES)
@@ -60,14 +65,20 @@ def graph(ros):
         g.close()
 
 
-def cmd_vel_artifact(path, interface):
-    """A random MLP that reads joint states and cmd_vel, for ``interface``."""
+#: Per timed input: the observation term that reads it and the spec's command_input.
+INPUT_TERMS = {'cmd_vel': ('cmd_vel', 'cmd_vel'), 'imu': ('projected_gravity', 'none'),
+               'goal_pose': ('goal_position', 'goal_pose')}
+
+
+def input_artifact(path, interface, source='cmd_vel'):
+    """A random MLP that reads joint states and ``source`` (a timed input), for ``interface``."""
+    term, command_input = INPUT_TERMS[source]
     spec = TaskSpec(name='walk', joint_names=tuple(NAMES),
-                    observation=(ObsTerm('joint_pos', N), ObsTerm('cmd_vel', 3)),
+                    observation=(ObsTerm('joint_pos', N), ObsTerm(term, 3)),
                     action_scale=(5.0,) * N, action_offset=(0.0,) * N,
                     command_lower=(-5.0,) * N, command_upper=(5.0,) * N,
                     velocity_limits=(10.0,) * N, control_period=0.02,
-                    command_interface=interface, command_input='cmd_vel')
+                    command_interface=interface, command_input=command_input)
     torch.manual_seed(0)
     return export_artifact(MLPPolicy(spec.obs_dim, N, (16,)), spec, path, algorithm='ppo')
 
@@ -83,6 +94,104 @@ def test_without_robot_limits_the_node_refuses_to_arm(graph, artifacts):
     assert g.commands == []
     status = g.latest_status()
     assert 'no robot limits' in status['fault'] and status['limits_source'] is None
+
+
+def _enable(g, data=True):
+    future = g.enable.call_async(SetBool.Request(data=data))
+    assert g.spin_until(future.done, 30.0)
+    return future.result()
+
+
+def test_limits_from_the_robot_description_topic_arm_the_node_and_follow_changes(graph,
+                                                                                  artifacts):
+    """Issue 20: with the parameter empty, the URDF robot_state_publisher publishes is used."""
+    g = graph(policy_path=str(artifacts['a']), armed=True, trust_artifact_limits=False)
+    answer = _enable(g)
+    assert not answer.success and 'robot_description topic' in answer.message
+    assert not g.node.controller.armed
+    rsp = g.driver.create_publisher(String, 'robot_description', ROBOT_DESCRIPTION_QOS)
+
+    def publish(text):
+        rsp.publish(String(data=text))
+
+    stamps = iter(np.arange(1.0, 100.0, 0.01))
+
+    def commands_after(k, position):
+        count = len(g.commands)
+        for _ in range(k):
+            g.send(NAMES, np.full(N, position), stamp=float(next(stamps)), wait=False)
+            g.spin_for(0.02)
+        g.spin_until(lambda: len(g.commands) > count, 5.0)
+        return np.array([c for _, c in g.commands[count:]])
+
+    publish(urdf())   # armed: true at start waited for it
+    assert g.spin_until(lambda: g.node.controller.armed, 30.0)
+    commands = commands_after(5, 50.0)
+    assert len(commands) and np.all(commands <= UPPER) and np.all(commands >= LOWER)
+    publish(urdf(upper=0.2))   # a changed description: clamped to it from the next command
+    assert g.spin_until(lambda: g.node.controller.counts['limits_updates'] == 2, 30.0)
+    commands = commands_after(5, 50.0)
+    assert len(commands) and np.all(commands <= 0.2)
+    publish(urdf(upper=0.2))   # the same text again: nothing changes
+    g.spin_for(0.2)
+    assert g.node.controller.counts['limits_updates'] == 2 and g.node.controller.armed
+    status = g.latest_status()
+    assert status['limits_source'] == ['robot_description (topic)'], status
+    for bad, reason in (('<robot', 'not URDF XML'), (urdf().replace('joint_3', 'other'),
+                                                     "joint(s) ['joint_3']")):
+        count = len(g.commands)
+        publish(bad)   # unusable: the safe command, disarmed, arming refused until fixed
+        assert g.spin_until(lambda: not g.node.controller.armed, 30.0)
+        assert reason in g.node.controller.fault
+        assert g.spin_until(lambda c=count: len(g.commands) > c, 5.0)
+        assert np.all(np.array(g.commands[-1][1]) <= UPPER)   # position: hold, inside limits
+        answer = _enable(g)
+        assert not answer.success and reason in answer.message
+        publish(urdf())
+        assert g.spin_until(lambda: _enable(g).success, 30.0)
+
+
+def test_a_description_published_before_the_node_started_is_received(graph, artifacts, ros):
+    """robot_state_publisher publishes once, transient local: a later node still gets it."""
+    from rclpy.node import Node
+    rsp = Node('robot_state_publisher_double')
+    try:
+        rsp.create_publisher(String, 'robot_description', ROBOT_DESCRIPTION_QOS).publish(
+            String(data=urdf()))
+        g = graph(policy_path=str(artifacts['a']), armed=True, trust_artifact_limits=False)
+        assert g.spin_until(lambda: g.node.controller.armed, 30.0)
+        assert g.send(NAMES, np.full(N, 50.0), stamp=1.0)
+        assert np.all(np.array(g.commands[-1][1]) <= UPPER)
+    finally:
+        rsp.destroy_node()
+
+
+def _deploy_parameters(**overrides):
+    """policy_node's parameters of config/deploy.yaml (the robot graph), with ``overrides``."""
+    config = yaml.safe_load((Path(__file__).parents[2] / 'config' / 'deploy.yaml').read_text())
+    return {**config['/**/policy_node']['ros__parameters'], **overrides}
+
+
+def test_with_the_deploy_parameters_torchscript_is_refused_and_own_artifacts_run(graph,
+                                                                                  tmp_path):
+    """Issue 20 acceptance 1: the marker never appears; every exported algorithm deploys."""
+    marker = tmp_path / 'marker'
+    evil = marker_artifact(tmp_path / 'evil', synthetic_spec(N), marker)
+    g = graph(**_deploy_parameters(policy_path=str(evil)))
+    assert g.node.controller.artifact is None and not marker.exists()
+    assert 'allow_torchscript is false' in g.node.last_reload_error
+    from robotrl_ros.agents.registry import AGENTS, make_agent
+    from robotrl_ros.tasks.registry import make_env
+    for algo in sorted(AGENTS):
+        task = 'reach' if algo in ('ppo', 'sac') else 'reach_discrete'
+        env = make_env(task)
+        config = {'bins': (2,) * env.task_spec.obs_dim} if algo == 'q_learning' else {}
+        path = export_artifact(make_agent(algo, env, config, 0).policy_module(), env.task_spec,
+                               tmp_path / algo, algorithm=algo)
+        g = graph(**_deploy_parameters(policy_path=str(path)))
+        artifact = g.node.controller.artifact
+        assert artifact is not None, (algo, g.node.last_reload_error)
+        assert artifact.backend == 'numpy' and artifact._torchscript is None, algo
 
 
 def test_the_velocity_reload_with_limits_of_100_is_refused(graph, artifacts, tmp_path):
@@ -108,14 +217,22 @@ def test_the_velocity_reload_with_limits_of_100_is_refused(graph, artifacts, tmp
 
 
 @pytest.mark.parametrize('interface', ['position', 'velocity', 'effort'])
-@pytest.mark.parametrize('event', ['stale_cmd_vel', 'disarm', 'raising_network'])
+@pytest.mark.parametrize('event', ['stale_cmd_vel', 'stale_imu', 'stale_goal_pose', 'disarm',
+                                   'raising_network'])
 def test_the_safe_command_follows_within_one_period_plus_input_timeout(graph, tmp_path,
                                                                       interface, event):
     period, input_timeout = 0.02, 0.2
-    g = graph(policy_path=str(cmd_vel_artifact(tmp_path / 'p', interface)), armed=True,
+    source = event.removeprefix('stale_') if event.startswith('stale_') else 'cmd_vel'
+    g = graph(policy_path=str(input_artifact(tmp_path / 'p', interface, source)), armed=True,
               robot_description=urdf(), control_mode='timer', control_period=period,
-              input_timeout=input_timeout)
-    cmd_pub = g.driver.create_publisher(Twist, 'cmd_vel', COMMAND_QOS)
+              input_timeout=input_timeout, goal_pose_timeout=-1.0)   # goal: input_timeout
+    msg_type, topic, message, qos = {
+        'cmd_vel': (Twist, 'cmd_vel', cmd_to_twist([0.8, 0.0, 0.3]), COMMAND_QOS),
+        'imu': (Imu, 'imu', Imu(orientation=Quaternion(x=0.1, w=1.0)), SENSOR_QOS),
+        'goal_pose': (PoseStamped, 'goal_pose',
+                      PoseStamped(pose=Pose(position=Point(x=0.4, y=-0.2, z=0.3))),
+                      COMMAND_QOS)}[source]
+    cmd_pub = g.driver.create_publisher(msg_type, topic, qos)
     assert g.spin_until(lambda: cmd_pub.get_subscription_count() > 0, 5.0)
     stamp = 1.0
 
@@ -123,7 +240,7 @@ def test_the_safe_command_follows_within_one_period_plus_input_timeout(graph, tm
         nonlocal stamp
         stamp += period
         if cmd:
-            cmd_pub.publish(cmd_to_twist([0.8, 0.0, 0.3]))
+            cmd_pub.publish(message)
         g.send(NAMES, np.full(N, 0.1), stamp=stamp, wait=False)
         g.spin_for(period)
 
@@ -142,8 +259,8 @@ def test_the_safe_command_follows_within_one_period_plus_input_timeout(graph, tm
         future = g.enable.call_async(SetBool.Request(data=False))
         assert g.spin_until(future.done, 5.0) and future.result().success
     deadline = started + period + input_timeout + 0.5   # + slack for a busy machine
-    fault = {'stale_cmd_vel': 'no fresh cmd_vel', 'disarm': None,
-             'raising_network': 'policy raised Error'}[event]
+    fault = {'disarm': None, 'raising_network': 'policy raised Error'}.get(
+        event, f'no fresh {source}')
 
     def safe_sent():
         """Whether the last command came after the event and is the safe one.
@@ -156,10 +273,10 @@ def test_the_safe_command_follows_within_one_period_plus_input_timeout(graph, tm
             fault is None or fault in (g.node.controller.fault or ''))
 
     while time.monotonic() < deadline and not safe_sent():
-        tick(cmd=event != 'stale_cmd_vel')
+        tick(cmd=not event.startswith('stale_'))
     assert safe_sent(), (event, g.node.controller.fault, g.commands[-3:])
     latency = g.commands[-1][0] - started
-    bound = period + (input_timeout if event == 'stale_cmd_vel' else 0.0)
+    bound = period + (input_timeout if event.startswith('stale_') else 0.0)
     assert latency <= bound + 0.5, f'safe command after {latency:.3f} s'
     if event == 'disarm':   # and nothing after it
         count = len(g.commands)

@@ -90,9 +90,8 @@ def test_explore_is_exported_and_stochastic(artifact_dir):
 
 def test_discrete_indices_are_mapped_through_the_action_table(tmp_path):
     path = export_artifact(ArgmaxPolicy(), REACH_DISCRETE_SPEC, tmp_path / 'p', algorithm='dqn')
-    with pytest.raises(ArtifactError, match='allow_torchscript is false'):
-        load_artifact(path)   # an argmax + table lookup is not a data network (yet)
-    policy = load_artifact(path, allow_torchscript=True)
+    policy = load_artifact(path)   # argmax + table lookup: a data network, no TorchScript
+    assert policy.backend == 'numpy' and policy._torchscript is None
     obs = np.random.default_rng(1).normal(size=(8, 12)).astype(np.float32)
     with torch.no_grad():
         index = ArgmaxPolicy()(torch.from_numpy(obs)).numpy()

@@ -51,26 +51,67 @@ def test_exported_artifacts_load_as_data_without_torchscript(places):
     assert artifact._torchscript is None
 
 
-@pytest.mark.parametrize('source', ['synthetic', 'ppo', 'sac'])
+def _export_trained_shape(algo, task, tmp_path):
+    """An artifact as the project exports it for ``algo`` on ``task`` (random weights/table)."""
+    from robotrl_ros.agents.registry import make_agent
+    from robotrl_ros.tasks.registry import make_env
+    env = make_env(task)
+    binned = (algo, task) == ('q_learning', 'reach_discrete')
+    config = {'bins': (2,) * env.task_spec.obs_dim} if binned else {}
+    agent = make_agent(algo, env, config, 0)
+    if algo == 'q_learning':   # a learned-looking table: greedy actions differ between cells
+        agent.q_table[...] = np.random.default_rng(2).normal(size=agent.q_table.shape)
+    return export_artifact(agent.policy_module(), env.task_spec, tmp_path / 'p', algorithm=algo)
+
+
+# Every algorithm of robotrl_ros.agents.registry.AGENTS, continuous and discrete.
+EXPORTED = ['synthetic', 'ppo/reach', 'sac/reach', 'reinforce/reach', 'reinforce/reach_discrete',
+            'dqn/reach_discrete', 'q_learning/gridworld', 'q_learning/reach_discrete']
+
+
+def test_every_registered_algorithm_is_covered():
+    from robotrl_ros.agents.registry import AGENTS
+    assert set(AGENTS) == {source.split('/')[0] for source in EXPORTED[1:]}
+
+
+@pytest.mark.parametrize('source', EXPORTED)
 def test_data_network_gives_bit_identical_commands_to_the_torchscript_path(tmp_path, source):
+    """Issue 20: own artifacts deploy with allow_torchscript false, same commands as before.
+
+    Before, a continuous MLP already ran as the NumPy translation of its TorchScript (loaded
+    with TorchScript: ``legacy``), which differs from TorchScript's own float32 rounding in the
+    last bits; a discrete policy (argmax, Q-table) ran in TorchScript itself. Bit-identical to
+    what deployed: ``legacy`` for all, and TorchScript's ``forward`` for the discrete ones.
+    """
+    import torch
     if source == 'synthetic':
         path = make_synthetic_artifact(tmp_path / 'p', n_joints=N, hidden=(32, 32), seed=3)
     else:
-        from robotrl_ros.agents.registry import make_agent
-        from robotrl_ros.tasks.registry import make_env
-        env = make_env('reach')
-        agent = make_agent(source, env, {}, 0)
-        path = export_artifact(agent.policy_module(), env.task_spec, tmp_path / 'p',
-                               algorithm=source)
-    data = load_artifact(path)
+        path = _export_trained_shape(*source.split('/'), tmp_path)
+    data = load_artifact(path)   # allow_torchscript false: the data network only
+    assert data.backend == 'numpy' and data._torchscript is None
     legacy = load_artifact(_strip_to_torchscript(shutil.copytree(path, tmp_path / 'legacy')),
-                           allow_torchscript=True)
+                           allow_torchscript=True)   # what deployed before: TorchScript
+    network = torch.jit.load(str(path / 'policy.pt'), map_location='cpu')
     rng = np.random.default_rng(0)
+    commands = set()
     for scale in (0.1, 1.0, 10.0, 1e3):
-        obs = (scale * rng.normal(size=(64, data.spec.obs_dim))).astype(np.float32)
+        obs = (scale * rng.normal(size=(256, data.spec.obs_dim))).astype(np.float32)
+        with torch.inference_mode():   # the TorchScript program itself, not a translation
+            scripted = np.clip(network.forward(torch.from_numpy(obs)).numpy(), -1.0, 1.0)
+        if data.spec.is_discrete:
+            np.testing.assert_array_equal(data.act(obs), scripted.astype(np.float64))
+        else:
+            np.testing.assert_allclose(data.act(obs), scripted, rtol=1e-4, atol=1e-6)
         np.testing.assert_array_equal(data.act(obs), legacy.act(obs))
-        for row in obs[:8]:
-            np.testing.assert_array_equal(data.command(row), legacy.command(row))
+        for row, scripted_row in zip(obs[:32], scripted[:32], strict=True):
+            command = data.command(row)
+            if data.spec.is_discrete:
+                np.testing.assert_array_equal(command,
+                                              data.spec.action_to_command(scripted_row))
+            np.testing.assert_array_equal(command, legacy.command(row))
+            commands.add(tuple(command))
+    assert len(commands) > 1, 'every observation gave the same command: a vacuous comparison'
 
 
 @pytest.mark.parametrize('case', sorted(HOSTILE_CASES))
@@ -155,11 +196,33 @@ def _program(steps, constants=None, result=None):
     (_program([['aten::add', [0, 0, 0], 1]]), r'takes \[2\] inputs'),
     (_program([['aten::tanh', [0], 1]], {2: 'text'}), 'a constant must be'),
     (_program([['aten::tanh', [0], 1]], result=7), 'result'),
+    (_program([['aten::reshape', [0, 2], 1]], {2: [-1] * 9}), 'a constant must be'),
+    (_program([['aten::reshape', [0, 2], 1]], {2: [-1, 'x']}), 'a constant must be'),
     ({'format': 'pickle'}, 'format'),
 ])
 def test_malformed_programs_are_refused_by_name(description, message):
     with pytest.raises(ProgramError, match=message):
         program_from_data(description, {})
+
+
+def test_weights_must_be_float_or_int64_arrays():
+    description = _program([['aten::index', [2, 0], 1]])
+    with pytest.raises(ProgramError, match='float32/float64/int64'):
+        program_from_data(description, {'v2': np.zeros(3, dtype=np.int32)})
+    program = program_from_data(description, {'v2': np.zeros(3, dtype=np.int64)})
+    assert program.values[2].dtype == np.int64
+
+
+@pytest.mark.parametrize('steps, constants, message', [
+    ([['aten::argmax', [0, 2, 3], 1]], {2: -1, 3: True}, 'keepdim false'),
+    ([['aten::to', [0, 2, 3, 3, 4], 1]], {2: 3, 3: False, 4: None}, 'unsupported dtype code'),
+    ([['prim::ListConstruct', [0], 1], ['aten::index', [0, 1], 2]], {}, 'one int64 index'),
+])
+def test_discrete_ops_refuse_forms_they_do_not_implement(steps, constants, message):
+    """A program may name these ops with any arguments: a wrong form fails when compiled."""
+    program = program_from_data(_program(steps, constants), {})
+    with pytest.raises(ValueError, match=message):
+        program.compile(4)
 
 
 def test_an_allocation_bomb_is_refused_before_it_allocates():

@@ -362,6 +362,58 @@ def test_without_robot_limits_arming_is_refused_unless_trusted(artifact):
         is None
 
 
+def test_limits_that_leave_a_policy_joint_unbounded_refuse_arming(artifact):
+    ctrl = PolicyController(ControllerConfig(), artifact, _urdf_limits(n=N - 1))
+    refusal = ctrl.arm(True)
+    assert "do not bound the position commands of joint(s) ['joint_3']" in refusal
+    assert not ctrl.armed
+    # armed before the (first) policy came: installing it disarms with the same reason
+    ctrl = PolicyController(ControllerConfig(), None, _urdf_limits(n=N - 1))
+    assert ctrl.arm(True) is None
+    ctrl.offer(artifact)
+    ctrl.apply_pending()
+    assert not ctrl.armed and "joint(s) ['joint_3']" in ctrl.fault
+
+
+def test_limits_that_arrive_later_arm_a_deferred_start_and_clamp_at_once(artifact):
+    ctrl = PolicyController(ControllerConfig(), artifact)
+    ctrl.limits_awaited = 'waiting for the robot_description topic'
+    refusal = ctrl.arm(True, defer_until_limits=True)
+    assert 'no robot limits (waiting for the robot_description topic; or set' in refusal
+    ctrl.set_node_limits(_urdf_limits())
+    assert ctrl.armed and ctrl.counts['limits_updates'] == 1
+    ctrl.set_state(np.full(N, 5.0), np.zeros(N), 1.0, now=1.0)
+    assert np.all(ctrl.step(now=1.0) <= 0.8)
+    ctrl.set_node_limits(_urdf_limits(upper=0.2))   # a changed description: tighter at once
+    assert np.all(ctrl.safe_command() <= 0.2)       # the held position too
+    ctrl.set_state(np.full(N, 5.0), np.zeros(N), 1.01, now=1.01)
+    assert np.all(ctrl.step(now=1.01) <= 0.2)
+    with pytest.raises(ValueError, match='do not overlap'):
+        ctrl.set_node_limits(_urdf_limits(lower=3.0, upper=4.0))   # the artifact's: ±1.5
+    np.testing.assert_array_equal(ctrl.filter.upper, 0.2)          # unchanged
+
+
+def test_only_the_start_parameter_defers_arming_and_disarm_cancels_it(artifact):
+    for defer, disarm in ((False, False), (True, True)):
+        ctrl = PolicyController(ControllerConfig(), artifact)
+        ctrl.limits_awaited = 'waiting'
+        ctrl.arm(True, defer_until_limits=defer)
+        if disarm:
+            ctrl.arm(False)
+        ctrl.set_node_limits(_urdf_limits())
+        assert not ctrl.armed
+    ctrl = PolicyController(ControllerConfig(), artifact)   # nothing awaited: no deferral
+    ctrl.arm(True, defer_until_limits=True)
+    ctrl.set_node_limits(_urdf_limits())
+    assert not ctrl.armed
+
+
+def test_an_unusable_description_refuses_arming_even_when_trusting(artifact):
+    ctrl = _armed(artifact)
+    ctrl.limits_refusal = 'robot_description topic: unusable description'
+    assert ctrl.arm(True) == 'robot_description topic: unusable description'
+
+
 def test_the_velocity_reload_with_limits_of_100_is_refused(artifact, tmp_path):
     """Issue 20 finding 3: same joints, ±100, velocity: was accepted; -30.6 on a position topic."""
     ctrl = _armed(artifact, node_limits=_urdf_limits())

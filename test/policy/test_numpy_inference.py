@@ -97,7 +97,7 @@ def test_unsupported_networks_keep_torchscript(tmp_path):
             self.net = torch.nn.Linear(REACH_DISCRETE_SPEC.obs_dim, 27)
 
         def forward(self, obs: torch.Tensor) -> torch.Tensor:
-            return self.net(obs).argmax(dim=-1)
+            return torch.softmax(self.net(obs), dim=-1).argmax(dim=-1)   # softmax: unknown
 
     discrete = load_artifact(export_artifact(Argmax(), REACH_DISCRETE_SPEC, tmp_path / 'd',
                                              algorithm='dqn'), allow_torchscript=True)
@@ -224,3 +224,19 @@ def test_artifact_skips_its_own_clamp_only_for_a_proven_range(tmp_path):
     with torch.inference_mode():
         raw = network(torch.from_numpy(big[None].astype(np.float32))).numpy()[0]
     np.testing.assert_array_equal(unbounded.act(big), np.clip(raw, -1, 1))
+
+
+def test_float_times_int_arrays_promote_as_torch_does():
+    """float32 * int64 stays float32 (NumPy alone would compute in float64)."""
+    from robotrl_ros.policy.numpy_program import program_from_data
+
+    description = {'format': 'numpy_program', 'steps': [['aten::mul', [0, 1], 2],
+                                                         ['aten::floor', [2], 3]],
+                   'constants': {}, 'result': 3}
+    bins = np.array([3, 7, 11], dtype=np.int64)
+    run = program_from_data(description, {'v1': bins}).compile(3)
+    obs = np.random.default_rng(0).uniform(-2, 2, size=(4096, 3)).astype(np.float32)
+    expected = torch.floor(torch.from_numpy(obs) * torch.from_numpy(bins)).numpy()
+    assert expected.dtype == np.float32
+    np.testing.assert_array_equal(run(obs), expected)
+    assert 'cast0_1' in run.source   # the constant was cast once, when compiled
