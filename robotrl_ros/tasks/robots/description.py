@@ -107,6 +107,23 @@ def _expand_xacro(path: Path, args: dict[str, str]) -> str:
         raise DescriptionError(f'{path}: xacro failed: {exc}') from exc
 
 
+def description_text(config: RobotConfig) -> tuple[str, Path]:
+    """The description XML of ``config`` as read (a xacro file expanded) and its file.
+
+    This is the text a ``robot_description`` parameter would carry for this robot.
+
+    Raises:
+        DescriptionError: File not found or unreadable, or a xacro that does not expand.
+    """
+    path = description_path(config)
+    if path.name.endswith('.xacro'):
+        return _expand_xacro(path, config.xacro_args), path
+    try:
+        return path.read_text(), path
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DescriptionError(f'{path}: cannot read the robot description: {exc}') from exc
+
+
 def read_description(config: RobotConfig) -> Description:
     """Read the description of ``config`` (expanding xacro) and prepare it for MuJoCo.
 
@@ -114,14 +131,7 @@ def read_description(config: RobotConfig) -> Description:
         DescriptionError: File not found, not XML, neither URDF (``<robot>``) nor MJCF
             (``<mujoco>``), or a URDF error of :func:`prepare_urdf`.
     """
-    path = description_path(config)
-    if path.name.endswith('.xacro'):
-        text = _expand_xacro(path, config.xacro_args)
-    else:
-        try:
-            text = path.read_text()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise DescriptionError(f'{path}: cannot read the robot description: {exc}') from exc
+    text, path = description_text(config)
     return parse_description(text, path)
 
 
