@@ -104,3 +104,16 @@ def test_the_online_learner_records_its_robot(tmp_path, a1_env):
     robot = load_artifact(learner.export(tmp_path / 'policy')).metadata['robot']
     assert robot['name'] == 'a1'
     np.testing.assert_allclose(robot['default_pose'], a1_env.robot.default_pose)
+
+
+def test_the_trainer_session_records_the_robot_it_is_given(tmp_path):
+    """trainer_node's session: parameters robot / robot_description -> the artifact's robot."""
+    from robotrl_ros.training.online.session import OnlineSession, SessionConfig
+
+    text = description_path(load_robot('a1')).read_text()
+    session = OnlineSession(SessionConfig(task='locomotion', algo='sac', robot='a1',
+                                          robot_description=text,
+                                          output_dir=str(tmp_path / 'run')))
+    robot = load_artifact(session.learner.export(tmp_path / 'policy')).metadata['robot']
+    assert robot['name'] == 'a1' and robot['kp'] == [20.0] * 12
+    assert robot['description_sha256'] == hashlib.sha256(text.encode()).hexdigest()
