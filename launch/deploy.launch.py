@@ -4,10 +4,14 @@
 
     ros2 launch robotrl_ros deploy.launch.py policy_path:=runs/reach/policy
     ros2 service call /policy_node/enable std_srvs/srv/SetBool "{data: true}"   # arm
+    ros2 launch robotrl_ros deploy.launch.py policy_path:=runs/a1/policy \
+        robot_description:="$(xacro my_a1.urdf.xacro)"     # or robot:=a1 (its URDF)
 
 The robot side is ros2_control: joint_state_broadcaster publishes ``joint_states`` and a
-forward_command_controller listens on ``command_topic``. The node starts disarmed unless
-``armed:=true``. Parameters come from config/deploy.yaml (or params_file:=...).
+forward_command_controller listens on ``command_topic`` (``robotrl ros2-control-config
+--policy DIR`` writes that configuration from the artifact). ``robot_description`` (or the
+description of ``robot``) gives the policy node the robot's limits. The node starts disarmed
+unless ``armed:=true``. Parameters come from config/deploy.yaml (or params_file:=...).
 """
 
 from launch.actions import OpaqueFunction

@@ -12,6 +12,9 @@ Examples::
     MUJOCO_GL=egl robotrl eval --policy runs/panda --task ee_reach --video panda.mp4
     robotrl replay --mcap runs/graph/recording_0.mcap --task reach --out runs/offline
     robotrl up train_sim --set task:=reach
+    robotrl export --policy runs/a1 --format onnx            # writes runs/a1/policy/policy.onnx
+    robotrl ros2-control-config --policy runs/a1 --robot-description a1.urdf \
+        --output a1_controllers.yaml
 
 Exit codes: 0 success, 1 a run-time error (message on stderr, no traceback), 2 bad arguments,
 130 interrupted (a checkpoint is saved; continue with ``--resume``).
@@ -95,6 +98,24 @@ def build_parser() -> argparse.ArgumentParser:
     recover.add_argument('path', type=Path, help='the cut recording')
     recover.add_argument('--out', type=Path, default=None,
                          help='output file (default <name>.recovered.mcap next to PATH)')
+
+    export = sub.add_parser('export', help='write an artifact\'s network in another format '
+                            '(ONNX) beside policy.yaml; prints one JSON line')
+    export.add_argument('--policy', required=True, type=Path,
+                        help='artifact directory, or a run directory holding policy/')
+    export.add_argument('--format', required=True, choices=['onnx'],
+                        help='onnx: policy.onnx (obs -> action in [-1, 1], docs/deploy.md)')
+
+    controllers = sub.add_parser('ros2-control-config', help='write the ros2_control '
+                                 'controller_manager YAML for an artifact (joint order, '
+                                 'interface, update rate)')
+    controllers.add_argument('--policy', required=True, type=Path,
+                             help='artifact directory, or a run directory holding policy/')
+    controllers.add_argument('--robot-description', type=Path, default=None, metavar='FILE',
+                             help='URDF (or .xacro) of the robot: every artifact joint must '
+                                  'be in it')
+    controllers.add_argument('--output', type=Path, default=None, metavar='FILE',
+                             help='file to write (default: stdout)')
 
     # Listed for --help only: main() hands everything after "up" to the up runner untouched.
     sub.add_parser('up', help='start a ROS graph (train_sim, deploy, sim_eval); '
@@ -195,6 +216,31 @@ def cmd_mcap_recover(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    """``robotrl export``: prints one JSON line (the file written, its format)."""
+    from robotrl_ros.policy.artifact import sha256_hex
+    from robotrl_ros.policy.onnx_export import OPSET, export_onnx
+
+    path = export_onnx(resolve_policy_dir(args.policy))
+    print(json.dumps({'out': str(path), 'format': args.format, 'opset': OPSET,
+                      'sha256': sha256_hex(path.read_bytes())}))
+    return 0
+
+
+def cmd_ros2_control_config(args: argparse.Namespace) -> int:
+    """``robotrl ros2-control-config``: the YAML on stdout or in ``--output``."""
+    from robotrl_ros.policy.ros2_control_config import write_controller_config
+    from robotrl_ros.util.durable import atomic_write_bytes
+
+    text = write_controller_config(resolve_policy_dir(args.policy), args.robot_description)
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        atomic_write_bytes(args.output, text.encode())
+        print(f'robotrl: controller configuration written to {args.output}', file=sys.stderr)
+    return 0
+
+
 def cmd_up(argv: list[str]) -> int:
     """``robotrl up``: hand the remaining arguments to :mod:`robotrl_ros.graphs.up`."""
     try:
@@ -208,7 +254,8 @@ def cmd_up(argv: list[str]) -> int:
 
 
 COMMANDS = {'train': cmd_train, 'eval': cmd_eval, 'replay': cmd_replay,
-            'mcap-recover': cmd_mcap_recover}
+            'mcap-recover': cmd_mcap_recover, 'export': cmd_export,
+            'ros2-control-config': cmd_ros2_control_config}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -213,6 +213,9 @@ def test_eval_video_errors_exit_1_without_writing(tmp_path, tiny, capsys):
     ['train', '--task', 'reach', '--algo', 'sac', '--steps', 'ten', '--out', 'x'],
     ['train', '--algo', 'sac', '--steps', '10', '--out', 'x'],
     ['eval', '--policy', 'x', '--task', 'reach', '--episodes', '0'],
+    ['export', '--policy', 'x', '--format', 'tflite'],
+    ['export', '--policy', 'x'],
+    ['ros2-control-config'],
     ['fly'],
 ])
 def test_bad_arguments_exit_2(argv, capsys):
@@ -257,3 +260,38 @@ def test_robotrl_up_handles_ctrl_c_before_any_heavy_import():
     proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 0 and proc.stdout.strip() == '[]', proc.stdout + proc.stderr
+
+
+def test_export_onnx_and_controller_config_from_a_run_directory(tmp_path, tiny, capsys):
+    pytest.importorskip('onnx')
+    assert cli.main(_train_args(tmp_path)) == 0
+    capsys.readouterr()
+    run = tmp_path / 'run'
+    assert cli.main(['export', '--policy', str(run), '--format', 'onnx']) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1
+    line = json.loads(out[0])
+    assert line['out'] == str(run / 'policy' / 'policy.onnx') and line['opset'] == 17
+    files = yaml.safe_load((run / 'policy' / 'policy.yaml').read_text())['files']
+    assert files['policy.onnx'] == {'sha256': line['sha256']}
+    assert cli.main(['ros2-control-config', '--policy', str(run)]) == 0
+    data = yaml.safe_load(capsys.readouterr().out)
+    assert data['forward_position_controller']['ros__parameters']['joints'] == ['x', 'y', 'z']
+    target = tmp_path / 'controllers.yaml'
+    assert cli.main(['ros2-control-config', '--policy', str(run), '--output', str(target)]) == 0
+    assert yaml.safe_load(target.read_text()) == data
+    assert str(target) in capsys.readouterr().err
+
+
+def test_export_and_controller_config_errors_exit_1_naming_the_culprit(tmp_path, capsys):
+    assert cli.main(['export', '--policy', str(tmp_path / 'none'), '--format', 'onnx']) == 1
+    assert 'policy.yaml: cannot read' in capsys.readouterr().err
+    urdf = tmp_path / 'r.urdf'
+    urdf.write_text('<robot name="r"><link name="a"/></robot>')
+    from robotrl_ros.policy.synthetic import make_synthetic_artifact
+    policy = make_synthetic_artifact(tmp_path / 'p', n_joints=2, hidden=(4,))
+    assert cli.main(['ros2-control-config', '--policy', str(policy), '--robot-description',
+                     str(urdf), '--output', str(tmp_path / 'c.yaml')]) == 1
+    err = capsys.readouterr().err
+    assert "['joint_0', 'joint_1']" in err and 'Traceback' not in err
+    assert not (tmp_path / 'c.yaml').exists()

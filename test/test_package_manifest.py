@@ -19,6 +19,9 @@ ROS_SUFFIXES = ('_msgs', '_srvs', '_interfaces')
 #: Import name -> distribution in requirements-core.txt, where they differ.
 DISTRIBUTIONS = {'yaml': 'pyyaml', 'mcap_ros2': 'mcap-ros2-support', 'mujoco': 'gymnasium',
                  'pybullet_data': 'pybullet'}
+#: Optional features' imports, pinned in requirements-dev.txt and not in requirements-core.txt
+#: (a robot's install needs none of them); imported only by the command that needs them.
+OPTIONAL = {'onnx': 'robotrl export --format onnx'}
 #: Test helpers imported by name from the test tree (not packages).
 LOCAL_TEST_MODULES = {'doubles', 'graph_probe', 'conftest'}
 
@@ -98,17 +101,29 @@ def test_package_xml_test_dependencies_are_used_and_complete():
     assert not tests - imported, f'<test_depend> that no test imports: {tests - imported}'
 
 
-def test_every_other_import_is_a_pinned_core_requirement():
+def _pinned(file_name: str) -> set[str]:
     pinned = set()
-    for line in (ROOT / 'requirements-core.txt').read_text().splitlines():
+    for line in (ROOT / file_name).read_text().splitlines():
         match = re.match(r'\s*([A-Za-z0-9_.-]+)', line)
         if match and not line.lstrip().startswith('#'):
             pinned.add(match.group(1).lower().replace('_', '-'))
+    return pinned
+
+
+def test_every_other_import_is_a_pinned_core_requirement():
+    pinned = _pinned('requirements-core.txt')
     imported = imported_roots(_files(*INSTALLED))
     unpinned = {name: sorted(files) for name, files in imported.items()
                 if not is_ros_package(name) and name not in LOCAL_TEST_MODULES
+                and name not in OPTIONAL
                 and DISTRIBUTIONS.get(name, name).lower().replace('_', '-') not in pinned}
     assert not unpinned, f'imported but not in requirements-core.txt: {unpinned}'
+
+
+def test_optional_imports_are_pinned_for_development_only():
+    core, dev = _pinned('requirements-core.txt'), _pinned('requirements-dev.txt')
+    for name, feature in OPTIONAL.items():
+        assert name in dev and name not in core, f'{name} ({feature})'
 
 
 def _setup_keywords() -> tuple[dict[str, ast.expr], dict[str, str]]:

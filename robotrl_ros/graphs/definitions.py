@@ -33,6 +33,10 @@ class LaunchArgument:
         list_targets: ``(node, parameter)`` pairs of string-list parameters that receive the
             value as a one-item list (``output_dir`` -> the policy node's
             ``trusted_artifact_dirs``).
+        description_targets: ``(node, parameter)`` pairs that receive the description XML
+            (URDF text, a xacro expanded) of the robot the value names: a built-in robot or
+            a robot YAML path (deploy's ``robot`` -> the policy node's ``robot_description``).
+            A later argument that sets the same parameter (``robot_description``) wins.
     """
 
     name: str
@@ -41,6 +45,7 @@ class LaunchArgument:
     type: str = 'str'
     default: str | None = ''
     list_targets: tuple[tuple[str, str], ...] = ()
+    description_targets: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,20 @@ def _robot_arguments(nodes: tuple[str, ...]) -> tuple[LaunchArgument, LaunchArgu
                        tuple((node, 'robot_description') for node in nodes)),
     )
 
+
+def _deploy_robot_arguments() -> tuple[LaunchArgument, LaunchArgument]:
+    """``robot`` and ``robot_description`` of deploy: the policy node's robot description."""
+    return (
+        LaunchArgument('robot', "the robot: built-in name (a1, panda, ...) or robot YAML path; "
+                       "its description (URDF) becomes the policy node's robot_description "
+                       "('' = none)", (),
+                       description_targets=(('policy_node', 'robot_description'),)),
+        LaunchArgument('robot_description', 'the robot\'s URDF XML, e.g. "$(xacro '
+                       'robot.urdf.xacro)", or a .urdf path: joint limits and the artifact '
+                       'check (wins over robot)', (('policy_node', 'robot_description'),)),
+    )
+
+
 GRAPHS: dict[str, Graph] = {
     'train_sim': Graph(
         name='train_sim',
@@ -157,6 +176,7 @@ GRAPHS: dict[str, Graph] = {
             LaunchArgument('joint_limits', "the robot's joint_limits YAML (ros2_control style); "
                            'without it or robot_description the node refuses to arm',
                            (('policy_node', 'joint_limits'),)),
+            *_deploy_robot_arguments(),
         ),
     ),
     'sim_eval': Graph(
@@ -257,4 +277,25 @@ def parameter_overrides(graph: Graph, values: dict[str, str]) -> dict[str, dict[
             overrides[node][param] = value
         for node, param in arg.list_targets:
             overrides[node][param] = [str(value)]
+        if arg.description_targets:
+            description = robot_description_of(arg.name, str(value))
+            for node, param in arg.description_targets:
+                overrides[node][param] = description
     return overrides
+
+
+def robot_description_of(argument: str, robot: str) -> str:
+    """The description XML of ``robot`` (built-in name or robot YAML path), a xacro expanded.
+
+    Raises:
+        ValueError: Unknown robot, bad robot file or unreadable description, naming the
+            argument.
+    """
+    from robotrl_ros.tasks.robots.config import RobotConfigError, load_robot
+    from robotrl_ros.tasks.robots.description import description_text
+    from robotrl_ros.tasks.robots.resolve import DescriptionError
+
+    try:
+        return description_text(load_robot(robot))[0]
+    except (RobotConfigError, DescriptionError) as exc:
+        raise ValueError(f'argument {argument}: {exc}') from None

@@ -42,6 +42,7 @@ from robotrl_ros.policy.artifact import (
 from robotrl_ros.policy.artifact_files import ArtifactFiles
 from robotrl_ros.policy.metadata import ArtifactError, spec_to_metadata
 from robotrl_ros.policy.numpy_inference import equivalent_program
+from robotrl_ros.policy.trained_robot import RobotLike, trained_robot
 from robotrl_ros.tasks.spec import TaskSpec
 from robotrl_ros.util.durable import fsync_dir, write_synced
 
@@ -117,7 +118,8 @@ def _script_with_explore(module: torch.nn.Module) -> torch.jit.ScriptModule:
 def export_artifact(module: torch.nn.Module, spec: TaskSpec, out_dir: str | Path, *,
                     algorithm: str, provenance: dict[str, Any] | None = None,
                     obs_mean: np.ndarray | None = None,
-                    obs_std: np.ndarray | None = None) -> Path:
+                    obs_std: np.ndarray | None = None,
+                    robot: RobotLike | None = None) -> Path:
     """Write a deployable artifact directory atomically.
 
     The files are written into a temporary sibling directory, fsynced, validated with
@@ -133,6 +135,9 @@ def export_artifact(module: torch.nn.Module, spec: TaskSpec, out_dir: str | Path
         provenance: Free-form training facts (steps, seed, git commit, metrics).
         obs_mean: Observation normalization mean (obs_dim), baked into the network.
         obs_std: Observation normalization std (obs_dim), baked into the network.
+        robot: The robot model the policy was trained on (tasks on a robot file): its name,
+            description hash, gains and default pose go to ``policy.yaml``'s ``robot``
+            (:mod:`robotrl_ros.policy.trained_robot`); None for tasks with their own model.
 
     Returns:
         The artifact directory.
@@ -161,6 +166,8 @@ def export_artifact(module: torch.nn.Module, spec: TaskSpec, out_dir: str | Path
         raise ArtifactError(f'cannot script the deployed policy wrapper: {exc}') from exc
     metadata = spec_to_metadata(spec, algorithm=algorithm, provenance=provenance, normalization={
         'mean': mean.tolist(), 'std': std.tolist(), 'in_network': True})
+    if robot is not None:
+        metadata['robot'] = trained_robot(robot, spec.joint_names)
 
     buffer = io.BytesIO()
     torch.jit.save(deployed, buffer)

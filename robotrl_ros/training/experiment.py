@@ -28,6 +28,7 @@ import yaml
 
 from robotrl_ros.agents.base import Agent
 from robotrl_ros.policy.export import export_artifact
+from robotrl_ros.tasks.robots.given import task_robot
 from robotrl_ros.training.checkpoints import CheckpointCallback, checkpoint_path, load_checkpoint
 from robotrl_ros.training.config import TrainConfig, load_config
 from robotrl_ros.training.loop import Callback, LoopState, run, start_state
@@ -86,12 +87,15 @@ def build_agent(algo: str, envs: EnvBatch, config: dict[str, Any], seed: int,
 
 def export_policy(agent: Agent, envs: EnvBatch, run_dir: Path, algo: str,
                   provenance: dict[str, Any]) -> Path | None:
-    """Export ``agent``'s policy to ``run_dir/policy``; None if the env has no TaskSpec."""
+    """Export ``agent``'s policy to ``run_dir/policy``; None if the env has no TaskSpec.
+
+    A task on a robot file also records that robot (``robot`` in ``policy.yaml``).
+    """
     spec = getattr(envs.envs[0], 'task_spec', None)
     if spec is None:
         return None
     return export_artifact(agent.policy_module(), spec, run_dir / ARTIFACT_DIR, algorithm=algo,
-                           provenance=provenance)
+                           provenance=provenance, robot=task_robot(envs.envs[0]))
 
 
 def train_run(task: str, algo: str, steps: int, seed: int, out: str | Path, *,

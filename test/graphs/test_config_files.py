@@ -110,8 +110,8 @@ def test_argument_targets_exist(graph_name):
     graph = GRAPHS[graph_name]
     contract = contract_parameters()
     for arg in graph.arguments:
-        assert arg.targets, f'{arg.name} sets nothing'
-        for node, param in arg.targets:
+        assert arg.targets or arg.description_targets, f'{arg.name} sets nothing'
+        for node, param in (*arg.targets, *arg.description_targets):
             assert node in graph.nodes, f'{arg.name} targets {node}, not in {graph_name}'
             assert param in contract[node] | ROS_BUILTIN, f'{arg.name} -> unknown {node}.{param}'
 

@@ -166,3 +166,43 @@ def test_double_position_interface_is_a_first_order_lag():
         np.testing.assert_allclose(double.position, 1.0, atol=1e-6)
     finally:
         double.destroy_node()
+
+
+def test_deploy_graph_drives_the_double_through_a_generated_controller_config(tmp_path):
+    """``robotrl ros2-control-config`` -> the double's controllers; deploy.yaml's policy node."""
+    import yaml
+
+    from robotrl_ros import cli
+    from robotrl_ros.nodes.policy_node import PolicyNode
+
+    artifact = export_reach_pd(tmp_path / 'reach_pd')
+    controllers = tmp_path / 'controllers.yaml'
+    assert cli.main(['ros2-control-config', '--policy', str(artifact),
+                     '--output', str(controllers)]) == 0
+    joints, interface, rate = load_forward_controller(controllers)
+    assert tuple(joints) == REACH_SPEC.joint_names and interface == 'acceleration'
+    assert rate == 1.0 / REACH_SPEC.control_period
+    deploy = yaml.safe_load((CONFIG / 'deploy.yaml').read_text())['/**/policy_node']
+    params = dict(deploy['ros__parameters'], policy_path=str(artifact), armed=True,
+                  joint_limits=str(_reach_limits(tmp_path)),
+                  state_timeout=1.0,        # joint_states at the generated 10 Hz, busy CPU
+                  max_command_rate=0.0)     # deploy.yaml's rate suits position targets
+    policy = PolicyNode(parameter_overrides=[Parameter(k, value=v) for k, v in params.items()])
+    double = _double(controllers_file=str(controllers), initial_positions=[-0.2, 0.1, 0.0])
+    g = Graph(double, policy)
+    goal = np.array([0.3, -0.2, 0.25])
+    try:
+        assert g.spin_until(lambda: g.goal_pub.get_subscription_count() > 0)
+        g.goal_pub.publish(goal_to_pose(goal))
+        index = JointIndex(REACH_SPEC.joint_names)
+
+        def at_goal():
+            if not g.states:
+                return False
+            position, velocity, _ = index.extract(g.states[-1])
+            return np.linalg.norm(position - goal) < 0.05 and np.linalg.norm(velocity) < 0.1
+
+        assert g.spin_until(at_goal, timeout=120.0), index.extract(g.states[-1])
+        assert double.commands_received > 5 and double.commands_ignored == 0
+    finally:
+        g.close()

@@ -80,12 +80,32 @@ def test_arguments_map_to_typed_overrides(graph_name):
                'int_array': '[0, 2]'}
     expected = {'str': 'x', 'bool': True, 'int': 7, 'float': 1.0, 'float_array': [1.0, 2.5],
                 'int_array': [0, 2]}
-    values = {arg.name: samples[arg.type] for arg in graph.arguments}
+    values = {arg.name: 'a1' if arg.description_targets else samples[arg.type]
+              for arg in graph.arguments if arg.targets or arg.description_targets}
     overrides = parameter_overrides(graph, values)
     for arg in graph.arguments:
         for node, param in arg.targets:
             value = overrides[node][param]
             assert value == expected[arg.type] and type(value) is type(expected[arg.type])
+
+
+def test_deploy_robot_gives_the_policy_node_its_description_unless_one_is_given():
+    from robotrl_ros.tasks.robots import load_robot
+    from robotrl_ros.tasks.robots.description import description_path
+
+    deploy = GRAPHS['deploy']
+    a1 = description_path(load_robot('a1')).read_text()
+    overrides = parameter_overrides(deploy, {'policy_path': 'p', 'robot': 'a1'})
+    assert overrides['policy_node']['robot_description'] == a1
+    given = parameter_overrides(deploy, {'policy_path': 'p', 'robot': 'a1',
+                                         'robot_description': '<robot name="mine"/>'})
+    assert given['policy_node']['robot_description'] == '<robot name="mine"/>'
+    with pytest.raises(ValueError, match="argument robot: unknown robot 'a2'"):
+        parameter_overrides(deploy, {'policy_path': 'p', 'robot': 'a2'})
+    for name in ('train_sim', 'sim_eval'):   # simulated graphs: the sim bridge's parameters
+        graph = GRAPHS[name]
+        for arg in ('robot', 'robot_description'):
+            assert ('sim_bridge', arg) in graph.argument(arg).targets
 
 
 def test_empty_arguments_keep_the_yaml_values():

@@ -10,6 +10,7 @@ collision mesh that is missing or unreadable is an error naming the file.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -54,6 +55,8 @@ class Description:
         links: URDF link names in file order (empty for MJCF).
         root_link: The URDF's root link ('' for MJCF).
         notes: What was changed on the way (dropped visual meshes).
+        sha256: sha256 of the description text as read (UTF-8; a xacro file's expansion)
+            before any change: what ``policy.yaml`` records as ``robot.description_sha256``.
     """
 
     xml: str
@@ -63,6 +66,7 @@ class Description:
     links: list[str] = field(default_factory=list)
     root_link: str = ''
     notes: list[str] = field(default_factory=list)
+    sha256: str = ''
 
     @property
     def actuated_joints(self) -> list[UrdfJoint]:
@@ -103,6 +107,23 @@ def _expand_xacro(path: Path, args: dict[str, str]) -> str:
         raise DescriptionError(f'{path}: xacro failed: {exc}') from exc
 
 
+def description_text(config: RobotConfig) -> tuple[str, Path]:
+    """The description XML of ``config`` as read (a xacro file expanded) and its file.
+
+    This is the text a ``robot_description`` parameter would carry for this robot.
+
+    Raises:
+        DescriptionError: File not found or unreadable, or a xacro that does not expand.
+    """
+    path = description_path(config)
+    if path.name.endswith('.xacro'):
+        return _expand_xacro(path, config.xacro_args), path
+    try:
+        return path.read_text(), path
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DescriptionError(f'{path}: cannot read the robot description: {exc}') from exc
+
+
 def read_description(config: RobotConfig) -> Description:
     """Read the description of ``config`` (expanding xacro) and prepare it for MuJoCo.
 
@@ -110,14 +131,7 @@ def read_description(config: RobotConfig) -> Description:
         DescriptionError: File not found, not XML, neither URDF (``<robot>``) nor MJCF
             (``<mujoco>``), or a URDF error of :func:`prepare_urdf`.
     """
-    path = description_path(config)
-    if path.name.endswith('.xacro'):
-        text = _expand_xacro(path, config.xacro_args)
-    else:
-        try:
-            text = path.read_text()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise DescriptionError(f'{path}: cannot read the robot description: {exc}') from exc
+    text, path = description_text(config)
     return parse_description(text, path)
 
 
@@ -133,11 +147,14 @@ def parse_description(text: str, path: Path) -> Description:
         raise DescriptionError(f'{path}: not a URDF, xacro or MJCF file (not XML: {exc})') \
             from exc
     if root.tag == 'mujoco':
-        return Description(xml=text, kind='mjcf', path=path)
-    if root.tag != 'robot':
+        desc = Description(xml=text, kind='mjcf', path=path)
+    elif root.tag == 'robot':
+        desc = prepare_urdf(root, path)
+    else:
         raise DescriptionError(f'{path}: not a URDF, xacro or MJCF file (root element '
                                f'<{root.tag}>, expected <robot> or <mujoco>)')
-    return prepare_urdf(root, path)
+    desc.sha256 = hashlib.sha256(text.encode()).hexdigest()
+    return desc
 
 
 def _float(element: ET.Element | None, attr: str, default: float, where: str) -> float:

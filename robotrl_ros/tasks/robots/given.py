@@ -102,3 +102,9 @@ def on_given_robot(factory: Callable[..., T], task: str, robot: str = '',
         return factory(task, robot=model, **kwargs)
     except ValueError as exc:
         raise ValueError(f'parameter {culprit(robot, robot_description)!r}: {exc}') from None
+
+
+def task_robot(env_or_task: Any) -> RobotModel | None:
+    """The robot model a task (or its env) runs on; None for tasks with their own model."""
+    robot = getattr(env_or_task, 'robot', None)
+    return robot if isinstance(robot, RobotModel) else None

@@ -67,6 +67,8 @@ class RobotModel:
         feet_bodies: Body ids of ``feet``.
         ee_body: Body id of ``ee_link`` (-1 when none).
         notes: What the importer changed (dropped visual meshes).
+        description_sha256: sha256 of the description text the model was built from
+            (:attr:`Description.sha256`).
     """
 
     config: RobotConfig
@@ -87,6 +89,7 @@ class RobotModel:
     feet_bodies: tuple[int, ...]
     ee_body: int
     notes: list[str] = field(default_factory=list)
+    description_sha256: str = ''
 
     def __post_init__(self) -> None:
         self._nominal = {key: getattr(self.model, key).copy() for key in _SCALED}
@@ -341,7 +344,8 @@ def import_robot(robot: RobotConfig | str | Path,
         default_pose=default_pose, init_qpos=init_qpos, base_body=model.body(base_link).id,
         imu_body=model.body(imu_link).id if imu_link else -1,
         feet_bodies=tuple(model.body(f).id for f in config.feet),
-        ee_body=model.body(config.ee_link).id if config.ee_link else -1, notes=notes)
+        ee_body=model.body(config.ee_link).id if config.ee_link else -1, notes=notes,
+        description_sha256=desc.sha256)
 
 
 def _override(values: np.ndarray, described: list[float]) -> np.ndarray:

@@ -30,6 +30,7 @@ import torch
 
 from robotrl_ros.agents.base import Agent
 from robotrl_ros.policy.export import export_artifact
+from robotrl_ros.tasks.robots import RobotModel
 from robotrl_ros.tasks.spec import TaskSpec
 from robotrl_ros.training.online.pairing import Transition
 from robotrl_ros.training.online.store import TransitionLog, load_checkpoint, save_checkpoint
@@ -47,12 +48,14 @@ class OnlineLearner:
         run_dir: Output directory: ``transitions.log``, ``online_checkpoint.pt``.
         algo: Algorithm name (on-policy or off-policy scheduling, artifact metadata).
         return_window: Finished episodes averaged in :meth:`status`.
+        robot: The robot model of a task on a robot file (recorded in exported artifacts).
     """
 
     def __init__(self, agent: Agent, spec: TaskSpec, run_dir: str | Path, *, algo: str,
-                 return_window: int = 20) -> None:
+                 return_window: int = 20, robot: RobotModel | None = None) -> None:
         self.agent = agent
         self.spec = spec
+        self.robot = robot
         self.algo = algo
         self.run_dir = Path(run_dir)
         self.log = TransitionLog(self.run_dir, spec)
@@ -167,7 +170,7 @@ class OnlineLearner:
         facts = {'trained_by': 'trainer_node', 'transitions': self.counters['transitions'],
                  'updates': self.counters['updates'], **(provenance or {})}
         return export_artifact(self.agent.policy_module(), self.spec, out_dir,
-                               algorithm=self.algo, provenance=facts)
+                               algorithm=self.algo, provenance=facts, robot=self.robot)
 
     # --- reporting -------------------------------------------------------------------------
     def learning_rate(self) -> float | None:

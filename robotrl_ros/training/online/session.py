@@ -29,7 +29,7 @@ import torch
 
 from robotrl_ros.agents.registry import make_agent
 from robotrl_ros.tasks.registry import make_task
-from robotrl_ros.tasks.robots.given import on_given_robot
+from robotrl_ros.tasks.robots.given import on_given_robot, task_robot
 from robotrl_ros.training.config import load_config
 from robotrl_ros.training.online.base_signals import DEFAULT_TOLERANCE, BaseSignalMatcher
 from robotrl_ros.training.online.learner import OnlineLearner
@@ -149,7 +149,8 @@ class OnlineSession:
         if agent is None:
             hparams = load_config(cfg.task, cfg.algo, cfg.config or None)
             agent = make_agent(cfg.algo, self.spec, hparams.agent, cfg.seed)
-        self.learner = OnlineLearner(agent, self.spec, self.out, algo=cfg.algo)
+        self.learner = OnlineLearner(agent, self.spec, self.out, algo=cfg.algo,
+                                     robot=task_robot(self.task))
         self.resumed = self.learner.resume()
         self.initialized_from = None
         if cfg.init_policy and self.learner.counters['transitions'] == 0:
