@@ -89,9 +89,8 @@ class _GraphBuilder:
         return f'{hint}_{self._count}'
 
     def constant(self, value: Any, hint: str = 'const') -> str:
-        array = np.asarray(value)
-        if array.dtype.kind == 'f' or array.dtype.kind in 'iub':
-            array = array.astype(np.float32)
+        """An initializer holding ``value`` as float32 (weights, scalar op arguments)."""
+        array = np.asarray(value, dtype=np.float32)
         name = self.fresh(hint)
         self.initializers.append(self.onnx.numpy_helper.from_array(array, name))
         return name
