@@ -39,6 +39,28 @@ POLICY_NODE_PARAMETERS = (
     ParameterSpec('robot_description', '', "The robot's URDF (XML text, or a .urdf file path): "
                   'position, velocity and effort limits per joint, intersected with the '
                   "artifact's.", read_only=True),
+    ParameterSpec('robot', '', 'The robot: a built-in name (`a1`, `panda`, ...) or a robot '
+                  'YAML path (its description, or `robot_description` when given): joints, '
+                  'default pose (the stand pose without a trained policy), kp/kd and limits; '
+                  "artifacts are checked against it. '' = only `robot_description`.",
+                  read_only=True),
+    ParameterSpec('stand_on_enable', False, '`~/enable` true goes passive -> stand (to the '
+                  "default pose: the artifact's `robot.default_pose` / `action_offset`, or the "
+                  "robot's) -> policy; false: straight to the policy (simulation, training).",
+                  read_only=True),
+    ParameterSpec('stand_duration', 2.0, 'Seconds the stand takes at least (longer where a '
+                  "joint's velocity limit needs it).", minimum=0.0, read_only=True),
+    ParameterSpec('stand_tolerance', 0.1, 'The policy starts once every joint is within this '
+                  'of the default pose (command units) after the stand.', minimum=0.0,
+                  above_minimum=True, read_only=True),
+    ParameterSpec('joy_topic', '', 'sensor_msgs/Joy topic of a gamepad (enable / disarm '
+                  "buttons, axes -> cmd_vel); '' = no joystick.", read_only=True),
+    ParameterSpec('joy_config', '', 'Joystick mapping YAML (teleop_twist_joy style: '
+                  'enable_button, disarm_button, axis_linear, scale_linear, axis_angular, '
+                  "scale_angular); '' = the default mapping (docs/deploy.md).", read_only=True),
+    ParameterSpec('joy_timeout', 0.5, 'Seconds without a Joy message after which the joystick '
+                  'is stale: its cmd_vel becomes zero (the robot stops); 0 = never.',
+                  minimum=0.0, read_only=True),
     ParameterSpec('joint_limits', '', 'ros2_control-style joint_limits YAML file (has_*/min_*/'
                   "max_* per joint); combined with robot_description, the tighter bound wins.",
                   read_only=True),
