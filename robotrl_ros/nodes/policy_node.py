@@ -7,9 +7,10 @@ Subscribes ``joint_states`` (joints matched by name), ``goal_pose`` and ``cmd_ve
 command per control step on ``command_topic`` (std_msgs/Float64MultiArray, artifact joint
 order). All decisions (watchdog, input timeouts, arming, limits, rate limit, hot-reload swap)
 are made by :class:`robotrl_ros.policy.controller.PolicyController`; this node converts
-messages, reads the robot's limits (``robot_description``, ``joint_limits``) and publishes the
-interface's safe command on disarm, on any error in the control path and before it exits on
-SIGINT/SIGTERM. Parameters: :mod:`robotrl_ros.nodes.policy_node_params`::
+messages, reads the robot's limits (``robot``, ``robot_description``, ``joint_limits``) and
+publishes the interface's safe command on disarm, on any error in the control path and before
+it exits on SIGINT/SIGTERM. The modes passive → stand → policy, the artifact-vs-robot check and
+the gamepad: :mod:`.policy_node_modes`. Parameters: :mod:`robotrl_ros.nodes.policy_node_params`::
 
     ros2 run robotrl_ros policy_node --ros-args -p policy_path:=runs/reach/policy
     ros2 service call /policy_node/enable std_srvs/srv/SetBool "{data: true}"
@@ -17,7 +18,6 @@ SIGINT/SIGTERM. Parameters: :mod:`robotrl_ros.nodes.policy_node_params`::
 
 from __future__ import annotations
 
-import sys
 import time
 from typing import Any, NoReturn
 
@@ -30,11 +30,13 @@ from std_srvs.srv import SetBool
 from robotrl_ros.nodes.policy_node_inputs import ControllerInputs
 from robotrl_ros.nodes.policy_node_modes import ModeDriver
 from robotrl_ros.nodes.policy_node_params import POLICY_NODE_PARAMETERS
+from robotrl_ros.nodes.policy_node_status import node_status
 from robotrl_ros.policy.artifact import ArtifactError, PolicyArtifact, load_artifact
 from robotrl_ros.policy.controller import TIMED_INPUTS, ControllerConfig, PolicyController
 from robotrl_ros.policy.deploy_robot import load_deploy_robot
 from robotrl_ros.policy.joint_limits import load_node_limits
 from robotrl_ros.policy.loader import ArtifactLoader, ArtifactWatcher, trusted_artifact_dirs
+from robotrl_ros.policy.modes import NO_POLICY_CONTROL_PERIOD
 from robotrl_ros.policy.sample_window import SampleWindow
 from robotrl_ros.ros.cdr import (
     CdrFormatError,
@@ -53,7 +55,7 @@ from robotrl_ros.ros.diagnostics import DiagnosticsPublisher, policy_node_checks
 from robotrl_ros.ros.node_runner import RunnableNode, exit_process, run_node
 from robotrl_ros.ros.params import declare_parameters
 from robotrl_ros.ros.qos import COMMAND_QOS, SENSOR_QOS, quiet_publisher, quiet_subscription
-from robotrl_ros.ros.status import percentiles, status_message
+from robotrl_ros.ros.status import status_message
 from robotrl_ros.ros.stop_request import stop_requested
 from robotrl_ros.util.threads import limit_threads
 
@@ -100,6 +102,8 @@ class PolicyNode(RunnableNode):
                                      self._on_reload_failure, p.artifact_load_timeout)
         self._installed: PolicyArtifact | None = None
         self.control_timers = ControlTimers(self, p.control_mode, p.state_timeout, self._on_timer)
+        if self.robot is not None:   # a stand before any policy: its control period
+            self.control_timers.set_period(p.control_period or NO_POLICY_CONTROL_PERIOD)
 
         self.command_pub = quiet_publisher(self, Float64MultiArray, p.command_topic,
                                            COMMAND_QOS)
@@ -324,25 +328,8 @@ class PolicyNode(RunnableNode):
 
     # --- status ------------------------------------------------------------------------------
     def status(self) -> dict:
-        """The ``~/status`` fields."""
-        c = self.controller
-        faulted = c.fault or self.missing_joints or c.artifact is None
-        modes = self.modes.status_fields()
-        recent = np.count_nonzero(self.command_times.values() >= time.monotonic() - 2.0)
-        return {
-            **c.status_fields(), 'node': self.get_name(),
-            'state': 'standing' if modes['mode'] == 'stand' else 'disarmed' if not c.armed
-            else 'faulted' if faulted else 'armed', **modes,
-            'control_mode': self.params.control_mode, 'control_rate_hz': recent / 2.0,
-            'inference_latency_ms': percentiles(c.inference_ms.values()),
-            'end_to_end_latency_ms': percentiles(self.e2e_ms.values()),
-            'missing_joints': self.missing_joints, 'last_input_error': self.last_input_error,
-            'last_reload_error': self.last_reload_error,
-            'policy_updates': 'enabled' if self.params.enable_policy_updates else 'disabled',
-            # A lean deploy: with a data artifact neither torch nor training code is loaded.
-            'torch_imported': 'torch' in sys.modules,
-            'training_imported': 'robotrl_ros.training' in sys.modules,
-        }
+        """The ``~/status`` fields (:func:`~robotrl_ros.nodes.policy_node_status.node_status`)."""
+        return node_status(self)
 
     def _publish_status(self) -> None:
         if not self.controller.armed or self.controller.artifact is None:

@@ -119,11 +119,13 @@ class ModeDriver:
         return StandTarget(tuple(names), pose, speeds, interface, gains[0], gains[1], source)
 
     def start_armed(self) -> str | None:
-        """``armed: true`` at start: straight to the policy (no stand); refusal or None."""
-        refusal = self.controller.arm(True)
-        if refusal is None:
-            self.machine.start_policy()
-        return refusal
+        """``armed: true`` at start: :meth:`enable` (a stand first with ``stand_on_enable``).
+
+        Returns:
+            None, or why enabling was refused.
+        """
+        ok, message = self.enable(True)
+        return None if ok else message
 
     def enable(self, on: bool) -> tuple[bool, str]:
         """``~/enable``: passive → stand → policy, or back to passive via the safe command."""

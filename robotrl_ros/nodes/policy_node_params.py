@@ -18,7 +18,7 @@ POLICY_NODE_PARAMETERS = (
                   'message (lockstep sim); `timer`: act every `control_period` on the latest '
                   'state.', choices=CONTROL_MODES),
     ParameterSpec('control_period', 0.0, "Seconds between commands in timer mode (0 = the "
-                  "artifact's).", minimum=0.0),
+                  "artifact's; a stand without a policy: 0.02 s).", minimum=0.0),
     ParameterSpec('state_timeout', 0.5, 'Watchdog: seconds without fresh joint_states before '
                   'the `timeout_action`.', minimum=0.0, above_minimum=True),
     ParameterSpec('timeout_action', 'hold', 'On stale joint_states or a stale input: `hold`: '
@@ -50,8 +50,9 @@ POLICY_NODE_PARAMETERS = (
                   read_only=True),
     ParameterSpec('stand_duration', 2.0, 'Seconds the stand takes at least (longer where a '
                   "joint's velocity limit needs it).", minimum=0.0, read_only=True),
-    ParameterSpec('stand_tolerance', 0.1, 'The policy starts once every joint is within this '
-                  'of the default pose (command units) after the stand.', minimum=0.0,
+    ParameterSpec('stand_tolerance', 0.3, 'The policy starts once every joint is within this '
+                  'of the default pose (command units) after the stand (soft legged servos sag '
+                  'under the weight: docs/deploy.md).', minimum=0.0,
                   above_minimum=True, read_only=True),
     ParameterSpec('joy_topic', '', 'sensor_msgs/Joy topic of a gamepad (enable / disarm '
                   "buttons, axes -> cmd_vel); '' = no joystick.", read_only=True),

@@ -32,6 +32,8 @@ import numpy as np
 MODES = ('passive', 'stand', 'policy')
 #: Interfaces a stand can drive (a position set-point, or a PD law on it).
 STAND_INTERFACES = ('position', 'effort')
+#: Control period of a stand without a policy (the node's ``control_period`` 0).
+NO_POLICY_CONTROL_PERIOD = 0.02
 #: Longest time one stand step advances the line: a gap in the states never jumps ahead.
 MAX_STAND_STEP = 0.1
 
@@ -118,7 +120,7 @@ class ModeMachine:
         stand_on_enable: Whether ``enable(True)`` stands the robot up before the policy.
     """
 
-    def __init__(self, stand_duration: float = 2.0, stand_tolerance: float = 0.1,
+    def __init__(self, stand_duration: float = 2.0, stand_tolerance: float = 0.3,
                  stand_on_enable: bool = True) -> None:
         for name, value in (('stand_duration', stand_duration),
                             ('stand_tolerance', stand_tolerance)):
