@@ -8,8 +8,9 @@ given (:class:`~robotrl_ros.policy.deploy_robot.DeployRobot`) and with the robot
 - every policy joint must be a movable joint of the robot's description: otherwise the artifact
   is refused, the missing joints named (an A1 policy on a Panda);
 - every policy joint needs limits from the robot for its command interface;
-- the artifact should record the robot it was trained on (``robot`` in ``policy.yaml``); its
-  ``name``, ``description_sha256``, ``kp`` and ``kd`` are compared with the robot's.
+- given a robot, the artifact should record the robot it was trained on (``robot`` in
+  ``policy.yaml``); its ``name``, ``description_sha256``, ``kp`` and ``kd`` are compared with the
+  robot's (gains only where the robot has them: a URDF alone has none).
 
 Every finding is one line; the node lists them in ``~/status`` (``robot_mismatches``) and logs
 them. Only missing joints refuse the artifact: the others are the operator's call.
@@ -87,6 +88,8 @@ def check_artifact(spec: TaskSpec, metadata: dict[str, Any], robot: DeployRobot 
             check.mismatches.append(f'no {spec.command_interface} limits from the robot for '
                                     f'joint(s) {uncovered}')
     trained = metadata.get('robot')
+    if robot is None:   # nothing to compare the recorded robot with
+        return check
     if not isinstance(trained, dict):
         check.mismatches.append('the artifact records no robot (policy.yaml robot: name, '
                                 'description_sha256, kp, kd, default_pose): gains and '
@@ -96,8 +99,6 @@ def check_artifact(spec: TaskSpec, metadata: dict[str, Any], robot: DeployRobot 
     if missing_keys:
         check.mismatches.append(f'the artifact records no actuator gains {missing_keys} '
                                 '(policy.yaml robot)')
-    if robot is None:
-        return check
     if trained.get('name') != robot.name:
         check.mismatches.append(f'robot name: trained on {trained.get("name")!r}, this robot '
                                 f'is {robot.name!r}')
@@ -106,10 +107,7 @@ def check_artifact(spec: TaskSpec, metadata: dict[str, Any], robot: DeployRobot 
         check.mismatches.append(f'robot description differs from the one the policy was '
                                 f'trained on (sha256 {digest[:12]} trained, '
                                 f'{robot.description_sha256[:12]} {robot.source})')
-    if check.refusal is None:
+    if check.refusal is None:   # (a URDF alone gives no gains: nothing to compare)
         for key in ('kp', 'kd'):
             check.mismatches += _gain_mismatches(key, trained.get(key), robot, names)
-        if robot.kp is None:
-            check.mismatches.append(f'{robot.source} gives no gains: the recorded kp/kd are '
-                                    'not compared')
     return check
