@@ -7,9 +7,10 @@ Subscribes ``joint_states`` (joints matched by name), ``goal_pose`` and ``cmd_ve
 command per control step on ``command_topic`` (std_msgs/Float64MultiArray, artifact joint
 order). All decisions (watchdog, input timeouts, arming, limits, rate limit, hot-reload swap)
 are made by :class:`robotrl_ros.policy.controller.PolicyController`; this node converts
-messages, reads the robot's limits (``robot_description``, ``joint_limits``) and publishes the
-interface's safe command on disarm, on any error in the control path and before it exits on
-SIGINT/SIGTERM. Parameters: :mod:`robotrl_ros.nodes.policy_node_params`::
+messages, reads the robot's limits (``robot``, ``robot_description``, ``joint_limits``) and
+publishes the interface's safe command on disarm, on any error in the control path and before
+it exits on SIGINT/SIGTERM. The modes passive → stand → policy, the artifact-vs-robot check and
+the gamepad: :mod:`.policy_node_modes`. Parameters: :mod:`robotrl_ros.nodes.policy_node_params`::
 
     ros2 run robotrl_ros policy_node --ros-args -p policy_path:=runs/reach/policy
     ros2 service call /policy_node/enable std_srvs/srv/SetBool "{data: true}"
@@ -17,24 +18,25 @@ SIGINT/SIGTERM. Parameters: :mod:`robotrl_ros.nodes.policy_node_params`::
 
 from __future__ import annotations
 
-import os
-import sys
 import time
 from typing import Any, NoReturn
 
 import numpy as np
-from geometry_msgs.msg import PoseStamped, Twist, TwistStamped
 from rclpy.duration import Duration
-from sensor_msgs.msg import Imu, JointState
+from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray, String
 from std_srvs.srv import SetBool
 
+from robotrl_ros.nodes.policy_node_inputs import ControllerInputs
+from robotrl_ros.nodes.policy_node_modes import ModeDriver
 from robotrl_ros.nodes.policy_node_params import POLICY_NODE_PARAMETERS
+from robotrl_ros.nodes.policy_node_status import node_status
 from robotrl_ros.policy.artifact import ArtifactError, PolicyArtifact, load_artifact
 from robotrl_ros.policy.controller import TIMED_INPUTS, ControllerConfig, PolicyController
+from robotrl_ros.policy.deploy_robot import load_deploy_robot
 from robotrl_ros.policy.joint_limits import load_node_limits
-from robotrl_ros.policy.loader import ArtifactLoader, ArtifactWatcher
-from robotrl_ros.policy.metadata import TERM_SOURCES
+from robotrl_ros.policy.loader import ArtifactLoader, ArtifactWatcher, trusted_artifact_dirs
+from robotrl_ros.policy.modes import NO_POLICY_CONTROL_PERIOD
 from robotrl_ros.policy.sample_window import SampleWindow
 from robotrl_ros.ros.artifact_transport import ArtifactReceiver
 from robotrl_ros.ros.cdr import (
@@ -48,18 +50,14 @@ from robotrl_ros.ros.conversions import (
     JointIndex,
     JointStateError,
     JointStateSample,
-    base_twist_to_inputs,
-    imu_to_inputs,
     make_joint_state,
-    pose_to_goal,
-    twist_to_cmd,
 )
 from robotrl_ros.ros.diagnostics import DiagnosticsPublisher, policy_node_checks
 from robotrl_ros.ros.node_runner import RunnableNode, exit_process, run_node
 from robotrl_ros.ros.params import declare_parameters
 from robotrl_ros.ros.qos import COMMAND_QOS, SENSOR_QOS, quiet_publisher, quiet_subscription
 from robotrl_ros.ros.robot_description import RobotDescriptionLimits
-from robotrl_ros.ros.status import percentiles, status_message
+from robotrl_ros.ros.status import status_message
 from robotrl_ros.ros.stop_request import stop_requested
 from robotrl_ros.util.threads import limit_threads
 
@@ -79,7 +77,10 @@ class PolicyNode(RunnableNode):
         super().__init__('policy_node', **kwargs)
         self.params = p = declare_parameters(self, POLICY_NODE_PARAMETERS, self._apply_changes)
         self.executor_kind = p.executor
+        self.robot = load_deploy_robot(p.robot, p.robot_description)
         self.node_limits = load_node_limits(p.robot_description, p.joint_limits)
+        if p.robot:   # the robot file's limits (its description, velocity/effort overrides)
+            self.node_limits = self.robot.limits().combine(self.node_limits)
         if p.max_command_delta > 0:
             self.get_logger().warning('max_command_delta is deprecated (per message, so its '
                                       'meaning changes with the rate): use max_command_rate '
@@ -89,8 +90,13 @@ class PolicyNode(RunnableNode):
             input_timeouts={name: p[f'{name}_timeout'] for name in TIMED_INPUTS},
             default_goal=tuple(p.default_goal)), node_limits=self.node_limits)
         if not p.robot_description.strip():   # the URDF that robot_state_publisher publishes
-            RobotDescriptionLimits(self, self.controller, self.node_limits, self._disarm_for)
+            RobotDescriptionLimits(self, self.controller, self.node_limits, self._disarm_for,
+                                   on_limits=lambda: self.modes.limits_arrived())
         self.index: JointIndex | None = None
+        self._writer: Float64ArrayWriter | None = None   # commands as CDR bytes
+        if self.robot is not None:   # the stand before (or without) a policy: robot's order
+            self.index = JointIndex(self.robot.joint_names)
+            self._writer = Float64ArrayWriter(len(self.robot.joint_names))
         self.missing_joints: list[str] = []
         self.last_input_error: str | None = None
         self.last_reload_error: str | None = None
@@ -101,8 +107,9 @@ class PolicyNode(RunnableNode):
                                      self._on_reload_failure, p.artifact_load_timeout)
         self._installed: PolicyArtifact | None = None
         self.control_timers = ControlTimers(self, p.control_mode, p.state_timeout, self._on_timer)
+        if self.robot is not None:   # a stand before any policy: its control period
+            self.control_timers.set_period(p.control_period or NO_POLICY_CONTROL_PERIOD)
 
-        self._writer: Float64ArrayWriter | None = None   # commands as CDR bytes
         self.command_pub = quiet_publisher(self, Float64MultiArray, p.command_topic,
                                            COMMAND_QOS)
         self.joint_command_pub = (quiet_publisher(self, JointState, p.joint_command_topic,
@@ -112,12 +119,7 @@ class PolicyNode(RunnableNode):
             self, lambda status, deltas: policy_node_checks(status, deltas,
                                                             self.params.latency_warn_ms),
             lambda status: status.get('task') or '')
-        # Goals and commands are sent once (e.g. at an episode reset) before a policy may have
-        # arrived: always listen. Sensor streams: only once a policy's layout needs them.
-        # Created before joint_states: when a new goal and the new episode's first state are
-        # ready together, the executor takes them in creation order (goal first).
-        quiet_subscription(self, PoseStamped, 'goal_pose', self._on_goal, COMMAND_QOS)
-        quiet_subscription(self, Twist, 'cmd_vel', self._on_cmd_vel, COMMAND_QOS)
+        self.inputs = ControllerInputs(self, self.controller, self._bad_input)
         # Raw: the callback parses the serialized message (JointStateReader), cheaper than
         # rclpy's conversion to a Python message on every state (raw_cdr: false = rclpy's).
         self._reader = JointStateReader()
@@ -135,9 +137,7 @@ class PolicyNode(RunnableNode):
             max_bytes=p.max_artifact_bytes, load_timeout=p.artifact_load_timeout,
             accept=self._on_reloaded, rejected=self._on_reload_failure,
         ) if p.enable_policy_artifacts else None
-        self._inputs = {'imu': (Imu, self._on_imu, SENSOR_QOS),
-                        'base_twist': (TwistStamped, self._on_base_twist, SENSOR_QOS)}
-        self._subscribed: set[str] = set()
+        self.modes = ModeDriver(self, p, self.controller, self.robot, self._send)
         self.create_service(SetBool, '~/enable', self._on_enable)
         self.create_timer(p.status_period, self._publish_status)
         if p.watch_policy_file and p.policy_path:
@@ -153,7 +153,7 @@ class PolicyNode(RunnableNode):
         else:
             self.get_logger().info('no policy_path: waiting for an artifact on policy_updates '
                                    'or policy_artifacts')
-        refusal = self.controller.arm(p.armed, defer_until_limits=True)
+        refusal = self.modes.start_armed() if p.armed else None
         if refusal:
             self.get_logger().error(refusal)
         armed = self.controller.armed
@@ -172,14 +172,15 @@ class PolicyNode(RunnableNode):
     # --- policy loading ----------------------------------------------------------------------
     def _load(self, path: str) -> PolicyArtifact:
         """``policy_path`` (the operator's own choice): file checks, no directory allow-list."""
-        return load_artifact(path, allow_torchscript=self.params.allow_torchscript,
-                             max_bytes=self.params.max_artifact_bytes)
+        return self.modes.check(load_artifact(
+            path, allow_torchscript=self.params.allow_torchscript,
+            max_bytes=self.params.max_artifact_bytes))
 
     def _load_update(self, path: str) -> PolicyArtifact:
         """An update's path: it must resolve into a trusted directory (loader thread)."""
-        return load_artifact(path, allow_torchscript=self.params.allow_torchscript,
-                             trusted_dirs=self.trusted_dirs,
-                             max_bytes=self.params.max_artifact_bytes)
+        return self.modes.check(load_artifact(
+            path, allow_torchscript=self.params.allow_torchscript,
+            trusted_dirs=self.trusted_dirs, max_bytes=self.params.max_artifact_bytes))
 
     def _install(self, artifact: PolicyArtifact) -> None:
         self.controller.offer(artifact)
@@ -192,15 +193,12 @@ class PolicyNode(RunnableNode):
         if artifact is None or artifact is self._installed:
             return
         self._installed = artifact
-        if self.index is None or self.index.joint_names != artifact.spec.joint_names:
+        order_changed = self.index is None or self.index.joint_names != artifact.spec.joint_names
+        if order_changed:
             self.index = JointIndex(artifact.spec.joint_names)
             self._writer = Float64ArrayWriter(len(artifact.spec.joint_names))
-        # Only the inputs this policy reads: fewer entities = less executor work per message.
-        needed = {TERM_SOURCES.get(term.name) for term in artifact.spec.observation}
-        for topic in sorted(needed & set(self._inputs) - self._subscribed):
-            msg_type, callback, qos = self._inputs[topic]
-            quiet_subscription(self, msg_type, topic, callback, qos)
-            self._subscribed.add(topic)
+        self.modes.new_policy(order_changed)
+        self.inputs.follow(artifact)
         self.get_logger().info(f'running policy {artifact.version} ({artifact.spec.name}, '
                                f'{artifact.algorithm}) from {artifact.path}; joints '
                                f'{list(artifact.spec.joint_names)}')
@@ -281,39 +279,8 @@ class PolicyNode(RunnableNode):
                 self.control_timers.fresh_state()
             self._control_step(received)
 
-    def _on_goal(self, msg: PoseStamped) -> None:
-        try:
-            self.controller.set_goal(pose_to_goal(msg), time.monotonic())
-        except ValueError as exc:
-            self._bad_input(str(exc))
-
-    def _on_cmd_vel(self, msg: Twist) -> None:
-        try:
-            self.controller.set_cmd_vel(twist_to_cmd(msg), time.monotonic())
-        except ValueError as exc:
-            self._bad_input(str(exc))
-
-    def _on_imu(self, msg: Imu) -> None:
-        self._set_base_inputs('imu', *imu_to_inputs(msg))
-
-    def _on_base_twist(self, msg: TwistStamped) -> None:
-        self._set_base_inputs('base_twist', *base_twist_to_inputs(msg))
-
-    def _set_base_inputs(self, source: str, values: dict[str, np.ndarray],
-                         problems: list[str]) -> None:
-        for problem in problems:
-            self._bad_input(problem)
-        self.controller.set_base_inputs(source, values, time.monotonic())
-
     def _on_enable(self, request: SetBool.Request, response: SetBool.Response) -> SetBool.Response:
-        was = self.controller.armed
-        refusal = self.controller.arm(bool(request.data))
-        if was and not request.data:
-            self._publish_safe('disarmed')
-        response.success = refusal is None
-        response.message = refusal or ('armed' if request.data else 'disarmed')
-        if request.data and not refusal and self.controller.artifact is None:
-            response.message = 'armed, but no policy is loaded yet'
+        response.success, response.message = self.modes.enable(bool(request.data))
         self.get_logger().info(f'~/enable: {response.message}')
         return response
 
@@ -326,10 +293,15 @@ class PolicyNode(RunnableNode):
     def _on_timer(self) -> None:
         if self.params.control_mode == 'timer':
             self._control_step(self.controller.inputs.received)
-        elif self.controller.armed and self.controller.stale(time.monotonic()):
+        elif self.modes.commanding and self.controller.stale(time.monotonic()):
             self._control_step(None)  # on_message mode: the watchdog acts without messages
 
     def _control_step(self, received: float | None) -> None:
+        now = time.monotonic()
+        if self.modes.machine.mode != 'policy':   # passive, stand
+            self._publish(self.modes.command(now), received)
+            return
+        self.modes.follow_joystick(now)
         previous = self.controller.artifact
         try:
             command = self.controller.step()
@@ -341,10 +313,9 @@ class PolicyNode(RunnableNode):
             self._sync_artifact()
         self._publish(command, received)
 
-    def _publish_safe(self, why: str) -> bool:
+    def _send(self, command: np.ndarray, why: str) -> bool:
         """Publish the interface's safe command now (disarm, shutdown); whether one was sent."""
-        command = self.controller.safe_command()
-        if command is None or self._writer is None:
+        if self._writer is None:
             return False
         self.command_pub.publish(self._writer.write(command))
         self.get_logger().info(f'{why}: sent the safe command {np.round(command, 6).tolist()}')
@@ -352,7 +323,8 @@ class PolicyNode(RunnableNode):
 
     def close(self) -> None:
         """SIGINT/SIGTERM or shutdown: the safe command goes out before the node does."""
-        if self.controller.armed and self._publish_safe('stopping'):
+        command = self.modes.safe_command()
+        if command is not None and self._send(command, 'stopping'):
             self.command_pub.wait_for_all_acked(Duration(seconds=SAFE_COMMAND_ACK_TIMEOUT))
 
     def _publish(self, command: np.ndarray | None, received: float | None) -> None:
@@ -371,25 +343,8 @@ class PolicyNode(RunnableNode):
 
     # --- status ------------------------------------------------------------------------------
     def status(self) -> dict:
-        """The ``~/status`` fields."""
-        c = self.controller
-        faulted = c.fault or self.missing_joints or c.artifact is None
-        recent = np.count_nonzero(self.command_times.values() >= time.monotonic() - 2.0)
-        return {
-            **c.status_fields(), 'node': self.get_name(),
-            'state': 'disarmed' if not c.armed else 'faulted' if faulted else 'armed',
-            'control_mode': self.params.control_mode, 'control_rate_hz': recent / 2.0,
-            'inference_latency_ms': percentiles(c.inference_ms.values()),
-            'end_to_end_latency_ms': percentiles(self.e2e_ms.values()),
-            'missing_joints': self.missing_joints, 'last_input_error': self.last_input_error,
-            'last_reload_error': self.last_reload_error,
-            'policy_updates': 'enabled' if self.params.enable_policy_updates else 'disabled',
-            'policy_artifacts': (self.artifact_receiver.status() if self.artifact_receiver
-                                 else {'enabled': False}),
-            # A lean deploy: with a data artifact neither torch nor training code is loaded.
-            'torch_imported': 'torch' in sys.modules,
-            'training_imported': 'robotrl_ros.training' in sys.modules,
-        }
+        """The ``~/status`` fields (:func:`~robotrl_ros.nodes.policy_node_status.node_status`)."""
+        return node_status(self)
 
     def _publish_status(self) -> None:
         if not self.controller.armed or self.controller.artifact is None:
@@ -398,19 +353,6 @@ class PolicyNode(RunnableNode):
         status = self.status()
         self.status_pub.publish(status_message(status))
         self.diagnostics.publish({**status, 'timed_out': self.controller.timed_out})
-
-
-def trusted_artifact_dirs(configured: list[str], policy_path: str) -> list[str]:
-    """Where update paths may resolve to: the configured directories, or else ``policy_path``'s.
-
-    ``policy_path`` itself (the operator's artifact, reloaded by ``watch_policy_file``) is
-    always accepted. Without either there is none: every update is refused.
-    """
-    trusted = list(configured)
-    if policy_path:
-        real = os.path.realpath(policy_path)
-        trusted.append(real if configured else os.path.dirname(real))
-    return trusted
 
 
 def main(args: list[str] | None = None) -> NoReturn:

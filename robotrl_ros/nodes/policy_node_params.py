@@ -18,7 +18,7 @@ POLICY_NODE_PARAMETERS = (
                   'message (lockstep sim); `timer`: act every `control_period` on the latest '
                   'state.', choices=CONTROL_MODES),
     ParameterSpec('control_period', 0.0, "Seconds between commands in timer mode (0 = the "
-                  "artifact's).", minimum=0.0),
+                  "artifact's; a stand without a policy: 0.02 s).", minimum=0.0),
     ParameterSpec('state_timeout', 0.5, 'Watchdog: seconds without fresh joint_states before '
                   'the `timeout_action`.', minimum=0.0, above_minimum=True),
     ParameterSpec('timeout_action', 'hold', 'On stale joint_states or a stale input: `hold`: '
@@ -40,6 +40,29 @@ POLICY_NODE_PARAMETERS = (
                   'position, velocity and effort limits per joint, intersected with the '
                   "artifact's; empty: taken from the `robot_description` topic "
                   '(robot_state_publisher; arming waits for it).', read_only=True),
+    ParameterSpec('robot', '', 'The robot: a built-in name (`a1`, `panda`, ...) or a robot '
+                  'YAML path (its description, or `robot_description` when given): joints, '
+                  'default pose (the stand pose without a trained policy), kp/kd and limits; '
+                  "artifacts are checked against it. '' = only `robot_description`.",
+                  read_only=True),
+    ParameterSpec('stand_on_enable', False, '`~/enable` true goes passive -> stand (to the '
+                  "default pose: the artifact's `robot.default_pose` / `action_offset`, or the "
+                  "robot's) -> policy; false: straight to the policy (simulation, training).",
+                  read_only=True),
+    ParameterSpec('stand_duration', 2.0, 'Seconds the stand takes at least (longer where a '
+                  "joint's velocity limit needs it).", minimum=0.0, read_only=True),
+    ParameterSpec('stand_tolerance', 0.3, 'The policy starts once every joint is within this '
+                  'of the default pose (command units) after the stand (soft legged servos sag '
+                  'under the weight: docs/deploy.md).', minimum=0.0,
+                  above_minimum=True, read_only=True),
+    ParameterSpec('joy_topic', '', 'sensor_msgs/Joy topic of a gamepad (enable / disarm '
+                  "buttons, axes -> cmd_vel); '' = no joystick.", read_only=True),
+    ParameterSpec('joy_config', '', 'Joystick mapping YAML (teleop_twist_joy style: '
+                  'enable_button, disarm_button, axis_linear, scale_linear, axis_angular, '
+                  "scale_angular); '' = the default mapping (docs/deploy.md).", read_only=True),
+    ParameterSpec('joy_timeout', 0.5, 'Seconds without a Joy message after which the joystick '
+                  'is stale: its cmd_vel becomes zero (the robot stops); 0 = never.',
+                  minimum=0.0, read_only=True),
     ParameterSpec('joint_limits', '', 'ros2_control-style joint_limits YAML file (has_*/min_*/'
                   "max_* per joint); combined with robot_description, the tighter bound wins.",
                   read_only=True),

@@ -133,3 +133,16 @@ class ArtifactWatcher:
             return False
         self._key = key
         return True
+
+
+def trusted_artifact_dirs(configured: list[str], policy_path: str) -> list[str]:
+    """Where update paths may resolve to: the configured directories, or else ``policy_path``'s.
+
+    ``policy_path`` itself (the operator's artifact, reloaded by ``watch_policy_file``) is
+    always accepted. Without either there is none: every update is refused.
+    """
+    trusted = list(configured)
+    if policy_path:
+        real = os.path.realpath(policy_path)
+        trusted.append(real if configured else os.path.dirname(real))
+    return trusted

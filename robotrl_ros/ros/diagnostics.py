@@ -107,13 +107,16 @@ def policy_node_checks(status: Mapping[str, Any], deltas: Deltas,
     version, fault = status.get('policy_version'), status.get('fault')
     reload_error, missing = status.get('last_reload_error'), status.get('missing_joints')
     armed = status.get('armed', False)
-    values = {'state': status.get('state'), 'armed': armed, 'policy_version': version,
-              'fault': fault, 'timeouts': counts.get('timeouts', 0),
-              'last_reload_error': reload_error}
+    mismatches = status.get('robot_mismatches') or []
+    values = {'state': status.get('state'), 'mode': status.get('mode'), 'armed': armed,
+              'policy_version': version, 'fault': fault, 'timeouts': counts.get('timeouts', 0),
+              'last_reload_error': reload_error, 'robot_mismatches': mismatches}
     if missing:
         control = (ERROR, f'joint_states lacks policy joint(s) {list(missing)}', values)
     elif version is None and reload_error:
         control = (ERROR, f'no policy: {reload_error}', values)
+    elif status.get('mode') == 'stand':
+        control = (OK, f'standing up to the default pose, policy {version}', values)
     elif version is None:
         control = (WARN, 'no policy loaded yet (policy_path / policy_updates)', values)
     elif not armed:
@@ -128,6 +131,8 @@ def policy_node_checks(status: Mapping[str, Any], deltas: Deltas,
         control = (WARN, f'update rejected, running policy {version}: {reload_error}', values)
     else:
         control = (OK, f'armed, running policy {version}', values)
+    if control[0] == OK and mismatches:
+        control = (WARN, f'{control[1]}; robot mismatch: {"; ".join(mismatches)}', values)
 
     values = {'joint_states': states, 'refused': refused, 'missing_joints': missing or [],
               'last_input_error': status.get('last_input_error')}

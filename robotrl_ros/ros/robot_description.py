@@ -53,12 +53,15 @@ class RobotDescriptionLimits:
             description's.
         disarm: Called with the reason when an unusable description stops an armed node; it
             publishes the safe command and disarms.
+        on_limits: Called after each description's limits were installed (e.g. to arm a node
+            started with ``armed: true``).
     """
 
     def __init__(self, node: Node, controller: PolicyController, yaml_limits: JointLimits,
-                 disarm: Callable[[str], None]) -> None:
+                 disarm: Callable[[str], None],
+                 on_limits: Callable[[], None] | None = None) -> None:
         self._node, self._controller, self._yaml = node, controller, yaml_limits
-        self._disarm = disarm
+        self._disarm, self._on_limits = disarm, on_limits
         self._digest: bytes | None = None
         self.received = 0
         controller.limits_awaited = (f'waiting for the robot\'s limits on the '
@@ -97,3 +100,5 @@ class RobotDescriptionLimits:
         refusal = controller.arm_refusal()
         if controller.armed and refusal:   # e.g. the new robot lacks a policy joint
             self._disarm(refusal)
+        elif self._on_limits is not None:
+            self._on_limits()

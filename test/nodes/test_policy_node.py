@@ -473,7 +473,7 @@ def test_hostile_updates_are_refused_quickly_and_the_old_policy_keeps_commanding
 
 
 def test_trusted_artifact_dirs_default_to_the_directory_of_policy_path(tmp_path):
-    from robotrl_ros.nodes.policy_node import trusted_artifact_dirs
+    from robotrl_ros.policy.loader import trusted_artifact_dirs
     real = str(tmp_path.resolve())
     assert trusted_artifact_dirs([], '') == []
     assert trusted_artifact_dirs([], str(tmp_path / 'p')) == [real]

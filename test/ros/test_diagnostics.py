@@ -67,6 +67,16 @@ def test_policy_node_degraded_states_are_warnings(changes):
     assert policy_levels(**changes)['control'] == WARN
 
 
+def test_the_mode_shows_and_robot_mismatches_warn():
+    checks = policy_node_checks(policy_status(mode='stand', state='standing', armed=False,
+                                              policy_version=None), Deltas(), 20.0)
+    assert checks[0].level == OK and 'standing up' in checks[0].message
+    assert checks[0].values['mode'] == 'stand'
+    checks = policy_node_checks(policy_status(robot_mismatches=['kp differs: hip kp 25 != 20']),
+                                Deltas(), 20.0)
+    assert checks[0].level == WARN and 'kp differs: hip' in checks[0].message
+
+
 def test_the_missing_joint_message_names_the_joint():
     checks = policy_node_checks(policy_status(missing_joints=['elbow']), Deltas(), 20.0)
     assert 'elbow' in checks[0].message
