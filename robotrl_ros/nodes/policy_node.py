@@ -285,7 +285,8 @@ class PolicyNode(RunnableNode):
         return response
 
     def _disarm_for(self, reason: str) -> None:
-        self._publish_safe('disarming')
+        """Back to passive through the safe command (an unusable robot description)."""
+        self.modes.enable(False)
         self.controller.arm(False)
         self.controller.fault = reason
 

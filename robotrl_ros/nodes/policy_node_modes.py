@@ -143,8 +143,8 @@ class ModeDriver:
 
     def enable(self, on: bool) -> tuple[bool, str]:
         """``~/enable``: passive → stand → policy, or back to passive via the safe command."""
-        self.enable_when_limits = False
         if not on:
+            self.enable_when_limits = False   # a disarm cancels a deferred armed: true
             if self.machine.mode != 'passive':
                 safe = (self.controller.safe_command() if self.machine.mode == 'policy'
                         else self.machine.safe_command(self.controller.inputs.position))
@@ -157,6 +157,7 @@ class ModeDriver:
         if refusal:
             self.controller.arm(True)   # records the fault, stays disarmed
             return False, refusal
+        self.enable_when_limits = False
         if self.machine.enable(True, self.stand_target()) == 'stand':
             return True, f'standing up to the default pose ({self.machine.target.source})'
         refusal = self.controller.arm(True)
