@@ -124,8 +124,9 @@ def _deploy_robot_arguments() -> tuple[LaunchArgument, LaunchArgument]:
     """``robot`` and ``robot_description`` of deploy: the policy node's robot description."""
     return (
         LaunchArgument('robot', "the robot: built-in name (a1, panda, ...) or robot YAML path; "
-                       "its description (URDF) becomes the policy node's robot_description "
-                       "('' = none)", (),
+                       "the policy node's robot (default pose, gains, limits) and its "
+                       "description (URDF) the policy node's robot_description ('' = none)",
+                       (('policy_node', 'robot'),),
                        description_targets=(('policy_node', 'robot_description'),)),
         LaunchArgument('robot_description', 'the robot\'s URDF XML, e.g. "$(xacro '
                        'robot.urdf.xacro)", or a .urdf path: joint limits and the artifact '

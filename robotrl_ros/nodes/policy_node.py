@@ -89,7 +89,7 @@ class PolicyNode(RunnableNode):
             **{name: p[name] for name in CONTROLLER_PARAMETERS},
             input_timeouts={name: p[f'{name}_timeout'] for name in TIMED_INPUTS},
             default_goal=tuple(p.default_goal)), node_limits=self.node_limits)
-        if not p.robot_description.strip():   # the URDF that robot_state_publisher publishes
+        if not p.robot_description.strip() and not p.robot:   # robot_state_publisher's URDF
             RobotDescriptionLimits(self, self.controller, self.node_limits, self._disarm_for,
                                    on_limits=lambda: self.modes.limits_arrived())
         self.index: JointIndex | None = None

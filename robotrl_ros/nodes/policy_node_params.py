@@ -38,7 +38,7 @@ POLICY_NODE_PARAMETERS = (
                   "the robot's joint velocity limit.", minimum=0.0, dynamic=True),
     ParameterSpec('robot_description', '', "The robot's URDF (XML text, or a .urdf file path): "
                   'position, velocity and effort limits per joint, intersected with the '
-                  "artifact's; empty: taken from the `robot_description` topic "
+                  "artifact's; empty (and no `robot`): taken from the `robot_description` topic "
                   '(robot_state_publisher; arming waits for it).', read_only=True),
     ParameterSpec('robot', '', 'The robot: a built-in name (`a1`, `panda`, ...) or a robot '
                   'YAML path (its description, or `robot_description` when given): joints, '
