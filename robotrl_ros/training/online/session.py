@@ -188,7 +188,7 @@ class OnlineSession:
             frame_id: str, log_time: int, source: str = '') -> None:
         """An ``imu`` sample (valid quaternion, finite rate): paired with joint states."""
         with self.lock:
-            src = self.sources.heard(source)
+            src = self.sources[source]
             self._record(lambda rec: rec.imu(stamp, orientation_xyzw, angular_velocity,
                                              frame_id, log_time))
             src.base.on_imu(stamp, orientation_xyzw, angular_velocity)
@@ -197,7 +197,7 @@ class OnlineSession:
                    log_time: int, source: str = '') -> None:
         """A ``base_twist`` sample (finite): its linear velocity is paired with joint states."""
         with self.lock:
-            src = self.sources.heard(source)
+            src = self.sources[source]
             self._record(lambda rec: rec.base_twist(stamp, linear, angular, frame_id,
                                                     log_time))
             src.base.on_base_twist(stamp, linear)
@@ -205,7 +205,7 @@ class OnlineSession:
     def command(self, command: np.ndarray, log_time: int, source: str = '') -> None:
         """A command on the command topic (validated length and finiteness)."""
         with self.lock:
-            src = self.sources.heard(source)
+            src = self.sources[source]
             self.last_command = time.monotonic()
             self._record(lambda rec: rec.command(command, log_time))
             src.pairer.on_command(command)
@@ -213,14 +213,14 @@ class OnlineSession:
     def goal(self, goal: np.ndarray, stamp: float, log_time: int, source: str = '') -> None:
         """A ``goal_pose`` position."""
         with self.lock:
-            src = self.sources.heard(source)
+            src = self.sources[source]
             self._record(lambda rec: rec.goal(goal, stamp, log_time))
             src.pairer.on_goal(goal, stamp)
 
     def cmd_vel(self, cmd: np.ndarray, log_time: int, source: str = '') -> None:
         """A ``cmd_vel`` command (vx, vy, wz)."""
         with self.lock:
-            src = self.sources.heard(source)
+            src = self.sources[source]
             self._record(lambda rec: rec.cmd_vel(cmd, log_time))
             src.pairer.on_cmd_vel(cmd)
 

@@ -9,7 +9,7 @@ namespace; ``''`` for the single relative source of a plain trainer) has its own
 transitions accepted and their recent rate, episodes and successes, drops, whether it is active,
 and the version of the policy it runs (as its policy node reports it).
 
-Joining and leaving: a source that has sent nothing for ``timeout`` seconds is marked inactive
+Joining and leaving: a source that has sent no state for ``timeout`` seconds is marked inactive
 (:meth:`SourceSet.expire`): it no longer counts in the rollout, and nothing waits for it. When it
 speaks again it rejoins with a fresh pairer, since a restarted simulator starts its stamps anew.
 
@@ -87,7 +87,7 @@ class Source:
         name: Its namespace ('' = the trainer's own, relative topics).
         pairer: Its transition pairing (episodes, resets, goal).
         base: Its floating-base signal matcher.
-        last_seen: Monotonic time of its last message (None = never heard).
+        last_seen: Monotonic time of its last state (None = never heard).
         active: Heard from within the timeout.
         joins: How often it joined (first message, or back after a timeout).
         policy_version: Update count of the policy it runs (-1 = unknown).
@@ -168,7 +168,10 @@ class SourceSet:
         return iter(self.by_name.values())
 
     def heard(self, name: str) -> Source:
-        """A message of source ``name`` arrived: it is active (joining or rejoining)."""
+        """A state of source ``name`` arrived: it is active (joining or rejoining).
+
+        Only states count: a policy node whose robot died may still publish hold commands.
+        """
         source = self.by_name[name]
         now = self.clock()
         if not source.active:
