@@ -15,6 +15,11 @@ same ``output_dir`` resumes after any crash. Learning runs in a worker thread, o
 lock acquisition, so subscription callbacks are never starved. Messages are handled in the
 order their publishers sent them (``ReorderBuffer``), not in the executor's topic order.
 
+Fleet: with ``robot_namespaces``, the same topics are read under each namespace, one robot or
+simulator graph each (:mod:`robotrl_ros.ros.trainer_sources`), with its own pairing, episodes
+and resets, all feeding one learner; a robot silent for ``source_timeout`` leaves the rollout
+and rejoins when it speaks again (docs/fleet.md).
+
 Example (with ``sim_bridge`` in lockstep and ``policy_node`` with ``explore: true``)::
 
     trainer_node --ros-args -p task:=reach -p algo:=sac -p output_dir:=runs/graph
