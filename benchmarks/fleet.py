@@ -8,10 +8,11 @@
    (publish time of that policy), transitions/s the trainer accepted from all robots, and the
    trainer's CPU seconds per transition (``/proc/<pid>/stat``).
 2. Saturation: one trainer (SAC, ``robot_namespaces`` of ``--synthetic-robots`` entries) fed by a
-   synthetic publisher process that sends well-formed states and commands for every namespace
-   as fast as it can: transitions/s the trainer absorbs (paired and accepted) with learning off
-   (``learning_starts`` beyond the run: the stream side only) and on (the learning thread
-   competes for the trainer's interpreter), and its CPU per transition.
+   synthetic publisher process that sends well-formed states and commands, round-robin over the
+   namespaces, at a fixed offered rate (transitions/s), for several rates: transitions/s the
+   trainer absorbs (paired and accepted) with learning off (``learning_starts`` beyond the run:
+   the stream side only) and on (SAC: one gradient step per transition, in the same process),
+   the learner's updates/s, and the trainer's CPU per transition.
 
     .venv/bin/python benchmarks/fleet.py [--robots 1 2 4] [--budget-s 300] [--saturation-s 20]
 
@@ -96,8 +97,8 @@ def scaling_run(n_robots: int, budget_s: float, target: float, work: Path) -> di
 
 
 # --- 2. saturation with a synthetic publisher -----------------------------------------------
-def run_publisher(namespaces: list[str], seconds: float) -> None:
-    """Publish well-formed reach states and commands for every namespace as fast as possible.
+def run_publisher(namespaces: list[str], seconds: float, rate: float) -> None:
+    """Publish well-formed reach states and commands for every namespace at ``rate`` per s.
 
     Waits until the trainer subscribes, then runs ``seconds``; prints what it sent as JSON.
     """
@@ -133,6 +134,9 @@ def run_publisher(namespaces: list[str], seconds: float) -> None:
     command = Float64MultiArray()
     sent, step, started = 0, 0, time.monotonic()
     while time.monotonic() - started < seconds:
+        ahead = sent / rate - (time.monotonic() - started)
+        if ahead > 0:
+            time.sleep(ahead)
         step += 1
         stamp = step * spec.control_period
         state.header.stamp.sec = int(stamp)
@@ -148,9 +152,10 @@ def run_publisher(namespaces: list[str], seconds: float) -> None:
     rclpy.shutdown()
 
 
-def saturation_run(robots: int, seconds: float, learning: bool, work: Path) -> dict[str, Any]:
-    """Trainer + synthetic publisher for ``seconds``; what the trainer absorbed."""
-    out = work / f'saturation_{robots}_{"learn" if learning else "ingest"}'
+def saturation_run(robots: int, seconds: float, rate: float, learning: bool,
+                   work: Path) -> dict[str, Any]:
+    """Trainer + synthetic publisher offering ``rate`` transitions/s for ``seconds``."""
+    out = work / f'saturation_{robots}_{rate:g}_{"learn" if learning else "ingest"}'
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     hparams = out / 'hparams.yaml'
@@ -162,7 +167,7 @@ def saturation_run(robots: int, seconds: float, learning: bool, work: Path) -> d
         'reset_service': '', 'publish_period': 1e6, 'robot_namespaces': namespaces,
         'source_timeout': 0.0})
     publisher = [sys.executable, str(Path(__file__).resolve()), '--publisher', *namespaces,
-                 '--saturation-s', str(seconds)]
+                 '--saturation-s', str(seconds), '--rate', str(rate)]
     env = dict(os.environ, ROS_DOMAIN_ID=str(random_domain()), OMP_NUM_THREADS='1',
                ROS_AUTOMATIC_DISCOVERY_RANGE='LOCALHOST', PYTHONUNBUFFERED='1')
     group = ProcessGroup({'trainer_node': trainer, 'publisher': publisher}, env=env,
@@ -182,7 +187,7 @@ def saturation_run(robots: int, seconds: float, learning: bool, work: Path) -> d
     return {'robots': robots, 'learning': learning, 'seconds': round(sent['seconds'], 1),
             'offered_per_s': round(sent['states_sent'] / sent['seconds'], 1),
             'accepted_per_s': round(accepted / sent['seconds'], 1),
-            'learned_per_s': round(summary['transitions'] / sent['seconds'], 1),
+            'updates_per_s': round(summary['updates'] / sent['seconds'], 1),
             'updates': summary['updates'],
             'trainer_cpu_ms_per_transition': round(1e3 * cpu_used / accepted, 3)
             if accepted else None,
@@ -194,13 +199,16 @@ def main() -> None:
     parser.add_argument('--robots', type=int, nargs='+', default=[1, 2, 4])
     parser.add_argument('--budget-s', type=float, default=300.0)
     parser.add_argument('--target', type=float, default=0.95)
-    parser.add_argument('--saturation-s', type=float, default=20.0)
+    parser.add_argument('--saturation-s', type=float, default=8.0)
+    parser.add_argument('--rates', type=float, nargs='+', default=[500, 1000, 2000, 4000],
+                        help='offered transitions/s of the synthetic publisher')
+    parser.add_argument('--rate', type=float, default=1000.0, help=argparse.SUPPRESS)
     parser.add_argument('--synthetic-robots', type=int, default=4)
     parser.add_argument('--skip-scaling', action='store_true')
     parser.add_argument('--publisher', nargs='+', metavar='NS', help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.publisher:
-        run_publisher(args.publisher, args.saturation_s)
+        run_publisher(args.publisher, args.saturation_s, args.rate)
         return
     work = Path(tempfile.mkdtemp(prefix='fleet_bench_'))
     record: dict[str, Any] = {'machine': f'{platform.machine()}, {os.cpu_count()} CPUs',
@@ -212,9 +220,10 @@ def main() -> None:
             record['scaling'].append(scaling_run(n, args.budget_s, args.target, work))
             print(json.dumps(record['scaling'][-1]), flush=True)
     for learning in (False, True):
-        record['saturation'].append(saturation_run(args.synthetic_robots, args.saturation_s,
-                                                   learning, work))
-        print(json.dumps(record['saturation'][-1]), flush=True)
+        for rate in args.rates:
+            record['saturation'].append(saturation_run(args.synthetic_robots, args.saturation_s,
+                                                       rate, learning, work))
+            print(json.dumps(record['saturation'][-1]), flush=True)
     shutil.rmtree(work, ignore_errors=True)
     write_results(RESULTS / 'fleet', record, report(record))
 
@@ -232,11 +241,11 @@ def report(record: dict[str, Any]) -> list[str]:
                      f'{r["transitions_at_target"]} | {r["transitions_per_s"]} | '
                      f'{r["trainer_cpu_ms_per_transition"]} | {r["per_robot_accepted"]} |')
     lines += ['', '## One trainer at saturation (synthetic publisher)', '',
-              '| robots | learning | offered/s | accepted/s | learned/s | trainer CPU ms / '
-              'transition |', '|---|---|---|---|---|---|']
+              '| robots | learning | offered/s | accepted/s | learner updates/s | trainer CPU ms '
+              '/ transition |', '|---|---|---|---|---|---|']
     for r in record['saturation']:
         lines.append(f'| {r["robots"]} | {"on" if r["learning"] else "off"} | '
-                     f'{r["offered_per_s"]} | {r["accepted_per_s"]} | {r["learned_per_s"]} | '
+                     f'{r["offered_per_s"]} | {r["accepted_per_s"]} | {r["updates_per_s"]} | '
                      f'{r["trainer_cpu_ms_per_transition"]} |')
     return lines
 
