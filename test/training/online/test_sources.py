@@ -193,3 +193,23 @@ def test_on_policy_session_drops_transitions_older_than_one_update(tmp_path):
     assert 'old_policy' not in status['sources']['robot2']['drops']
     assert status['transitions'] == spec.max_episode_steps   # robot2's only
     session.close()
+
+
+def test_a_cut_segment_end_is_a_truncation_for_the_agent_but_not_an_episode_end(tmp_path):
+    from robotrl_ros.training.online.learner import OnlineLearner
+    spec = make_task('reach').spec
+    agent = make_agent('ppo', spec, load_config('reach', 'ppo').agent, 0)
+    seen = []
+    observe = agent.observe
+    agent.observe = lambda *args: seen.append(bool(args[5][0])) or observe(*args)
+    learner = OnlineLearner(agent, spec, tmp_path, algo='ppo')
+    sources = _sources(segments=True)
+    out = []
+    for k in range(4):
+        out += _step(sources, 'robot1', k, 0.0)
+    sources['robot1'].last_seen -= 10.0
+    out += sources.expire()[1]
+    for tr in out:
+        learner.add(tr)
+    assert seen == [False, False, True] and learner.counters['episodes'] == 0
+    learner.close()
