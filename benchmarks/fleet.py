@@ -205,10 +205,16 @@ def main() -> None:
     parser.add_argument('--rate', type=float, default=1000.0, help=argparse.SUPPRESS)
     parser.add_argument('--synthetic-robots', type=int, default=4)
     parser.add_argument('--skip-scaling', action='store_true')
+    parser.add_argument('--report-only', action='store_true',
+                        help='rewrite fleet.md from fleet.json (no runs)')
     parser.add_argument('--publisher', nargs='+', metavar='NS', help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.publisher:
         run_publisher(args.publisher, args.saturation_s, args.rate)
+        return
+    if args.report_only:
+        record = json.loads((RESULTS / 'fleet.json').read_text())
+        write_results(RESULTS / 'fleet', record, report(record))
         return
     work = Path(tempfile.mkdtemp(prefix='fleet_bench_'))
     record: dict[str, Any] = {'machine': f'{platform.machine()}, {os.cpu_count()} CPUs',
@@ -230,9 +236,11 @@ def main() -> None:
 
 def report(record: dict[str, Any]) -> list[str]:
     """The markdown table of a run."""
+    loads = [r['load_before'][0] for r in record['scaling']]
     lines = [f'# Fleet learning: SAC on {record["task"]}, n simulated robots, one trainer',
-             '', f'{record["machine"]}, {record["date"]}; every process shares the 2 cores '
-             '(load averages in fleet.json).', '',
+             '', f'{record["machine"]}, {record["date"]}; every process shares the 2 cores; '
+             f'1-min load average {min(loads, default=0)}..{max(loads, default=0)} during the '
+             'scaling runs (other work on the machine; per run in fleet.json).', '',
              f'| robots | time to {record["target"]:.0%} (s) | transitions at target | '
              'transitions/s | trainer CPU ms / transition | per robot |',
              '|---|---|---|---|---|---|']
@@ -247,6 +255,7 @@ def report(record: dict[str, Any]) -> list[str]:
         lines.append(f'| {r["robots"]} | {"on" if r["learning"] else "off"} | '
                      f'{r["offered_per_s"]} | {r["accepted_per_s"]} | {r["updates_per_s"]} | '
                      f'{r["trainer_cpu_ms_per_transition"]} |')
+    lines += ['', '## Reading', '', *(f'{note}\n' for note in record.get('notes', []))]
     return lines
 
 
