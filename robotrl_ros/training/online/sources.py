@@ -14,9 +14,10 @@ Joining and leaving: a source that has sent no state for ``timeout`` seconds is 
 speaks again it rejoins with a fresh pairer, since a restarted simulator starts its stamps anew.
 
 Policy versions: every published artifact is registered (:class:`PolicyVersions`) under its path
-and its version hash, with the learner's update count when it was exported; a source's policy
-node reports the hash and path of the policy it runs, which gives the update count each of its
-transitions is tagged with (``Transition.policy_version``; -1 = unknown).
+and its data version hash, with the learner's update count when it was exported; a source's
+policy node reports the hash and path of the policy it runs, which gives the update count each of
+its transitions is tagged with (``Transition.policy_version``; -1 = unknown, e.g. an artifact
+installed elsewhere and loaded with TorchScript, whose hash covers ``policy.pt`` too).
 On-policy segments: on-policy agents learn from contiguous trajectories, so with several sources
 each source's transitions are held and released as one contiguous segment at its episode end
 (or every :data:`SEGMENT` transitions, or when it leaves); a segment cut before its episode ended
@@ -54,15 +55,15 @@ class PolicyVersions:
     def register(self, updates: int, path: str | Path) -> None:
         """A published artifact at ``path``, exported after ``updates`` learner updates.
 
-        Its version hashes are those a policy node reports (loaded with and without TorchScript,
-        which hash different files); one that cannot be loaded is known by its path only.
+        It is known by its path (a policy node given it on ``policy_updates``) and by the
+        version hash a policy node reports when it loads the artifact as data (without
+        TorchScript); one that cannot be loaded is known by its path only.
         """
         self._by_key[str(Path(path).resolve())] = updates
-        for allow in (False, True):
-            try:
-                self._by_key[load_artifact(path, allow_torchscript=allow).version] = updates
-            except (OSError, ValueError):
-                continue
+        try:
+            self._by_key[load_artifact(path).version] = updates
+        except (OSError, ValueError):
+            pass
         if updates != self.newest:
             self.previous, self.newest = self.newest, updates
 

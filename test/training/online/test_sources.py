@@ -213,3 +213,13 @@ def test_a_cut_segment_end_is_a_truncation_for_the_agent_but_not_an_episode_end(
         learner.add(tr)
     assert seen == [False, False, True] and learner.counters['episodes'] == 0
     learner.close()
+
+
+def test_a_published_artifact_is_known_by_the_hash_its_policy_node_reports(tmp_path):
+    from doubles.reach_pd import export_reach_pd
+
+    from robotrl_ros.policy.artifact import load_artifact
+    path = export_reach_pd(tmp_path / 'policy_00000042')
+    versions = PolicyVersions()
+    versions.register(42, path)
+    assert versions.lookup(load_artifact(path).version, '/elsewhere/installed') == 42
