@@ -139,7 +139,7 @@ class OnlineSession:
                                  lambda: BaseSignalMatcher(cfg.imu_tolerance),
                                  cfg.source_timeout,
                                  segments=cfg.algo in ON_POLICY and len(cfg.sources) > 1)
-        self.versions = PolicyVersions()
+        self.versions = PolicyVersions(by_hash=len(cfg.sources) > 1)
         self.recorder = None
         if cfg.record_mcap:
             if len(cfg.sources) > 1:

@@ -45,9 +45,16 @@ RATE_WINDOW = 5.0
 
 
 class PolicyVersions:
-    """Published artifacts by path and version hash -> the learner's update count then."""
+    """Published artifacts by path and version hash -> the learner's update count then.
 
-    def __init__(self) -> None:
+    Args:
+        by_hash: Also load each artifact (as data) for its version hash: robots whose policy
+            node installed it under another path are recognized too. Off for a single robot,
+            whose learner thread then does no extra work per publish.
+    """
+
+    def __init__(self, by_hash: bool = True) -> None:
+        self.by_hash = by_hash
         self._by_key: dict[str, int] = {}
         self.newest = -1
         self.previous = -1
@@ -60,10 +67,11 @@ class PolicyVersions:
         TorchScript); one that cannot be loaded is known by its path only.
         """
         self._by_key[str(Path(path).resolve())] = updates
-        try:
-            self._by_key[load_artifact(path).version] = updates
-        except (OSError, ValueError):
-            pass
+        if self.by_hash:
+            try:
+                self._by_key[load_artifact(path).version] = updates
+            except (OSError, ValueError):
+                pass
         if updates != self.newest:
             self.previous, self.newest = self.newest, updates
 
