@@ -1,6 +1,6 @@
 # Copyright 2026 robotrl_ros contributors
 # SPDX-License-Identifier: Apache-2.0
-"""The three node graphs users start, as plain data: nodes, launch arguments, parameter targets.
+"""The node graphs users start, as plain data: nodes, launch arguments, parameter targets.
 
 One table serves ``robotrl up`` (which starts the graphs without ``ros2 launch``) and the tests
 that check ``launch/*.launch.py`` and ``config/*.yaml`` against each other. The launch files spell
@@ -53,17 +53,21 @@ class Graph:
     """A launchable graph: ``launch/<name>.launch.py`` + ``config/<name>.yaml``.
 
     Attributes:
-        name: Graph name (``train_sim``, ``deploy``, ``sim_eval``).
+        name: Graph name (``train_sim``, ``fleet_sim``, ``deploy``, ``sim_eval``).
         description: What the graph is for.
         nodes: Node names, which are also their console-script executables.
         arguments: Launch arguments besides ``namespace`` and ``params_file``, which every
             graph has.
+        robot_nodes: Nodes started once per robot, in the namespaces ``robot1`` ..
+            ``robot<n_robots>`` (:func:`robot_namespaces`) under the graph's ``namespace``; the
+            others run once, in the graph's ``namespace``.
     """
 
     name: str
     description: str
     nodes: tuple[str, ...]
     arguments: tuple[LaunchArgument, ...]
+    robot_nodes: tuple[str, ...] = ()
 
     @property
     def config_file(self) -> str:
@@ -106,6 +110,21 @@ _DR = (
      'float'),
     ('dr_imu_noise_std', 'floating base: Gaussian IMU and base twist noise std', 'float'),
 )
+
+
+#: Most robots a fleet graph starts on one machine.
+MAX_ROBOTS = 64
+
+
+def robot_namespaces(n_robots: int) -> list[str]:
+    """The robots' namespaces of a fleet graph: ``robot1`` .. ``robot<n_robots>``.
+
+    Raises:
+        ValueError: ``n_robots`` outside 1..:data:`MAX_ROBOTS`.
+    """
+    if not 1 <= n_robots <= MAX_ROBOTS:
+        raise ValueError(f'argument n_robots: expected 1..{MAX_ROBOTS}, got {n_robots}')
+    return [f'robot{i}' for i in range(1, n_robots + 1)]
 
 
 def _robot_arguments(nodes: tuple[str, ...]) -> tuple[LaunchArgument, LaunchArgument]:
@@ -159,6 +178,31 @@ GRAPHS: dict[str, Graph] = {
             LaunchArgument('config', "hyperparameter YAML for the algorithm ('' = defaults)",
                            (('trainer_node', 'config'),)),
             *_robot_arguments(('sim_bridge', 'trainer_node')),
+        ),
+    ),
+    'fleet_sim': Graph(
+        name='fleet_sim',
+        description='fleet learning in simulation: n_robots namespaced sim bridge + exploring '
+                    'policy pairs feeding one trainer',
+        nodes=('sim_bridge', 'policy_node', 'trainer_node'),
+        robot_nodes=('sim_bridge', 'policy_node'),
+        arguments=(
+            LaunchArgument('n_robots', 'simulated robots, in namespaces robot1 .. robot<n> '
+                           "(the trainer's robot_namespaces)",
+                           (('trainer_node', 'robot_namespaces'),), 'int', default='2'),
+            LaunchArgument('task', 'task name (reach, reach_discrete, ...)',
+                           (('sim_bridge', 'task'), ('trainer_node', 'task'))),
+            LaunchArgument('algo', 'algorithm (sac, dqn: one replay buffer; ppo, reinforce)',
+                           (('trainer_node', 'algo'),)),
+            LaunchArgument('output_dir', 'run directory for checkpoints, artifacts and logs',
+                           (('trainer_node', 'output_dir'),),
+                           list_targets=(('policy_node', 'trusted_artifact_dirs'),)),
+            # Robot i's simulator gets seed + i - 1: the robots see different episodes.
+            LaunchArgument('seed', 'random seed of the learner; robot i simulates seed + i - 1',
+                           (('sim_bridge', 'seed'), ('trainer_node', 'seed')), 'int',
+                           default='0'),
+            LaunchArgument('config', "hyperparameter YAML for the algorithm ('' = defaults)",
+                           (('trainer_node', 'config'),)),
         ),
     ),
     'deploy': Graph(
@@ -282,6 +326,9 @@ def parameter_overrides(graph: Graph, values: dict[str, str]) -> dict[str, dict[
             description = robot_description_of(arg.name, str(value))
             for node, param in arg.description_targets:
                 overrides[node][param] = description
+    if graph.robot_nodes:   # n_robots is a count: the trainer gets the robots' namespaces
+        overrides['trainer_node']['robot_namespaces'] = robot_namespaces(
+            int(overrides['trainer_node']['robot_namespaces']))
     return overrides
 
 
@@ -300,3 +347,19 @@ def robot_description_of(argument: str, robot: str) -> str:
         return description_text(load_robot(robot))[0]
     except (RobotConfigError, DescriptionError) as exc:
         raise ValueError(f'argument {argument}: {exc}') from None
+
+
+def robot_overrides(graph: Graph, overrides: dict[str, dict[str, object]]
+                    ) -> dict[str, dict[str, dict[str, object]]]:
+    """``{robot namespace: {node: parameters}}`` of a fleet graph's per-robot nodes.
+
+    Each robot's nodes get the graph's overrides, robot i's ``sim_bridge`` the seed
+    ``seed + i - 1``, so the robots do not repeat each other's episodes.
+    """
+    robots = {}
+    for index, ns in enumerate(overrides['trainer_node']['robot_namespaces']):
+        per_robot = {node: dict(overrides[node]) for node in graph.robot_nodes}
+        if 'seed' in per_robot.get('sim_bridge', {}):
+            per_robot['sim_bridge']['seed'] = int(per_robot['sim_bridge']['seed']) + index
+        robots[ns] = per_robot
+    return robots

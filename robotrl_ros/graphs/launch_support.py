@@ -51,22 +51,26 @@ def argument_overrides(context: LaunchContext, graph: Graph) -> dict[str, dict[s
 
 
 def graph_node(context: LaunchContext, name: str, overrides: dict[str, object],
+               robot: str = '', remappings: tuple[tuple[str, str], ...] = (),
                **process_options: str) -> Node:
     """Node ``name`` (its executable has the same name) in the ``namespace`` argument.
 
     Its parameters are ``params_file`` followed by ``overrides``; string overrides stay strings
-    (an ``output_dir`` of '123' is not turned into an int). ``process_options`` go to
-    launch's ExecuteProcess (e.g. ``sigterm_timeout``).
+    (an ``output_dir`` of '123' is not turned into an int). ``robot`` puts a fleet robot's node
+    in ``<namespace>/<robot>``; ``remappings`` are added to the clock's. ``process_options`` go
+    to launch's ExecuteProcess (e.g. ``sigterm_timeout``).
     """
     typed = {key: ParameterValue(value, value_type=str) if isinstance(value, str) else value
              for key, value in overrides.items()}
     # launch escalates to SIGTERM 5 s after SIGINT by default: short for Python nodes that
     # import torch on a loaded machine (seen in launch tests); they still must exit with 0.
     process_options.setdefault('sigterm_timeout', '15')
-    return Node(package=PACKAGE, executable=name, name=name,
-                namespace=LaunchConfiguration('namespace'),
+    namespace = LaunchConfiguration('namespace').perform(context).strip('/')
+    if robot:
+        namespace = f'{namespace}/{robot}'.strip('/')
+    return Node(package=PACKAGE, executable=name, name=name, namespace=namespace,
                 # rclpy's sim-time source reads the absolute /clock; the sim bridge publishes
                 # the relative clock, so a namespaced graph uses its own <ns>/clock.
-                remappings=[('/clock', 'clock')],
+                remappings=[('/clock', 'clock'), *remappings],
                 parameters=[LaunchConfiguration('params_file').perform(context), typed],
                 output='screen', emulate_tty=True, **process_options)

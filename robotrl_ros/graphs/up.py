@@ -28,7 +28,13 @@ from pathlib import Path
 
 import yaml
 
-from robotrl_ros.graphs.definitions import GRAPHS, Graph, get_graph, parameter_overrides
+from robotrl_ros.graphs.definitions import (
+    GRAPHS,
+    Graph,
+    get_graph,
+    parameter_overrides,
+    robot_overrides,
+)
 from robotrl_ros.graphs.process import (
     PACKAGE,
     STOP_TIMEOUTS,
@@ -122,11 +128,30 @@ def plan(graph_name: str, sets: list[str], tmp_dir: Path) -> UpPlan:
     override_file.write_text(yaml.safe_dump(
         {f'/**/{node}': {'ros__parameters': params} for node, params in overrides.items()
          if params}))
-    commands = {node: node_command(node_executable(node), name=node, namespace=namespace,
-                                   remaps=[CLOCK_REMAP],
-                                   params_files=[params_file, override_file], rules=raw[node])
-                for node in graph.nodes}
+    commands = {}
+    robots = robot_overrides(graph, overrides) if graph.robot_nodes else {}
+    for ns, per_robot in robots.items():   # a fleet: each robot's nodes in its namespace
+        for node in graph.robot_nodes:
+            seed = per_robot[node].get('seed')
+            commands[f'{ns}/{node}'] = node_command(
+                node_executable(node), name=node, namespace=f'{namespace}/{ns}'.strip('/'),
+                remaps=[CLOCK_REMAP, *fleet_remaps(node, namespace)],
+                params_files=[params_file, override_file],
+                rules=[*([] if seed is None else [f'seed:={seed}']), *raw[node]])
+    for node in graph.nodes:
+        if node not in graph.robot_nodes:
+            commands[node] = node_command(node_executable(node), name=node,
+                                          namespace=namespace, remaps=[CLOCK_REMAP],
+                                          params_files=[params_file, override_file],
+                                          rules=raw[node])
     return UpPlan(graph, commands, override_file, namespace, params_file)
+
+
+def fleet_remaps(node: str, namespace: str) -> list[str]:
+    """A fleet robot's policy node listens to the one trainer's ``policy_updates``."""
+    if node != 'policy_node':
+        return []
+    return [f'policy_updates:=/{namespace}/policy_updates'.replace('//', '/')]
 
 
 class GraphProcesses(ProcessGroup):

@@ -15,6 +15,11 @@ same ``output_dir`` resumes after any crash. Learning runs in a worker thread, o
 lock acquisition, so subscription callbacks are never starved. Messages are handled in the
 order their publishers sent them (``ReorderBuffer``), not in the executor's topic order.
 
+Fleet: with ``robot_namespaces``, the same topics are read under each namespace, one robot or
+simulator graph each (:mod:`robotrl_ros.ros.trainer_sources`), with its own pairing, episodes
+and resets, all feeding one learner; a robot silent for ``source_timeout`` leaves the rollout
+and rejoins when it speaks again (docs/fleet.md).
+
 Example (with ``sim_bridge`` in lockstep and ``policy_node`` with ``explore: true``)::
 
     trainer_node --ros-args -p task:=reach -p algo:=sac -p output_dir:=runs/graph
@@ -27,32 +32,16 @@ import time
 from pathlib import Path
 from typing import Any, NoReturn
 
-from geometry_msgs.msg import PoseStamped, Twist, TwistStamped
-from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
-from sensor_msgs.msg import Imu, JointState
-from std_msgs.msg import Float64MultiArray, String
-from std_srvs.srv import SetBool
+from std_msgs.msg import String
 
 from robotrl_ros.nodes.trainer_node_params import TRAINER_NODE_PARAMETERS
 from robotrl_ros.ros.artifact_transport import ArtifactPublisher
-from robotrl_ros.ros.conversions import (
-    JointIndex,
-    JointStateError,
-    base_twist_to_inputs,
-    command_to_array,
-    imu_to_inputs,
-    pose_to_goal,
-    stamp_to_sec,
-    twist_to_cmd,
-)
 from robotrl_ros.ros.diagnostics import DiagnosticsPublisher, trainer_node_checks
-from robotrl_ros.ros.episode_resets import EpisodeResets
 from robotrl_ros.ros.node_runner import RunnableNode, exit_process, run_node
 from robotrl_ros.ros.params import declare_parameters
 from robotrl_ros.ros.qos import COMMAND_QOS
 from robotrl_ros.ros.status import status_message
-from robotrl_ros.training.online.base_signals import observes_base
-from robotrl_ros.training.online.reorder import ReorderBuffer
+from robotrl_ros.ros.trainer_sources import SourceStreams, source_topic
 from robotrl_ros.training.online.session import OnlineSession, SessionConfig
 from robotrl_ros.training.online.store import StorageError
 from robotrl_ros.util.threads import limit_threads
@@ -62,21 +51,6 @@ CHECKPOINT_PERIOD = 30.0   # s between checkpoints
 PAUSE_ABOVE = 50           # backlog (transitions not yet learned from) that pauses the graph
 RESUME_BELOW = 10          # backlog at which it resumes
 
-#: Messages the trainer's subscriptions keep while it is busy (its learner thread or other
-#: processes hold the CPU): deep enough that a loaded machine delays transitions, not loses them.
-QUEUE_DEPTH = 5000
-#: Best effort like SENSOR_QOS (compatible with every publisher), but a deep queue: a trainer
-#: wants every state, not only the newest, or transitions are lost while it is busy.
-STATE_QOS = QoSProfile(depth=QUEUE_DEPTH, history=HistoryPolicy.KEEP_LAST,
-                       reliability=ReliabilityPolicy.BEST_EFFORT)
-#: Commands are reliable (the policy node publishes them so), with the same deep queue.
-COMMAND_LOG_QOS = QoSProfile(depth=QUEUE_DEPTH, history=HistoryPolicy.KEEP_LAST,
-                             reliability=ReliabilityPolicy.RELIABLE)
-
-
-def _ns() -> int:
-    return time.time_ns()
-
 
 class TrainerNode(RunnableNode):
     """ROS front end of an :class:`OnlineSession` (parameters: :mod:`.trainer_node_params`)."""
@@ -84,49 +58,34 @@ class TrainerNode(RunnableNode):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__('trainer_node', **kwargs)
         self.params = p = declare_parameters(self, TRAINER_NODE_PARAMETERS, self._apply_changes)
+        namespaces = tuple(p['robot_namespaces']) or ('',)
+        topic = lambda name: self.resolve_topic_name(source_topic(namespaces[0], name))  # noqa: E731
         self.session = OnlineSession(SessionConfig(
             task=p['task'], algo=p['algo'], output_dir=p['output_dir'], seed=p['seed'],
             config=p['config'], total_steps=p['total_steps'], use_resets=bool(p['reset_service']),
             init_policy=p['init_policy'], record_mcap=p['record_mcap'],
             mcap_flush_period=p['mcap_flush_period'], replay_mcap=p['replay_mcap'],
             robot=p['robot'], robot_description=p['robot_description'],
-            imu_tolerance=p['imu_tolerance'],
-            topics={'joint_states': self.resolve_topic_name('joint_states'),
-                    'commands': self.resolve_topic_name(p['command_topic']),
-                    'goal_pose': self.resolve_topic_name('goal_pose'),
-                    'cmd_vel': self.resolve_topic_name('cmd_vel'),
-                    'imu': self.resolve_topic_name('imu'),
-                    'base_twist': self.resolve_topic_name('base_twist'),
+            imu_tolerance=p['imu_tolerance'], sources=namespaces,
+            source_timeout=p['source_timeout'] if p['robot_namespaces'] else 0.0,
+            topics={'joint_states': topic('joint_states'), 'commands': topic(p['command_topic']),
+                    'goal_pose': topic('goal_pose'), 'cmd_vel': topic('cmd_vel'),
+                    'imu': topic('imu'), 'base_twist': topic('base_twist'),
                     'resets': self.resolve_topic_name('~/resets')}))
         self.lock = self.session.lock
-        spec = self.session.spec
-        self.joints = JointIndex(spec.joint_names)
         self.updates_pub = self.create_publisher(String, 'policy_updates', COMMAND_QOS)
         self.artifacts_pub = (ArtifactPublisher(self) if p['publish_policy_artifacts']
                               else None)   # the artifact's bytes, for other machines
         self.status_pub = self.create_publisher(String, '~/status', 10)
         self.diagnostics = DiagnosticsPublisher(self, trainer_node_checks, p['task'])
-        self.create_subscription(JointState, 'joint_states', self._on_joint_state, STATE_QOS)
-        self.create_subscription(Float64MultiArray, p['command_topic'], self._on_command,
-                                 COMMAND_LOG_QOS)
-        self.create_subscription(PoseStamped, 'goal_pose', self._on_goal, COMMAND_QOS)
-        self.create_subscription(Twist, 'cmd_vel', self._on_cmd_vel, COMMAND_QOS)
-        self.create_subscription(Imu, 'imu', self._on_imu, STATE_QOS)
-        self.create_subscription(TwistStamped, 'base_twist', self._on_base_twist, STATE_QOS)
-        self.resets = EpisodeResets(self, self.session, p['reset_service'], _ns)
+        # One robot or simulator graph per namespace: its own pairing, episodes and resets.
+        self.sources = [SourceStreams(self, self.session, ns, p['command_topic'],
+                                      p['reset_service'], p['pause_service'])
+                        for ns in namespaces]
         self._latest_path: str | None = None
         self._subscribers = 0
-        self.pause_client = (self.create_client(SetBool, p['pause_service'])
-                             if p['pause_service'] else None)
-        self._paused = False
-        self._pause_pending = False
-        self.pauses = 0
-        if self.pause_client is not None:
+        if p['pause_service']:
             self.create_timer(0.02, self._on_backpressure_timer)
-        # A floating base's state is three streams: a joint state waits for its imu and base
-        # twist (published before it), not only for the command that answers it.
-        base = ('imu', 'base_twist') if observes_base(spec) else ()
-        self.reorder = ReorderBuffer(('joint_states', 'commands', *base))
         self.create_timer(SYNC_PERIOD, self._on_sync_timer)
         self.status_timer = self.create_timer(p['status_period'], self._on_status_timer)
         self._running = True
@@ -147,103 +106,24 @@ class TrainerNode(RunnableNode):
             self.status_timer = self.create_timer(changes['status_period'],
                                                   self._on_status_timer)
 
-    # --- subscriptions: convert, then release in publish order ------------------------------
-    def _push(self, stream: str, info: dict[str, int], item: Any) -> None:
-        now = _ns()
-        self.reorder.push(stream, info.get('source_timestamp') or now, item, now)
-        self._release(now)
-
-    def _release(self, now: int) -> None:
-        for stream, (source, item) in self.reorder.pop_ready(now):
-            if stream == 'joint_states':
-                stamp, names, position, velocity = item
-                self.session.joint_state(stamp, names, position, velocity, source)
-            elif stream == 'commands':
-                self.session.command(item, source)
-            elif stream == 'goal_pose':
-                self.session.goal(item[0], item[1], source)
-            elif stream == 'imu':
-                self.session.imu(*item, source)
-            elif stream == 'base_twist':
-                self.session.base_twist(*item, source)
-            else:
-                self.session.cmd_vel(item, source)
-        if self.session.needs_reset() and not self.finished:
-            self.resets.request()
-
-    def _on_joint_state(self, msg: JointState, info: dict[str, int]) -> None:
-        try:
-            position, velocity, _ = self.joints.extract(msg)
-        except JointStateError as exc:
-            self.session.count_bad('bad_joint_state')
-            self.get_logger().warn(str(exc), throttle_duration_sec=5.0)
-            return
-        source = info.get('source_timestamp') or _ns()
-        self._push('joint_states', info, (source, (stamp_to_sec(msg.header.stamp), msg.name,
-                                                   position, velocity)))
-
-    def _on_command(self, msg: Float64MultiArray, info: dict[str, int]) -> None:
-        try:
-            command = command_to_array(msg, self.session.spec.action_dim)
-        except ValueError as exc:
-            self.session.count_bad('bad_command')
-            self.get_logger().warn(f'ignored command: {exc}', throttle_duration_sec=5.0)
-            return
-        self._push('commands', info, (info.get('source_timestamp') or _ns(), command))
-
-    def _on_goal(self, msg: PoseStamped, info: dict[str, int]) -> None:
-        try:
-            goal = pose_to_goal(msg)
-        except ValueError as exc:
-            self.get_logger().warn(str(exc))
-            return
-        self._push('goal_pose', info, (info.get('source_timestamp') or _ns(),
-                                       (goal, stamp_to_sec(msg.header.stamp))))
-
-    def _on_imu(self, msg: Imu, info: dict[str, int]) -> None:
-        _, problems = imu_to_inputs(msg)
-        if problems:
-            self.session.count_bad('bad_imu')
-            self.get_logger().warn(f'ignored imu: {"; ".join(problems)}',
-                                   throttle_duration_sec=5.0)
-            return
-        q, w = msg.orientation, msg.angular_velocity
-        self._push('imu', info, (info.get('source_timestamp') or _ns(), (
-            stamp_to_sec(msg.header.stamp), (q.x, q.y, q.z, q.w), (w.x, w.y, w.z),
-            msg.header.frame_id)))
-
-    def _on_base_twist(self, msg: TwistStamped, info: dict[str, int]) -> None:
-        _, problems = base_twist_to_inputs(msg)
-        if problems:
-            self.session.count_bad('bad_base_twist')
-            self.get_logger().warn(f'ignored base_twist: {"; ".join(problems)}',
-                                   throttle_duration_sec=5.0)
-            return
-        v, w = msg.twist.linear, msg.twist.angular
-        self._push('base_twist', info, (info.get('source_timestamp') or _ns(), (
-            stamp_to_sec(msg.header.stamp), (v.x, v.y, v.z), (w.x, w.y, w.z),
-            msg.header.frame_id)))
-
-    def _on_cmd_vel(self, msg: Twist, info: dict[str, int]) -> None:
-        try:
-            cmd = twist_to_cmd(msg)
-        except ValueError as exc:
-            self.get_logger().warn(str(exc))
-            return
-        self._push('cmd_vel', info, (info.get('source_timestamp') or _ns(), cmd))
-
     # --- timers and the learning thread ----------------------------------------------------
     def _on_sync_timer(self) -> None:
-        self._release(_ns())  # events held for a stream that went quiet
-        if not self.finished:
-            self.resets.tick()
+        now = time.time_ns()
+        for source in self.sources:
+            source.release(now, self.finished)  # events held for a stream that went quiet
+            if not self.finished:
+                source.resets.tick()
+        for name in self.session.expire_sources():
+            self.get_logger().warn(f'source {name or "."} silent for source_timeout: dropped '
+                                   'from the rollout until it speaks again')
         subscribers = self.updates_pub.get_subscription_count()
         if subscribers > self._subscribers and self._latest_path is not None:
             self.updates_pub.publish(String(data=self._latest_path))  # a late policy node
         self._subscribers = subscribers
 
     def _on_status_timer(self) -> None:
-        status = {**self.session.status(), 'paused': self._paused, 'pauses': self.pauses}
+        status = {**self.session.status(), 'paused': any(s.paused for s in self.sources),
+                  'pauses': sum(s.pauses for s in self.sources)}
         self.status_pub.publish(status_message(status))
         self.diagnostics.publish({**status, 'failure': self.failure or self.session.failure})
 
@@ -254,26 +134,9 @@ class TrainerNode(RunnableNode):
         policy at the in-process update-to-data ratio, and the CPU goes to learning.
         """
         backlog = self.session.backlog()
-        want = backlog > PAUSE_ABOVE or (self._paused and backlog > RESUME_BELOW)
-        if self.finished:
-            want = False
-        if want == self._paused or self._pause_pending:
-            return
-        if not self.pause_client.service_is_ready():
-            return
-        self._pause_pending = True
-        future = self.pause_client.call_async(SetBool.Request(data=not want))
-
-        def done(fut: Any, paused: bool = want) -> None:
-            self._pause_pending = False
-            try:
-                ok = fut.result().success
-            except Exception:  # noqa: BLE001 - retried on the next tick
-                ok = False
-            if ok:
-                self._paused = paused
-                self.pauses += int(paused)
-        future.add_done_callback(done)
+        for source in self.sources:
+            source.pause(not self.finished and (
+                backlog > PAUSE_ABOVE or (source.paused and backlog > RESUME_BELOW)))
 
     # --- the learning thread: owns the learner ---------------------------------------------
     def _announce(self, path: Path) -> None:

@@ -49,4 +49,14 @@ TRAINER_NODE_PARAMETERS = (
                   above_minimum=True, dynamic=True),
     ParameterSpec('pause_service', '', "Simulation only: the exploring policy node's SetBool "
                   "service (`policy_node/enable`), disarmed while learning lags; '' = off."),
+    ParameterSpec('robot_namespaces', [], 'Fleet: one namespace per robot or simulator graph '
+                  '(`<ns>/joint_states`, `<ns>/<command_topic>`, `<ns>/goal_pose`, `<ns>/imu`, '
+                  '..., `<ns>/<reset_service>`, `<ns>/<pause_service>`, '
+                  '`<ns>/policy_node/status`), each with its own pairing, episodes, resets and '
+                  "goal, all feeding one learner; empty = the node's own relative topics (one "
+                  'robot).', kind='str_list', read_only=True),
+    ParameterSpec('source_timeout', 5.0, 'Seconds a source may stay silent before it is dropped '
+                  'from the rollout (the learner never waits for it); it rejoins, with a fresh '
+                  'pairing, when it speaks again. 0 = never dropped; only with '
+                  '`robot_namespaces`.', minimum=0.0, read_only=True),
 )

@@ -132,3 +132,12 @@ def test_simulated_graphs_run_in_lockstep_and_armed():
     assert node_params('train_sim')['policy_node']['explore'] is True
     assert node_params('sim_eval')['policy_node']['explore'] is False
     assert node_params('train_sim')['trainer_node']['reset_service'] == 'sim_bridge/reset'
+
+
+def test_fleet_sim_is_train_sim_with_one_off_policy_trainer_for_many_robots():
+    fleet, single = node_params('fleet_sim'), node_params('train_sim')
+    assert fleet['sim_bridge'] == single['sim_bridge']      # each robot: the train_sim bridge
+    assert fleet['policy_node']['explore'] is True and fleet['policy_node']['armed'] is True
+    assert fleet['trainer_node']['algo'] == 'sac'           # one replay buffer for every robot
+    assert fleet['trainer_node']['source_timeout'] > 0
+    assert fleet['policy_node']['trusted_artifact_dirs'] == [fleet['trainer_node']['output_dir']]

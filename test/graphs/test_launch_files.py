@@ -24,9 +24,10 @@ def _tree(graph_name: str) -> ast.Module:
 
 
 def _started_nodes(tree: ast.Module) -> list[str]:
-    """Node names passed to graph_node(context, '<name>', ...) in the launch file."""
-    return [call.args[1].value for call in ast.walk(tree)
-            if isinstance(call, ast.Call) and getattr(call.func, 'id', '') == 'graph_node']
+    """Node names passed to graph_node(context, '<name>', ...) in the launch file, in order."""
+    calls = [call for call in ast.walk(tree)
+             if isinstance(call, ast.Call) and getattr(call.func, 'id', '') == 'graph_node']
+    return [call.args[1].value for call in sorted(calls, key=lambda c: c.lineno)]
 
 
 def _console_scripts() -> set[str]:
@@ -86,6 +87,9 @@ def test_arguments_map_to_typed_overrides(graph_name):
     for arg in graph.arguments:
         for node, param in arg.targets:
             value = overrides[node][param]
+            if arg.name == 'n_robots':   # a count: the trainer gets the robots' namespaces
+                assert value == [f'robot{i}' for i in range(1, 8)]
+                continue
             assert value == expected[arg.type] and type(value) is type(expected[arg.type])
 
 
@@ -121,6 +125,8 @@ def test_empty_arguments_keep_the_yaml_values():
     ('deploy', {'policy_path': 'p', 'state_timeout': 'fast'}, 'argument state_timeout'),
     ('train_sim', {'seed': '1.5'}, 'argument seed: expected int'),
     ('train_sim', {'tsak': 'reach'}, "no launch argument(s) ['tsak']"),
+    ('fleet_sim', {'n_robots': '0'}, 'argument n_robots: expected 1..64, got 0'),
+    ('fleet_sim', {'n_robots': 'two'}, 'argument n_robots: expected int'),
     ('sim_eval', {'policy_path': 'p', 'dr_mass_scale': '1.2'}, 'expected a list'),
     ('sim_eval', {'policy_path': 'p', 'dr_latency_steps': '[0.5, 1]'}, 'entries must be int'),
 ])

@@ -252,3 +252,20 @@ def test_a_stop_request_before_the_nodes_start_exits_0_and_starts_nothing(monkey
     assert up.main(['sim_eval', '--set', 'policy_path:=p']) == 0
     assert 'stop requested before the nodes started' in capsys.readouterr().err
     assert signal.getsignal(sig) is previous          # the caller's handler is back
+
+
+def test_fleet_sim_plan_starts_one_pair_per_robot_and_one_trainer(tmp_path):
+    fleet = up.plan('fleet_sim', ['n_robots:=3', 'seed:=5', 'namespace:=fleet'], tmp_path)
+    assert list(fleet.commands) == ['robot1/sim_bridge', 'robot1/policy_node', 'robot2/sim_bridge',
+                                 'robot2/policy_node', 'robot3/sim_bridge',
+                                 'robot3/policy_node', 'trainer_node']
+    bridge3, policy1 = (' '.join(fleet.commands[n]) for n in ('robot3/sim_bridge',
+                                                            'robot1/policy_node'))
+    assert '__ns:=/fleet/robot3' in bridge3 and '-p seed:=7' in bridge3   # seed + i - 1
+    assert '-r policy_updates:=/fleet/policy_updates' in policy1   # the trainer's one topic
+    assert '__ns:=/fleet ' in ' '.join(fleet.commands['trainer_node'])
+    overrides = yaml.safe_load(fleet.override_file.read_text())
+    assert overrides['/**/trainer_node']['ros__parameters']['robot_namespaces'] == [
+        'robot1', 'robot2', 'robot3']
+    with pytest.raises(ValueError, match='n_robots: expected 1..64, got 65'):
+        up.plan('fleet_sim', ['n_robots:=65'], tmp_path)

@@ -63,6 +63,7 @@ class OnlineLearner:
         self.recent: deque[tuple[float, bool]] = deque(maxlen=return_window)
         self.episode_return = 0.0
         self.episode = -1
+        self._returns: dict[str, tuple[int, float]] = {}   # fleet sources: (episode, return)
         self.last_metrics: dict[str, float] = {}
         self.started = time.monotonic()
 
@@ -88,19 +89,29 @@ class OnlineLearner:
             action = np.array([tr.action_index], dtype=np.int64)
         else:
             action = np.asarray(tr.action, dtype=np.float32)[None]
+        # A cut on-policy segment ends like a truncation for the agent (it bootstraps there).
         self.agent.observe(tr.obs[None], action, np.array([tr.reward], np.float32),
                            tr.next_obs[None], np.array([tr.terminated]),
-                           np.array([tr.truncated]))
+                           np.array([tr.truncated or tr.cut]))
         self.counters['transitions'] += 1
-        if tr.episode != self.episode:
+        if tr.source:   # a fleet source: its episodes interleave with the others'
+            self._returns[tr.source] = self._track(tr, *self._returns.get(tr.source, (-1, 0.0)))
+        else:
+            self.episode, self.episode_return = self._track(tr, self.episode,
+                                                            self.episode_return)
+
+    def _track(self, tr: Transition, episode: int, episode_return: float) -> tuple[int, float]:
+        """One source's running episode return after ``tr``; counts finished episodes."""
+        if tr.episode != episode:
             # A new episode began without a final transition (e.g. cut by a new goal).
-            self.episode, self.episode_return = tr.episode, 0.0
-        self.episode_return += tr.reward
+            episode, episode_return = tr.episode, 0.0
+        episode_return += tr.reward
         if tr.done:
             self.counters['episodes'] += 1
             self.counters['successes'] += int(tr.success)
-            self.recent.append((self.episode_return, tr.success))
-            self.episode_return = 0.0
+            self.recent.append((episode_return, tr.success))
+            episode_return = 0.0
+        return episode, episode_return
 
     # --- learning --------------------------------------------------------------------------
     def train(self, max_calls: int) -> int:

@@ -68,6 +68,10 @@ class Transition:
         success: The task's success flag for the step.
         stamp: Stamp (s) of ``s_t``.
         episode: Episode counter of the pairer.
+        source: Namespace of the robot or simulator it came from ('' = the trainer's own).
+        policy_version: Learner update count of the policy that acted (-1 = unknown).
+        cut: Last of an on-policy segment released before its episode ended: the agent
+            bootstraps here as at a truncation (not logged; :mod:`.sources`).
     """
 
     obs: np.ndarray
@@ -80,6 +84,9 @@ class Transition:
     success: bool
     stamp: float
     episode: int
+    source: str = ''
+    policy_version: int = -1
+    cut: bool = False
 
     @property
     def done(self) -> bool:

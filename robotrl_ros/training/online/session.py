@@ -25,18 +25,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from robotrl_ros.agents.registry import make_agent
 from robotrl_ros.tasks.registry import make_task
 from robotrl_ros.tasks.robots.given import on_given_robot, task_robot
 from robotrl_ros.training.config import load_config
 from robotrl_ros.training.online.base_signals import DEFAULT_TOLERANCE, BaseSignalMatcher
-from robotrl_ros.training.online.learner import OnlineLearner
+from robotrl_ros.training.online.learner import ON_POLICY, OnlineLearner
 from robotrl_ros.training.online.offline import train_from_recording
 from robotrl_ros.training.online.pairing import Transition, TransitionPairer
 from robotrl_ros.training.online.recording import McapRecorder
-from robotrl_ros.training.online.store import CHECKPOINT_FILE, StorageError, load_checkpoint
+from robotrl_ros.training.online.sources import PolicyVersions, SourceSet
+from robotrl_ros.training.online.store import StorageError, init_agent_state
 
 PUBLISHED_DIR = 'policies'
 FINAL_DIR = 'policy'
@@ -65,6 +65,9 @@ class SessionConfig:
         imu_tolerance: Largest stamp offset (s) between a joint state and the ``imu`` /
             ``base_twist`` samples paired with it (:mod:`.base_signals`).
         topics: Topic names for the recording.
+        sources: Namespaces of the robots or simulators feeding the session (:mod:`.sources`);
+            ``('',)`` = the single relative source.
+        source_timeout: Seconds of silence after which a source leaves the rollout (0 = never).
     """
 
     task: str = 'reach'
@@ -85,34 +88,8 @@ class SessionConfig:
         'joint_states': '/joint_states', 'commands': '/forward_position_controller/commands',
         'goal_pose': '/goal_pose', 'cmd_vel': '/cmd_vel', 'resets': '/trainer_node/resets',
         'imu': '/imu', 'base_twist': '/base_twist'})
-
-
-def init_agent_state(agent: Any, path: str | Path) -> Path:
-    """Load agent weights (and optimizer/buffers) from a previous run to fine-tune from.
-
-    Accepts a ``robotrl train`` run directory (``checkpoints/last.pt``), a trainer output
-    directory (``online_checkpoint.pt``) or a checkpoint file.
-
-    Raises:
-        ValueError: If no checkpoint is found or it holds no agent state.
-    """
-    path = Path(path)
-    if path.is_dir() and not (path / 'checkpoints' / 'last.pt').is_file():
-        payload = load_checkpoint(path)   # an online run: newest readable generation
-        if payload is not None:
-            agent.load_state_dict(payload['agent'])
-            return path / CHECKPOINT_FILE
-    candidates = [path] if path.is_file() else [path / 'checkpoints' / 'last.pt',
-                                                 path / CHECKPOINT_FILE]
-    for candidate in candidates:
-        if candidate.is_file():
-            payload = torch.load(candidate, map_location='cpu', weights_only=True)
-            if not isinstance(payload, dict) or 'agent' not in payload:
-                raise ValueError(f'init_policy: {candidate} holds no agent state')
-            agent.load_state_dict(payload['agent'])
-            return candidate
-    raise ValueError(f'init_policy: no checkpoint in {path} (looked for '
-                     f'{", ".join(str(c) for c in candidates)})')
+    sources: tuple[str, ...] = ('',)
+    source_timeout: float = 0.0
 
 
 def _new_recording_path(out: Path) -> Path:
@@ -159,12 +136,16 @@ class OnlineSession:
         if cfg.replay_mcap:
             self.replayed = train_from_recording(self.learner, cfg.replay_mcap, self.task,
                                                  cfg.imu_tolerance)
-        self.base = BaseSignalMatcher(cfg.imu_tolerance)
-        self.pairer = TransitionPairer(self.task, use_resets=cfg.use_resets)
-        if cfg.use_resets:
-            self.pairer.begin_reset()  # nothing pairs before the first episode boundary
+        self.sources = SourceSet(cfg.sources, self._new_pairer,
+                                 lambda: BaseSignalMatcher(cfg.imu_tolerance),
+                                 cfg.source_timeout,
+                                 segments=cfg.algo in ON_POLICY and len(cfg.sources) > 1)
+        self.versions = PolicyVersions(by_hash=len(cfg.sources) > 1)
         self.recorder = None
         if cfg.record_mcap:
+            if len(cfg.sources) > 1:
+                raise ValueError('record_mcap records one robot: not with several '
+                                 f'robot_namespaces ({list(cfg.sources)})')
             self.recorder = McapRecorder(_new_recording_path(self.out), cfg.topics,
                                          cfg.mcap_flush_period)
         self.lock = threading.Lock()          # stream side: pairer and recorder
@@ -179,52 +160,70 @@ class OnlineSession:
         self.last_command = -float('inf')
         self.failure: str | None = None    # the first storage failure (see StorageError)
 
+    def _new_pairer(self) -> TransitionPairer:
+        pairer = TransitionPairer(self.task, use_resets=self.cfg.use_resets)
+        if self.cfg.use_resets:
+            pairer.begin_reset()  # nothing pairs before the first episode boundary
+        return pairer
+
+    @property
+    def pairer(self) -> TransitionPairer:
+        """The pairer of the first source (the only one of a single-robot trainer)."""
+        return self.sources[self.cfg.sources[0]].pairer
+
     # --- stream side (subscription callbacks) ----------------------------------------------
+    # ``source`` is the namespace the message came from ('' = the single relative source).
     def joint_state(self, stamp: float, names: Sequence[str], position: np.ndarray,
-                    velocity: np.ndarray, log_time: int) -> None:
+                    velocity: np.ndarray, log_time: int, source: str = '') -> None:
         """A joint state (positions/velocities in the spec's joint order)."""
         with self.lock:
+            src = self.sources.heard(source)
             self._record(lambda rec: rec.joint_state(stamp, self.spec.joint_names, position,
                                                      velocity, log_time))
-            tr = self.pairer.on_joint_state(stamp, position, velocity, self.base.match(stamp))
+            tr = src.pairer.on_joint_state(stamp, position, velocity, src.base.match(stamp))
             if tr is not None and not self._done():
-                self.inbox.append(tr)
+                self.inbox.extend(self.sources.accept(src, tr))
                 self.accepted += 1
 
     def imu(self, stamp: float, orientation_xyzw: np.ndarray, angular_velocity: np.ndarray,
-            frame_id: str, log_time: int) -> None:
+            frame_id: str, log_time: int, source: str = '') -> None:
         """An ``imu`` sample (valid quaternion, finite rate): paired with joint states."""
         with self.lock:
+            src = self.sources[source]
             self._record(lambda rec: rec.imu(stamp, orientation_xyzw, angular_velocity,
                                              frame_id, log_time))
-            self.base.on_imu(stamp, orientation_xyzw, angular_velocity)
+            src.base.on_imu(stamp, orientation_xyzw, angular_velocity)
 
     def base_twist(self, stamp: float, linear: np.ndarray, angular: np.ndarray, frame_id: str,
-                   log_time: int) -> None:
+                   log_time: int, source: str = '') -> None:
         """A ``base_twist`` sample (finite): its linear velocity is paired with joint states."""
         with self.lock:
+            src = self.sources[source]
             self._record(lambda rec: rec.base_twist(stamp, linear, angular, frame_id,
                                                     log_time))
-            self.base.on_base_twist(stamp, linear)
+            src.base.on_base_twist(stamp, linear)
 
-    def command(self, command: np.ndarray, log_time: int) -> None:
+    def command(self, command: np.ndarray, log_time: int, source: str = '') -> None:
         """A command on the command topic (validated length and finiteness)."""
         with self.lock:
+            src = self.sources[source]
             self.last_command = time.monotonic()
             self._record(lambda rec: rec.command(command, log_time))
-            self.pairer.on_command(command)
+            src.pairer.on_command(command)
 
-    def goal(self, goal: np.ndarray, stamp: float, log_time: int) -> None:
+    def goal(self, goal: np.ndarray, stamp: float, log_time: int, source: str = '') -> None:
         """A ``goal_pose`` position."""
         with self.lock:
+            src = self.sources[source]
             self._record(lambda rec: rec.goal(goal, stamp, log_time))
-            self.pairer.on_goal(goal, stamp)
+            src.pairer.on_goal(goal, stamp)
 
-    def cmd_vel(self, cmd: np.ndarray, log_time: int) -> None:
+    def cmd_vel(self, cmd: np.ndarray, log_time: int, source: str = '') -> None:
         """A ``cmd_vel`` command (vx, vy, wz)."""
         with self.lock:
+            src = self.sources[source]
             self._record(lambda rec: rec.cmd_vel(cmd, log_time))
-            self.pairer.on_cmd_vel(cmd)
+            src.pairer.on_cmd_vel(cmd)
 
     def _record(self, write: Callable[[McapRecorder], None]) -> None:
         """Record a message (lock held); a failed write closes the recording, stops the session."""
@@ -242,32 +241,49 @@ class OnlineSession:
         with self.lock:
             self.bad[reason] = self.bad.get(reason, 0) + 1
 
-    def needs_reset(self) -> bool:
+    # Episode resets of one source (``source``: its namespace), driven by EpisodeResets.
+    def needs_reset(self, source: str = '') -> bool:
         """An episode ended and no reset was requested yet."""
         with self.lock:
-            return self.pairer.needs_reset
+            return self.sources[source].pairer.needs_reset
 
-    def awaiting_reset(self) -> bool:
+    def awaiting_reset(self, source: str = '') -> bool:
         """A reset was requested and its boundary is not known yet."""
         with self.lock:
-            return self.pairer.awaiting_reset
+            return self.sources[source].pairer.awaiting_reset
 
-    def stop_using_resets(self) -> None:
+    def stop_using_resets(self, source: str = '') -> None:
         """The bridge resets episodes itself (``auto_reset``): pair without reset requests."""
         with self.lock:
-            self.pairer.stop_using_resets()
+            self.sources[source].pairer.stop_using_resets()
 
-    def begin_reset(self, log_time: int) -> None:
+    def begin_reset(self, log_time: int, source: str = '') -> None:
         """A reset request is being sent."""
         with self.lock:
             self._record(lambda rec: rec.reset_request(log_time))
-            self.pairer.begin_reset()
+            self.sources[source].pairer.begin_reset()
 
-    def end_reset(self, episode: int, stamp: float, log_time: int, command: Any = None) -> None:
+    def end_reset(self, episode: int, stamp: float, log_time: int, command: Any = None,
+                  source: str = '') -> None:
         """The bridge answered: the new episode starts at ``stamp`` with goal ``command``."""
         with self.lock:
-            command = self.pairer.on_reset(stamp, command)
+            command = self.sources[source].pairer.on_reset(stamp, command)
             self._record(lambda rec: rec.reset(episode, stamp, log_time, command))
+
+    # --- fleet: sources joining and leaving, the policy each runs ---------------------------
+    def expire_sources(self) -> list[str]:
+        """Drop sources silent for ``source_timeout`` from the rollout; the names that left."""
+        with self.lock:
+            left, released = self.sources.expire()
+            self.inbox.extend(released)
+        return left
+
+    def source_policy(self, source: str, version: str | None, path: str | None) -> None:
+        """The policy node of ``source`` reports running the artifact ``version`` / ``path``."""
+        with self.lock:
+            src = self.sources[source]
+            src.policy_hash = version
+            src.policy_version = self.versions.lookup(version, path)
 
     def _done(self) -> bool:
         total = self.cfg.total_steps
@@ -291,13 +307,21 @@ class OnlineSession:
         ingested = 0
         with self._storage('writing the transition log'):
             while self.inbox and ingested < chunk:
-                self.learner.add(self.inbox.popleft())
+                self._add(self.inbox.popleft())
                 ingested += 1
             now = time.monotonic()
             if now - self._last_sync >= sync_period:
                 self.learner.sync()
                 self._last_sync = now
         return self.learner.train(1) > 0 or ingested > 0
+
+    def _add(self, tr: Transition) -> None:
+        """Learn from ``tr``, unless an on-policy agent updated twice since its policy."""
+        if self.cfg.algo in ON_POLICY and self.versions.too_old_for_on_policy(tr.policy_version):
+            with self.lock:
+                self.sources[tr.source].dropped_old_policy += 1
+            return
+        self.learner.add(tr)
 
     def backlog(self) -> int:
         """Transitions paired but not yet learned from."""
@@ -318,6 +342,7 @@ class OnlineSession:
         path = self.learner.export(self.out / PUBLISHED_DIR / f'policy_{updates:08d}',
                                    self._provenance())
         self._published_updates = updates
+        self.versions.register(updates, path)
         self.published.append(path)
         for old in self.published[:-KEEP_PUBLISHED]:
             shutil.rmtree(old, ignore_errors=True)
@@ -334,7 +359,7 @@ class OnlineSession:
         """
         with self._storage('writing the transition log'):
             while self.inbox:
-                self.learner.add(self.inbox.popleft())
+                self._add(self.inbox.popleft())
         if drain:
             self.drained = self.learner.train(1_000_000)
         self.checkpoint()
@@ -354,10 +379,9 @@ class OnlineSession:
     def status(self) -> dict[str, Any]:
         """Fields of ``~/status`` (counters read without stopping the learner)."""
         with self.lock:
-            stream = {'pairing': {**self.pairer.counters(), **self.base.counters()},
-                      'bad_messages': dict(self.bad),
-                      'episode': self.pairer.episode, 'awaiting_reset': self.pairer.awaiting_reset,
-                      'accepted': self.accepted, 'done': self._done()}
+            stream = {**self.sources.totals(), 'bad_messages': dict(self.bad),
+                      'accepted': self.accepted, 'done': self._done(),
+                      'sources': self.sources.status(), 'policy_version': self.versions.newest}
         return {**self.learner.status(), **stream, 'queued': len(self.inbox),
                 'resumed_transitions': self.resumed,
                 'replayed_transitions': self.replayed.get('transitions', 0),
@@ -401,7 +425,7 @@ class OnlineSession:
         try:
             if not failed_before:
                 while self.inbox:
-                    self.learner.add(self.inbox.popleft())
+                    self._add(self.inbox.popleft())
             self.learner.close()
         except OSError as exc:
             self._fail('closing the transition log', exc)

@@ -233,3 +233,31 @@ def load_checkpoint(run_dir: str | Path) -> dict[str, Any] | None:
     if problems:
         raise ValueError(f'online checkpoint unreadable: {"; ".join(problems)}')
     return None
+
+
+def init_agent_state(agent: Any, path: str | Path) -> Path:
+    """Load agent weights (and optimizer/buffers) from a previous run to fine-tune from.
+
+    Accepts a ``robotrl train`` run directory (``checkpoints/last.pt``), a trainer output
+    directory (``online_checkpoint.pt``) or a checkpoint file.
+
+    Raises:
+        ValueError: If no checkpoint is found or it holds no agent state.
+    """
+    path = Path(path)
+    if path.is_dir() and not (path / 'checkpoints' / 'last.pt').is_file():
+        payload = load_checkpoint(path)   # an online run: newest readable generation
+        if payload is not None:
+            agent.load_state_dict(payload['agent'])
+            return path / CHECKPOINT_FILE
+    candidates = [path] if path.is_file() else [path / 'checkpoints' / 'last.pt',
+                                                 path / CHECKPOINT_FILE]
+    for candidate in candidates:
+        if candidate.is_file():
+            payload = torch.load(candidate, map_location='cpu', weights_only=True)
+            if not isinstance(payload, dict) or 'agent' not in payload:
+                raise ValueError(f'init_policy: {candidate} holds no agent state')
+            agent.load_state_dict(payload['agent'])
+            return candidate
+    raise ValueError(f'init_policy: no checkpoint in {path} (looked for '
+                     f'{", ".join(str(c) for c in candidates)})')

@@ -1,0 +1,245 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""The trainer's subscriptions to one robot or simulator graph (one *source*).
+
+A :class:`SourceStreams` subscribes, under its namespace ``ns`` (``''`` = the trainer's own
+relative names), to ``<ns>/joint_states``, ``<ns>/<command_topic>``, ``<ns>/goal_pose``,
+``<ns>/cmd_vel``, ``<ns>/imu``, ``<ns>/base_twist`` and ``<ns>/policy_node/status`` (which
+policy the source runs); converts each message; puts them back in publish order with its own
+:class:`~robotrl_ros.training.online.reorder.ReorderBuffer` (one clock per source: sources on
+other machines are never compared); and hands them to the session tagged with the source. It
+ends the source's simulated episodes through ``<ns>/<reset_service>``
+(:class:`~robotrl_ros.ros.episode_resets.EpisodeResets`) and pauses its exploring policy node
+through ``<ns>/<pause_service>`` while learning lags.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from geometry_msgs.msg import PoseStamped, Twist, TwistStamped
+from rclpy.node import Node
+from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import Imu, JointState
+from std_msgs.msg import Float64MultiArray, String
+from std_srvs.srv import SetBool
+
+from robotrl_ros.ros.conversions import (
+    JointIndex,
+    JointStateError,
+    base_twist_to_inputs,
+    command_to_array,
+    imu_to_inputs,
+    pose_to_goal,
+    stamp_to_sec,
+    twist_to_cmd,
+)
+from robotrl_ros.ros.episode_resets import EpisodeResets
+from robotrl_ros.ros.qos import COMMAND_QOS
+from robotrl_ros.training.online.base_signals import observes_base
+from robotrl_ros.training.online.reorder import ReorderBuffer
+
+#: Messages the trainer's subscriptions keep while it is busy (its learner thread or other
+#: processes hold the CPU): deep enough that a loaded machine delays transitions, not loses them.
+QUEUE_DEPTH = 5000
+#: Best effort like SENSOR_QOS (compatible with every publisher), but a deep queue: a trainer
+#: wants every state, not only the newest, or transitions are lost while it is busy.
+STATE_QOS = QoSProfile(depth=QUEUE_DEPTH, history=HistoryPolicy.KEEP_LAST,
+                       reliability=ReliabilityPolicy.BEST_EFFORT)
+#: Commands are reliable (the policy node publishes them so), with the same deep queue.
+COMMAND_LOG_QOS = QoSProfile(depth=QUEUE_DEPTH, history=HistoryPolicy.KEEP_LAST,
+                             reliability=ReliabilityPolicy.RELIABLE)
+#: The policy node's status topic, relative to a source's namespace.
+POLICY_STATUS_TOPIC = 'policy_node/status'
+
+
+def _ns() -> int:
+    return time.time_ns()
+
+
+def source_topic(ns: str, name: str) -> str:
+    """``<ns>/<name>``; ``name`` itself for the trainer's own relative source (``ns == ''``)."""
+    return f'{ns.rstrip("/")}/{name}' if ns else name
+
+
+class _SourceSession:
+    """The session's reset interface bound to one source (what EpisodeResets calls)."""
+
+    def __init__(self, session: Any, name: str) -> None:
+        self.session, self.name = session, name
+
+    def needs_reset(self) -> bool:
+        return self.session.needs_reset(self.name)
+
+    def awaiting_reset(self) -> bool:
+        return self.session.awaiting_reset(self.name)
+
+    def stop_using_resets(self) -> None:
+        self.session.stop_using_resets(self.name)
+
+    def begin_reset(self, log_time: int) -> None:
+        self.session.begin_reset(log_time, self.name)
+
+    def end_reset(self, episode: int, stamp: float, log_time: int, command: Any = None) -> None:
+        self.session.end_reset(episode, stamp, log_time, command, self.name)
+
+
+class SourceStreams:
+    """Subscriptions, ordering, resets and pausing of one source of a trainer node.
+
+    Args:
+        node: The trainer node (owns subscriptions, clients, logger).
+        session: Its :class:`~robotrl_ros.training.online.session.OnlineSession`.
+        ns: The source's namespace ('' = the node's relative topics).
+        command_topic: The command topic the source's policy node publishes (relative).
+        reset_service: Relative Trigger service of the source's bridge ('' = none).
+        pause_service: Relative SetBool service of its exploring policy node ('' = none).
+    """
+
+    def __init__(self, node: Node, session: Any, ns: str, command_topic: str,
+                 reset_service: str, pause_service: str) -> None:
+        self.node, self.session, self.ns = node, session, ns
+        self.joints = JointIndex(session.spec.joint_names)
+        topic = lambda name: source_topic(ns, name)  # noqa: E731 - local shorthand
+        node.create_subscription(JointState, topic('joint_states'), self._on_joint_state,
+                                 STATE_QOS)
+        node.create_subscription(Float64MultiArray, topic(command_topic), self._on_command,
+                                 COMMAND_LOG_QOS)
+        node.create_subscription(PoseStamped, topic('goal_pose'), self._on_goal, COMMAND_QOS)
+        node.create_subscription(Twist, topic('cmd_vel'), self._on_cmd_vel, COMMAND_QOS)
+        node.create_subscription(Imu, topic('imu'), self._on_imu, STATE_QOS)
+        node.create_subscription(TwistStamped, topic('base_twist'), self._on_base_twist,
+                                 STATE_QOS)
+        node.create_subscription(String, topic(POLICY_STATUS_TOPIC), self._on_policy_status, 10)
+        self.resets = EpisodeResets(node, _SourceSession(session, ns),
+                                    topic(reset_service) if reset_service else '', _ns)
+        self.pause_client = (node.create_client(SetBool, topic(pause_service))
+                             if pause_service else None)
+        self.paused = False
+        self._pause_pending = False
+        self.pauses = 0
+        # A floating base's state is three streams: a joint state waits for its imu and base
+        # twist (published before it), not only for the command that answers it.
+        base = ('imu', 'base_twist') if observes_base(session.spec) else ()
+        self.reorder = ReorderBuffer(('joint_states', 'commands', *base))
+
+    # --- ordering: convert, then release in publish order ----------------------------------
+    def _push(self, stream: str, info: dict[str, int], item: Any) -> None:
+        now = _ns()
+        self.reorder.push(stream, info.get('source_timestamp') or now, item, now)
+        self.release(now, finished=False)
+
+    def release(self, now: int, finished: bool) -> None:
+        """Hand the events due to the session; request a reset if an episode ended."""
+        session, ns = self.session, self.ns
+        for stream, (source, item) in self.reorder.pop_ready(now):
+            if stream == 'joint_states':
+                stamp, names, position, velocity = item
+                session.joint_state(stamp, names, position, velocity, source, ns)
+            elif stream == 'commands':
+                session.command(item, source, ns)
+            elif stream == 'goal_pose':
+                session.goal(item[0], item[1], source, ns)
+            elif stream == 'imu':
+                session.imu(*item, source, ns)
+            elif stream == 'base_twist':
+                session.base_twist(*item, source, ns)
+            else:
+                session.cmd_vel(item, source, ns)
+        if not finished and session.needs_reset(ns):
+            self.resets.request()
+
+    # --- subscriptions ---------------------------------------------------------------------
+    def _on_joint_state(self, msg: JointState, info: dict[str, int]) -> None:
+        try:
+            position, velocity, _ = self.joints.extract(msg)
+        except JointStateError as exc:
+            self.session.count_bad('bad_joint_state')
+            self.node.get_logger().warn(f'{self.ns or "."}: {exc}', throttle_duration_sec=5.0)
+            return
+        source = info.get('source_timestamp') or _ns()
+        self._push('joint_states', info, (source, (stamp_to_sec(msg.header.stamp), msg.name,
+                                                   position, velocity)))
+
+    def _on_command(self, msg: Float64MultiArray, info: dict[str, int]) -> None:
+        try:
+            command = command_to_array(msg, self.session.spec.action_dim)
+        except ValueError as exc:
+            self.session.count_bad('bad_command')
+            self.node.get_logger().warn(f'ignored command: {exc}', throttle_duration_sec=5.0)
+            return
+        self._push('commands', info, (info.get('source_timestamp') or _ns(), command))
+
+    def _on_goal(self, msg: PoseStamped, info: dict[str, int]) -> None:
+        try:
+            goal = pose_to_goal(msg)
+        except ValueError as exc:
+            self.node.get_logger().warn(str(exc))
+            return
+        self._push('goal_pose', info, (info.get('source_timestamp') or _ns(),
+                                       (goal, stamp_to_sec(msg.header.stamp))))
+
+    def _on_imu(self, msg: Imu, info: dict[str, int]) -> None:
+        _, problems = imu_to_inputs(msg)
+        if problems:
+            self.session.count_bad('bad_imu')
+            self.node.get_logger().warn(f'ignored imu: {"; ".join(problems)}',
+                                        throttle_duration_sec=5.0)
+            return
+        q, w = msg.orientation, msg.angular_velocity
+        self._push('imu', info, (info.get('source_timestamp') or _ns(), (
+            stamp_to_sec(msg.header.stamp), (q.x, q.y, q.z, q.w), (w.x, w.y, w.z),
+            msg.header.frame_id)))
+
+    def _on_base_twist(self, msg: TwistStamped, info: dict[str, int]) -> None:
+        _, problems = base_twist_to_inputs(msg)
+        if problems:
+            self.session.count_bad('bad_base_twist')
+            self.node.get_logger().warn(f'ignored base_twist: {"; ".join(problems)}',
+                                        throttle_duration_sec=5.0)
+            return
+        v, w = msg.twist.linear, msg.twist.angular
+        self._push('base_twist', info, (info.get('source_timestamp') or _ns(), (
+            stamp_to_sec(msg.header.stamp), (v.x, v.y, v.z), (w.x, w.y, w.z),
+            msg.header.frame_id)))
+
+    def _on_cmd_vel(self, msg: Twist, info: dict[str, int]) -> None:
+        try:
+            cmd = twist_to_cmd(msg)
+        except ValueError as exc:
+            self.node.get_logger().warn(str(exc))
+            return
+        self._push('cmd_vel', info, (info.get('source_timestamp') or _ns(), cmd))
+
+    def _on_policy_status(self, msg: String) -> None:
+        """Which artifact the source's policy node runs (its version tags the transitions)."""
+        try:
+            status = json.loads(msg.data)
+            version, path = status.get('policy_version'), status.get('policy_path')
+        except (ValueError, AttributeError):
+            return  # not a policy node's status: the version stays unknown
+        self.session.source_policy(self.ns, version if isinstance(version, str) else None,
+                                   path if isinstance(path, str) else None)
+
+    # --- backpressure ----------------------------------------------------------------------
+    def pause(self, want: bool) -> None:
+        """Disarm (``want``) or re-arm the source's exploring policy node, once per change."""
+        if self.pause_client is None or want == self.paused or self._pause_pending:
+            return
+        if not self.pause_client.service_is_ready():
+            return
+        self._pause_pending = True
+        future = self.pause_client.call_async(SetBool.Request(data=not want))
+
+        def done(fut: Any, paused: bool = want) -> None:
+            self._pause_pending = False
+            try:
+                ok = fut.result().success
+            except Exception:  # noqa: BLE001 - retried on the next tick
+                ok = False
+            if ok:
+                self.paused = paused
+                self.pauses += int(paused)
+        future.add_done_callback(done)

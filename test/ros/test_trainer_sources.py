@@ -1,0 +1,139 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""A fleet trainer_node on an in-process graph: two namespaced robots, one leaves and rejoins."""
+
+import json
+import time
+
+import numpy as np
+import pytest
+import rclpy
+from geometry_msgs.msg import PoseStamped
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.parameter import Parameter
+from sensor_msgs.msg import JointState
+from std_msgs.msg import Float64MultiArray, String
+
+from robotrl_ros.nodes.trainer_node import TrainerNode
+from robotrl_ros.ros.conversions import goal_to_pose, make_joint_state
+from robotrl_ros.ros.qos import COMMAND_QOS, SENSOR_QOS
+from robotrl_ros.ros.trainer_sources import source_topic
+from robotrl_ros.tasks.registry import make_env
+
+COMMANDS = 'forward_position_controller/commands'
+
+
+@pytest.fixture
+def ros():
+    rclpy.init()
+    yield
+    rclpy.shutdown()
+
+
+class NamespacedRobot:
+    """A reach robot and its explorer in namespace ``ns``: states, goal, random commands."""
+
+    def __init__(self, ns: str, seed: int) -> None:
+        self.node = rclpy.create_node('fake_robot', namespace=ns)
+        self.env = make_env('reach')
+        self.rng = np.random.default_rng(seed)
+        self.js = self.node.create_publisher(JointState, 'joint_states', SENSOR_QOS)
+        self.goal = self.node.create_publisher(PoseStamped, 'goal_pose', COMMAND_QOS)
+        self.cmd = self.node.create_publisher(Float64MultiArray, COMMANDS, COMMAND_QOS)
+        self.restart()
+
+    def restart(self) -> None:
+        """A (re)started simulator: stamps from the start, a new episode and goal."""
+        self.stamp = 0.0
+        self.env.reset(seed=int(self.rng.integers(1000)))
+        self.goal.publish(goal_to_pose(self.env.goal))
+        self._publish_state()
+
+    def _publish_state(self) -> None:
+        self.stamp += 0.1
+        names, pos, vel, _ = self.env.joint_state()
+        self.js.publish(make_joint_state(names, pos, vel, stamp=self.stamp))
+
+    def step(self) -> None:
+        command = self.rng.uniform(-1, 1, 3)
+        self.cmd.publish(Float64MultiArray(data=command.tolist()))
+        self.env.step_command(command)
+        self._publish_state()
+
+
+def test_source_topic_joins_namespace_and_name():
+    assert source_topic('', 'joint_states') == 'joint_states'
+    assert source_topic('robot1', 'sim_bridge/reset') == 'robot1/sim_bridge/reset'
+    assert source_topic('/fleet/robot2/', 'imu') == '/fleet/robot2/imu'
+
+
+def test_fleet_trainer_learns_from_two_robots_and_a_silent_one_leaves_and_rejoins(ros,
+                                                                                   tmp_path):
+    trainer = TrainerNode(parameter_overrides=[
+        Parameter('output_dir', value=str(tmp_path / 'run')), Parameter('algo', value='sac'),
+        Parameter('reset_service', value=''), Parameter('status_period', value=0.1),
+        Parameter('robot_namespaces', value=['robot1', 'robot2']),
+        Parameter('source_timeout', value=1.0)])
+    robots = {ns: NamespacedRobot(ns, seed) for seed, ns in enumerate(('robot1', 'robot2'))}
+    observer = rclpy.create_node('observer')
+    statuses = []
+    observer.create_subscription(String, 'trainer_node/status',
+                                 lambda m: statuses.append(json.loads(m.data)), 10)
+    executor = SingleThreadedExecutor()
+    for node in (trainer, observer, *(r.node for r in robots.values())):
+        executor.add_node(node)
+
+    def spin_until(condition, what):
+        deadline = time.monotonic() + 120   # ends as soon as it holds; catches hangs
+        while not condition():
+            executor.spin_once(timeout_sec=0.02)
+            assert time.monotonic() < deadline, f'{what}; last status: ' \
+                f'{statuses[-1]["sources"] if statuses else None}'
+
+    def source(ns):
+        return statuses[-1]['sources'][ns] if statuses else {}
+
+    def run(steps, names):
+        for _ in range(steps):
+            for ns in names:
+                robots[ns].step()
+            for _ in range(4):
+                executor.spin_once(timeout_sec=0.002)
+
+    try:
+        spin_until(lambda: all(r.js.get_subscription_count() and r.cmd.get_subscription_count()
+                               for r in robots.values()), 'the trainer never subscribed')
+        for robot in robots.values():
+            robot.restart()
+        run(60, ('robot1', 'robot2'))
+        spin_until(lambda: source('robot1').get('accepted', 0) >= 20
+                   and source('robot2').get('accepted', 0) >= 20, 'both robots contribute')
+        # robot2 goes silent: it is dropped while robot1 goes on.
+        def robot2_left():
+            run(1, ('robot1',))
+            return source('robot2').get('active') is False
+        spin_until(robot2_left, 'robot2 never left')
+        left_at = source('robot2')['accepted']
+        # robot2's simulator restarts (stamps from the start): it rejoins and contributes.
+        robots['robot2'].restart()
+        run(40, ('robot1', 'robot2'))
+        spin_until(lambda: source('robot2').get('accepted', 0) >= left_at + 20,
+                   'robot2 never rejoined')
+    finally:
+        executor.shutdown()
+        trainer.close()
+        for node in (trainer, observer, *(r.node for r in robots.values())):
+            node.destroy_node()
+    final = statuses[-1]['sources']
+    assert final['robot2']['joins'] == 2 and final['robot2']['active']
+    assert final['robot1']['joins'] == 1 and final['robot1']['accepted'] > 60
+    # Neither robot's states were paired with the other's: no gaps or stale stamps from mixing.
+    for entry in final.values():
+        assert 'dropped_out_of_order_state' not in entry['drops'], entry
+
+
+def test_bad_robot_namespace_is_named(ros, tmp_path):
+    with pytest.raises(ValueError, match="robot_namespaces: '2robot' is not a ROS namespace"):
+        TrainerNode(parameter_overrides=[
+            Parameter('output_dir', value=str(tmp_path / 'run')),
+            Parameter('robot_namespaces', value=['robot1', '2robot'])])
