@@ -90,6 +90,9 @@ def test_arguments_map_to_typed_overrides(graph_name):
             if arg.name == 'n_robots':   # a count: the trainer gets the robots' namespaces
                 assert value == [f'robot{i}' for i in range(1, 8)]
                 continue
+            if arg.description_targets:   # a robot name, passed as given
+                assert value == 'a1'
+                continue
             assert value == expected[arg.type] and type(value) is type(expected[arg.type])
 
 
@@ -101,6 +104,7 @@ def test_deploy_robot_gives_the_policy_node_its_description_unless_one_is_given(
     a1 = description_path(load_robot('a1')).read_text()
     overrides = parameter_overrides(deploy, {'policy_path': 'p', 'robot': 'a1'})
     assert overrides['policy_node']['robot_description'] == a1
+    assert overrides['policy_node']['robot'] == 'a1'   # its stand pose and gains
     given = parameter_overrides(deploy, {'policy_path': 'p', 'robot': 'a1',
                                          'robot_description': '<robot name="mine"/>'})
     assert given['policy_node']['robot_description'] == '<robot name="mine"/>'
