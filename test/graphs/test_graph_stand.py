@@ -147,12 +147,12 @@ def stand_up_and_hold(graph: StandGraph, away: dict[str, float]) -> np.ndarray:
     assert response.success and 'standing up' in response.message, response.message
     stand_start = graph.sim_time
 
-    def stood():
-        return graph.status and graph.status[-1]['stand_progress'] == 1.0
+    def stood():   # the node's own status now: ~/status is on a wall-clock timer, and a
+        return graph.policy.status()['stand_progress'] == 1.0   # light arm's sim outruns it
 
     graph.spin_until(lambda: stood() or graph.sim_time - stand_start > 5 * STAND_DURATION,
                      'the stand to finish')
-    assert stood() and graph.status[-1]['mode'] == 'stand', graph.status[-1]
+    assert stood() and graph.policy.status()['mode'] == 'stand', graph.policy.status()
     assert graph.sim_time - stand_start >= STAND_DURATION - 0.05
     hold_start = graph.sim_time
     settled = []
@@ -160,7 +160,7 @@ def stand_up_and_hold(graph: StandGraph, away: dict[str, float]) -> np.ndarray:
         graph.run_for(0.5)
         settled.append(np.abs(graph.position(robot.joint_names) - pose).max())
     assert max(settled) <= graph.tolerance, f'joint error {max(settled):.3f} from the pose'
-    status = graph.status[-1]
+    status = graph.policy.status()
     assert status['mode'] == 'stand' and status['state'] == 'standing'   # no policy: stays
     assert status['robot']['joints'] == list(robot.joint_names)
     return np.array([h for t, h in graph.heights if t >= hold_start])
