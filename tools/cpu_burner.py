@@ -69,12 +69,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f'--procs must be at least 1, got {args.procs}')
     command = args.command[1:] if args.command[:1] == ['--'] else args.command
     signal.signal(signal.SIGTERM, _raise_exit)
-    burners = start_burners(args.procs)
-    started = time.monotonic()
-    print(f'cpu_burner: {args.procs} busy processes (pids '
-          f'{", ".join(str(p.pid) for p in burners)})', file=sys.stderr, flush=True)
+    burners: list[subprocess.Popen] = []
     child: subprocess.Popen | None = None
-    try:
+    started = time.monotonic()
+    try:   # from here on a stop signal at any moment ends in the clean-up below
+        burners.extend(start_burners(args.procs))
+        print(f'cpu_burner: {args.procs} busy processes (pids '
+              f'{", ".join(str(p.pid) for p in burners)})', file=sys.stderr, flush=True)
         if not command:
             while True:
                 time.sleep(3600)
