@@ -84,6 +84,25 @@ def test_sigterm_stops_the_command_and_the_burners():
     _wait_gone([burner])
 
 
+@pytest.mark.parametrize('delay_s', [0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5])
+def test_sigterm_at_any_moment_of_start_up_leaves_no_burner(delay_s):
+    """Before its handler exists the wrapper dies of the signal; after, it cleans up and says so."""
+    wrapper = subprocess.Popen([sys.executable, str(SCRIPT), '--procs', '1', '--',
+                                sys.executable, '-c', 'import time; time.sleep(600)'],
+                               stderr=subprocess.PIPE, text=True)
+    time.sleep(delay_s)
+    wrapper.send_signal(signal.SIGTERM)
+    _, err = wrapper.communicate(timeout=TIMEOUT)
+    if wrapper.returncode == -signal.SIGTERM:   # killed before the handler was installed
+        assert 'busy processes' not in err, err
+        return
+    assert wrapper.returncode == 128 + signal.SIGTERM, err
+    assert 'cpu_burner: stopped after' in err, err
+    started = [line for line in err.splitlines() if 'busy processes' in line]
+    if started:
+        _wait_gone([int(started[0].split('pids ')[1].rstrip(')'))])
+
+
 def test_a_bad_process_count_is_refused():
     proc = subprocess.run([sys.executable, str(SCRIPT), '--procs', '0', '--', 'true'],
                           capture_output=True, text=True, timeout=TIMEOUT)
