@@ -86,7 +86,7 @@ def test_sigterm_stops_the_command_and_the_burners():
 
 @pytest.mark.parametrize('delay_s', [0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5])
 def test_sigterm_at_any_moment_of_start_up_leaves_no_burner(delay_s):
-    """Before its handler exists the wrapper dies of the signal; after, it cleans up and says so."""
+    """Before its handler exists the wrapper dies of the signal; after, it cleans up, says so."""
     wrapper = subprocess.Popen([sys.executable, str(SCRIPT), '--procs', '1', '--',
                                 sys.executable, '-c', 'import time; time.sleep(600)'],
                                stderr=subprocess.PIPE, text=True)
