@@ -4,8 +4,8 @@
 
 robot_state_publisher publishes the URDF once on ``robot_description`` (std_msgs/String,
 reliable, transient local: a subscriber that starts later still receives it). When the policy
-node's ``robot_description`` parameter is empty it listens there (:class:`RobotDescriptionLimits`),
-and the rule is:
+node's ``robot_description`` and ``robot`` parameters are both empty it listens there
+(:class:`RobotDescriptionLimits`), and the rule is:
 
 - until a usable description arrives the node has only the ``joint_limits`` YAML's limits, if
   any; with none it refuses to arm (``armed: true`` at start waits and arms once it arrives,
