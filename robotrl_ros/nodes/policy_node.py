@@ -106,6 +106,7 @@ class PolicyNode(RunnableNode):
         self.loader = ArtifactLoader(self._load_update, self._on_reloaded,
                                      self._on_reload_failure, p.artifact_load_timeout)
         self._installed: PolicyArtifact | None = None
+        self._last_update: ArtifactWatcher | None = None   # the last path loaded from an update
         self.control_timers = ControlTimers(self, p.control_mode, p.state_timeout, self._on_timer)
         if self.robot is not None:   # a stand before any policy: its control period
             self.control_timers.set_period(p.control_period or NO_POLICY_CONTROL_PERIOD)
@@ -211,12 +212,19 @@ class PolicyNode(RunnableNode):
         self.last_reload_error = None
 
     def _on_reload_failure(self, exc: Exception) -> None:
+        self._last_update = None   # announced again: tried again
         self.controller.counts['reload_failures'] += 1
         self.last_reload_error = str(exc)
         self.get_logger().error(f'policy update rejected, keeping the running policy: {exc}')
 
     def _on_policy_update(self, msg: String) -> None:
+        last = self._last_update
+        if last is not None and last.path == msg.data and not last.changed():
+            # A trainer re-announces its latest artifact while nobody commands (a node may
+            # have missed it): the same unchanged files are not loaded again.
+            return
         self.get_logger().info(f'policy update: {msg.data}')
+        self._last_update = ArtifactWatcher(msg.data)
         self.loader.request(msg.data)
 
     def _check_policy_file(self) -> None:

@@ -311,6 +311,23 @@ def test_hot_reload_swaps_without_missing_a_step_and_rejects_corrupt_updates(
     assert status['last_reload_error'] is None  # cleared by the good update
 
 
+def test_a_reannounced_unchanged_artifact_is_not_loaded_again(graph, artifacts, tmp_path):
+    # A trainer re-announces its latest artifact while nobody commands; a re-export to the same
+    # path (new files) is a new policy and is loaded.
+    path = make_synthetic_artifact(tmp_path / 'published', n_joints=N, hidden=(32,), seed=0)
+    g = graph(enable_policy_updates=True, trusted_artifact_dirs=[str(tmp_path)])
+    g.updates.publish(String(data=str(path)))
+    assert g.spin_until(lambda: g.node.controller.counts['reloads'] == 1, TIMEOUT)
+    for _ in range(3):
+        g.updates.publish(String(data=str(path)))
+        g.spin_for(0.1)
+    make_synthetic_artifact(path, n_joints=N, hidden=(32,), seed=7)
+    g.updates.publish(String(data=str(path)))
+    new = load_artifact(path).version
+    assert g.spin_until(lambda: g.status and g.status[-1]['policy_version'] == new, TIMEOUT)
+    assert g.latest_status()['counts']['reloads'] == 2
+
+
 def test_watch_policy_file_reloads_a_reexported_artifact(graph, artifacts, tmp_path):
     path = make_synthetic_artifact(tmp_path / 'watched', n_joints=N, hidden=(32,), seed=0)
     g = graph(policy_path=str(path), watch_policy_file=True)
