@@ -1,118 +1,65 @@
 # Copyright 2026 robotrl_ros contributors
 # SPDX-License-Identifier: Apache-2.0
-"""The policy node's control logic without ROS: state intake, watchdog, arming, one step.
+"""The policy node's control logic without ROS: policy swaps, arming, one step.
 
 The node converts messages and calls :class:`PolicyController`; everything that decides what
-is published lives here and is unit-tested:
+is published lives here and in the modules it joins, and is unit-tested:
 
-- freshness is judged by arrival time; states with older stamps than the last accepted one are
-  rejected (a repeated stamp is a re-sent sample: its cached command is answered again without
-  stepping the policy twice), as are stamps that jump more than ``max_stamp_jump``; once no state
-  was accepted for ``state_timeout`` the next one starts a new stamp baseline (a restarted
-  clock, one bad stamp never locks the node out);
+- the latest state and inputs, their freshness (stamps, the watchdog) and episode boundaries
+  are kept by :class:`~robotrl_ros.policy.state_intake.StateIntake`: a repeated stamp is a
+  re-sent sample, whose cached command is answered again without stepping the policy twice;
 - commands are only produced while armed, with a policy loaded, fresh state (watchdog), every
-  needed input fresh (``input_timeout``) and present; each goes through
-  :class:`~robotrl_ros.policy.safety.CommandFilter`, whose limits are the intersection of the
-  robot's (:class:`~robotrl_ros.policy.joint_limits.JointLimits`) and the artifact's;
+  needed input fresh (``input_timeout``) and present; each goes through a
+  :class:`~robotrl_ros.policy.safety.CommandFilter` whose limits are the intersection of the
+  robot's and the artifact's (:mod:`~robotrl_ros.policy.command_limits`);
 - whenever no valid command exists (stale input, an observation that cannot be built, a network
   that raises or answers with the wrong shape or NaN) the step returns the interface's safe
   command (:meth:`PolicyController.safe_command`: hold the last safe position, or zeros);
 - without the robot's limits the controller refuses to arm unless ``trust_artifact_limits``,
   and it refuses limits that leave a joint of the policy unbounded; limits that arrive later (a
   ``robot_description`` topic) or change are installed by
-  :meth:`PolicyController.set_node_limits`;
+  :meth:`PolicyController.set_node_limits` (arming once they came is the caller's: the policy
+  node's mode driver);
 - a new artifact is swapped in only at the start of a step (:meth:`PolicyController.offer`);
   one for other joints, another command interface or command input, or with limits wider than
   the robot's, is refused;
-- a changed goal / velocity command marks a new episode (:meth:`PolicyController.set_goal`): the
-  first state after it is answered with ``last_action`` zeroed, as the task's reset does, and
-  the rate limit restarting from that state's position.
+- the first state of a new episode (:meth:`PolicyController.set_goal`) is answered with
+  ``last_action`` zeroed, as the task's reset does, and the rate limit restarting from that
+  state's position.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from robotrl_ros.policy.artifact import PolicyArtifact
+from robotrl_ros.policy.command_limits import (
+    command_filter,
+    limits_arm_refusal,
+    limits_note,
+    reload_refusal,
+)
+from robotrl_ros.policy.controller_config import TIMED_INPUTS, TIMEOUT_ACTIONS, ControllerConfig
 from robotrl_ros.policy.joint_limits import JointLimits
 from robotrl_ros.policy.metadata import TERM_SOURCES
 from robotrl_ros.policy.safety import CommandFilter
 from robotrl_ros.policy.sample_window import SampleWindow
+from robotrl_ros.policy.state_intake import Inputs, StateIntake
 from robotrl_ros.tasks.observation import RobotState, build_observation
 from robotrl_ros.util.finite import all_finite
 
-TIMEOUT_ACTIONS = ('hold', 'stop')
+#: The controller and, importable from here too, its settings and inputs.
+__all__ = ['COUNTERS', 'TIMED_INPUTS', 'TIMEOUT_ACTIONS', 'ControllerConfig', 'Inputs',
+           'PolicyController']
+
 COUNTERS = ('states', 'commands', 'safe_commands', 'invalid_inputs', 'dropped_inputs',
             'non_monotonic', 'stamp_jumps', 'stamp_resets', 'repeated_states',
             'nonfinite_actions', 'policy_errors', 'timeouts', 'input_timeouts', 'reloads',
             'reload_failures', 'episodes', 'limits_updates')
-#: Inputs besides joint_states that a policy may need, each with its own timeout.
-TIMED_INPUTS = ('goal_pose', 'cmd_vel', 'imu', 'base_twist')
-#: Slack when comparing an artifact's limits to the robot's (YAML round trips).
-LIMIT_TOLERANCE = 1e-9
-
-
-@dataclass
-class ControllerConfig:
-    """Safety and behaviour settings (the policy node's parameters of the same names)."""
-
-    state_timeout: float = 0.5
-    timeout_action: str = 'hold'
-    joint_limit_margin: float = 0.0
-    max_command_delta: float = 0.0
-    max_command_rate: float = 0.0
-    control_period: float = 0.0            # 0 = the artifact's
-    explore: bool = False
-    default_goal: tuple[float, ...] = ()
-    reset_on_new_goal: bool = True
-    trust_artifact_limits: bool = False
-    input_timeout: float = 0.0             # 0 = inputs other than joint_states never go stale
-    input_timeouts: dict[str, float] = field(default_factory=dict)   # per input; 0 = never
-    max_stamp_jump: float = 0.0            # 0 = any forward jump is accepted
-
-    def timeout_of(self, source: str) -> float:
-        """Seconds after which input ``source`` is stale (0 = never)."""
-        value = self.input_timeouts.get(source, -1.0)
-        return self.input_timeout if value < 0 else value
-
-    def __post_init__(self) -> None:
-        if self.timeout_action not in TIMEOUT_ACTIONS:
-            raise ValueError(f'timeout_action must be one of {list(TIMEOUT_ACTIONS)}, got '
-                             f'{self.timeout_action!r}')
-        if not np.isfinite(self.state_timeout) or self.state_timeout <= 0:
-            raise ValueError(f'state_timeout must be > 0 s, got {self.state_timeout}')
-        if len(self.default_goal) not in (0, 2, 3) or not np.all(np.isfinite(self.default_goal)):
-            raise ValueError(f'default_goal must be empty or 2-3 finite numbers, got '
-                             f'{list(self.default_goal)}')
-        for name, value in (('input_timeout', self.input_timeout),
-                            ('max_stamp_jump', self.max_stamp_jump),
-                            ('control_period', self.control_period)):
-            if not np.isfinite(value) or value < 0:
-                raise ValueError(f'{name} must be >= 0 s, got {value}')
-        unknown = set(self.input_timeouts) - set(TIMED_INPUTS)
-        if unknown:
-            raise ValueError(f'input_timeouts: unknown input(s) {sorted(unknown)}; known: '
-                             f'{list(TIMED_INPUTS)}')
-
-
-@dataclass
-class Inputs:
-    """Latest observed inputs in the policy's joint order."""
-
-    position: np.ndarray | None = None
-    velocity: np.ndarray | None = None
-    stamp: float | None = None
-    received: float = 0.0          # monotonic time of the last fresh state
-    used: bool = True              # whether a step consumed the latest state
-    goal: np.ndarray | None = None
-    cmd_vel: np.ndarray | None = None
-    imu: dict[str, np.ndarray] = field(default_factory=dict)
-    arrived: dict[str, float] = field(default_factory=dict)   # input -> monotonic arrival
 
 
 class PolicyController:
@@ -127,15 +74,15 @@ class PolicyController:
 
     def __init__(self, config: ControllerConfig, artifact: PolicyArtifact | None = None,
                  node_limits: JointLimits | None = None) -> None:
-        self.config = config
+        self.counts = dict.fromkeys(COUNTERS, 0)
+        #: The latest state and inputs, their freshness and episode boundaries.
+        self.intake = StateIntake(config, self.counts)
         self.node_limits = node_limits or JointLimits()
         self.artifact: PolicyArtifact | None = None
         self.filter: CommandFilter | None = None
         self.armed = False
         self.fault: str | None = None        # why no command can be produced right now
         self.timed_out = False
-        self.inputs = Inputs()
-        self.counts = dict.fromkeys(COUNTERS, 0)
         self.inference_ms = SampleWindow(2000)
         self.last_action: np.ndarray | None = None
         self.limits_note: str | None = None    # how the artifact's limits were narrowed
@@ -143,18 +90,22 @@ class PolicyController:
         self.limits_awaited: str | None = None
         #: Why the robot's limits cannot be used now (an unusable description): arming refused.
         self.limits_refusal: str | None = None
-        self._arm_when_limits = False   # armed: true at start, deferred until limits arrive
-        self._needed: tuple[str, ...] = ()     # timed inputs the running policy reads
         self._last_command_time: float | None = None
         self._state = RobotState(np.zeros(0), np.zeros(0))   # refilled by each step
         self._cached: tuple[float, np.ndarray | None] | None = None
         self._pending: PolicyArtifact | None = None
-        self._episode_boundary = False   # a new episode begins with the next fresh state
-        self._episode_start = False      # ... and that state has arrived
-        if config.default_goal:
-            self.inputs.goal = np.asarray(config.default_goal, dtype=np.float64)
         if artifact is not None:
             self._install(artifact)
+
+    @property
+    def config(self) -> ControllerConfig:
+        """The settings in force (changed by :meth:`reconfigure`)."""
+        return self.intake.config
+
+    @property
+    def inputs(self) -> Inputs:
+        """The latest observed inputs (:attr:`StateIntake.inputs`)."""
+        return self.intake.inputs
 
     def status_fields(self) -> dict[str, Any]:
         """The controller's part of the node's ``~/status``: fault, policy, counters."""
@@ -183,45 +134,18 @@ class PolicyController:
                 wider than the robot's; or limits that do not overlap the robot's.
         """
         current = self.artifact or self._pending
-        new, where = artifact.spec, f'new policy {artifact.path}'
         if current is not None:
-            old = current.spec
-            for attr in ('joint_names', 'command_interface', 'command_input'):
-                if getattr(new, attr) != getattr(old, attr):
-                    raise ValueError(f'{where} has {attr} {_shown(getattr(new, attr))}, the '
-                                     f'running one {_shown(getattr(old, attr))}: refused')
-            wider = self._wider_than_robot(new)
-            if wider:
-                raise ValueError(f"{where}: command limits wider than the robot's for "
-                                 f'{"; ".join(wider)}: refused')
+            refusal = reload_refusal(current.spec, artifact.spec, f'new policy {artifact.path}',
+                                     self.node_limits)
+            if refusal:
+                raise ValueError(refusal)
         self._new_filter(artifact, self.config)   # raises for limits that do not overlap
         self._pending = artifact
 
-    def _wider_than_robot(self, spec: Any) -> list[str]:
-        """``joint [lo, hi] > robot [lo, hi]`` for each joint whose limits exceed the robot's."""
-        if not self.node_limits:
-            return []
-        low, high = self.node_limits.command_bounds(spec.joint_names, spec.command_interface)
-        return [f'{name} [{lo:g}, {hi:g}] > robot [{rlo:g}, {rhi:g}]'
-                for name, lo, hi, rlo, rhi in zip(spec.joint_names, spec.command_lower,
-                                                  spec.command_upper, low, high, strict=True)
-                if lo < rlo - LIMIT_TOLERANCE or hi > rhi + LIMIT_TOLERANCE]
-
     def _new_filter(self, artifact: PolicyArtifact, config: ControllerConfig) -> CommandFilter:
         """A filter for ``artifact`` and ``config`` that continues the current one's state."""
-        new_filter = CommandFilter(artifact.spec, config.joint_limit_margin,
-                                   config.max_command_delta, node_limits=self.node_limits,
-                                   max_command_rate=config.max_command_rate,
-                                   control_period=self._period(artifact, config))
-        if self.filter is not None:   # continue from the last command, inside the new limits
-            last = self.filter.last
-            new_filter.last = None if last is None else \
-                np.minimum(np.maximum(last, new_filter.lower), new_filter.upper)
-            new_filter.clamped, new_filter.rate_limited = self.filter.clamped, \
-                self.filter.rate_limited
-        else:
-            new_filter.reset(self.inputs.position)
-        return new_filter
+        return command_filter(artifact, config, self.node_limits, self.filter,
+                              self.inputs.position)
 
     def reconfigure(self, **changes: Any) -> None:
         """Change settings at run time (the node's dynamic parameters); the next step uses them.
@@ -233,20 +157,16 @@ class PolicyController:
         config = dataclasses.replace(self.config, **changes)
         new_filter = (self._new_filter(self.artifact, config)
                       if self.artifact is not None else None)
-        self.config = config
+        self.intake.config = config
         if new_filter is not None:
             self.filter, self._cached = new_filter, None
-
-    @staticmethod
-    def _period(artifact: PolicyArtifact, config: ControllerConfig) -> float:
-        return config.control_period or artifact.spec.control_period
 
     def _install(self, artifact: PolicyArtifact) -> None:
         self.artifact, self.filter = artifact, self._new_filter(artifact, self.config)
         spec = artifact.spec
-        self._needed = tuple(sorted({TERM_SOURCES.get(term.name) for term in spec.observation}
-                                    & set(TIMED_INPUTS)))
-        self._note_limits()
+        self.intake.needed = tuple(sorted({TERM_SOURCES.get(term.name)
+                                           for term in spec.observation} & set(TIMED_INPUTS)))
+        self.limits_note = limits_note(spec, self.node_limits)
         refusal = self.arm_refusal() if self.armed else None
         if refusal:   # armed before this (first) policy: its joints must be bounded too
             self.armed, self.fault = False, refusal
@@ -256,17 +176,12 @@ class PolicyController:
             self.last_action = np.zeros(artifact.spec.action_dim)
         self._cached = None
 
-    def _note_limits(self) -> None:
-        wider = self._wider_than_robot(self.artifact.spec)
-        self.limits_note = (f"artifact limits clamped to the robot's for {'; '.join(wider)}"
-                            if wider else None)
-
     def set_node_limits(self, limits: JointLimits) -> None:
         """Install new robot limits (a robot description that arrived or changed) at once.
 
         The running policy's filter is rebuilt with them, keeping its last command (the rate
-        limit continues); the next command is clamped to the new limits. A start with
-        ``armed: true`` that waited for limits arms now if nothing else refuses it.
+        limit continues); the next command is clamped to the new limits. Arming is left to the
+        caller (the policy node arms a start with ``armed: true`` that waited for them).
 
         Raises:
             ValueError: The limits do not overlap the running or queued policy's (then
@@ -284,9 +199,7 @@ class PolicyController:
         self.counts['limits_updates'] += 1
         if new_filter is not None:
             self.filter, self._cached = new_filter, None
-            self._note_limits()
-        if self._arm_when_limits and self.arm_refusal() is None:
-            self.arm(True)
+            self.limits_note = limits_note(self.artifact.spec, limits)
 
     def apply_pending(self) -> None:
         """Install a queued artifact now (call only between control steps)."""
@@ -298,132 +211,52 @@ class PolicyController:
             self._install(pending)
             self.counts['reloads'] += 1
 
-    # --- inputs ------------------------------------------------------------------------------
+    # --- inputs (kept by the StateIntake) ----------------------------------------------------
     def set_state(self, position: np.ndarray, velocity: np.ndarray, stamp: float,
                   now: float) -> str:
-        """Record a joint state (policy joint order).
-
-        Returns:
-            ``fresh``, ``repeat`` (the last stamp again), ``old`` (an older stamp) or ``jump``
-            (more than ``max_stamp_jump`` ahead). A stamp of exactly 0 (a driver that does not
-            stamp) is never compared; once no state was accepted for ``state_timeout``, any
-            stamp is accepted as the new baseline (counted in ``stamp_resets``).
-        """
-        self.counts['states'] += 1
-        last = self.inputs.stamp
-        if stamp != 0.0 and last is not None and last != 0.0:
-            verdict = ('old' if stamp < last else 'repeat' if stamp == last else
-                       'jump' if 0 < self.config.max_stamp_jump < stamp - last else 'fresh')
-            if verdict != 'fresh' and verdict != 'repeat' and \
-                    now - self.inputs.received > self.config.state_timeout:
-                self.counts['stamp_resets'] += 1     # no sane state for a while: re-baseline
-                verdict = 'fresh'
-            if verdict == 'old':
-                self.counts['non_monotonic'] += 1
-                return 'old'
-            if verdict == 'jump':
-                self.counts['stamp_jumps'] += 1
-                return 'jump'
-            if verdict == 'repeat':
-                self.counts['repeated_states'] += 1
-                return 'repeat'
-        if not self.inputs.used:
-            self.counts['dropped_inputs'] += 1
-        if self._episode_boundary:
-            self._episode_boundary, self._episode_start = False, True
-        self.inputs.position, self.inputs.velocity = position, velocity
-        self.inputs.stamp, self.inputs.received, self.inputs.used = stamp, now, False
-        return 'fresh'
+        """Record a joint state: :meth:`StateIntake.set_state`."""
+        return self.intake.set_state(position, velocity, stamp, now)
 
     def set_goal(self, goal: np.ndarray, now: float | None = None) -> None:
-        """Record the goal (``goal_pose``, arrived at monotonic ``now``).
-
-        A changed goal marks an episode boundary.
-        """
-        self._new_target(self.inputs.goal, goal)
-        self.inputs.goal = goal
-        self.inputs.arrived['goal_pose'] = time.monotonic() if now is None else now
+        """Record the goal (a changed one: a new episode): :meth:`StateIntake.set_goal`."""
+        self.intake.set_goal(goal, now)
 
     def set_cmd_vel(self, cmd_vel: np.ndarray, now: float | None = None) -> None:
-        """Record the velocity command (``cmd_vel``, arrived at monotonic ``now``).
-
-        A changed command marks an episode boundary.
-        """
-        self._new_target(self.inputs.cmd_vel, cmd_vel)
-        self.inputs.cmd_vel = cmd_vel
-        self.inputs.arrived['cmd_vel'] = time.monotonic() if now is None else now
+        """Record the velocity command (a changed one: a new episode)."""
+        self.intake.set_cmd_vel(cmd_vel, now)
 
     def set_base_inputs(self, source: str, values: dict[str, np.ndarray],
                         now: float | None = None) -> None:
         """Record the valid observation inputs of an ``imu`` or ``base_twist`` message."""
-        self.inputs.imu.update(values)
-        if values:
-            self.inputs.arrived[source] = time.monotonic() if now is None else now
-
-    def stale_inputs(self, now: float) -> list[str]:
-        """Needed inputs (besides joint_states) older than their timeout."""
-        stale = []
-        for source in self._needed:
-            timeout = self.config.timeout_of(source)
-            arrived = self.inputs.arrived.get(source)
-            if timeout > 0 and arrived is not None and now - arrived > timeout:
-                stale.append(source)
-        return stale
-
-    def _new_target(self, old: np.ndarray | None, new: np.ndarray) -> None:
-        # The simulator publishes a new episode's goal / command just before its first state,
-        # and the trainer's pairer starts a new episode (last action zero) on a changed one:
-        # the same rule here keeps the observed last_action equal to what training saw.
-        # Republished identical goals (late subscribers, lockstep republish) change nothing.
-        if self.config.reset_on_new_goal and old is not None and not np.array_equal(old, new):
-            self.new_episode()
-
-    def new_episode(self) -> None:
-        """A new episode begins with the next fresh state.
-
-        That state is answered with ``last_action`` zeroed and the rate limit restarted from its
-        measured position (the simulator moved the robot to a new initial pose).
-        """
-        self._episode_boundary = True
-        self.counts['episodes'] += 1
+        self.intake.set_base_inputs(source, values, now)
 
     def invalid_input(self) -> None:
         """Count a message that could not be used (bad lengths, NaN, missing joints ...)."""
-        self.counts['invalid_inputs'] += 1
+        self.intake.invalid_input()
+
+    def new_episode(self) -> None:
+        """A new episode begins with the next fresh state: :meth:`StateIntake.new_episode`."""
+        self.intake.new_episode()
 
     def stale(self, now: float) -> bool:
         """Whether the last fresh state is older than ``state_timeout`` (False before any)."""
-        return self.inputs.position is not None and \
-            now - self.inputs.received > self.config.state_timeout
+        return self.intake.stale(now)
+
+    def stale_inputs(self, now: float) -> list[str]:
+        """Needed inputs (besides joint_states) older than their timeout."""
+        return self.intake.stale_inputs(now)
 
     # --- arming ------------------------------------------------------------------------------
     def arm_refusal(self) -> str | None:
         """Why arming is refused now (None: it is allowed)."""
         if self.limits_refusal:
             return self.limits_refusal
-        if self.config.trust_artifact_limits:
-            return None
-        if not self.node_limits:
-            awaited = f'{self.limits_awaited}; or ' if self.limits_awaited else ''
-            return (f'no robot limits ({awaited}set robot_description and/or joint_limits; '
-                    'trust_artifact_limits: true only for a simulator): refusing to arm')
-        spec = self.artifact.spec if self.artifact is not None else None
-        uncovered = self.node_limits.uncovered(spec.joint_names, spec.command_interface) \
-            if spec is not None else []
-        if uncovered:
-            return (f"the robot's limits ({', '.join(self.node_limits.sources)}) do not bound "
-                    f'the {spec.command_interface} commands of joint(s) {uncovered}: refusing '
-                    'to arm')
-        return None
+        return limits_arm_refusal(self.artifact.spec if self.artifact is not None else None,
+                                  self.node_limits, self.config.trust_artifact_limits,
+                                  self.limits_awaited)
 
-    def arm(self, armed: bool, defer_until_limits: bool = False) -> str | None:
+    def arm(self, armed: bool) -> str | None:
         """Arm or disarm; arming restarts the rate limit from the measured position.
-
-        Args:
-            armed: Arm (True) or disarm.
-            defer_until_limits: If arming is refused only because the robot's limits have
-                not arrived yet, arm once :meth:`set_node_limits` brings them (the node's
-                ``armed: true`` at start). A disarm cancels that; a refused arm does not.
 
         Returns:
             None, or why arming was refused (then the controller stays disarmed).
@@ -432,11 +265,7 @@ class PolicyController:
         if refusal:
             self.fault = refusal
             self.armed = False
-            self._arm_when_limits = self._arm_when_limits or (
-                defer_until_limits and not self.node_limits and self.limits_awaited is not None
-                and not self.limits_refusal)
             return refusal
-        self._arm_when_limits = False
         if armed and not self.armed and self.filter is not None:
             self.filter.reset(self.inputs.position)
             self.timed_out = False
@@ -456,10 +285,6 @@ class PolicyController:
         if command is not None:
             self.counts['safe_commands'] += 1
         return command
-
-    def stop_command(self) -> np.ndarray | None:
-        """The safe command (kept for callers of the former name)."""
-        return self.safe_command()
 
     # --- one control step --------------------------------------------------------------------
     def step(self, now: float | None = None) -> np.ndarray | None:
@@ -504,8 +329,7 @@ class PolicyController:
                 and self._cached[0] == self.inputs.stamp:
             return self._cached[1]
         self.timed_out = False
-        if self._episode_start:
-            self._episode_start = False
+        if self.intake.take_episode_start():
             self.last_action = np.zeros(self.artifact.spec.action_dim)
             self.filter.reset(self.inputs.position)
         command = self._compute(now)
@@ -513,10 +337,6 @@ class PolicyController:
             self.inputs.used = True
             self._cached = (self.inputs.stamp, command)
             return command
-        return self.safe_command()
-
-    def hold_command(self) -> np.ndarray | None:
-        """The safe command (kept for callers of the former name)."""
         return self.safe_command()
 
     def _compute(self, now: float) -> np.ndarray | None:
@@ -570,7 +390,3 @@ class PolicyController:
         self.last_action = spec.command_to_action(command) if self.filter.changed else action
         self.counts['commands'] += 1
         return command
-
-
-def _shown(value: Any) -> str:
-    return repr(list(value)) if isinstance(value, tuple) else repr(value)

@@ -151,6 +151,25 @@ def test_limits_from_the_robot_description_topic_arm_the_node_and_follow_changes
         assert g.spin_until(lambda: _enable(g).success, 30.0)
 
 
+@pytest.mark.parametrize('armed', [False, True])
+def test_only_armed_true_at_start_waits_for_the_limits_and_a_disarm_cancels_it(graph, artifacts,
+                                                                              armed):
+    """A refused ~/enable is not remembered; a disarm cancels an armed: true that waits.
+
+    Only armed: true at start waits for the robot's limits (ModeDriver.start_armed); either way
+    the limits are installed when they come, and arming works then.
+    """
+    g = graph(policy_path=str(artifacts['a']), armed=armed, trust_artifact_limits=False)
+    answer = _enable(g, data=not armed)   # disarmed: a refused enable; armed: a disarm
+    assert answer.success == armed, answer.message
+    assert not g.node.controller.armed
+    rsp = g.driver.create_publisher(String, 'robot_description', ROBOT_DESCRIPTION_QOS)
+    rsp.publish(String(data=urdf()))
+    assert g.spin_until(lambda: g.node.controller.counts['limits_updates'] == 1, 30.0)
+    assert not g.node.controller.armed   # installed, and nothing armed the node
+    assert _enable(g).success and g.node.controller.armed
+
+
 def test_a_description_published_before_the_node_started_is_received(graph, artifacts, ros):
     """robot_state_publisher publishes once, transient local: a later node still gets it."""
     from rclpy.node import Node

@@ -375,13 +375,15 @@ def test_limits_that_leave_a_policy_joint_unbounded_refuse_arming(artifact):
     assert not ctrl.armed and "joint(s) ['joint_3']" in ctrl.fault
 
 
-def test_limits_that_arrive_later_arm_a_deferred_start_and_clamp_at_once(artifact):
+def test_limits_that_arrive_later_allow_arming_and_clamp_at_once(artifact):
+    """Arming once they arrived is the node's (test_policy_node_safety.py): none by itself."""
     ctrl = PolicyController(ControllerConfig(), artifact)
     ctrl.limits_awaited = 'waiting for the robot_description topic'
-    refusal = ctrl.arm(True, defer_until_limits=True)
+    refusal = ctrl.arm(True)
     assert 'no robot limits (waiting for the robot_description topic; or set' in refusal
     ctrl.set_node_limits(_urdf_limits())
-    assert ctrl.armed and ctrl.counts['limits_updates'] == 1
+    assert not ctrl.armed and ctrl.counts['limits_updates'] == 1
+    assert ctrl.arm(True) is None and ctrl.armed
     ctrl.set_state(np.full(N, 5.0), np.zeros(N), 1.0, now=1.0)
     assert np.all(ctrl.step(now=1.0) <= 0.8)
     ctrl.set_node_limits(_urdf_limits(upper=0.2))   # a changed description: tighter at once
@@ -391,21 +393,6 @@ def test_limits_that_arrive_later_arm_a_deferred_start_and_clamp_at_once(artifac
     with pytest.raises(ValueError, match='do not overlap'):
         ctrl.set_node_limits(_urdf_limits(lower=3.0, upper=4.0))   # the artifact's: ±1.5
     np.testing.assert_array_equal(ctrl.filter.upper, 0.2)          # unchanged
-
-
-def test_only_the_start_parameter_defers_arming_and_disarm_cancels_it(artifact):
-    for defer, disarm in ((False, False), (True, True)):
-        ctrl = PolicyController(ControllerConfig(), artifact)
-        ctrl.limits_awaited = 'waiting'
-        ctrl.arm(True, defer_until_limits=defer)
-        if disarm:
-            ctrl.arm(False)
-        ctrl.set_node_limits(_urdf_limits())
-        assert not ctrl.armed
-    ctrl = PolicyController(ControllerConfig(), artifact)   # nothing awaited: no deferral
-    ctrl.arm(True, defer_until_limits=True)
-    ctrl.set_node_limits(_urdf_limits())
-    assert not ctrl.armed
 
 
 def test_an_unusable_description_refuses_arming_even_when_trusting(artifact):
