@@ -5,33 +5,13 @@
 import numpy as np
 import pytest
 import torch
+from doubles.policy_networks import ACTIVATIONS, NormalizedMLP
 
 from robotrl_ros.policy.artifact import load_artifact
 from robotrl_ros.policy.export import export_artifact
 from robotrl_ros.policy.numpy_inference import compile_numpy, numpy_equivalent
 from robotrl_ros.policy.synthetic import make_synthetic_artifact
 from robotrl_ros.tasks.reach import REACH_DISCRETE_SPEC, REACH_SPEC
-
-ACTIVATIONS = [torch.nn.ReLU(), torch.nn.ELU(), torch.nn.ELU(alpha=0.5), torch.nn.SELU(),
-               torch.nn.Tanh(), torch.nn.Sigmoid(), torch.nn.SiLU(), torch.nn.LeakyReLU(0.2)]
-
-
-class Normalized(torch.nn.Module):
-    """MLP with its own input normalization, clipping and a sliced output (as SAC's actor)."""
-
-    def __init__(self, activation: torch.nn.Module, obs_dim: int = 12, act_dim: int = 3) -> None:
-        super().__init__()
-        torch.manual_seed(0)
-        self.register_buffer('mean', torch.randn(obs_dim))
-        self.register_buffer('std', torch.rand(obs_dim) + 0.5)
-        self.net = torch.nn.Sequential(torch.nn.Linear(obs_dim, 32), activation,
-                                       torch.nn.Linear(32, 32), activation,
-                                       torch.nn.Linear(32, 2 * act_dim))
-        self.act_dim = act_dim
-
-    def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        x = torch.clamp((obs - self.mean) / self.std, -5.0, 5.0)
-        return torch.tanh(self.net(x)[:, : self.act_dim] * 0.5 + 0.1)
 
 
 class WithSoftmax(torch.nn.Module):
@@ -47,7 +27,7 @@ class WithSoftmax(torch.nn.Module):
 
 @pytest.mark.parametrize('activation', ACTIVATIONS, ids=lambda a: repr(a))
 def test_translation_matches_torchscript(activation):
-    network = torch.jit.script(Normalized(activation).eval())
+    network = torch.jit.script(NormalizedMLP(activation).eval())
     run = compile_numpy(network, 12)
     assert run is not None
     assert numpy_equivalent(run, network, 12)
@@ -64,7 +44,7 @@ def test_unknown_op_is_refused():
 
 
 def test_a_wrong_translation_is_detected():
-    network = torch.jit.script(Normalized(torch.nn.ReLU()).eval())
+    network = torch.jit.script(NormalizedMLP(torch.nn.ReLU()).eval())
     run = compile_numpy(network, 12)
 
     def off_by_a_bit(obs: np.ndarray) -> np.ndarray:

@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 import torch
 import yaml
+from doubles.policy_networks import ACTIVATIONS as SUPPORTED_ACTIVATIONS
+from doubles.policy_networks import EveryOpMLP
 
 from robotrl_ros.policy.artifact import load_artifact, sha256_hex
 from robotrl_ros.policy.export import export_artifact
@@ -31,9 +33,7 @@ class _ScaledElu(torch.nn.Module):
         return 'ScaledElu()'
 
 
-ACTIVATIONS = [torch.nn.ReLU(), torch.nn.ELU(), torch.nn.ELU(alpha=0.5), _ScaledElu(),
-               torch.nn.SELU(), torch.nn.Tanh(), torch.nn.Sigmoid(), torch.nn.SiLU(),
-               torch.nn.LeakyReLU(0.2)]
+ACTIVATIONS = [*SUPPORTED_ACTIVATIONS, _ScaledElu()]
 
 
 def _observations(obs_dim, rows=64, seed=0):
@@ -82,36 +82,15 @@ def test_trained_agents_export_to_onnx_with_the_same_actions(tmp_path, algo):
                                    atol=1e-5, rtol=0)
 
 
-class _Network(torch.nn.Module):
-    """Every op the data network has: scales, clamp, slices, concatenation, an activation."""
-
-    def __init__(self, activation: torch.nn.Module, obs_dim: int = 12, act_dim: int = 3) -> None:
-        super().__init__()
-        torch.manual_seed(0)
-        self.register_buffer('mean', torch.randn(obs_dim))
-        self.register_buffer('std', torch.rand(obs_dim) + 0.5)
-        self.net = torch.nn.Sequential(torch.nn.Linear(obs_dim, 32), activation,
-                                       torch.nn.Linear(32, 32), activation,
-                                       torch.nn.Linear(32, 2 * act_dim))
-        self.act_dim = act_dim
-
-    def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        x = torch.clamp((obs - self.mean) / self.std, -5.0, 5.0)
-        x = torch.cat([x[:, 6:], x[:, :6]], dim=1).contiguous()
-        x = torch.clamp_max(torch.clamp_min(x, -4.0), 4.0).to(torch.float32)
-        y = self.net(x)[:, : self.act_dim] * 0.5 + 0.1
-        return torch.tanh(-y - 0.2)
-
-
 @pytest.mark.parametrize('activation', ACTIVATIONS, ids=repr)
 def test_every_op_of_the_data_network_translates(tmp_path, activation):
-    path = export_artifact(_Network(activation), REACH_SPEC, tmp_path / 'p', algorithm='x')
+    path = export_artifact(EveryOpMLP(activation), REACH_SPEC, tmp_path / 'p', algorithm='x')
     export_onnx(path)
     _assert_same_actions(path, _observations(REACH_SPEC.obs_dim))
 
 
 def test_normalization_outside_the_network_is_the_graphs_first_ops(tmp_path):
-    path = export_artifact(_Network(torch.nn.ELU()), REACH_SPEC, tmp_path / 'p', algorithm='x')
+    path = export_artifact(EveryOpMLP(torch.nn.ELU()), REACH_SPEC, tmp_path / 'p', algorithm='x')
     meta = yaml.safe_load((path / 'policy.yaml').read_text())
     rng = np.random.default_rng(3)
     meta['normalization'] = {'mean': rng.normal(size=12).tolist(),
@@ -124,7 +103,7 @@ def test_normalization_outside_the_network_is_the_graphs_first_ops(tmp_path):
 
 
 def test_policy_yaml_records_the_onnx_file_and_the_artifact_still_verifies(tmp_path):
-    path = export_artifact(_Network(torch.nn.Tanh()), REACH_SPEC, tmp_path / 'p', algorithm='x')
+    path = export_artifact(EveryOpMLP(torch.nn.Tanh()), REACH_SPEC, tmp_path / 'p', algorithm='x')
     before = yaml.safe_load((path / 'policy.yaml').read_text())
     export_onnx(path)
     after = yaml.safe_load((path / 'policy.yaml').read_text())
@@ -148,7 +127,7 @@ def test_policy_yaml_records_the_onnx_file_and_the_artifact_still_verifies(tmp_p
 
 
 def test_exporting_twice_replaces_the_file(tmp_path):
-    path = export_artifact(_Network(torch.nn.ReLU()), REACH_SPEC, tmp_path / 'p', algorithm='x')
+    path = export_artifact(EveryOpMLP(torch.nn.ReLU()), REACH_SPEC, tmp_path / 'p', algorithm='x')
     export_onnx(path)
     first = yaml.safe_load((path / 'policy.yaml').read_text())['files']
     export_onnx(path)
@@ -165,7 +144,7 @@ def test_discrete_and_torchscript_only_artifacts_are_refused_with_the_reason(tmp
     with pytest.raises(ArtifactError, match='discrete policy'):
         export_onnx(discrete)
     assert not (discrete / ONNX_FILE).exists()
-    path = export_artifact(_Network(torch.nn.ReLU()), REACH_SPEC, tmp_path / 'p', algorithm='x')
+    path = export_artifact(EveryOpMLP(torch.nn.ReLU()), REACH_SPEC, tmp_path / 'p', algorithm='x')
     meta = yaml.safe_load((path / 'policy.yaml').read_text())
     del meta['network']
     (path / 'policy.yaml').write_text(yaml.safe_dump(meta))
