@@ -43,6 +43,7 @@ from robotrl_ros.ros.qos import COMMAND_QOS
 from robotrl_ros.ros.status import status_message
 from robotrl_ros.ros.trainer_sources import SourceStreams, source_topic
 from robotrl_ros.training.online.session import OnlineSession, SessionConfig
+from robotrl_ros.training.online.sources import check_namespaces
 from robotrl_ros.training.online.store import StorageError
 from robotrl_ros.util.threads import limit_threads
 
@@ -59,7 +60,7 @@ class TrainerNode(RunnableNode):
         super().__init__('trainer_node', **kwargs)
         self.params = p = declare_parameters(self, TRAINER_NODE_PARAMETERS, self._apply_changes)
         namespaces = tuple(p['robot_namespaces']) or ('',)
-        topic = lambda name: self.resolve_topic_name(source_topic(namespaces[0], name))  # noqa: E731
+        check_namespaces(list(namespaces))   # before their topic names are resolved
         self.session = OnlineSession(SessionConfig(
             task=p['task'], algo=p['algo'], output_dir=p['output_dir'], seed=p['seed'],
             config=p['config'], total_steps=p['total_steps'], use_resets=bool(p['reset_service']),
@@ -68,10 +69,8 @@ class TrainerNode(RunnableNode):
             robot=p['robot'], robot_description=p['robot_description'],
             imu_tolerance=p['imu_tolerance'], sources=namespaces,
             source_timeout=p['source_timeout'] if p['robot_namespaces'] else 0.0,
-            topics={'joint_states': topic('joint_states'), 'commands': topic(p['command_topic']),
-                    'goal_pose': topic('goal_pose'), 'cmd_vel': topic('cmd_vel'),
-                    'imu': topic('imu'), 'base_twist': topic('base_twist'),
-                    'resets': self.resolve_topic_name('~/resets')}))
+            source_topics={ns: self._recorded_topics(ns, p['command_topic'])
+                           for ns in namespaces}))
         self.lock = self.session.lock
         self.updates_pub = self.create_publisher(String, 'policy_updates', COMMAND_QOS)
         self.artifacts_pub = (ArtifactPublisher(self) if p['publish_policy_artifacts']
@@ -83,6 +82,9 @@ class TrainerNode(RunnableNode):
                                       p['reset_service'], p['pause_service'])
                         for ns in namespaces]
         self._latest_path: str | None = None
+        #: Distinct artifacts announced, per transport (``~/status``).
+        self.published = dict.fromkeys(('policy_updates',) + (
+            ('policy_artifacts',) if self.artifacts_pub is not None else ()), 0)
         self._subscribers = 0
         if p['pause_service']:
             self.create_timer(0.02, self._on_backpressure_timer)
@@ -98,6 +100,19 @@ class TrainerNode(RunnableNode):
             f'resumed {self.session.resumed}, replayed '
             f'{self.session.replayed.get("transitions", 0)} transitions, '
             f'resets via {p["reset_service"] or "(none: real robot)"}')
+
+    def _recorded_topics(self, ns: str, command_topic: str) -> dict[str, str]:
+        """The full names of source ``ns``'s topics, as its recording names them.
+
+        The trainer's reset log ``~/resets`` is recorded as ``<ns>/<node name>/resets``.
+        """
+        def topic(name: str) -> str:
+            return self.resolve_topic_name(source_topic(ns, name))
+        return {'joint_states': topic('joint_states'), 'commands': topic(command_topic),
+                'goal_pose': topic('goal_pose'), 'cmd_vel': topic('cmd_vel'),
+                'imu': topic('imu'), 'base_twist': topic('base_twist'),
+                'resets': (topic(f'{self.get_name()}/resets') if ns else
+                           self.resolve_topic_name('~/resets'))}
 
     def _apply_changes(self, changes: dict[str, Any]) -> None:
         """Dynamic parameters: publish_period is read by the learning loop on its next pass."""
@@ -121,9 +136,16 @@ class TrainerNode(RunnableNode):
             self.updates_pub.publish(String(data=self._latest_path))  # a late policy node
         self._subscribers = subscribers
 
+    def status(self) -> dict[str, Any]:
+        """The fields of ``~/status``: the session's, backpressure and published artifacts."""
+        published = dict(self.published)
+        return {**self.session.status(), 'paused': any(s.paused for s in self.sources),
+                'pauses': sum(s.pauses for s in self.sources),
+                'artifacts_published': published['policy_updates'],
+                'artifacts_published_by_transport': published}
+
     def _on_status_timer(self) -> None:
-        status = {**self.session.status(), 'paused': any(s.paused for s in self.sources),
-                  'pauses': sum(s.pauses for s in self.sources)}
+        status = self.status()
         self.status_pub.publish(status_message(status))
         self.diagnostics.publish({**status, 'failure': self.failure or self.session.failure})
 
@@ -140,11 +162,15 @@ class TrainerNode(RunnableNode):
 
     # --- the learning thread: owns the learner ---------------------------------------------
     def _announce(self, path: Path) -> None:
-        self._latest_path = str(path.resolve())
+        """Announce ``path`` (again: a policy node may have missed it); count a new artifact."""
+        latest, self._latest_path = self._latest_path, str(path.resolve())
         if self.context.ok():  # not while shutting down after SIGINT/SIGTERM
             self.updates_pub.publish(String(data=self._latest_path))
-            if self.artifacts_pub is not None:
-                self.artifacts_pub.publish(path)
+            published = dict(self.published, policy_updates=self.published['policy_updates']
+                             + (self._latest_path != latest))
+            if self.artifacts_pub is not None and self.artifacts_pub.publish(path):
+                published['policy_artifacts'] += 1   # an unchanged one is not sent again
+            self.published = published   # one assignment: the status timer reads it
 
     def _learn_forever(self) -> None:
         try:
@@ -187,7 +213,7 @@ class TrainerNode(RunnableNode):
         path = self.session.finish(drain=True)
         self._announce(path)
         if self.context.ok():
-            self.status_pub.publish(status_message(self.session.status()))
+            self.status_pub.publish(status_message(self.status()))
         self.get_logger().info(f'trainer_node: total_steps reached; final policy {path}')
         self.finished = True
 

@@ -39,7 +39,8 @@ TRAINER_NODE_PARAMETERS = (
                   "episode; '' on a real robot; not called when the bridge has `auto_reset`."),
     ParameterSpec('init_policy', '', 'Run directory (checkpoint) to fine-tune from; '
                   "'' = a new agent."),
-    ParameterSpec('record_mcap', False, 'Record the stream to MCAP in `output_dir`.'),
+    ParameterSpec('record_mcap', False, 'Record the stream to MCAP in `output_dir` (a fleet: '
+                  'one file per robot namespace).'),
     ParameterSpec('mcap_flush_period', 1.0, 'Most seconds a recorded message waits to be on '
                   'disk (chunks are fsynced every half period): a crash loses at most this much '
                   'of the MCAP.', minimum=0.0,

@@ -97,7 +97,8 @@ def test_trainer_node_learns_from_the_stream_and_publishes_artifacts(ros, tmp_pa
     trainer = TrainerNode(parameter_overrides=[
         Parameter('output_dir', value=str(tmp_path / 'run')), Parameter('algo', value='sac'),
         Parameter('config', value=str(config)), Parameter('reset_service', value=''),
-        Parameter('publish_period', value=1.0), Parameter('status_period', value=0.2)])
+        Parameter('publish_period', value=1.0), Parameter('status_period', value=0.2),
+        Parameter('publish_policy_artifacts', value=True)])
     robot = FakeRobot()
     executor = SingleThreadedExecutor()
     executor.add_node(trainer)
@@ -116,14 +117,21 @@ def test_trainer_node_learns_from_the_stream_and_publishes_artifacts(ros, tmp_pa
         while time.monotonic() < deadline and not (
                 robot.status and robot.status[-1]['accepted'] >= 150
                 and robot.status[-1]['transitions_stored'] == robot.status[-1]['accepted']
-                and robot.status[-1]['updates'] > 0 and robot.updates):
+                and robot.status[-1]['updates'] > 0 and robot.updates
+                and robot.status[-1]['artifacts_published'] > 0):
+            executor.spin_once(timeout_sec=0.05)
+        status = robot.status[-1]
+        trainer._running = False   # the learning thread stops (as close() does): no more paths
+        trainer._worker.join()
+        announced = trainer.status()['artifacts_published']
+        deadline = time.monotonic() + 60  # ends as soon as it holds; catches hangs
+        while time.monotonic() < deadline and len(set(robot.updates)) < announced:
             executor.spin_once(timeout_sec=0.05)
     finally:
         executor.shutdown()
         trainer.close()
         trainer.destroy_node()
         robot.node.destroy_node()
-    status = robot.status[-1]
     # 200 commands over 10 episodes of 20: 19 paired per episode, the 20th answers the last state
     assert 150 <= status['transitions'] <= 190
     assert status['pairing']['dropped_after_episode_end'] >= 7
@@ -134,6 +142,12 @@ def test_trainer_node_learns_from_the_stream_and_publishes_artifacts(ros, tmp_pa
     artifact = load_artifact(robot.updates[-1])
     assert artifact.metadata['algorithm'] == 'sac'
     assert (tmp_path / 'run' / 'policy' / 'policy.yaml').is_file()     # final, at close()
+    # Each new artifact counted once, on both transports (re-announcements are not new).
+    published = status['artifacts_published']
+    assert status['artifacts_published_by_transport'] == {'policy_updates': published,
+                                                           'policy_artifacts': published}
+    assert published >= 1
+    assert len(set(robot.updates)) == announced   # every path once, however often announced
 
 
 def _run_trainer(tmp_path, *params, timeout=60):
@@ -187,6 +201,28 @@ def test_a_full_disk_at_close_still_closes_the_recording_and_exits_1(ros, tmp_pa
     assert trainer.session.recorder is None                     # closed all the same
     recordings = list((tmp_path / 'run').glob('*.mcap'))
     assert recordings and recordings[0].stat().st_size > 0
+
+
+def test_a_fleet_trainer_records_each_robot_under_its_namespace(ros, tmp_path):
+    trainer = TrainerNode(parameter_overrides=[
+        Parameter('output_dir', value=str(tmp_path / 'run')), Parameter('reset_service', value=''),
+        Parameter('record_mcap', value=True), Parameter('publish_policy_artifacts', value=False),
+        Parameter('robot_namespaces', value=['robot1', 'fleet/robot2'])])
+    try:
+        recorders = dict(trainer.session.recordings.recorders)
+        status = trainer.status()
+    finally:
+        trainer.close()
+        trainer.destroy_node()
+    assert sorted(recorders) == ['fleet/robot2', 'robot1']
+    for name, recorder in recorders.items():
+        assert recorder.topics['joint_states'] == f'/{name}/joint_states'
+        assert recorder.topics['commands'] == f'/{name}/forward_position_controller/commands'
+        assert recorder.topics['resets'] == f'/{name}/trainer_node/resets'
+        assert recorder.path.name.endswith(f'_{name.replace("/", "_")}.mcap')
+        assert recorder.closed and recorder.path.stat().st_size > 0
+    assert status['artifacts_published'] == 0
+    assert status['artifacts_published_by_transport'] == {'policy_updates': 0}   # paths only
 
 
 @pytest.mark.parametrize('params, message', [

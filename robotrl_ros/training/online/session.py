@@ -7,20 +7,18 @@ messages and calls the stream-side methods from its callbacks; a worker thread o
 (learning, fsync, checkpoints, exports). Callbacks never wait for a gradient step.
 
 Run directory layout: ``transitions.log`` (fsynced transitions), ``online_checkpoint.pt``,
-``policies/policy_<updates>`` (published artifacts, the newest few kept), ``policy/`` (final
-artifact), ``recording_<time>.mcap`` (with ``record_mcap``) and ``summary.json``.
+``policies/policy_<updates>`` (published artifacts, the newest few kept: :mod:`.published`),
+``policy/`` (final artifact), ``recording_<time>.mcap`` (with ``record_mcap``; one per source
+of a fleet: :mod:`.session_recording`) and ``summary.json``.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,78 +28,20 @@ from robotrl_ros.agents.registry import make_agent
 from robotrl_ros.tasks.registry import make_task
 from robotrl_ros.tasks.robots.given import on_given_robot, task_robot
 from robotrl_ros.training.config import load_config
-from robotrl_ros.training.online.base_signals import DEFAULT_TOLERANCE, BaseSignalMatcher
+from robotrl_ros.training.online.base_signals import BaseSignalMatcher
 from robotrl_ros.training.online.learner import ON_POLICY, OnlineLearner
 from robotrl_ros.training.online.offline import train_from_recording
 from robotrl_ros.training.online.pairing import Transition, TransitionPairer
+from robotrl_ros.training.online.published import PublishedArtifacts
 from robotrl_ros.training.online.recording import McapRecorder
+from robotrl_ros.training.online.session_config import SessionConfig
+from robotrl_ros.training.online.session_recording import SourceRecordings
 from robotrl_ros.training.online.sources import PolicyVersions, SourceSet
+from robotrl_ros.training.online.storage_failure import StorageFailure
 from robotrl_ros.training.online.store import StorageError, init_agent_state
 
-PUBLISHED_DIR = 'policies'
-FINAL_DIR = 'policy'
-KEEP_PUBLISHED = 3
-
-
-@dataclass
-class SessionConfig:
-    """Settings of a session (the trainer node's parameters).
-
-    Attributes:
-        task: Task name (``make_task``).
-        algo: Algorithm name (``make_agent``).
-        output_dir: Run directory; an existing one is resumed.
-        seed: Agent seed.
-        config: Hyperparameter YAML overriding ``config/hparams/<task>_<algo>.yaml`` ('' = none).
-        total_steps: Stop after this many transitions (0 = never).
-        use_resets: Episodes end through a reset service (simulation).
-        init_policy: Run directory (or checkpoint file) whose agent state starts a fresh run.
-        record_mcap: Record the observed streams to ``recording_<time>.mcap``.
-        mcap_flush_period: Most seconds a recorded message waits to be on disk (fsync):
-            a crash loses at most this much of the recording.
-        replay_mcap: Train offline from this recording first (then go on live, if any).
-        robot: Robot of a task on any robot: built-in name or robot YAML path ('' = default).
-        robot_description: The robot's URDF/MJCF XML ('' = the robot file's description).
-        imu_tolerance: Largest stamp offset (s) between a joint state and the ``imu`` /
-            ``base_twist`` samples paired with it (:mod:`.base_signals`).
-        topics: Topic names for the recording.
-        sources: Namespaces of the robots or simulators feeding the session (:mod:`.sources`);
-            ``('',)`` = the single relative source.
-        source_timeout: Seconds of silence after which a source leaves the rollout (0 = never).
-    """
-
-    task: str = 'reach'
-    algo: str = 'sac'
-    output_dir: str = 'runs/trainer'
-    seed: int = 0
-    config: str = ''
-    total_steps: int = 0
-    use_resets: bool = True
-    init_policy: str = ''
-    record_mcap: bool = False
-    mcap_flush_period: float = 1.0
-    replay_mcap: str = ''
-    robot: str = ''
-    robot_description: str = ''
-    imu_tolerance: float = DEFAULT_TOLERANCE
-    topics: dict[str, str] = field(default_factory=lambda: {
-        'joint_states': '/joint_states', 'commands': '/forward_position_controller/commands',
-        'goal_pose': '/goal_pose', 'cmd_vel': '/cmd_vel', 'resets': '/trainer_node/resets',
-        'imu': '/imu', 'base_twist': '/base_twist'})
-    sources: tuple[str, ...] = ('',)
-    source_timeout: float = 0.0
-
-
-def _new_recording_path(out: Path) -> Path:
-    """``recording_<time>.mcap`` in ``out``, never an existing file.
-
-    A restart within the same second after a crash must not truncate the recording it cut.
-    """
-    stem = f'recording_{time.strftime("%Y%m%d_%H%M%S")}'
-    path, n = out / f'{stem}.mcap', 1
-    while path.exists():
-        path, n = out / f'{stem}_{n}.mcap', n + 1
-    return path
+#: The session and, importable from here too, its settings and the initial-state loader.
+__all__ = ['OnlineSession', 'SessionConfig', 'init_agent_state']
 
 
 class OnlineSession:
@@ -141,24 +81,21 @@ class OnlineSession:
                                  cfg.source_timeout,
                                  segments=cfg.algo in ON_POLICY and len(cfg.sources) > 1)
         self.versions = PolicyVersions(by_hash=len(cfg.sources) > 1)
-        self.recorder = None
-        if cfg.record_mcap:
-            if len(cfg.sources) > 1:
-                raise ValueError('record_mcap records one robot: not with several '
-                                 f'robot_namespaces ({list(cfg.sources)})')
-            self.recorder = McapRecorder(_new_recording_path(self.out), cfg.topics,
-                                         cfg.mcap_flush_period)
-        self.lock = threading.Lock()          # stream side: pairer and recorder
+        self.published = PublishedArtifacts(self.learner, self.out, self.versions,
+                                            self._provenance)
+        self.storage = StorageFailure(
+            lambda: f'{self.learner.stored} transitions are stored in {self.out}')
+        self.recordings = (SourceRecordings(self.out, cfg.recording_topics(),
+                                            cfg.mcap_flush_period, self.storage.fail)
+                           if cfg.record_mcap else None)
+        self.lock = threading.Lock()          # stream side: pairers and recordings
         self.inbox: deque[Transition] = deque()
         self.accepted = self.learner.counters['transitions']
         self.bad: dict[str, int] = {}
-        self.published: list[Path] = []
-        self._published_updates = -1
         self._last_sync = 0.0
         self.drained = 0
         self.started = time.monotonic()
         self.last_command = -float('inf')
-        self.failure: str | None = None    # the first storage failure (see StorageError)
 
     def _new_pairer(self) -> TransitionPairer:
         pairer = TransitionPairer(self.task, use_resets=self.cfg.use_resets)
@@ -171,6 +108,17 @@ class OnlineSession:
         """The pairer of the first source (the only one of a single-robot trainer)."""
         return self.sources[self.cfg.sources[0]].pairer
 
+    @property
+    def failure(self) -> str | None:
+        """The first storage failure (see :class:`StorageError`), or None."""
+        return self.storage.message
+
+    @property
+    def recorder(self) -> McapRecorder | None:
+        """The open recording of the first source (the only one of a single-robot trainer)."""
+        recordings = self.recordings
+        return None if recordings is None else recordings.recorders.get(self.cfg.sources[0])
+
     # --- stream side (subscription callbacks) ----------------------------------------------
     # ``source`` is the namespace the message came from ('' = the single relative source).
     def joint_state(self, stamp: float, names: Sequence[str], position: np.ndarray,
@@ -178,8 +126,8 @@ class OnlineSession:
         """A joint state (positions/velocities in the spec's joint order)."""
         with self.lock:
             src = self.sources.heard(source)
-            self._record(lambda rec: rec.joint_state(stamp, self.spec.joint_names, position,
-                                                     velocity, log_time))
+            self._record(source, lambda rec: rec.joint_state(
+                stamp, self.spec.joint_names, position, velocity, log_time))
             tr = src.pairer.on_joint_state(stamp, position, velocity, src.base.match(stamp))
             if tr is not None and not self._done():
                 self.inbox.extend(self.sources.accept(src, tr))
@@ -190,8 +138,8 @@ class OnlineSession:
         """An ``imu`` sample (valid quaternion, finite rate): paired with joint states."""
         with self.lock:
             src = self.sources[source]
-            self._record(lambda rec: rec.imu(stamp, orientation_xyzw, angular_velocity,
-                                             frame_id, log_time))
+            self._record(source, lambda rec: rec.imu(stamp, orientation_xyzw, angular_velocity,
+                                                     frame_id, log_time))
             src.base.on_imu(stamp, orientation_xyzw, angular_velocity)
 
     def base_twist(self, stamp: float, linear: np.ndarray, angular: np.ndarray, frame_id: str,
@@ -199,8 +147,8 @@ class OnlineSession:
         """A ``base_twist`` sample (finite): its linear velocity is paired with joint states."""
         with self.lock:
             src = self.sources[source]
-            self._record(lambda rec: rec.base_twist(stamp, linear, angular, frame_id,
-                                                    log_time))
+            self._record(source, lambda rec: rec.base_twist(stamp, linear, angular, frame_id,
+                                                            log_time))
             src.base.on_base_twist(stamp, linear)
 
     def command(self, command: np.ndarray, log_time: int, source: str = '') -> None:
@@ -208,33 +156,27 @@ class OnlineSession:
         with self.lock:
             src = self.sources[source]
             self.last_command = time.monotonic()
-            self._record(lambda rec: rec.command(command, log_time))
+            self._record(source, lambda rec: rec.command(command, log_time))
             src.pairer.on_command(command)
 
     def goal(self, goal: np.ndarray, stamp: float, log_time: int, source: str = '') -> None:
         """A ``goal_pose`` position."""
         with self.lock:
             src = self.sources[source]
-            self._record(lambda rec: rec.goal(goal, stamp, log_time))
+            self._record(source, lambda rec: rec.goal(goal, stamp, log_time))
             src.pairer.on_goal(goal, stamp)
 
     def cmd_vel(self, cmd: np.ndarray, log_time: int, source: str = '') -> None:
         """A ``cmd_vel`` command (vx, vy, wz)."""
         with self.lock:
             src = self.sources[source]
-            self._record(lambda rec: rec.cmd_vel(cmd, log_time))
+            self._record(source, lambda rec: rec.cmd_vel(cmd, log_time))
             src.pairer.on_cmd_vel(cmd)
 
-    def _record(self, write: Callable[[McapRecorder], None]) -> None:
-        """Record a message (lock held); a failed write closes the recording, stops the session."""
-        if self.recorder is None:
-            return
-        try:
-            write(self.recorder)
-        except OSError as exc:
-            self._fail(f'recording to {self.recorder.path}', exc)
-            self.recorder.close()   # after an error: closes the file, raises nothing
-            self.recorder = None
+    def _record(self, source: str, write: Callable[[McapRecorder], None]) -> None:
+        """Record a message of ``source`` (lock held); a failed write stops the session."""
+        if self.recordings is not None:
+            self.recordings.record(source, write)
 
     def count_bad(self, reason: str) -> None:
         """Count a message that could not be converted."""
@@ -260,7 +202,7 @@ class OnlineSession:
     def begin_reset(self, log_time: int, source: str = '') -> None:
         """A reset request is being sent."""
         with self.lock:
-            self._record(lambda rec: rec.reset_request(log_time))
+            self._record(source, lambda rec: rec.reset_request(log_time))
             self.sources[source].pairer.begin_reset()
 
     def end_reset(self, episode: int, stamp: float, log_time: int, command: Any = None,
@@ -268,7 +210,7 @@ class OnlineSession:
         """The bridge answered: the new episode starts at ``stamp`` with goal ``command``."""
         with self.lock:
             command = self.sources[source].pairer.on_reset(stamp, command)
-            self._record(lambda rec: rec.reset(episode, stamp, log_time, command))
+            self._record(source, lambda rec: rec.reset(episode, stamp, log_time, command))
 
     # --- fleet: sources joining and leaving, the policy each runs ---------------------------
     def expire_sources(self) -> list[str]:
@@ -305,7 +247,7 @@ class OnlineSession:
             Whether there was anything to do.
         """
         ingested = 0
-        with self._storage('writing the transition log'):
+        with self.storage.guard('writing the transition log'):
             while self.inbox and ingested < chunk:
                 self._add(self.inbox.popleft())
                 ingested += 1
@@ -329,25 +271,16 @@ class OnlineSession:
 
     def checkpoint(self) -> None:
         """Atomic checkpoint of agent and counters (learning side)."""
-        with self._storage('writing a checkpoint'):
+        with self.storage.guard('writing a checkpoint'):
             self.learner.checkpoint()
 
     def improved(self) -> bool:
         """Whether the agent was updated since the last published artifact."""
-        return self.learner.counters['updates'] != self._published_updates
+        return self.published.improved()
 
     def publish(self) -> Path:
         """Export the current policy to ``policies/policy_<updates>`` (learning side)."""
-        updates = self.learner.counters['updates']
-        path = self.learner.export(self.out / PUBLISHED_DIR / f'policy_{updates:08d}',
-                                   self._provenance())
-        self._published_updates = updates
-        self.versions.register(updates, path)
-        self.published.append(path)
-        for old in self.published[:-KEEP_PUBLISHED]:
-            shutil.rmtree(old, ignore_errors=True)
-        del self.published[:-KEEP_PUBLISHED]
-        return path
+        return self.published.publish()
 
     def finish(self, drain: bool = False) -> Path:
         """Final checkpoint, final artifact in ``policy/`` and ``summary.json`` (learning side).
@@ -357,14 +290,13 @@ class OnlineSession:
                 (a busy trainer lags behind the graph), so the final policy had as many updates
                 as in-process training would have done.
         """
-        with self._storage('writing the transition log'):
+        with self.storage.guard('writing the transition log'):
             while self.inbox:
                 self._add(self.inbox.popleft())
         if drain:
             self.drained = self.learner.train(1_000_000)
         self.checkpoint()
-        path = self.learner.export(self.out / FINAL_DIR, self._provenance())
-        self._published_updates = self.learner.counters['updates']
+        path = self.published.final()
         summary = {'task': self.cfg.task, 'algo': self.cfg.algo, **self.status()}
         (self.out / 'summary.json').write_text(json.dumps(summary, indent=2, sort_keys=True))
         return path
@@ -388,30 +320,6 @@ class OnlineSession:
                 'wall_time_s': round(time.monotonic() - self.started, 1),
                 'total_steps': self.cfg.total_steps, 'updates_drained_at_end': self.drained}
 
-    # --- storage failures ------------------------------------------------------------------
-    def _fail(self, what: str, exc: OSError) -> None:
-        """Keep the first storage failure as a message saying what failed and what is kept."""
-        if self.failure is None:
-            self.failure = (
-                f'{what} failed: {exc.strerror or exc} (errno {exc.errno}). The trainer stops; '
-                f'{self.learner.stored} transitions are stored in {self.out} and the last '
-                'checkpoint is kept: free the disk and restart with the same output_dir to '
-                'resume')
-
-    @contextmanager
-    def _storage(self, what: str) -> Iterator[None]:
-        """Turn an :class:`OSError` of ``what`` into a :class:`StorageError`.
-
-        Once one happened it is raised at once: nothing is written after a failed write.
-        """
-        if self.failure is not None:
-            raise StorageError(self.failure)
-        try:
-            yield
-        except OSError as exc:
-            self._fail(what, exc)
-            raise StorageError(self.failure) from exc
-
     def close(self) -> None:
         """Sync and close the log, finish and close the recording (after the worker stopped).
 
@@ -428,14 +336,10 @@ class OnlineSession:
                     self._add(self.inbox.popleft())
             self.learner.close()
         except OSError as exc:
-            self._fail('closing the transition log', exc)
+            self.storage.fail('closing the transition log', exc)
         finally:
             with self.lock:
-                if self.recorder is not None:
-                    try:
-                        self.recorder.close()
-                    except OSError as exc:
-                        self._fail(f'finishing the recording {self.recorder.path}', exc)
-                    self.recorder = None
+                if self.recordings is not None:
+                    self.recordings.close()
         if self.failure is not None and not failed_before:
             raise StorageError(self.failure)

@@ -44,6 +44,21 @@ _NAMESPACE = re.compile(r'/?[A-Za-z_][A-Za-z0-9_]*(/[A-Za-z_][A-Za-z0-9_]*)*')
 RATE_WINDOW = 5.0
 
 
+def check_namespaces(names: list[str]) -> None:
+    """Refuse source names that are no ROS namespaces, or repeat (``['']``: the single source).
+
+    Raises:
+        ValueError: Naming the bad or repeated namespace.
+    """
+    if names != ['']:
+        for name in names:
+            if not _NAMESPACE.fullmatch(name):
+                raise ValueError(f'robot_namespaces: {name!r} is not a ROS namespace '
+                                 '(letters, digits, _ and /; no token starts with a digit)')
+    if not names or len(set(names)) != len(names):
+        raise ValueError(f'robot_namespaces must be distinct, got {names}')
+
+
 class PolicyVersions:
     """Published artifacts by path and version hash -> the learner's update count then.
 
@@ -157,13 +172,7 @@ class SourceSet:
                  new_base: Callable[[], BaseSignalMatcher], timeout: float = 0.0,
                  segments: bool = False, clock: Callable[[], float] = time.monotonic) -> None:
         names = list(names)
-        if names != ['']:
-            for name in names:
-                if not _NAMESPACE.fullmatch(name):
-                    raise ValueError(f'robot_namespaces: {name!r} is not a ROS namespace '
-                                     '(letters, digits, _ and /; no token starts with a digit)')
-        if not names or len(set(names)) != len(names):
-            raise ValueError(f'robot_namespaces must be distinct, got {names}')
+        check_namespaces(names)
         if not timeout >= 0.0:
             raise ValueError(f'source_timeout must be >= 0 s, got {timeout}')
         self._new_pairer, self._new_base = new_pairer, new_base

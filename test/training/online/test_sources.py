@@ -165,7 +165,8 @@ def test_session_tags_transitions_and_reports_every_source(tmp_path):
     assert status['sources']['robot1']['accepted'] == 4
     assert status['sources']['robot2']['policy_version'] == -1
     assert status['pairing']['paired'] == 8   # summed over the sources
-    with pytest.raises(ValueError, match='record_mcap records one robot'):
+    with pytest.raises(ValueError, match=r"record_mcap: no topic names for source\(s\) \['a', "
+                                         r"'b'\]"):   # each robot records under its own names
         OnlineSession(SessionConfig(output_dir=str(tmp_path / 'rec'), record_mcap=True,
                                     sources=('a', 'b')), agent)
     session.close()
