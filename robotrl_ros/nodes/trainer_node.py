@@ -83,7 +83,7 @@ class TrainerNode(RunnableNode):
                         for ns in namespaces]
         self._latest_path: str | None = None
         #: Distinct artifacts announced, per transport (``~/status``).
-        self.published = dict.fromkeys(('policy_updates',) + (
+        self.published_counts = dict.fromkeys(('policy_updates',) + (
             ('policy_artifacts',) if self.artifacts_pub is not None else ()), 0)
         self._subscribers = 0
         if p['pause_service']:
@@ -138,7 +138,7 @@ class TrainerNode(RunnableNode):
 
     def status(self) -> dict[str, Any]:
         """The fields of ``~/status``: the session's, backpressure and published artifacts."""
-        published = dict(self.published)
+        published = dict(self.published_counts)
         return {**self.session.status(), 'paused': any(s.paused for s in self.sources),
                 'pauses': sum(s.pauses for s in self.sources),
                 'artifacts_published': published['policy_updates'],
@@ -166,11 +166,11 @@ class TrainerNode(RunnableNode):
         latest, self._latest_path = self._latest_path, str(path.resolve())
         if self.context.ok():  # not while shutting down after SIGINT/SIGTERM
             self.updates_pub.publish(String(data=self._latest_path))
-            published = dict(self.published, policy_updates=self.published['policy_updates']
-                             + (self._latest_path != latest))
+            published = dict(self.published_counts)
+            published['policy_updates'] += self._latest_path != latest
             if self.artifacts_pub is not None and self.artifacts_pub.publish(path):
                 published['policy_artifacts'] += 1   # an unchanged one is not sent again
-            self.published = published   # one assignment: the status timer reads it
+            self.published_counts = published   # one assignment: the status timer reads it
 
     def _learn_forever(self) -> None:
         try:
