@@ -31,6 +31,7 @@ file or ``robotrl up`` drives the transitions.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
@@ -42,7 +43,7 @@ from robotrl_ros.policy.joint_limits import JointLimits, load_node_limits
 from robotrl_ros.policy.modes import NO_POLICY_CONTROL_PERIOD
 from robotrl_ros.ros.cdr import Float64ArrayWriter
 from robotrl_ros.ros.conversions import JointIndex
-from robotrl_ros.ros.robot_description import RobotDescriptionLimits
+from robotrl_ros.ros.robot_description import TOPIC_SOURCE, RobotDescriptionLimits
 
 SUCCESS, FAILURE, ERROR = (TransitionCallbackReturn.SUCCESS, TransitionCallbackReturn.FAILURE,
                            TransitionCallbackReturn.ERROR)
@@ -217,7 +218,7 @@ class PolicyNodeLifecycle(LifecycleNode):
     def _on_description(self, text: str) -> None:
         """A usable description on the topic: it is the robot now (joints, limits, pose)."""
         try:
-            robot = load_deploy_robot('', text)
+            robot = replace(load_deploy_robot('', text), source=TOPIC_SOURCE)
         except ValueError as exc:
             self.get_logger().error(f'robot_description topic: cannot read the robot: {exc}')
             return
