@@ -17,7 +17,12 @@ from launch.launch_description import LaunchDescription
 from launch.substitutions import LaunchConfiguration
 
 from robotrl_ros.graphs.definitions import GRAPHS, robot_overrides
-from robotrl_ros.graphs.launch_support import argument_overrides, declare_arguments, graph_node
+from robotrl_ros.graphs.launch_support import (
+    argument_overrides,
+    declare_arguments,
+    graph_node,
+    lifecycle_actions,
+)
 
 GRAPH = GRAPHS['fleet_sim']
 
@@ -26,15 +31,16 @@ def _nodes(context):
     overrides = argument_overrides(context, GRAPH)
     namespace = LaunchConfiguration('namespace').perform(context).strip('/')
     updates = f'/{namespace}/policy_updates' if namespace else '/policy_updates'
+    target = GRAPH.lifecycle_target(overrides)
     nodes = []
     for robot, params in robot_overrides(GRAPH, overrides).items():
-        nodes += [
-            # The simulator of one robot: joint_states, goal_pose, ~/reset (lockstep).
-            graph_node(context, 'sim_bridge', params['sim_bridge'], robot=robot),
-            # Samples actions from the trainer's latest artifact and publishes commands.
-            graph_node(context, 'policy_node', params['policy_node'], robot=robot,
-                       remappings=(('policy_updates', updates),)),
-        ]
+        # The simulator of one robot: joint_states, goal_pose, ~/reset (lockstep).
+        bridge = graph_node(context, 'sim_bridge', params['sim_bridge'], robot=robot)
+        # Samples actions from the trainer's latest artifact and publishes commands; a
+        # managed node: configured, then active.
+        policy = graph_node(context, 'policy_node', params['policy_node'], robot=robot,
+                            remappings=(('policy_updates', updates),))
+        nodes += [bridge, policy, *lifecycle_actions(policy, target)]
     # One learner for every robot; on Ctrl-C it saves a checkpoint: give it time.
     nodes.append(graph_node(context, 'trainer_node', overrides['trainer_node'],
                             sigterm_timeout='30'))

@@ -61,6 +61,9 @@ class Graph:
         robot_nodes: Nodes started once per robot, in the namespaces ``robot1`` ..
             ``robot<n_robots>`` (:func:`robot_namespaces`) under the graph's ``namespace``; the
             others run once, in the graph's ``namespace``.
+        policy_state: The lifecycle state the launch file and ``robotrl up`` bring each
+            policy node to (:data:`MANAGED_NODES`): ``active`` (commanding), or ``inactive``
+            (configured, waiting for ``~/enable``; ``active`` when ``armed`` is true).
     """
 
     name: str
@@ -68,6 +71,12 @@ class Graph:
     nodes: tuple[str, ...]
     arguments: tuple[LaunchArgument, ...]
     robot_nodes: tuple[str, ...] = ()
+    policy_state: str = 'active'
+
+    def lifecycle_target(self, overrides: dict[str, dict[str, object]]) -> str:
+        """The policy nodes' target state given the parameter overrides (``armed``)."""
+        armed = overrides.get('policy_node', {}).get('armed') is True
+        return 'active' if armed else self.policy_state
 
     @property
     def config_file(self) -> str:
@@ -91,6 +100,10 @@ class Graph:
         valid = ', '.join(a.name for a in self.arguments) + ', namespace, params_file'
         raise KeyError(f'{self.name} has no launch argument {name!r}; valid: {valid}')
 
+
+#: Managed (lifecycle) nodes: started ``autostart: unconfigured`` by the launch files and
+#: ``robotrl up``, which then drive them to the graph's ``policy_state``.
+MANAGED_NODES = ('policy_node',)
 
 #: Arguments common to every graph (not parameter overrides).
 COMMON_ARGUMENTS = (
@@ -209,6 +222,7 @@ GRAPHS: dict[str, Graph] = {
         name='deploy',
         description='run a policy artifact on a real robot through ros2_control topics',
         nodes=('policy_node',),
+        policy_state='inactive',
         arguments=(
             LaunchArgument('policy_path', 'policy artifact directory (required)',
                            (('policy_node', 'policy_path'),), default=None),

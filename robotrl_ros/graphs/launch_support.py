@@ -6,18 +6,29 @@ The graphs themselves (nodes, arguments, which argument sets which parameter) ar
 :mod:`robotrl_ros.graphs.definitions`, shared with ``robotrl up``; this module turns them into
 launch actions: declared arguments, and nodes whose parameters are the graph's YAML file
 followed by the overrides of the arguments that were given.
+
+Managed nodes (the policy node) are launch_ros ``LifecycleNode`` actions started
+``autostart: unconfigured``; :func:`lifecycle_actions` emits the ``ChangeState`` events
+(lifecycle_msgs transitions, matched to the node with ``matches_action``) that bring each to the
+graph's state: ``configure`` at once, then ``activate`` once configuring ended in
+``inactive`` when the target is ``active``.
 """
 
 from __future__ import annotations
 
-from launch.actions import DeclareLaunchArgument
+from launch.action import Action
+from launch.actions import DeclareLaunchArgument, EmitEvent, RegisterEventHandler
+from launch.events import matches_action
 from launch.launch_context import LaunchContext
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
-from launch_ros.actions import Node
+from launch_ros.actions import LifecycleNode, Node
+from launch_ros.event_handlers import OnStateTransition
+from launch_ros.events.lifecycle import ChangeState
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
+from lifecycle_msgs.msg import Transition
 
-from robotrl_ros.graphs.definitions import Graph, parameter_overrides
+from robotrl_ros.graphs.definitions import MANAGED_NODES, Graph, parameter_overrides
 
 PACKAGE = 'robotrl_ros'
 
@@ -58,8 +69,12 @@ def graph_node(context: LaunchContext, name: str, overrides: dict[str, object],
     Its parameters are ``params_file`` followed by ``overrides``; string overrides stay strings
     (an ``output_dir`` of '123' is not turned into an int). ``robot`` puts a fleet robot's node
     in ``<namespace>/<robot>``; ``remappings`` are added to the clock's. ``process_options`` go
-    to launch's ExecuteProcess (e.g. ``sigterm_timeout``).
+    to launch's ExecuteProcess (e.g. ``sigterm_timeout``). A managed node (:data:`MANAGED_NODES`)
+    is a ``LifecycleNode`` started ``autostart: unconfigured``: add its
+    :func:`lifecycle_actions`.
     """
+    if name in MANAGED_NODES:
+        overrides = {**overrides, 'autostart': 'unconfigured'}
     typed = {key: ParameterValue(value, value_type=str) if isinstance(value, str) else value
              for key, value in overrides.items()}
     # launch escalates to SIGTERM 5 s after SIGINT by default: short for Python nodes that
@@ -68,9 +83,34 @@ def graph_node(context: LaunchContext, name: str, overrides: dict[str, object],
     namespace = LaunchConfiguration('namespace').perform(context).strip('/')
     if robot:
         namespace = f'{namespace}/{robot}'.strip('/')
-    return Node(package=PACKAGE, executable=name, name=name, namespace=namespace,
+    action = LifecycleNode if name in MANAGED_NODES else Node
+    return action(package=PACKAGE, executable=name, name=name, namespace=namespace,
                 # rclpy's sim-time source reads the absolute /clock; the sim bridge publishes
                 # the relative clock, so a namespaced graph uses its own <ns>/clock.
-                remappings=[('/clock', 'clock'), *remappings],
-                parameters=[LaunchConfiguration('params_file').perform(context), typed],
-                output='screen', emulate_tty=True, **process_options)
+                  remappings=[('/clock', 'clock'), *remappings],
+                  parameters=[LaunchConfiguration('params_file').perform(context), typed],
+                  output='screen', emulate_tty=True, **process_options)
+
+
+def lifecycle_actions(node: LifecycleNode, target: str) -> list[Action]:
+    """The events that bring the managed ``node`` to ``target`` (``inactive`` or ``active``).
+
+    ``configure`` is emitted at once (launch_ros waits for the node's ``change_state``
+    service); for ``active``, ``activate`` follows when configuring ended in ``inactive`` (a
+    later ``deactivate`` by the operator is not undone).
+
+    Raises:
+        ValueError: Another target.
+    """
+    if target not in ('inactive', 'active'):
+        raise ValueError(f"lifecycle target must be 'inactive' or 'active', got {target!r}")
+
+    def change(transition_id: int) -> EmitEvent:
+        return EmitEvent(event=ChangeState(lifecycle_node_matcher=matches_action(node),
+                                           transition_id=transition_id))
+    actions: list[Action] = [change(Transition.TRANSITION_CONFIGURE)]
+    if target == 'active':
+        actions.insert(0, RegisterEventHandler(OnStateTransition(
+            target_lifecycle_node=node, start_state='configuring', goal_state='inactive',
+            entities=[change(Transition.TRANSITION_ACTIVATE)])))
+    return actions

@@ -12,7 +12,13 @@ if every node exited with 0.
 
 ``--set`` takes a launch argument (``task:=reach``) or one node parameter
 (``sim_bridge.lockstep:=false``, value parsed as YAML by the node, like ``ros2 run -p``).
-Pure Python: no rclpy import here.
+
+Like the launch files, ``robotrl up`` starts each policy node ``autostart: unconfigured`` and
+then brings it to the graph's lifecycle state (``inactive`` for deploy unless ``armed:=true``,
+else ``active``) through its ``change_state`` / ``get_state`` services
+(:func:`~robotrl_ros.ros.lifecycle_client.bring_to_states`); a failed transition ends ``up``
+with exit status 1, naming the node. Planning is pure Python (rclpy is imported only to drive
+the lifecycle).
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import yaml
 
 from robotrl_ros.graphs.definitions import (
     GRAPHS,
+    MANAGED_NODES,
     Graph,
     get_graph,
     parameter_overrides,
@@ -45,7 +52,8 @@ from robotrl_ros.graphs.process import (
     node_executable,
 )
 
-__all__ = ['GraphProcesses', 'UpPlan', 'find_config', 'main', 'node_executable', 'plan']
+__all__ = ['GraphProcesses', 'UpPlan', 'bring_up', 'find_config', 'main', 'node_executable',
+           'plan']
 _NAMESPACE = re.compile(r'[A-Za-z_][A-Za-z0-9_]*(/[A-Za-z_][A-Za-z0-9_]*)*')
 #: rclpy's sim-time source subscribes to the absolute /clock; each graph's sim bridge publishes
 #: the relative ``clock``, so under a namespace every node must read <ns>/clock instead.
@@ -73,13 +81,18 @@ def find_config(file_name: str) -> Path:
 
 @dataclass
 class UpPlan:
-    """What ``robotrl up`` will start: one command line per node."""
+    """What ``robotrl up`` will start: one command line per node.
+
+    ``lifecycle``: the managed nodes' fully qualified names and target states (brought there
+    after the start when the plan is ``managed``).
+    """
 
     graph: Graph
     commands: dict[str, list[str]]
     override_file: Path
     namespace: str
     params_file: Path
+    lifecycle: dict[str, str]
 
 
 def parse_sets(graph: Graph, sets: list[str]) -> tuple[dict[str, str], dict[str, list[str]]]:
@@ -105,8 +118,13 @@ def parse_sets(graph: Graph, sets: list[str]) -> tuple[dict[str, str], dict[str,
     return arguments, raw
 
 
-def plan(graph_name: str, sets: list[str], tmp_dir: Path) -> UpPlan:
+def plan(graph_name: str, sets: list[str], tmp_dir: Path, managed: bool = False) -> UpPlan:
     """Build the node command lines for ``robotrl up <graph_name> --set ...``.
+
+    With ``managed``, the managed nodes start ``autostart: unconfigured`` (a later
+    ``--set policy_node.autostart:=...`` wins) for :func:`bring_up` to drive; without, they
+    bring themselves to their ``autostart`` state (``armed: true``: active), as the training
+    and fleet runners want.
 
     Raises:
         ValueError: Unknown graph, argument or node, a missing required argument or a badly
@@ -128,23 +146,36 @@ def plan(graph_name: str, sets: list[str], tmp_dir: Path) -> UpPlan:
     override_file.write_text(yaml.safe_dump(
         {f'/**/{node}': {'ros__parameters': params} for node, params in overrides.items()
          if params}))
-    commands = {}
+    commands, lifecycle = {}, {}
+    target = graph.lifecycle_target(overrides)
+
+    def start_rules(node: str) -> list[str]:
+        return ['autostart:=unconfigured'] if managed and node in MANAGED_NODES else []
+
+    def manage(node: str, node_namespace: str) -> None:
+        if node in MANAGED_NODES:
+            lifecycle[f'/{node_namespace}/{node}'.replace('//', '/')] = target
+
     robots = robot_overrides(graph, overrides) if graph.robot_nodes else {}
     for ns, per_robot in robots.items():   # a fleet: each robot's nodes in its namespace
         for node in graph.robot_nodes:
             seed = per_robot[node].get('seed')
+            robot_namespace = f'{namespace}/{ns}'.strip('/')
             commands[f'{ns}/{node}'] = node_command(
-                node_executable(node), name=node, namespace=f'{namespace}/{ns}'.strip('/'),
+                node_executable(node), name=node, namespace=robot_namespace,
                 remaps=[CLOCK_REMAP, *fleet_remaps(node, namespace)],
                 params_files=[params_file, override_file],
-                rules=[*([] if seed is None else [f'seed:={seed}']), *raw[node]])
+                rules=[*([] if seed is None else [f'seed:={seed}']), *start_rules(node),
+                       *raw[node]])
+            manage(node, robot_namespace)
     for node in graph.nodes:
         if node not in graph.robot_nodes:
             commands[node] = node_command(node_executable(node), name=node,
                                           namespace=namespace, remaps=[CLOCK_REMAP],
                                           params_files=[params_file, override_file],
-                                          rules=raw[node])
-    return UpPlan(graph, commands, override_file, namespace, params_file)
+                                          rules=[*start_rules(node), *raw[node]])
+            manage(node, namespace)
+    return UpPlan(graph, commands, override_file, namespace, params_file, lifecycle)
 
 
 def fleet_remaps(node: str, namespace: str) -> list[str]:
@@ -152,6 +183,31 @@ def fleet_remaps(node: str, namespace: str) -> list[str]:
     if node != 'policy_node':
         return []
     return [f'policy_updates:=/{namespace}/policy_updates'.replace('//', '/')]
+
+
+def bring_up(up: UpPlan, group: ProcessGroup) -> bool:
+    """Bring the plan's managed nodes to their target states once their processes started.
+
+    Returns:
+        True when every one is there; False when a process exited or a stop was requested
+        meanwhile (the group's wait reports that).
+
+    Raises:
+        StartError: A node's lifecycle services never appeared or a transition failed (named).
+    """
+    from robotrl_ros.ros.lifecycle_client import LifecycleError, bring_to_states
+
+    def keep_going() -> bool:
+        return not group.stop_requests and all(
+            code is None for code in group.returncodes().values())
+    try:
+        reached = bring_to_states(up.lifecycle, keep_going)
+    except LifecycleError as exc:
+        raise StartError(str(exc)) from None
+    if reached:
+        for node, state in up.lifecycle.items():
+            print(f'[robotrl up] {node} is {state}', flush=True)
+    return reached
 
 
 class GraphProcesses(ProcessGroup):
@@ -200,7 +256,7 @@ def _run(args: argparse.Namespace, early: list[int]) -> int:
     """``main`` once its early stop handlers are installed; ``early`` collects their signals."""
     with tempfile.TemporaryDirectory(prefix='robotrl_up_') as tmp:
         try:
-            up = plan(args.graph, args.sets, Path(tmp))
+            up = plan(args.graph, args.sets, Path(tmp), managed=True)
         except (ValueError, FileNotFoundError) as exc:
             print(f'robotrl up: error: {exc}', file=sys.stderr)
             return 2
@@ -221,6 +277,11 @@ def _run(args: argparse.Namespace, early: list[int]) -> int:
                 print(f'robotrl up: error: {exc}', file=sys.stderr)
                 return 1
             try:
+                try:
+                    bring_up(up, graph)
+                except StartError as exc:
+                    print(f'robotrl up: error: {exc}', file=sys.stderr)
+                    return 1
                 return graph.wait()
             finally:
                 graph.stop()

@@ -10,10 +10,13 @@ are made by :class:`robotrl_ros.policy.controller.PolicyController`; this node c
 messages, reads the robot's limits (``robot``, ``robot_description``, ``joint_limits``) and
 publishes the interface's safe command on disarm, on any error in the control path and before
 it exits on SIGINT/SIGTERM. The modes passive → stand → policy, the artifact-vs-robot check and
-the gamepad: :mod:`.policy_node_modes`. Parameters: :mod:`robotrl_ros.nodes.policy_node_params`::
+the gamepad: :mod:`.policy_node_modes`. A managed (lifecycle) node: configure / activate /
+deactivate / cleanup, ``autostart`` and the ``~/enable`` shortcut: :mod:`.policy_node_lifecycle`.
+Parameters: :mod:`robotrl_ros.nodes.policy_node_params`::
 
     ros2 run robotrl_ros policy_node --ros-args -p policy_path:=runs/reach/policy
     ros2 service call /policy_node/enable std_srvs/srv/SetBool "{data: true}"
+    ros2 lifecycle set /policy_node deactivate
 """
 
 from __future__ import annotations
@@ -28,15 +31,15 @@ from std_msgs.msg import Float64MultiArray, String
 from std_srvs.srv import SetBool
 
 from robotrl_ros.nodes.policy_node_inputs import ControllerInputs
+from robotrl_ros.nodes.policy_node_lifecycle import PolicyNodeLifecycle, start_target
 from robotrl_ros.nodes.policy_node_modes import ModeDriver
 from robotrl_ros.nodes.policy_node_params import POLICY_NODE_PARAMETERS
 from robotrl_ros.nodes.policy_node_status import node_status
 from robotrl_ros.policy.artifact import ArtifactError, PolicyArtifact, load_artifact
 from robotrl_ros.policy.controller import TIMED_INPUTS, ControllerConfig, PolicyController
-from robotrl_ros.policy.deploy_robot import load_deploy_robot
-from robotrl_ros.policy.joint_limits import load_node_limits
+from robotrl_ros.policy.deploy_robot import DeployRobot
+from robotrl_ros.policy.joint_limits import JointLimits
 from robotrl_ros.policy.loader import ArtifactLoader, ArtifactWatcher, trusted_artifact_dirs
-from robotrl_ros.policy.modes import NO_POLICY_CONTROL_PERIOD
 from robotrl_ros.policy.sample_window import SampleWindow
 from robotrl_ros.ros.artifact_transport import ArtifactReceiver
 from robotrl_ros.ros.cdr import (
@@ -56,7 +59,6 @@ from robotrl_ros.ros.diagnostics import DiagnosticsPublisher, policy_node_checks
 from robotrl_ros.ros.node_runner import RunnableNode, exit_process, run_node
 from robotrl_ros.ros.params import declare_parameters
 from robotrl_ros.ros.qos import COMMAND_QOS, SENSOR_QOS, quiet_publisher, quiet_subscription
-from robotrl_ros.ros.robot_description import RobotDescriptionLimits
 from robotrl_ros.ros.status import status_message
 from robotrl_ros.ros.stop_request import stop_requested
 from robotrl_ros.util.threads import limit_threads
@@ -70,33 +72,30 @@ CONTROLLER_PARAMETERS = ('state_timeout', 'timeout_action', 'joint_limit_margin'
 SAFE_COMMAND_ACK_TIMEOUT = 1.0
 
 
-class PolicyNode(RunnableNode):
-    """Thin ROS wrapper around :class:`PolicyController`."""
+class PolicyNode(PolicyNodeLifecycle, RunnableNode):
+    """Thin ROS wrapper around :class:`PolicyController`, a managed (lifecycle) node.
+
+    The constructor declares the parameters and creates the topics, services and the status
+    timer; the robot, its limits and the artifact are loaded by the ``configure`` transition
+    (:meth:`configure_runtime`) and released by ``cleanup`` (:mod:`.policy_node_lifecycle`).
+    """
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__('policy_node', **kwargs)
         self.params = p = declare_parameters(self, POLICY_NODE_PARAMETERS, self._apply_changes)
+        target = start_target(p.autostart, p.armed)
         self.executor_kind = p.executor
-        self.robot = load_deploy_robot(p.robot, p.robot_description)
-        self.node_limits = load_node_limits(p.robot_description, p.joint_limits)
-        if p.robot:   # the robot file's limits (its description, velocity/effort overrides)
-            self.node_limits = self.robot.limits().combine(self.node_limits)
         if p.max_command_delta > 0:
             self.get_logger().warning('max_command_delta is deprecated (per message, so its '
                                       'meaning changes with the rate): use max_command_rate '
                                       '(units per second)')
-        self.controller = PolicyController(ControllerConfig(
-            **{name: p[name] for name in CONTROLLER_PARAMETERS},
-            input_timeouts={name: p[f'{name}_timeout'] for name in TIMED_INPUTS},
-            default_goal=tuple(p.default_goal)), node_limits=self.node_limits)
-        if not p.robot_description.strip() and not p.robot:   # robot_state_publisher's URDF
-            RobotDescriptionLimits(self, self.controller, self.node_limits, self._disarm_for,
-                                   on_limits=lambda: self.modes.limits_arrived())
+        self.configured = False
+        self.robot: DeployRobot | None = None
+        self.node_limits = JointLimits()
+        self.description_limits = None   # RobotDescriptionLimits while configured
+        self.controller = self._new_controller(self.node_limits)
         self.index: JointIndex | None = None
         self._writer: Float64ArrayWriter | None = None   # commands as CDR bytes
-        if self.robot is not None:   # the stand before (or without) a policy: robot's order
-            self.index = JointIndex(self.robot.joint_names)
-            self._writer = Float64ArrayWriter(len(self.robot.joint_names))
         self.missing_joints: list[str] = []
         self.last_input_error: str | None = None
         self.last_reload_error: str | None = None
@@ -108,8 +107,6 @@ class PolicyNode(RunnableNode):
         self._installed: PolicyArtifact | None = None
         self._last_update: ArtifactWatcher | None = None   # the last path loaded from an update
         self.control_timers = ControlTimers(self, p.control_mode, p.state_timeout, self._on_timer)
-        if self.robot is not None:   # a stand before any policy: its control period
-            self.control_timers.set_period(p.control_period or NO_POLICY_CONTROL_PERIOD)
 
         self.command_pub = quiet_publisher(self, Float64MultiArray, p.command_topic,
                                            COMMAND_QOS)
@@ -138,32 +135,31 @@ class PolicyNode(RunnableNode):
             max_bytes=p.max_artifact_bytes, load_timeout=p.artifact_load_timeout,
             accept=self._on_reloaded, rejected=self._on_reload_failure,
         ) if p.enable_policy_artifacts else None
-        self.modes = ModeDriver(self, p, self.controller, self.robot, self._send)
+        self.modes = ModeDriver(self, p, self.controller, None, self._send,
+                                shortcut=self.enable_shortcut)
         self.create_service(SetBool, '~/enable', self._on_enable)
         self.create_timer(p.status_period, self._publish_status)
         if p.watch_policy_file and p.policy_path:
             self.watcher = ArtifactWatcher(p.policy_path)
             self.create_timer(0.5, self._check_policy_file)
-        if p.policy_path:
-            try:
-                self._install(self._load(p.policy_path))
-            except ArtifactError as exc:
-                self.last_reload_error = str(exc)
-                self.get_logger().error(f'cannot load policy: {exc}; not commanding until a '
-                                        'valid artifact arrives')
-        else:
-            self.get_logger().info('no policy_path: waiting for an artifact on policy_updates '
-                                   'or policy_artifacts')
-        refusal = self.modes.start_armed() if p.armed else None
-        if refusal:
-            self.get_logger().error(refusal)
-        armed = self.controller.armed
+        self.start_lifecycle(target)
         limits = ', '.join(self.node_limits.sources) or (
             'the artifact (trust_artifact_limits)' if p.trust_artifact_limits else 'none')
-        self.get_logger().info(f'policy_node ready ({p.control_mode}, '
-                               f'{"armed" if armed else "disarmed: call ~/enable to arm"}, '
+        self.get_logger().info(f'policy_node ready ({p.control_mode}, {self.lifecycle_state}, '
+                               f'{"armed" if self.controller.armed else "disarmed"}, '
                                f'limits from {limits}), '
                                f'commands on {self.command_pub.topic_name}')
+
+    def _new_controller(self, node_limits: JointLimits) -> PolicyController:
+        p = self.params
+        return PolicyController(ControllerConfig(
+            **{name: p[name] for name in CONTROLLER_PARAMETERS},
+            input_timeouts={name: p[f'{name}_timeout'] for name in TIMED_INPUTS},
+            default_goal=tuple(p.default_goal)), node_limits=node_limits)
+
+    def _use_controller(self, controller: PolicyController) -> None:
+        """Every part of the node drives ``controller`` from now on."""
+        self.controller = self.inputs.controller = self.modes.controller = controller
 
     def _apply_changes(self, changes: dict[str, Any]) -> None:
         """Dynamic parameters: the controller uses them from its next step."""
@@ -179,6 +175,7 @@ class PolicyNode(RunnableNode):
 
     def _load_update(self, path: str) -> PolicyArtifact:
         """An update's path: it must resolve into a trusted directory (loader thread)."""
+        self._require_configured()
         return self.modes.check(load_artifact(
             path, allow_torchscript=self.params.allow_torchscript,
             trusted_dirs=self.trusted_dirs, max_bytes=self.params.max_artifact_bytes))
@@ -207,7 +204,13 @@ class PolicyNode(RunnableNode):
         # watchdog found the states stale.
         self.control_timers.set_period(self.params.control_period or artifact.spec.control_period)
 
+    def _require_configured(self) -> None:
+        if not self.configured:
+            raise ArtifactError('policy_node is unconfigured (lifecycle): no robot to check '
+                                'an artifact against; configure it first')
+
     def _on_reloaded(self, artifact: PolicyArtifact) -> None:
+        self._require_configured()
         self.controller.offer(artifact)   # raises for another robot's joints: rejected
         self.last_reload_error = None
 
@@ -288,12 +291,14 @@ class PolicyNode(RunnableNode):
             self._control_step(received)
 
     def _on_enable(self, request: SetBool.Request, response: SetBool.Response) -> SetBool.Response:
-        response.success, response.message = self.modes.enable(bool(request.data))
+        response.success, response.message = self.enable_shortcut(bool(request.data))
         self.get_logger().info(f'~/enable: {response.message}')
         return response
 
     def _disarm_for(self, reason: str) -> None:
-        """Back to passive through the safe command (an unusable robot description)."""
+        """Inactive, through the safe command (an unusable robot description)."""
+        if self.lifecycle_state == 'active':
+            self.trigger_deactivate()
         self.modes.enable(False)
         self.controller.arm(False)
         self.controller.fault = reason
@@ -306,6 +311,8 @@ class PolicyNode(RunnableNode):
             self._control_step(None)  # on_message mode: the watchdog acts without messages
 
     def _control_step(self, received: float | None) -> None:
+        if not self.configured:
+            return
         now = time.monotonic()
         if self.modes.machine.mode != 'policy':   # passive, stand
             self._publish(self.modes.command(now), received)

@@ -5,9 +5,11 @@
 :class:`ModeDriver` joins what decides (:class:`~robotrl_ros.policy.modes.ModeMachine`,
 :func:`~robotrl_ros.policy.deploy_check.check_artifact`,
 :class:`~robotrl_ros.policy.joy.JoyInput`) to the node: ``~/enable`` and the joystick's buttons
-go through :meth:`ModeDriver.enable`; each control step asks :meth:`ModeDriver.command` for the
-passive or stand command (None in ``policy`` mode: the policy controller commands); every
-artifact loaded is checked against the robot (:meth:`ModeDriver.check`).
+go through the node's ``~/enable`` shortcut (lifecycle transitions, which call
+:meth:`ModeDriver.activate` and :meth:`ModeDriver.enable`); each control step asks
+:meth:`ModeDriver.command` for the passive or stand command (None in ``policy`` mode: the
+policy controller commands); every artifact loaded is checked against the robot
+(:meth:`ModeDriver.check`).
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ class ModeDriver:
         controller: Its policy controller.
         robot: The robot it was given, or None.
         publish: Publishes a command now with a log reason (the safe command on disable).
+        shortcut: What the joystick's enable / disarm buttons call (the node's ``~/enable``
+            shortcut through the lifecycle transitions); None: :meth:`enable`.
 
     Raises:
         ValueError: A bad joystick mapping file (named).
@@ -45,13 +49,15 @@ class ModeDriver:
 
     def __init__(self, node: RunnableNode, params: Any, controller: PolicyController,
                  robot: DeployRobot | None,
-                 publish: Callable[[np.ndarray, str], None]) -> None:
+                 publish: Callable[[np.ndarray, str], None],
+                 shortcut: Callable[[bool], tuple[bool, str]] | None = None) -> None:
         self.node, self.controller, self.robot = node, controller, robot
         self.publish = publish
+        self.shortcut = shortcut or self.enable
         self.machine = ModeMachine(params.stand_duration, params.stand_tolerance,
                                    params.stand_on_enable)
         self.mismatches: dict[str, list[str]] = {}   # artifact version -> findings
-        self.enable_when_limits = False   # armed: true at start, the robot's limits to come
+        self.enable_when_limits = False   # activated, the robot's limits still to come
         self.last_checked: str | None = None
         self.joy: JoyInput | None = None
         if params.joy_topic:
@@ -118,33 +124,35 @@ class ModeDriver:
         speeds = np.where(speeds > 0, speeds, np.inf)
         return StandTarget(tuple(names), pose, speeds, interface, gains[0], gains[1], source)
 
-    def start_armed(self) -> str | None:
-        """``armed: true`` at start: :meth:`enable` (a stand first with ``stand_on_enable``).
+    def activate(self) -> tuple[bool, str]:
+        """The ``activate`` transition: :meth:`enable` (a stand first with ``stand_on_enable``).
+
+        While the robot's limits are awaited on the ``robot_description`` topic, enabling is
+        deferred until they arrive (:meth:`limits_arrived`).
 
         Returns:
-            None, or why enabling was refused.
+            Whether it was accepted, and what it did or why it was refused.
         """
         c = self.controller
         if not c.node_limits and c.limits_awaited and not c.config.trust_artifact_limits:
             self.enable_when_limits = True   # robot_description topic: enable when it comes
-            self.node.get_logger().info(f'armed: true: enabling once the robot\'s limits arrive '
-                                        f'({c.limits_awaited})')
-            return None
-        ok, message = self.enable(True)
-        return None if ok else message
+            message = f'enabling once the robot\'s limits arrive ({c.limits_awaited})'
+            self.node.get_logger().info(f'activate: {message}')
+            return True, message
+        return self.enable(True)
 
     def limits_arrived(self) -> None:
-        """The robot's limits were (re)installed: a deferred ``armed: true`` enables now."""
+        """The robot's limits were (re)installed: a deferred activation enables now."""
         if self.enable_when_limits:
             self.enable_when_limits = False
             ok, message = self.enable(True)
             log = self.node.get_logger()
-            (log.info if ok else log.error)(f'armed: true, limits arrived: {message}')
+            (log.info if ok else log.error)(f'activated, limits arrived: {message}')
 
     def enable(self, on: bool) -> tuple[bool, str]:
         """``~/enable``: passive → stand → policy, or back to passive via the safe command."""
         if not on:
-            self.enable_when_limits = False   # a disarm cancels a deferred armed: true
+            self.enable_when_limits = False   # a disarm cancels a deferred activation
             if self.machine.mode != 'passive':
                 safe = (self.controller.safe_command() if self.machine.mode == 'policy'
                         else self.machine.safe_command(self.controller.inputs.position))
@@ -218,7 +226,7 @@ class ModeDriver:
         assert self.joy is not None
         now = time.monotonic()
         for event in self.joy.update(msg.buttons, msg.axes, now):
-            ok, message = self.enable(event == 'enable')
+            ok, message = self.shortcut(event == 'enable')
             self.node.get_logger().info(f'joystick {event}: {message}')
         if self.joy.problem:
             self.controller.invalid_input()

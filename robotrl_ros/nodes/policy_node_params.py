@@ -7,6 +7,8 @@ from robotrl_ros.ros.node_runner import EXECUTORS
 from robotrl_ros.ros.params import ParameterSpec
 
 CONTROL_MODES = ('on_message', 'timer')
+#: Values of ``autostart``: the lifecycle state the node brings itself to at start.
+AUTOSTART_STATES = ('unconfigured', 'inactive', 'active')
 
 POLICY_NODE_PARAMETERS = (
     ParameterSpec('policy_path', '', 'Policy artifact directory (policy.yaml + weights); '
@@ -25,8 +27,14 @@ POLICY_NODE_PARAMETERS = (
                   'the safe command every period (the last safe position for position, zeros '
                   'for velocity, effort, acceleration); `stop`: the safe command once, then '
                   'nothing.', choices=TIMEOUT_ACTIONS, dynamic=True),
-    ParameterSpec('armed', False, 'Start armed (command at once); otherwise wait for '
-                  '`~/enable` (arm and disarm at run time through `~/enable`).'),
+    ParameterSpec('armed', False, 'Start armed (command at once): raises `autostart` '
+                  '`inactive` to `active`; otherwise wait for `~/enable` (arm and disarm at run '
+                  'time through `~/enable`, or the lifecycle transitions).'),
+    ParameterSpec('autostart', 'inactive', 'Lifecycle state the node brings itself to at '
+                  'start: `unconfigured` (a launch file or `robotrl up` drives the transitions '
+                  'through `change_state`), `inactive` (configured: robot and artifact loaded '
+                  'and checked; `active` with `armed: true`) or `active`.',
+                  choices=AUTOSTART_STATES, read_only=True),
     ParameterSpec('explore', False, "Use the artifact's stochastic `explore()` instead of "
                   '`act()` (data collection, fine-tuning).', dynamic=True),
     ParameterSpec('max_command_delta', 0.0, 'Deprecated: largest change of a joint command '

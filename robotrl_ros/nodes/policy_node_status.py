@@ -17,7 +17,9 @@ def node_status(node: Any) -> dict[str, Any]:
     """The ``~/status`` fields of a :class:`~robotrl_ros.nodes.policy_node.PolicyNode`.
 
     ``state``: ``standing`` (mode ``stand``), ``disarmed``, ``faulted`` (armed with a fault,
-    missing joints or no policy) or ``armed``.
+    missing joints or no policy, or the last lifecycle transition failed) or ``armed``.
+    ``lifecycle``: the lifecycle state (``unconfigured``, ``inactive``, ``active``, ...);
+    ``lifecycle_error``: why the last transition failed (None after a successful one).
     """
     c = node.controller
     faulted = c.fault or node.missing_joints or c.artifact is None
@@ -25,8 +27,9 @@ def node_status(node: Any) -> dict[str, Any]:
     recent = np.count_nonzero(node.command_times.values() >= time.monotonic() - 2.0)
     return {
         **c.status_fields(), 'node': node.get_name(),
-        'state': 'standing' if modes['mode'] == 'stand' else 'disarmed' if not c.armed
-        else 'faulted' if faulted else 'armed', **modes,
+        'state': 'faulted' if node.lifecycle_error else 'standing' if modes['mode'] == 'stand'
+        else 'disarmed' if not c.armed else 'faulted' if faulted else 'armed', **modes,
+        'lifecycle': node.lifecycle_state, 'lifecycle_error': node.lifecycle_error,
         'control_mode': node.params.control_mode, 'control_rate_hz': recent / 2.0,
         'inference_latency_ms': percentiles(c.inference_ms.values()),
         'end_to_end_latency_ms': percentiles(node.e2e_ms.values()),

@@ -57,6 +57,14 @@ class ControlTimers:
             if self._watchdog is None:
                 self._watchdog = self.node.create_timer(self.state_timeout, self._on_watchdog)
 
+    def release(self) -> None:
+        """Destroy both timers (a lifecycle cleanup); :meth:`set_period` creates them again."""
+        for timer in (self._timer, self._watchdog):
+            if timer is not None:
+                self.node.destroy_timer(timer)
+        self._timer = self._watchdog = None
+        self._ticking = True
+
     def fresh_state(self) -> None:
         """A fresh state arrived (``on_message`` mode): stop ticking, re-arm the watchdog."""
         if self._watchdog is None:

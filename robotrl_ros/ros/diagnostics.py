@@ -11,12 +11,13 @@ Counters are judged by what changed since the previous report ("in the last peri
 Level rules, first match wins (docs/interfaces.md repeats them):
 
 policy_node
-    ``control``: ERROR when joint_states lack a policy joint, when no policy is loaded and
-    the last load failed, or on a fault while armed (NaN/Inf observation or action, an
-    observation that cannot be built); WARN when no policy is loaded yet, on the state
-    watchdog (armed, no fresh joint_states for ``state_timeout``), when armed but no state
-    arrived yet, or when an update was rejected and the old policy runs on; else OK (armed and
-    commanding, or disarmed).
+    ``control``: ERROR when the last lifecycle transition failed, when joint_states lack a
+    policy joint, when no policy is loaded and the last load failed, or on a fault while armed
+    (NaN/Inf observation or action, an observation that cannot be built); WARN when the node
+    is unconfigured (lifecycle), when no policy is loaded yet, on the state watchdog (armed,
+    no fresh joint_states for ``state_timeout``), when armed but no state arrived yet, or when
+    an update was rejected and the old policy runs on; else OK (armed and commanding, or
+    disarmed).
     ``inputs``: WARN when inputs were refused in the last period (invalid or non-monotonic
     joint_states, bad goals); STALE when no joint_states arrived in it; else OK.
     ``latency``: WARN when the p99 end-to-end latency (joint_states received to command sent)
@@ -108,10 +109,17 @@ def policy_node_checks(status: Mapping[str, Any], deltas: Deltas,
     reload_error, missing = status.get('last_reload_error'), status.get('missing_joints')
     armed = status.get('armed', False)
     mismatches = status.get('robot_mismatches') or []
+    lifecycle, lifecycle_error = status.get('lifecycle'), status.get('lifecycle_error')
     values = {'state': status.get('state'), 'mode': status.get('mode'), 'armed': armed,
               'policy_version': version, 'fault': fault, 'timeouts': counts.get('timeouts', 0),
-              'last_reload_error': reload_error, 'robot_mismatches': mismatches}
-    if missing:
+              'last_reload_error': reload_error, 'robot_mismatches': mismatches,
+              'lifecycle': lifecycle, 'lifecycle_error': lifecycle_error}
+    if lifecycle_error:
+        control = (ERROR, f'{lifecycle_error} ({lifecycle})', values)
+    elif lifecycle not in (None, 'active', 'inactive'):
+        control = (WARN, f'{lifecycle}: not configured (lifecycle configure, or ~/enable)',
+                   values)
+    elif missing:
         control = (ERROR, f'joint_states lacks policy joint(s) {list(missing)}', values)
     elif version is None and reload_error:
         control = (ERROR, f'no policy: {reload_error}', values)

@@ -55,13 +55,17 @@ class RobotDescriptionLimits:
             publishes the safe command and disarms.
         on_limits: Called after each description's limits were installed (e.g. to arm a node
             started with ``armed: true``).
+        on_description: Called with each usable description's text once its limits were
+            installed, before the arming check (the node refreshes its robot from it).
     """
 
     def __init__(self, node: Node, controller: PolicyController, yaml_limits: JointLimits,
                  disarm: Callable[[str], None],
-                 on_limits: Callable[[], None] | None = None) -> None:
+                 on_limits: Callable[[], None] | None = None,
+                 on_description: Callable[[str], None] | None = None) -> None:
         self._node, self._controller, self._yaml = node, controller, yaml_limits
         self._disarm, self._on_limits = disarm, on_limits
+        self._on_description = on_description
         self._digest: bytes | None = None
         self.received = 0
         controller.limits_awaited = (f'waiting for the robot\'s limits on the '
@@ -97,8 +101,14 @@ class RobotDescriptionLimits:
         log.info(f"robot limits from the {ROBOT_DESCRIPTION_TOPIC} topic: "
                  f"{len(controller.node_limits.joints)} joints "
                  f"({', '.join(controller.node_limits.sources)})")
+        if self._on_description is not None:
+            self._on_description(text)
         refusal = controller.arm_refusal()
         if controller.armed and refusal:   # e.g. the new robot lacks a policy joint
             self._disarm(refusal)
         elif self._on_limits is not None:
             self._on_limits()
+
+    def close(self) -> None:
+        """Stop listening (a lifecycle cleanup): the subscription is destroyed."""
+        self._node.destroy_subscription(self.subscription)

@@ -60,7 +60,8 @@ def test_every_executable_is_a_console_script(graph_name):
 
 def test_launch_support_builds_nodes_from_executable_names():
     text = (ROOT / 'robotrl_ros' / 'graphs' / 'launch_support.py').read_text()
-    assert "Node(package=PACKAGE, executable=name, name=name" in text
+    assert "action = LifecycleNode if name in MANAGED_NODES else Node" in text
+    assert "return action(package=PACKAGE, executable=name, name=name" in text
     assert "parameters=[LaunchConfiguration('params_file').perform(context), typed]" in text
 
 
@@ -161,3 +162,46 @@ def test_launch_description_declares_the_table_arguments(graph_name):
     assert set(declared) == {a.name for a in (*COMMON_ARGUMENTS, *graph.arguments)}
     for arg in graph.arguments:
         assert (declared[arg.name].default_value is None) == (arg.default is None), arg.name
+
+
+@pytest.mark.skipif(importlib.util.find_spec('launch_ros') is None,
+                    reason='launch_ros not installed (ROS 2 install only)')
+@pytest.mark.parametrize(('graph_name', 'arguments', 'active'), [
+    ('deploy', {'policy_path': '/p'}, False),
+    ('deploy', {'policy_path': '/p', 'armed': 'true'}, True),
+    ('train_sim', {}, True), ('sim_eval', {'policy_path': '/p'}, True),
+    ('fleet_sim', {'n_robots': '2'}, True),
+])
+def test_launch_brings_the_policy_nodes_to_the_graph_state(graph_name, arguments, active):
+    from launch.actions import EmitEvent, OpaqueFunction, RegisterEventHandler
+    from launch.launch_context import LaunchContext
+    from launch.launch_description_sources import get_launch_description_from_python_launch_file
+    from launch_ros.actions import LifecycleNode
+    from launch_ros.event_handlers import OnStateTransition
+    from launch_ros.events.lifecycle import ChangeState
+    from lifecycle_msgs.msg import Transition
+
+    path = ROOT / 'launch' / GRAPHS[graph_name].launch_file
+    description = get_launch_description_from_python_launch_file(str(path))
+    context = LaunchContext()
+    context.launch_configurations.update({'params_file': '/config.yaml', **arguments})
+    for entity in description.entities:
+        if not isinstance(entity, OpaqueFunction):
+            entity.visit(context)   # the declared arguments' defaults
+    nodes = next(e for e in description.entities if isinstance(e, OpaqueFunction))
+    actions = nodes.execute(context)
+    managed = [a for a in actions if isinstance(a, LifecycleNode)]
+    assert [a.node_executable for a in managed] == ['policy_node'] * (
+        2 if graph_name == 'fleet_sim' else 1)
+    assert all(getattr(a, 'node_executable', '') != 'policy_node' for a in actions
+               if not isinstance(a, LifecycleNode))
+    configures = [a.event for a in actions if isinstance(a, EmitEvent)]
+    assert len(configures) == len(managed)
+    assert all(isinstance(e, ChangeState) and e.transition_id == Transition.TRANSITION_CONFIGURE
+               for e in configures)
+    handlers = [a.event_handler for a in actions if isinstance(a, RegisterEventHandler)]
+    assert len(handlers) == (len(managed) if active else 0)
+    for handler in handlers:
+        assert isinstance(handler, OnStateTransition)
+        [activate] = handler.describe()[1]
+        assert activate.event.transition_id == Transition.TRANSITION_ACTIVATE

@@ -269,3 +269,22 @@ def test_fleet_sim_plan_starts_one_pair_per_robot_and_one_trainer(tmp_path):
         'robot1', 'robot2', 'robot3']
     with pytest.raises(ValueError, match='n_robots: expected 1..64, got 65'):
         up.plan('fleet_sim', ['n_robots:=65'], tmp_path)
+
+
+def test_managed_plans_start_policy_nodes_unconfigured_with_the_graphs_target(tmp_path):
+    deploy = up.plan('deploy', ['policy_path:=p', 'namespace:=r1'], tmp_path, managed=True)
+    assert deploy.lifecycle == {'/r1/policy_node': 'inactive'}
+    assert deploy.commands['policy_node'][-2:] == ['-p', 'autostart:=unconfigured']
+    armed = up.plan('deploy', ['policy_path:=p', 'armed:=true'], tmp_path, managed=True)
+    assert armed.lifecycle == {'/policy_node': 'active'}
+    train = up.plan('train_sim', ['policy_node.explore:=false'], tmp_path, managed=True)
+    assert train.lifecycle == {'/policy_node': 'active'}
+    rules = train.commands['policy_node'][-4:]   # a --set after it wins
+    assert rules == ['-p', 'autostart:=unconfigured', '-p', 'explore:=false']
+    fleet = up.plan('fleet_sim', ['n_robots:=2', 'namespace:=fleet'], tmp_path, managed=True)
+    assert fleet.lifecycle == {'/fleet/robot1/policy_node': 'active',
+                               '/fleet/robot2/policy_node': 'active'}
+    # Unmanaged (the training and fleet runners): the nodes bring themselves up.
+    assert not any('autostart:=unconfigured' in arg
+                   for cmd in up.plan('train_sim', [], tmp_path).commands.values()
+                   for arg in cmd)

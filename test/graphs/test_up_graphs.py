@@ -20,6 +20,7 @@ import pytest
 import rclpy
 import torch
 import yaml
+from lifecycle_msgs.srv import GetState
 from rcl_interfaces.srv import GetParameters, ListParameters
 from rclpy.parameter import parameter_value_to_python
 from sensor_msgs.msg import JointState
@@ -117,6 +118,27 @@ def call(node, executor, srv_type, name: str, request, proc):
     return future.result()
 
 
+def lifecycle_state(node, executor, proc, name: str) -> str:
+    """The lifecycle state of the node ``name`` through its ``get_state`` service."""
+    return call(node, executor, GetState, f'{name}/get_state', GetState.Request(),
+                proc).current_state.label
+
+
+def wait_for_state(node, executor, proc, name: str, state: str) -> None:
+    """``robotrl up`` brings ``name`` to ``state`` after starting it (from unconfigured)."""
+    client = node.create_client(GetState, f'{name}/get_state')
+    wait_for(executor, client.service_is_ready, START_TIMEOUT, proc, f'service {name}/get_state')
+    seen = []
+
+    def reached():
+        future = client.call_async(GetState.Request())
+        wait_for(executor, future.done, 60.0, proc, f'answer from {name}/get_state')
+        seen.append(future.result().current_state.label)
+        return seen[-1] == state
+    wait_for(executor, reached, START_TIMEOUT, proc, f'{name} {state}')
+    node.destroy_client(client)
+
+
 def check_parameters(node, executor, proc, ns: str, graph: str, expected_overrides: dict):
     """Every YAML parameter is declared by the running node and has the YAML/override value."""
     config = yaml.safe_load((ROOT / 'config' / f'{graph}.yaml').read_text())
@@ -150,6 +172,7 @@ def run_simulated_graph(probe, graph: str, ns: str, sets: list[str], overrides: 
     assert list(seen['joint_states'][-1].name) == list(REACH_SPEC.joint_names)
     assert all(len(m.data) == 3 and np.all(np.isfinite(m.data)) for m in seen['commands'])
     check_parameters(node, executor, proc, ns, graph, overrides)
+    assert lifecycle_state(node, executor, proc, f'/{ns}/policy_node') == 'active'
     code, out = stop(proc)
     assert code == 0, out[-3000:]
 
@@ -206,6 +229,7 @@ def test_deploy_graph_commands_a_fake_robot_only_when_armed(probe, artifact, tmp
                     'state_timeout:=1')
     check_parameters(node, executor, proc, ns, 'deploy', {
         'policy_node': {'policy_path': str(artifact), 'armed': False, 'state_timeout': 1.0}})
+    wait_for_state(node, executor, proc, f'/{ns}/policy_node', 'inactive')
     end = time.monotonic() + 2.0
     while time.monotonic() < end:
         executor.spin_once(timeout_sec=0.05)
@@ -221,6 +245,7 @@ def test_deploy_graph_commands_a_fake_robot_only_when_armed(probe, artifact, tmp
                     f'joint_limits:={limits}')
     wait_for(executor, lambda: len(seen['commands']) >= 5, START_TIMEOUT, proc, 'commands')
     assert all(len(m.data) == 3 and np.all(np.isfinite(m.data)) for m in seen['commands'])
+    assert lifecycle_state(node, executor, proc, f'/{ns}/policy_node') == 'active'
     code, out = stop(proc)
     assert code == 0, out[-3000:]
 
@@ -248,6 +273,19 @@ def test_a_failing_node_makes_up_exit_non_zero(artifact):
     assert proc.returncode == 1, out[-3000:]
     assert 'sim_bridge exited with code 2' in out
     assert 'stopping the other nodes' in out
+
+
+def test_a_failed_configure_ends_up_with_exit_1_naming_the_node(tmp_path):
+    proc = start_up('deploy', f'policy_path:={tmp_path / "missing"}', 'namespace:=up_bad')
+    try:
+        out, _ = proc.communicate(timeout=START_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        code, out = stop(proc)
+        pytest.fail(f'robotrl up kept running after a failed configure:\n{out[-3000:]}')
+    assert proc.returncode == 1, out[-3000:]
+    assert ('robotrl up: error: /up_bad/policy_node: the configure transition failed '
+            '(now unconfigured)') in out
+    assert 'not a directory' in out            # the node's own log names the reason
 
 
 def _ctrl_c_stress():

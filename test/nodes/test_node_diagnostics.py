@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
+from doubles.ros_graph import InProcessGraph, graph_factory
 from geometry_msgs.msg import PoseStamped
-from rclpy.executors import SingleThreadedExecutor
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray
@@ -42,20 +42,18 @@ def artifact(tmp_path_factory):
                                    hidden=(16,), seed=0)
 
 
-class Graph:
+class Graph(InProcessGraph):
     """One node under test and a driver node that listens to /diagnostics, one executor."""
 
     def __init__(self, node):
         self.node = node
         self.driver = rclpy.create_node('driver')
+        super().__init__(node, self.driver)
         self.reports: list[DiagnosticArray] = []
         self.driver.create_subscription(DiagnosticArray, '/diagnostics', self.reports.append,
                                         10)
-        self.executor = SingleThreadedExecutor()
-        self.executor.add_node(node)
-        self.executor.add_node(self.driver)
 
-    def spin_until(self, condition, action=None):
+    def spin_acting(self, condition, action=None):
         """Spin (calling ``action`` between spins) until ``condition()``; fails on a hang."""
         deadline = time.monotonic() + TIMEOUT
         while not condition():
@@ -77,13 +75,8 @@ class Graph:
     def wait_for(self, condition, action=None):
         """The first new report for which ``condition({aspect: status})`` holds."""
         self.reports.clear()
-        self.spin_until(lambda: bool(self.last()) and condition(self.last()), action)
+        self.spin_acting(lambda: bool(self.last()) and condition(self.last()), action)
         return self.last()
-
-    def close(self):
-        self.executor.shutdown()
-        self.node.destroy_node()
-        self.driver.destroy_node()
 
 
 def all_ok(statuses):
@@ -103,7 +96,7 @@ class PolicyGraph(Graph):
                                                          for k, v in params.items()]))
         self.states = self.driver.create_publisher(JointState, 'joint_states', SENSOR_QOS)
         self.stamp = 0.0
-        self.spin_until(lambda: self.states.get_subscription_count() > 0)
+        self.spin_acting(lambda: self.states.get_subscription_count() > 0)
 
     def send(self, names=tuple(NAMES)):
         self.stamp += 0.02
@@ -113,14 +106,8 @@ class PolicyGraph(Graph):
 
 @pytest.fixture
 def policy_graph(ros, artifact):
-    graphs = []
-
-    def make(**params):
-        graphs.append(PolicyGraph(artifact, **params))
-        return graphs[-1]
-    yield make
-    for graph in graphs:
-        graph.close()
+    with graph_factory(lambda **params: PolicyGraph(artifact, **params)) as make:
+        yield make
 
 
 def test_a_healthy_armed_policy_node_reports_ok(policy_graph):
@@ -163,7 +150,7 @@ def sim_graph(ros):
     g = Graph(bridge)
     g.commands = g.driver.create_publisher(Float64MultiArray, f'/robot1/{COMMANDS}',
                                            COMMAND_QOS)
-    g.spin_until(lambda: g.commands.get_subscription_count() > 0)
+    g.spin_acting(lambda: g.commands.get_subscription_count() > 0)
     yield g
     g.close()
 
@@ -232,7 +219,7 @@ def trainer_graph(ros, tmp_path):
 
 def _robot(g, drop_joint=False):
     robot = FakeRobot(g.driver, drop_joint)
-    g.spin_until(lambda: robot.js.get_subscription_count() > 0
+    g.spin_acting(lambda: robot.js.get_subscription_count() > 0
                  and robot.cmd.get_subscription_count() > 0)
     return robot
 

@@ -2,17 +2,15 @@
 # SPDX-License-Identifier: Apache-2.0
 """policy_node on a real (DDS-isolated) graph: the node and a driver in one executor."""
 
-import json
 import time
 
 import numpy as np
 import pytest
 import rclpy
-from rclpy.executors import SingleThreadedExecutor
-from rclpy.node import Node
+from doubles.ros_graph import TIMEOUT, graph_factory, policy_graph
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import JointState
-from std_msgs.msg import Float64MultiArray, String
+from std_msgs.msg import String
 from std_srvs.srv import SetBool
 
 from robotrl_ros.nodes.policy_node import PolicyNode
@@ -20,13 +18,11 @@ from robotrl_ros.policy.artifact import load_artifact
 from robotrl_ros.policy.synthetic import make_synthetic_artifact
 from robotrl_ros.ros.conversions import make_joint_state
 from robotrl_ros.ros.params import ParameterError
-from robotrl_ros.ros.qos import COMMAND_QOS, SENSOR_QOS
+from robotrl_ros.ros.qos import COMMAND_QOS
 from robotrl_ros.tasks.observation import RobotState, build_observation
 
 N = 6
 NAMES = [f'joint_{i}' for i in range(N)]
-TIMEOUT = 30.0   # waits for an answer end at once; this only catches a hang
-TOPIC = 'forward_position_controller/commands'
 
 
 @pytest.fixture(scope='module')
@@ -43,94 +39,18 @@ def artifacts(tmp_path_factory):
             for name, seed in (('a', 0), ('b', 1))}
 
 
-class Graph:
-    """A policy node plus a driver node spinning in one executor."""
-
-    def __init__(self, **params):
-        overrides = [Parameter(k, value=v) for k, v in params.items()]
-        self.node = PolicyNode(parameter_overrides=overrides)
-        self.driver = Node('driver')
-        self.commands: list[tuple[float, list[float]]] = []
-        self.status: list[dict] = []
-        self.driver.create_subscription(Float64MultiArray, TOPIC, lambda m: self.commands.append(
-            (time.monotonic(), list(m.data))), COMMAND_QOS)
-        self.driver.create_subscription(String, 'policy_node/status',
-                                        lambda m: self.status.append(json.loads(m.data)), 10)
-        self.states = self.driver.create_publisher(JointState, 'joint_states', SENSOR_QOS)
-        self.updates = self.driver.create_publisher(String, 'policy_updates', COMMAND_QOS)
-        self.enable = self.driver.create_client(SetBool, 'policy_node/enable')
-        self.executor = SingleThreadedExecutor()
-        self.executor.add_node(self.node)
-        self.executor.add_node(self.driver)
-        self.spin_until(lambda: self.states.get_subscription_count() > 0
-                        and self.driver.count_publishers(TOPIC) > 0, TIMEOUT)
-
-    def spin_for(self, seconds):
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            self.executor.spin_once(timeout_sec=0.005)
-
-    def spin_until(self, condition, timeout):
-        end = time.monotonic() + timeout
-        while time.monotonic() < end and not condition():
-            self.executor.spin_once(timeout_sec=0.005)
-        return condition()
-
-    def send(self, names, position, velocity=None, stamp=0.0, wait=True):
-        count = len(self.commands)
-        velocity = np.zeros(len(names)) if velocity is None else velocity
-        self.states.publish(make_joint_state(names, position, velocity, stamp=stamp))
-        if wait:
-            return self.spin_until(lambda: len(self.commands) > count, TIMEOUT)
-        return None
-
-    def record_steps(self):
-        """Record the time of every control step that returned a policy command (node's clock).
-
-        Steps that return the interface's safe command (timeout, disarm, fault) are not counted.
-        """
-        stepped = []
-        controller = self.node.controller
-        step = controller.step
-
-        def recording_step(now=None):
-            now = time.monotonic() if now is None else now
-            safe_before = controller.counts['safe_commands']
-            command = step(now)
-            if command is not None and controller.counts['safe_commands'] == safe_before:
-                stepped.append(now)
-            return command
-        self.node.controller.step = recording_step
-        return stepped
-
-    def latest_status(self, condition=lambda status: True, timeout=TIMEOUT):
-        """The next status message, or the first one that meets ``condition``."""
-        count = len(self.status)
-        self.spin_until(lambda: len(self.status) > count and condition(self.status[-1]), timeout)
-        return self.status[-1]
-
-    def close(self):
-        self.executor.shutdown()
-        self.node.destroy_node()
-        self.driver.destroy_node()
+def make_graph(**params):
+    # Issue 20: without the robot's limits the node arms only when told to trust the
+    # artifact's (these tests' synthetic robots have no URDF).
+    if 'robot_description' not in params and 'joint_limits' not in params:
+        params.setdefault('trust_artifact_limits', True)
+    return policy_graph(**params)
 
 
 @pytest.fixture
 def graph(ros):
-    graphs = []
-
-    def make(**params):
-        params.setdefault('status_period', 0.1)
-        params.setdefault('state_timeout', 5.0)  # a loaded CI machine must not trip it
-        # Issue 20: without the robot's limits the node arms only when told to trust the
-        # artifact's (these tests' synthetic robots have no URDF).
-        if 'robot_description' not in params and 'joint_limits' not in params:
-            params.setdefault('trust_artifact_limits', True)
-        graphs.append(Graph(**params))
-        return graphs[-1]
-    yield make
-    for g in graphs:
-        g.close()
+    with graph_factory(make_graph) as make:
+        yield make
 
 
 def expected_command(policy, position, velocity, last_action):

@@ -2,33 +2,25 @@
 # SPDX-License-Identifier: Apache-2.0
 """policy_node's modes, robot checks and joystick on a real (DDS-isolated) graph."""
 
-import json
-import time
 
 import numpy as np
 import pytest
 import rclpy
 import torch
 import yaml
-from rclpy.executors import SingleThreadedExecutor
-from rclpy.node import Node
+from doubles.ros_graph import PolicyGraph, graph_factory, policy_graph
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import Joy
-from std_msgs.msg import Float64MultiArray, String
-from std_srvs.srv import SetBool
 
 from robotrl_ros.nodes.policy_node import PolicyNode
 from robotrl_ros.policy.deploy_robot import load_deploy_robot
 from robotrl_ros.policy.export import export_artifact
 from robotrl_ros.policy.synthetic import MLPPolicy
-from robotrl_ros.ros.conversions import make_joint_state
-from robotrl_ros.ros.qos import COMMAND_QOS, SENSOR_QOS
+from robotrl_ros.ros.qos import SENSOR_QOS
 from robotrl_ros.tasks.robots.config import load_robot
 from robotrl_ros.tasks.robots.description import description_path
 from robotrl_ros.tasks.spec import ObsTerm, TaskSpec
 
-TIMEOUT = 30.0   # waits for an answer end at once; this only catches a hang
-TOPIC = 'forward_position_controller/commands'
 DT = 0.02
 
 
@@ -63,58 +55,22 @@ def a1_artifact(path, robot, cmd_vel=False, **recorded):
     return out
 
 
-class Graph:
+class Graph(PolicyGraph):
     """A policy node and a driver that plays the robot (or the operator's gamepad)."""
 
     def __init__(self, **params):
-        params.setdefault('status_period', 0.1)
-        params.setdefault('state_timeout', 5.0)   # a loaded CI machine must not trip it
-        self.node = PolicyNode(parameter_overrides=[Parameter(k, value=v)
-                                                    for k, v in params.items()])
-        self.driver = Node('modes_driver')
-        self.commands: list[list[float]] = []
-        self.status: list[dict] = []
-        self.driver.create_subscription(Float64MultiArray, TOPIC,
-                                        lambda m: self.commands.append(list(m.data)),
-                                        COMMAND_QOS)
-        self.driver.create_subscription(String, 'policy_node/status',
-                                        lambda m: self.status.append(json.loads(m.data)), 10)
-        self.states = self.driver.create_publisher(type(make_joint_state(['a'], [0.0], [0.0])),
-                                                   'joint_states', SENSOR_QOS)
+        super().__init__(driver='modes_driver', **params)
         self.joy = self.driver.create_publisher(Joy, 'joy', SENSOR_QOS)
-        self.enable_client = self.driver.create_client(SetBool, 'policy_node/enable')
-        self.executor = SingleThreadedExecutor()
-        self.executor.add_node(self.node)
-        self.executor.add_node(self.driver)
         self.stamp = 1.0
-        self.spin_until(lambda: self.states.get_subscription_count() > 0)
-
-    def spin_until(self, condition, timeout=TIMEOUT):
-        end = time.monotonic() + timeout
-        while time.monotonic() < end and not condition():
-            self.executor.spin_once(timeout_sec=0.005)
-        return condition()
-
-    def spin_for(self, seconds):
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            self.executor.spin_once(timeout_sec=0.005)
 
     def send(self, names, position, wait=True):
         """One state (the next stamp); waits for the command it is answered with."""
-        count = len(self.commands)
         self.stamp += DT
-        self.states.publish(make_joint_state(list(names), position, np.zeros(len(names)),
-                                             stamp=self.stamp))
+        answered = super().send(names, position, stamp=self.stamp, wait=wait)
         if wait:
-            assert self.spin_until(lambda: len(self.commands) > count), 'no answer'
+            assert answered, 'no answer'
         else:
             self.spin_for(0.05)
-
-    def enable(self, on):
-        future = self.enable_client.call_async(SetBool.Request(data=on))
-        assert self.spin_until(future.done)
-        return future.result()
 
     def press(self, buttons, axes=(0.0, 0.0, 0.0, 0.0)):
         self.joy.publish(Joy(buttons=list(buttons), axes=list(axes)))
@@ -125,22 +81,11 @@ class Graph:
         assert self.spin_until(lambda: len(self.status) > count and condition(self.status[-1]))
         return self.status[-1]
 
-    def close(self):
-        self.executor.shutdown()
-        self.node.destroy_node()
-        self.driver.destroy_node()
-
 
 @pytest.fixture
 def graph(ros):
-    graphs = []
-
-    def make(**params):
-        graphs.append(Graph(**params))
-        return graphs[-1]
-    yield make
-    for g in graphs:
-        g.close()
+    with graph_factory(lambda **params: policy_graph(Graph, **params)) as make:
+        yield make
 
 
 def lying(robot):
@@ -155,7 +100,7 @@ def stand_up(g, robot, start):
         if g.node.modes.machine.mode != 'stand':
             break
         g.send(robot.joint_names, position)
-        position = np.asarray(g.commands[-1])
+        position = np.asarray(g.commands[-1][1])
     return position
 
 
@@ -166,11 +111,11 @@ def test_enable_stands_up_then_hands_over_and_disable_holds_then_goes_passive(gr
     start = lying(a1)
     g.send(a1.joint_names, start, wait=False)
     assert g.commands == [] and g.latest_status()['mode'] == 'passive'
-    response = g.enable(True)
+    response = g.call_enable(True)
     assert response.success and 'standing up to the default pose (policy' in response.message
     assert g.latest_status()['state'] == 'standing'
     stand_up(g, a1, start)
-    stand = np.array(g.commands)
+    stand = np.array([command for _, command in g.commands])
     # From the measured pose to the default pose, never faster than the velocity limits.
     np.testing.assert_allclose(stand[0], start, atol=np.abs(a1.default_pose - start).max() / 40)
     np.testing.assert_allclose(stand[-1], a1.default_pose, atol=1e-9)
@@ -182,11 +127,11 @@ def test_enable_stands_up_then_hands_over_and_disable_holds_then_goes_passive(gr
     assert g.node.controller.counts['commands'] == before + 1    # the policy answered
     status = g.latest_status(lambda s: s['mode'] == 'policy')
     assert status['state'] == 'armed' and status['robot_mismatches'] == []
-    last = list(g.commands[-1])
-    response = g.enable(False)
+    last = list(g.commands[-1][1])
+    response = g.call_enable(False)
     assert response.success and g.spin_until(lambda: len(g.commands) > 0 and
                                              g.node.modes.machine.mode == 'passive')
-    assert g.commands[-1] == last            # the safe command: hold the last position
+    assert g.commands[-1][1] == last            # the safe command: hold the last position
     count = len(g.commands)
     g.send(a1.joint_names, a1.default_pose, wait=False)
     assert len(g.commands) == count          # passive: nothing
@@ -195,11 +140,11 @@ def test_enable_stands_up_then_hands_over_and_disable_holds_then_goes_passive(gr
 
 def test_without_a_policy_the_robot_stands_and_keeps_standing(graph, a1):
     g = graph(robot='a1', stand_on_enable=True, stand_duration=0.2)
-    assert g.enable(True).success
+    assert g.call_enable(True).success
     position = stand_up(g, a1, lying(a1))
     for _ in range(5):
         g.send(a1.joint_names, position)
-    np.testing.assert_allclose(g.commands[-1], a1.default_pose)
+    np.testing.assert_allclose(g.commands[-1][1], a1.default_pose)
     status = g.latest_status()
     assert status['mode'] == 'stand' and status['stand_progress'] == 1.0
     assert status['policy_version'] is None

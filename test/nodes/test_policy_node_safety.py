@@ -11,13 +11,14 @@ import rclpy
 import torch
 import yaml
 from doubles.hostile_artifacts import marker_artifact
+from doubles.ros_graph import graph_factory, policy_graph
 from geometry_msgs.msg import Point, Pose, PoseStamped, Quaternion, Twist
 from rclpy.parameter import Parameter
 from rclpy.serialization import serialize_message
 from sensor_msgs.msg import Imu
 from std_msgs.msg import String
 from std_srvs.srv import SetBool
-from test_policy_node import NAMES, Graph
+from test_policy_node import NAMES
 
 from robotrl_ros.nodes.policy_node import PolicyNode
 from robotrl_ros.policy.export import export_artifact
@@ -53,16 +54,8 @@ def ros():
 
 @pytest.fixture
 def graph(ros):
-    graphs = []
-
-    def make(**params):
-        params.setdefault('status_period', 0.1)
-        params.setdefault('state_timeout', 5.0)  # a loaded CI machine must not trip it
-        graphs.append(Graph(**params))
-        return graphs[-1]
-    yield make
-    for g in graphs:
-        g.close()
+    with graph_factory(policy_graph) as make:
+        yield make
 
 
 #: Per timed input: the observation term that reads it and the spec's command_input.

@@ -2,12 +2,11 @@
 # SPDX-License-Identifier: Apache-2.0
 """policy_artifacts: publisher and receiver on a real DDS graph (in-process nodes)."""
 
-import time
 
 import pytest
 import rclpy
 import yaml
-from rclpy.executors import SingleThreadedExecutor
+from doubles.ros_graph import InProcessGraph, graph_factory
 from rclpy.node import Node
 from std_msgs.msg import UInt8MultiArray
 
@@ -58,39 +57,10 @@ class Robot:
                                          rejected=self.refused.append, **options)
 
 
-class Graph:
-    def __init__(self, *nodes):
-        self.executor = SingleThreadedExecutor()
-        self.nodes = list(nodes)
-        for node in nodes:
-            self.executor.add_node(node)
-
-    def add(self, node):
-        self.nodes.append(node)
-        self.executor.add_node(node)
-
-    def spin_until(self, condition, timeout=TIMEOUT):
-        end = time.monotonic() + timeout
-        while time.monotonic() < end and not condition():
-            self.executor.spin_once(timeout_sec=0.01)
-        return condition()
-
-    def close(self):
-        self.executor.shutdown()
-        for node in self.nodes:
-            node.destroy_node()
-
-
 @pytest.fixture
 def graph(ros):
-    graphs = []
-
-    def make(*nodes):
-        graphs.append(Graph(*nodes))
-        return graphs[-1]
-    yield make
-    for g in graphs:
-        g.close()
+    with graph_factory(lambda *nodes: InProcessGraph(*nodes, timeout=TIMEOUT)) as make:
+        yield make
 
 
 def test_message_round_trip_keeps_the_bytes():

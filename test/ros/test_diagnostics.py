@@ -67,6 +67,21 @@ def test_policy_node_degraded_states_are_warnings(changes):
     assert policy_levels(**changes)['control'] == WARN
 
 
+def test_the_lifecycle_state_shows_and_a_failed_transition_is_an_error():
+    checks = policy_node_checks(policy_status(lifecycle='inactive', armed=False,
+                                              state='disarmed'), Deltas(), 20.0)
+    control = next(c for c in checks if c.aspect == 'control')
+    assert control.level == OK and control.values['lifecycle'] == 'inactive'
+    assert policy_levels(lifecycle='unconfigured', armed=False, policy_version=None,
+                         state='disarmed')['control'] == WARN
+    error = 'configure failed: cannot load policy: /p: not a directory'
+    checks = policy_node_checks(policy_status(lifecycle='unconfigured', lifecycle_error=error,
+                                              state='faulted'), Deltas(), 20.0)
+    control = next(c for c in checks if c.aspect == 'control')
+    assert control.level == ERROR and error in control.message and 'unconfigured' in \
+        control.message
+
+
 def test_the_mode_shows_and_robot_mismatches_warn():
     checks = policy_node_checks(policy_status(mode='stand', state='standing', armed=False,
                                               policy_version=None), Deltas(), 20.0)

@@ -1,0 +1,147 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Bring managed (lifecycle) nodes to a target state through their lifecycle services.
+
+What ``ros2 lifecycle set`` does, for several nodes and from any start state: for each node
+``<node>/get_state`` tells where it is, and ``<node>/change_state`` (lifecycle_msgs/srv) runs
+the transitions on the way to the target (``configure``, ``activate``; ``deactivate``,
+``cleanup`` to go back). :func:`bring_to_states` waits for each node's services (a node that
+imports torch on a busy machine starts slowly): its timeouts only catch a hang. A failed
+transition is a :class:`LifecycleError` naming the node, the transition and the state it is
+left in. It runs its own rclpy context, so it works beside anything else in the process.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import rclpy
+from lifecycle_msgs.msg import Transition
+from lifecycle_msgs.srv import ChangeState, GetState
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.signals import SignalHandlerOptions
+
+#: Primary states in order, and the transition that moves one step up or down.
+PRIMARY_STATES = ('unconfigured', 'inactive', 'active')
+UP = {'unconfigured': ('configure', Transition.TRANSITION_CONFIGURE),
+      'inactive': ('activate', Transition.TRANSITION_ACTIVATE)}
+DOWN = {'active': ('deactivate', Transition.TRANSITION_DEACTIVATE),
+        'inactive': ('cleanup', Transition.TRANSITION_CLEANUP)}
+#: Seconds to wait for a node's lifecycle services (only catches a hang).
+SERVICE_TIMEOUT = 240.0
+#: Seconds to wait for one answer (a configure loads and checks an artifact).
+ANSWER_TIMEOUT = 120.0
+_names = itertools.count()
+
+
+class LifecycleError(RuntimeError):
+    """A node could not be brought to its target state (the message names it and why)."""
+
+
+class Aborted(Exception):  # noqa: N818 - a control-flow signal, not an error
+    """``keep_going()`` returned False: stop waiting (e.g. a node process exited)."""
+
+
+def transitions(current: str, target: str) -> list[tuple[str, int]]:
+    """The (label, id) transitions from ``current`` to ``target`` (both primary states).
+
+    Raises:
+        LifecycleError: Either is not a primary state one can move from or to.
+    """
+    for state in (current, target):
+        if state not in PRIMARY_STATES:
+            raise LifecycleError(f'cannot go from {current!r} to {target!r}: '
+                                 f'states are {list(PRIMARY_STATES)}')
+    steps, state = [], current
+    while state != target:
+        up = PRIMARY_STATES.index(target) > PRIMARY_STATES.index(state)
+        label, transition_id = (UP if up else DOWN)[state]
+        steps.append((label, transition_id))
+        state = PRIMARY_STATES[PRIMARY_STATES.index(state) + (1 if up else -1)]
+    return steps
+
+
+class _Client:
+    """One rclpy context and node that calls lifecycle services."""
+
+    def __init__(self, keep_going: Callable[[], bool]) -> None:
+        self.keep_going = keep_going
+        self.context = rclpy.Context()
+        rclpy.init(context=self.context, signal_handler_options=SignalHandlerOptions.NO)
+        self.node = rclpy.create_node(f'robotrl_lifecycle_{os.getpid()}_{next(_names)}',
+                                      context=self.context)
+        self.executor = SingleThreadedExecutor(context=self.context)
+        self.executor.add_node(self.node)
+
+    def wait(self, condition: Callable[[], Any], timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if not self.keep_going():
+                raise Aborted
+            if time.monotonic() > deadline:
+                raise LifecycleError(f'no {what} within {timeout:g} s')
+            self.executor.spin_once(timeout_sec=0.05)
+
+    def call(self, client: Any, request: Any, node: str) -> Any:
+        self.wait(client.service_is_ready, SERVICE_TIMEOUT, f'{client.srv_name} service '
+                  f'(is {node} running and a managed node?)')
+        future = client.call_async(request)
+        self.wait(future.done, ANSWER_TIMEOUT, f'answer from {client.srv_name}')
+        return future.result()
+
+    def bring(self, node: str, target: str) -> str:
+        get_state = self.node.create_client(GetState, f'{node}/get_state')
+        change_state = self.node.create_client(ChangeState, f'{node}/change_state')
+        state = self.call(get_state, GetState.Request(), node).current_state.label
+        for label, transition_id in transitions(state, target):
+            request = ChangeState.Request()
+            request.transition.id = transition_id
+            if not self.call(change_state, request, node).success:
+                now = self.call(get_state, GetState.Request(), node).current_state.label
+                raise LifecycleError(f'{node}: the {label} transition failed (now {now}); '
+                                     f'the reason is in its log and {node}/status')
+            state = PRIMARY_STATES[PRIMARY_STATES.index(state)
+                                   + (1 if label in ('configure', 'activate') else -1)]
+        return state
+
+    def close(self) -> None:
+        self.executor.shutdown()
+        self.node.destroy_node()
+        rclpy.shutdown(context=self.context)
+
+
+def bring_to_states(targets: Mapping[str, str],
+                    keep_going: Callable[[], bool] = lambda: True) -> bool:
+    """Bring each node (fully qualified name) to its target primary state, in order.
+
+    Args:
+        targets: ``{'/ns/policy_node': 'active', ...}``.
+        keep_going: Polled while waiting; False stops at once (a node process exited, a stop
+            was requested): the caller reports that.
+
+    Returns:
+        True when every node reached its target; False when ``keep_going`` stopped it.
+
+    Raises:
+        LifecycleError: A node's services did not appear, or a transition failed (named).
+    """
+    if not targets:
+        return True
+    client = _Client(keep_going)
+    try:
+        for node, target in targets.items():
+            try:
+                client.bring(node, target)
+            except LifecycleError as exc:
+                message = str(exc)
+                raise LifecycleError(message if message.startswith(node)
+                                     else f'{node}: {message}') from None
+    except Aborted:
+        return False
+    finally:
+        client.close()
+    return True

@@ -1,0 +1,77 @@
+# Copyright 2026 robotrl_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""The lifecycle client brings policy nodes to a state through their real services."""
+
+import threading
+
+import pytest
+import rclpy
+from doubles.ros_graph import InProcessGraph
+from rclpy.parameter import Parameter
+
+from robotrl_ros.nodes.policy_node import PolicyNode
+from robotrl_ros.policy.synthetic import make_synthetic_artifact
+from robotrl_ros.ros.lifecycle_client import LifecycleError, bring_to_states, transitions
+
+
+@pytest.fixture(scope='module')
+def ros():
+    rclpy.init()
+    yield
+    rclpy.try_shutdown()
+
+
+def test_the_transitions_between_primary_states():
+    assert [label for label, _ in transitions('unconfigured', 'active')] == ['configure',
+                                                                             'activate']
+    assert [label for label, _ in transitions('active', 'unconfigured')] == ['deactivate',
+                                                                             'cleanup']
+    assert transitions('inactive', 'inactive') == []
+    with pytest.raises(LifecycleError, match="'finalized'"):
+        transitions('finalized', 'active')
+
+
+class Spinning:
+    """Policy nodes spinning in a thread while the client (its own context) drives them."""
+
+    def __init__(self, *nodes):
+        self.graph = InProcessGraph(*nodes)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._spin, daemon=True)
+        self.thread.start()
+
+    def _spin(self):
+        while not self.stop.is_set():
+            self.graph.executor.spin_once(timeout_sec=0.01)
+
+    def close(self):
+        self.stop.set()
+        self.thread.join()
+        self.graph.close()
+
+
+def policy_node(namespace, **params):
+    return PolicyNode(namespace=namespace, parameter_overrides=[
+        Parameter(k, value=v) for k, v in {'autostart': 'unconfigured',
+                                           'trust_artifact_limits': True, **params}.items()])
+
+
+def test_nodes_reach_their_targets_and_a_failed_configure_is_named(ros, tmp_path):
+    artifact = make_synthetic_artifact(tmp_path / 'a', n_joints=3, hidden=(8,), seed=0)
+    good = policy_node('good', policy_path=str(artifact))
+    other = policy_node('other', policy_path=str(artifact))
+    bad = policy_node('bad', policy_path=str(tmp_path / 'missing'))
+    spinning = Spinning(good, other, bad)
+    try:
+        assert bring_to_states({'/good/policy_node': 'active',
+                                '/other/policy_node': 'inactive'})
+        assert good.lifecycle_state == 'active' and other.lifecycle_state == 'inactive'
+        assert bring_to_states({'/good/policy_node': 'unconfigured'})   # and back down
+        assert good.lifecycle_state == 'unconfigured'
+        with pytest.raises(LifecycleError, match=r'^/bad/policy_node: the configure '
+                                                 r'transition failed \(now unconfigured\)'):
+            bring_to_states({'/bad/policy_node': 'inactive'})
+        assert 'not a directory' in bad.lifecycle_error
+        assert not bring_to_states({'/nobody/policy_node': 'active'}, lambda: False)
+    finally:
+        spinning.close()
