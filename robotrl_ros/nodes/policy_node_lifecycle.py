@@ -34,6 +34,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from rclpy._rclpy_pybind11 import RCLError
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 
 from robotrl_ros.nodes.policy_node_params import AUTOSTART_STATES
@@ -81,6 +82,30 @@ class PolicyNodeLifecycle(LifecycleNode):
     params: Any
     controller: Any
     control_timers: Any
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        service = getattr(self, '_service_change_state', None)
+        if service is not None:
+            service.callback = self._refusing_impossible_transitions(service.callback)
+
+    def _refusing_impossible_transitions(self, handle: Any) -> Any:
+        """``change_state`` that answers ``success: false`` to a transition the state lacks.
+
+        Jazzy's rclpy raises from the service callback for such a request (``ros2 lifecycle set
+        /policy_node activate`` while unconfigured), which would end the node's spin; Kilted's
+        answers false. Both now answer false and log why.
+        """
+        def change_state(request: Any, response: Any) -> Any:
+            try:
+                return handle(request, response)
+            except RCLError as exc:
+                transition = request.transition.label or request.transition.id
+                self.get_logger().error(f'change_state: no transition {transition!r} from the '
+                                        f'{self.lifecycle_state} state ({exc})')
+                response.success = False
+                return response
+        return change_state
 
     @property
     def lifecycle_state(self) -> str:
