@@ -57,7 +57,7 @@ def test_registered_with_a_robot_option_and_panda_by_default():
     task = make_task('ee_reach')
     assert task.robot.config.name == 'panda'
     assert task.spec.joint_names == tuple(f'panda_joint{i}' for i in range(1, 8))
-    assert task.spec.command_input == 'goal_pose' and task.spec.obs_dim == 7 * 3 + 3
+    assert task.spec.command_input == 'goal_pose' and task.spec.obs_dim == 7 * 3 + 3 + 3
     env = make_env('ee_reach', robot='iiwa', seed=0)
     assert env.task_spec.joint_names[0] == 'lbr_iiwa_joint_1'
 
