@@ -191,13 +191,30 @@ class ChainPosition:
             raise ValueError(f'kinematic chain of {chain.link!r}: joint(s) {missing} are not '
                              f'among the joints {list(joint_names)}')
         self.n_joints = len(joint_names)
-        self._steps = [
-            (np.asarray(link.pos, dtype=np.float64), _quat_to_mat(np.asarray(link.quat)),
-             [(joint.type == 'hinge', column[joint.name], joint.ref,
-               np.asarray(joint.anchor, dtype=np.float64),
-               _skew(np.asarray(joint.axis) / np.linalg.norm(joint.axis)),
-               np.asarray(joint.axis) / np.linalg.norm(joint.axis)) for joint in link.joints])
-            for link in chain.links]
+        # A program of homogeneous transforms: fixed 4x4 matrices (consecutive ones merged)
+        # and joint motions; a hinge about an anchor is translate(anchor) rot translate(-anchor).
+        steps: list[tuple] = []
+
+        def fixed(matrix: np.ndarray) -> None:
+            if steps and steps[-1][0] == 'fixed':
+                steps[-1] = ('fixed', steps[-1][1] @ matrix)
+            else:
+                steps.append(('fixed', matrix))
+
+        for link in chain.links:
+            fixed(_transform(_quat_to_mat(np.asarray(link.quat)), np.asarray(link.pos)))
+            for joint in link.joints:
+                axis = np.asarray(joint.axis, dtype=np.float64) / np.linalg.norm(joint.axis)
+                if joint.type == 'hinge':
+                    anchor = np.asarray(joint.anchor, dtype=np.float64)
+                    fixed(_transform(np.eye(3), anchor))
+                    skew = np.zeros((4, 4))
+                    skew[:3, :3] = _skew(axis)
+                    steps.append(('hinge', column[joint.name], joint.ref, skew, skew @ skew))
+                    fixed(_transform(np.eye(3), -anchor))
+                else:
+                    steps.append(('slide', column[joint.name], joint.ref, axis))
+        self._steps = steps
 
     def position(self, q: np.ndarray) -> np.ndarray:
         """Position of the chain's link: ``(batch, 3)`` for ``q`` ``(batch, n)``.
@@ -210,22 +227,50 @@ class ChainPosition:
         if q.ndim != 2 or q.shape[1] != self.n_joints:
             raise ValueError(f'kinematic chain: expected {self.n_joints} joint positions, got '
                              f'shape {q.shape[1:]}')
+        if q.shape[0] == 1:     # one robot (the nodes, every env step): 2-D matrices
+            pos = self._one(q[0])
+            return pos if single else pos[None]
         batch = q.shape[0]
-        pos = np.zeros((batch, 3))
-        rot = np.broadcast_to(np.eye(3), (batch, 3, 3)).copy()
-        for link_pos, link_rot, joints in self._steps:
-            pos = pos + rot @ link_pos
-            rot = rot @ link_rot
-            for hinge, column, ref, anchor, skew, axis in joints:
-                value = q[:, column] - ref
-                if hinge:
-                    world_anchor = pos + rot @ anchor
-                    s, c = np.sin(value)[:, None, None], np.cos(value)[:, None, None]
-                    rot = rot @ (np.eye(3) + s * skew + (1 - c) * (skew @ skew))
-                    pos = world_anchor - rot @ anchor
-                else:
-                    pos = pos + (rot @ axis) * value[:, None]
-        return pos[0] if single else pos
+        eye = np.eye(4)
+        t = np.broadcast_to(eye, (batch, 4, 4))
+        for step in self._steps:
+            if step[0] == 'fixed':
+                t = t @ step[1]
+            elif step[0] == 'hinge':
+                _, col, ref, skew, skew2 = step
+                value = q[:, col] - ref
+                s, c = np.sin(value)[:, None, None], np.cos(value)[:, None, None]
+                t = t @ (eye + s * skew + (1 - c) * skew2)
+            else:
+                _, col, ref, axis = step
+                move = np.broadcast_to(eye, (batch, 4, 4)).copy()
+                move[:, :3, 3] = (q[:, col] - ref)[:, None] * axis
+                t = t @ move
+        return t[:, :3, 3].copy()
+
+    def _one(self, q: np.ndarray) -> np.ndarray:
+        t = np.eye(4)
+        for step in self._steps:
+            if step[0] == 'fixed':
+                t = t @ step[1]
+            elif step[0] == 'hinge':
+                _, col, ref, skew, skew2 = step
+                value = float(q[col]) - ref
+                t = t @ (_EYE4 + math.sin(value) * skew + (1 - math.cos(value)) * skew2)
+            else:
+                _, col, ref, axis = step
+                t = t @ _transform(np.eye(3), (float(q[col]) - ref) * axis)
+        return t[:3, 3].copy()
+
+
+_EYE4 = np.eye(4)
+
+
+def _transform(rot: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    out = np.eye(4)
+    out[:3, :3] = rot
+    out[:3, 3] = pos
+    return out
 
 
 def _short(value: Any) -> str:
