@@ -18,6 +18,12 @@ Usage::
 
     nice -n 10 python benchmarks/ee_reach_acceptance.py --out benchmarks/results/ee_reach_sac_X
     nice -n 10 python benchmarks/ee_reach_acceptance.py --steps 40000 --no-sb3 --out /tmp/try
+
+On a machine too loaded to run them one after the other, SB3 can run beside ours (same load
+on both; CPU seconds stay comparable): start ``learning.py ... --out SB3`` yourself, then
+``--sb3-from SB3`` records that run instead of starting one; ``--ours-from LOG --run-dir DIR``
+records our run from the JSON line an earlier invocation printed to ``LOG`` (curve re-read
+from ``DIR/metrics.csv``) instead of training again.
 """
 
 from __future__ import annotations
@@ -117,6 +123,25 @@ def run_sb3(steps: int, episodes: int, tmp: Path) -> dict[str, Any]:
             'sb3_version': stable_baselines3.__version__}
 
 
+def ours_from(log: Path, run_dir: Path) -> dict[str, Any]:
+    """Our run from the JSON line an earlier invocation printed, its curve from ``run_dir``."""
+    lines = [json.loads(line) for line in log.read_text().splitlines()
+             if line.startswith('{') and '"lib": "ours"' in line]
+    if not lines:
+        raise SystemExit(f'{log}: no record of our run in it')
+    record = lines[-1]
+    return {**record, 'curve': read_curve(run_dir / 'metrics.csv',
+                                          max(1000, record['steps'] // 10))}
+
+
+def sb3_from(out: Path, started: dict[str, str]) -> dict[str, Any]:
+    """The SB3 run recorded by ``learning.py --out out`` (run beside ours)."""
+    record = json.loads(out.with_suffix('.json').read_text())['runs'][0]
+    import stable_baselines3
+    return {**record, **started, 'sb3_version': stable_baselines3.__version__,
+            'ran_beside_ours': True}
+
+
 def verdict(ours: dict[str, Any], sb3: dict[str, Any] | None) -> dict[str, Any]:
     """The issue's two conditions."""
     out: dict[str, Any] = {'success_ge_90': ours['success_rate'] >= SUCCESS_TARGET}
@@ -134,7 +159,12 @@ def report(record: dict[str, Any]) -> list[str]:
     lines = [f'# ee_reach on panda, SAC, {ours["steps"]:,} steps: robotrl_ros vs SB3 SAC '
              f'({record["date"]})', '',
              f'Commit {record["commit"]}; `python benchmarks/ee_reach_acceptance.py` ran, in '
-             f'child processes one after the other, started {ours["started_utc"]} UTC:', '',
+             'child processes, ' + ('ours (started ' + ours['started_utc'] + ' UTC) with SB3 '
+                                    'beside it (started ' + sb3['started_utc'] + ' UTC, same '
+                                    'machine load for both)'
+                                    if sb3 is not None and sb3.get('ran_beside_ours') else
+                                    f'one after the other, started {ours["started_utc"]} UTC')
+             + ':', '',
              '```bash', ours['command'],
              f'robotrl eval --policy DIR --task ee_reach --robot panda --episodes '
              f'{ours["eval_episodes"]}            # --seed 0',
@@ -180,7 +210,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--no-sb3', action='store_true', help='only our run (trials)')
     parser.add_argument('--run-dir', type=Path, default=None,
                         help='training output directory (default: a temporary one)')
+    parser.add_argument('--ours-from', type=Path, default=None,
+                        help="record our run from this earlier invocation's output (with "
+                             '--run-dir) instead of training again')
+    parser.add_argument('--sb3-from', type=Path, default=None,
+                        help='record the SB3 run that learning.py --out SB3_FROM made beside '
+                             'ours instead of starting one')
+    parser.add_argument('--sb3-started', default='', help='UTC start of that SB3 run')
     args = parser.parse_args(argv)
+    if args.ours_from is not None and args.run_dir is None:
+        parser.error('--ours-from needs --run-dir (the curve is read from its metrics.csv)')
     robotrl = str(Path(sys.executable).with_name('robotrl'))
     commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=ROOT, text=True,
                             stdout=subprocess.PIPE, check=True).stdout.strip()
@@ -188,10 +227,17 @@ def main(argv: list[str] | None = None) -> int:
                            text=True, stdout=subprocess.PIPE, check=True).stdout.strip()
     with tempfile.TemporaryDirectory(prefix='ee_reach_') as tmp:
         run_dir = args.run_dir or Path(tmp) / 'run'
-        runs = [run_ours(robotrl, args.steps, args.episodes, run_dir)]
-        runs[0]['commit'] = commit
+        if args.ours_from is not None:
+            runs = [ours_from(args.ours_from, run_dir)]
+            commit = runs[0]['commit']
+            dirty = ''
+        else:
+            runs = [run_ours(robotrl, args.steps, args.episodes, run_dir)]
+            runs[0]['commit'] = commit
         print(json.dumps({k: v for k, v in runs[0].items() if k != 'curve'}), flush=True)
-        if not args.no_sb3:
+        if args.sb3_from is not None:
+            runs.append(sb3_from(args.sb3_from, {'started_utc': args.sb3_started}))
+        elif not args.no_sb3:
             runs.append(run_sb3(args.steps, args.episodes, Path(tmp)))
             print(json.dumps(runs[1]), flush=True)
     record = {'benchmark': 'ee_reach_sac', 'date': time.strftime('%Y-%m-%d', time.gmtime()),
