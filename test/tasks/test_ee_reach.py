@@ -152,7 +152,11 @@ def final_distance(agent, episodes=20, seed=100_000):
 @pytest.mark.slow
 @pytest.mark.timeout(1200)
 def test_sac_learns_to_move_the_panda_toward_held_out_goals():
-    """A small fixed budget: a regression in the reward or observation code fails here."""
+    """A small fixed budget: a regression in the reward or observation code fails here.
+
+    With ``ee_goal_delta`` in the observation the mean final distance of 20 held-out goals
+    falls from 0.353 m to 0.188 m in these 3000 steps (seed 0); asked: below 0.65x.
+    """
     from robotrl_ros.agents.registry import make_agent
 
     env = make_env('ee_reach', seed=0)
@@ -167,7 +171,7 @@ def test_sac_learns_to_move_the_panda_toward_held_out_goals():
             agent.update()
         obs = env.reset()[0][None] if terminated or truncated else next_obs[None]
     after = final_distance(agent)
-    assert after < 0.8 * before, f'mean final distance {before:.3f} m -> {after:.3f} m'
+    assert after < 0.65 * before, f'mean final distance {before:.3f} m -> {after:.3f} m'
 
 
 def test_observation_equals_what_the_policy_node_builds(panda_env):
