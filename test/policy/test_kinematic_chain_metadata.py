@@ -53,6 +53,20 @@ def test_node_side_observation_equals_the_task_observation(panda, artifact_dir):
             obs, _ = panda.reset(seed=100 + step)
 
 
+def test_the_onnx_export_carries_the_chain(panda, artifact_dir):
+    import json
+
+    import onnx
+
+    from robotrl_ros.policy.onnx_export import ONNX_FILE, export_onnx
+
+    export_onnx(artifact_dir)
+    model = onnx.load(str(artifact_dir / ONNX_FILE))
+    props = {p.key: json.loads(p.value) for p in model.metadata_props}
+    assert props['kinematic_chain'] == panda.task_spec.kinematic_chain.to_dict()
+    assert props['observation'][3]['name'] == 'ee_goal_delta'
+
+
 def _edit_chain(path, edit):
     data = yaml.safe_load((path / 'policy.yaml').read_text())
     edit(data)
