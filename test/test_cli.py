@@ -163,7 +163,7 @@ def test_robot_flag_trains_and_evaluates_on_that_robot(tmp_path, tiny, capsys):
     # Without --robot the task's default robot (panda, 7 joints) does not fit: a clear error.
     assert cli.main(['eval', '--policy', str(tmp_path / 'run'), '--task', 'ee_reach']) == 1
     err = capsys.readouterr().err
-    assert 'expects 21 observations' in err and 'choose the robot with --robot' in err
+    assert 'expects 24 observations' in err and 'choose the robot with --robot' in err
     # Same size, other joints (iiwa has 7 like panda): named.
     (tmp_path / 'b').mkdir()
     assert cli.main(_train_args(tmp_path / 'b', task='ee_reach', steps=50)) == 0

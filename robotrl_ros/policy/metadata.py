@@ -23,6 +23,11 @@ The file is flat so it can be written by hand for a network trained elsewhere::
     command_input: goal_pose                     # goal_pose | cmd_vel | none
     max_episode_steps: 100
     discrete_actions: []                         # index -> action row, discrete policies only
+    kinematic_chain:                             # arms with ee_position / ee_goal_delta terms
+      link: panda_grasptarget                    # the link whose position the chain gives
+      links:                                     # base first; pose in the parent's frame
+      - {pos: [0, 0, 0.333], quat: [1, 0, 0, 0],
+         joints: [{name: panda_joint1, type: hinge, axis: [0, 0, 1], anchor: [0, 0, 0], ref: 0}]}
     robot:                                       # deploy config of the robot it was trained on
       name: a1
       description_sha256: 9f86d0...              # sha256 of the URDF/MJCF text
@@ -45,8 +50,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from robotrl_ros.tasks.kinematics import KinematicChain
 from robotrl_ros.tasks.observation import OBS_TERMS
-from robotrl_ros.tasks.spec import ObsTerm, TaskSpec
+from robotrl_ros.tasks.spec import CHAIN_TERMS, ObsTerm, TaskSpec
 
 FORMAT_VERSION = 1
 
@@ -60,6 +66,8 @@ TERM_SOURCES: dict[str, str] = {
     'goal_position': 'goal_pose',
     'goal_delta': 'goal_pose',
     'reacher_fingertip_delta': 'goal_pose',
+    'ee_position': 'joint_states',
+    'ee_goal_delta': 'goal_pose',
     'cmd_vel': 'cmd_vel',
     'last_action': 'policy',
     'base_lin_vel': 'base_twist',
@@ -73,7 +81,7 @@ PER_JOINT_TERMS = ('joint_pos', 'joint_pos_rel', 'joint_vel', 'joint_pos_cos', '
                    'last_action')
 #: Terms with a fixed size.
 FIXED_SIZE_TERMS = {'cmd_vel': 3, 'base_lin_vel': 3, 'base_ang_vel': 3, 'projected_gravity': 3,
-                    'base_height': 1}
+                    'base_height': 1, 'ee_position': 3, 'ee_goal_delta': 3}
 COMMAND_INTERFACES = ('position', 'velocity', 'effort', 'acceleration')
 COMMAND_INPUTS = ('goal_pose', 'cmd_vel', 'none')
 PER_JOINT_FIELDS = ('action_scale', 'action_offset', 'command_lower', 'command_upper',
@@ -81,7 +89,8 @@ PER_JOINT_FIELDS = ('action_scale', 'action_offset', 'command_lower', 'command_u
 REQUIRED_FIELDS = ('format_version', 'task', 'algorithm', 'joint_names', 'observation',
                    *PER_JOINT_FIELDS, 'control_period')
 OPTIONAL_FIELDS = ('provenance', 'normalization', 'command_interface', 'command_input',
-                   'max_episode_steps', 'discrete_actions', 'network', 'files', 'robot')
+                   'max_episode_steps', 'discrete_actions', 'network', 'files', 'robot',
+                   'kinematic_chain')
 #: Per-joint lists of the ``robot`` mapping (each optional).
 ROBOT_VECTORS = ('kp', 'kd', 'default_pose')
 
@@ -223,6 +232,7 @@ def validate_metadata(data: Any) -> tuple[TaskSpec, dict[str, Any]]:
         rows.append(tuple(_number(v, f'discrete_actions[{i}][{j}]') for j, v in enumerate(row)))
     if 'robot' in data:
         validate_robot(data['robot'], names)
+    chain = _kinematic_chain(data, observation, names)
     spec = TaskSpec(
         name=data['task'], joint_names=tuple(names), observation=tuple(observation),
         **{key: tuple(vectors[key]) for key in PER_JOINT_FIELDS},
@@ -230,8 +240,25 @@ def validate_metadata(data: Any) -> tuple[TaskSpec, dict[str, Any]]:
         command_interface=_choice(data, 'command_interface', COMMAND_INTERFACES, 'position'),
         command_input=_choice(data, 'command_input', COMMAND_INPUTS, 'none'),
         max_episode_steps=_positive_int(data.get('max_episode_steps', 1000), 'max_episode_steps'),
-        discrete_actions=tuple(rows))
+        discrete_actions=tuple(rows), kinematic_chain=chain)
     return spec, _normalization(data.get('normalization'), obs_dim)
+
+
+def _kinematic_chain(data: dict[str, Any], observation: list[ObsTerm],
+                     joint_names: list[str]) -> KinematicChain | None:
+    needs = sorted({term.name for term in observation} & set(CHAIN_TERMS))
+    if data.get('kinematic_chain') is None:
+        if needs:
+            raise ArtifactError(f'kinematic_chain: missing; observation term(s) {needs} compute '
+                                "the end effector's position from it")
+        return None
+    try:
+        chain = KinematicChain.from_dict(data['kinematic_chain'], 'kinematic_chain')
+        chain.evaluator(tuple(joint_names))
+    except ValueError as exc:
+        raise ArtifactError(str(exc) if str(exc).startswith('kinematic_chain')
+                            else f'kinematic_chain: {exc}') from exc
+    return chain
 
 
 def validate_robot(robot: Any, joint_names: list[str]) -> dict[str, Any]:
@@ -308,4 +335,6 @@ def spec_to_metadata(spec: TaskSpec, *, algorithm: str, provenance: dict[str, An
         'command_input': spec.command_input,
         'max_episode_steps': int(spec.max_episode_steps),
         'discrete_actions': spec_data['discrete_actions'],
+        **({} if spec.kinematic_chain is None
+           else {'kinematic_chain': spec.kinematic_chain.to_dict()}),
     }

@@ -210,6 +210,8 @@ def program_to_onnx(artifact: PolicyArtifact, program: NumpyProgram) -> Any:
                                         'action_offset', 'command_lower', 'command_upper',
                                         'control_period', 'command_interface', 'command_input')}
     props.update(task=spec.name, algorithm=artifact.algorithm)
+    if data['kinematic_chain'] is not None:   # what ee_* observation terms are computed from
+        props['kinematic_chain'] = data['kinematic_chain']
     onnx.helper.set_model_props(model, {key: json.dumps(value) for key, value in props.items()})
     onnx.checker.check_model(model, full_check=True)
     return model

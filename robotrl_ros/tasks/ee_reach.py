@@ -8,10 +8,11 @@ joint limits; ``scale`` = :data:`ACTION_SCALE` rad, or half the joint range if s
 by the robot's PD servos for one control period (:data:`CONTROL_PERIOD`).
 
 Observation: joint positions relative to the default pose, joint velocities
-(x :data:`VELOCITY_SCALE`), the goal (x, y, z) and the last action: the terms of
-``build_observation``, so the policy node computes the same vector. The reward's end-effector
-position comes from forward kinematics of the *observed* joint positions
-(:class:`ChainKinematics`), so the same code scores a simulator's or a real robot's
+(x :data:`VELOCITY_SCALE`), the goal (x, y, z), the goal relative to the end effector
+(``ee_goal_delta``) and the last action: the terms of ``build_observation``, so the policy node
+computes the same vector. The end-effector position comes from forward kinematics of the
+*observed* joint positions (the spec's ``kinematic_chain``, plain data that ``policy.yaml``
+carries to the robot), so the same code observes and scores a simulator's or a real robot's
 transitions. Reward: ``-distance - RATE_WEIGHT |a - a_prev|^2 - LIMIT_WEIGHT * proximity``
 (proximity: per joint, how far into the outer 10 % of its range, 0..1, summed), plus
 :data:`SUCCESS_BONUS` when the end effector is within :data:`SUCCESS_RADIUS`, which ends the
@@ -35,7 +36,7 @@ import numpy as np
 from robotrl_ros.tasks.base import Task, TaskEnv
 from robotrl_ros.tasks.observation import RobotState
 from robotrl_ros.tasks.robots import RobotModel, import_robot
-from robotrl_ros.tasks.robots.kinematics import ChainKinematics
+from robotrl_ros.tasks.robots.kinematics import chain_from_model
 from robotrl_ros.tasks.spec import ObsTerm, TaskSpec
 
 NAME = 'ee_reach'
@@ -75,7 +76,8 @@ def ee_reach_spec(robot: RobotModel) -> TaskSpec:
         name=NAME,
         joint_names=robot.joint_names,
         observation=(ObsTerm('joint_pos_rel', n), ObsTerm('joint_vel', n, VELOCITY_SCALE),
-                     ObsTerm('goal_position', 3), ObsTerm('last_action', n)),
+                     ObsTerm('goal_position', 3), ObsTerm('ee_goal_delta', 3),
+                     ObsTerm('last_action', n)),
         action_scale=tuple(float(s) for s in scale),
         action_offset=tuple(float(v) for v in robot.default_pose),
         command_lower=tuple(float(v) for v in robot.lower),
@@ -85,6 +87,7 @@ def ee_reach_spec(robot: RobotModel) -> TaskSpec:
         command_interface='position',
         command_input='goal_pose',
         max_episode_steps=MAX_EPISODE_STEPS,
+        kinematic_chain=chain_from_model(robot.model, robot.ee_body, robot.joint_names),
     )
 
 
@@ -98,8 +101,7 @@ class EEReachTask(Task):
     def __init__(self, robot: str | Path | RobotModel = DEFAULT_ROBOT) -> None:
         self.robot = _robot(robot)
         self.spec = ee_reach_spec(self.robot)
-        self.kinematics = ChainKinematics(self.robot.model, self.robot.ee_body,
-                                          self.robot.joint_names)
+        self.kinematics = self.spec.ee_kinematics
         lower, upper = self.robot.lower, self.robot.upper
         finite = np.isfinite(lower) & np.isfinite(upper)
         self._mid = np.where(finite, (lower + upper) / 2, 0.0)
@@ -118,7 +120,8 @@ class EEReachTask(Task):
         if last_action is None:
             last_action = np.zeros_like(position)
         parts = (position - self.spec._arrays['offset'],
-                 VELOCITY_SCALE * np.atleast_2d(velocity), goal, np.atleast_2d(last_action))
+                 VELOCITY_SCALE * np.atleast_2d(velocity), goal,
+                 goal - self.kinematics.position(position), np.atleast_2d(last_action))
         return np.concatenate(parts, axis=1).astype(np.float32)
 
     def reward_batch(self, next_position: np.ndarray, action: np.ndarray,

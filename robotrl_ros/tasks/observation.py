@@ -4,6 +4,8 @@
 
 Simulated tasks, the policy node and the trainer node all call :func:`build_observation`, so an
 observation is computed from the same inputs (joint states + goal/command) everywhere.
+End-effector terms (``ee_position``, ``ee_goal_delta``) use the forward kinematics the spec
+carries (``TaskSpec.kinematic_chain``, plain data from ``policy.yaml`` on the robot).
 """
 
 from __future__ import annotations
@@ -74,6 +76,15 @@ def _goal_delta(state: RobotState, spec: TaskSpec, term: ObsTerm) -> np.ndarray:
     return goal - np.asarray(state.position, dtype=np.float64)[: term.size]
 
 
+def _ee_position(state: RobotState, spec: TaskSpec, term: ObsTerm) -> np.ndarray:
+    return spec.ee_kinematics.position(np.asarray(state.position, dtype=np.float64))
+
+
+def _ee_goal_delta(state: RobotState, spec: TaskSpec, term: ObsTerm) -> np.ndarray:
+    goal = _require(state.goal, term, 'a goal (goal_pose)')[:3]
+    return goal - spec.ee_kinematics.position(np.asarray(state.position, dtype=np.float64))
+
+
 def _reacher_fingertip_delta(state: RobotState, spec: TaskSpec, term: ObsTerm) -> np.ndarray:
     goal = _require(state.goal, term, 'a goal (goal_pose)')[:2]
     return planar_two_link_tip(np.asarray(state.position, dtype=np.float64)) - goal
@@ -98,6 +109,8 @@ OBS_TERMS: dict[str, TermFn] = {
     'goal_position': _goal_position,
     'goal_delta': _goal_delta,
     'reacher_fingertip_delta': _reacher_fingertip_delta,
+    'ee_position': _ee_position,
+    'ee_goal_delta': _ee_goal_delta,
     'cmd_vel': lambda s, spec, t: _require(s.cmd_vel, t, 'a velocity command (cmd_vel)'),
     'last_action': _last_action,
     'base_lin_vel': _imu,

@@ -15,6 +15,11 @@ from typing import Any
 
 import numpy as np
 
+from robotrl_ros.tasks.kinematics import ChainPosition, KinematicChain
+
+#: Observation terms computed from the spec's ``kinematic_chain`` (end-effector position).
+CHAIN_TERMS = ('ee_position', 'ee_goal_delta')
+
 
 @dataclass(frozen=True)
 class ObsTerm:
@@ -52,6 +57,8 @@ class TaskSpec:
         max_episode_steps: Steps before an episode is truncated.
         discrete_actions: For discrete-action tasks, the table mapping an action index to a
             continuous action row; empty for continuous tasks.
+        kinematic_chain: Forward kinematics of the end effector (fixed-base arms), needed by
+            the ``ee_position`` and ``ee_goal_delta`` observation terms; None otherwise.
     """
 
     name: str
@@ -67,6 +74,7 @@ class TaskSpec:
     command_input: str = 'none'
     max_episode_steps: int = 1000
     discrete_actions: tuple[tuple[float, ...], ...] = field(default_factory=tuple)
+    kinematic_chain: KinematicChain | None = None
 
     def __post_init__(self) -> None:
         n = len(self.joint_names)
@@ -80,6 +88,27 @@ class TaskSpec:
                              f'or none, got {self.command_input!r}')
         if self.control_period <= 0:
             raise ValueError(f'TaskSpec {self.name!r}: control_period must be > 0')
+        needs_chain = sorted({t.name for t in self.observation} & set(CHAIN_TERMS))
+        if needs_chain and self.kinematic_chain is None:
+            raise ValueError(f'TaskSpec {self.name!r}: observation term(s) {needs_chain} need '
+                             'a kinematic_chain')
+        if self.kinematic_chain is not None:
+            self.ee_kinematics     # noqa: B018 (checks the chain's joints are the spec's)
+
+    @cached_property
+    def ee_kinematics(self) -> ChainPosition:
+        """Forward kinematics of ``kinematic_chain`` for joint positions in spec order.
+
+        Raises:
+            ValueError: The spec has no kinematic chain, or the chain has a joint that is not
+                among ``joint_names``.
+        """
+        if self.kinematic_chain is None:
+            raise ValueError(f'TaskSpec {self.name!r}: no kinematic_chain')
+        try:
+            return self.kinematic_chain.evaluator(self.joint_names)
+        except ValueError as exc:
+            raise ValueError(f'TaskSpec {self.name!r}: {exc}') from exc
 
     @cached_property
     def obs_dim(self) -> int:
@@ -132,6 +161,8 @@ class TaskSpec:
                     'velocity_limits'):
             data[key] = [float(v) for v in data[key]]
         data['discrete_actions'] = [list(map(float, row)) for row in self.discrete_actions]
+        data['kinematic_chain'] = (None if self.kinematic_chain is None
+                                   else self.kinematic_chain.to_dict())
         return data
 
     @classmethod
@@ -148,6 +179,8 @@ class TaskSpec:
                         'command_upper', 'velocity_limits'):
                 kwargs[key] = tuple(data[key])
             kwargs['discrete_actions'] = tuple(tuple(r) for r in data.get('discrete_actions', ()))
+            chain = data.get('kinematic_chain')
+            kwargs['kinematic_chain'] = None if chain is None else KinematicChain.from_dict(chain)
             return cls(**kwargs)
         except KeyError as exc:
             raise ValueError(f'task spec: missing field {exc.args[0]!r}') from exc

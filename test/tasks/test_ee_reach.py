@@ -57,7 +57,7 @@ def test_registered_with_a_robot_option_and_panda_by_default():
     task = make_task('ee_reach')
     assert task.robot.config.name == 'panda'
     assert task.spec.joint_names == tuple(f'panda_joint{i}' for i in range(1, 8))
-    assert task.spec.command_input == 'goal_pose' and task.spec.obs_dim == 7 * 3 + 3
+    assert task.spec.command_input == 'goal_pose' and task.spec.obs_dim == 7 * 3 + 3 + 3
     env = make_env('ee_reach', robot='iiwa', seed=0)
     assert env.task_spec.joint_names[0] == 'lbr_iiwa_joint_1'
 
@@ -152,7 +152,11 @@ def final_distance(agent, episodes=20, seed=100_000):
 @pytest.mark.slow
 @pytest.mark.timeout(1200)
 def test_sac_learns_to_move_the_panda_toward_held_out_goals():
-    """A small fixed budget: a regression in the reward or observation code fails here."""
+    """A small fixed budget: a regression in the reward or observation code fails here.
+
+    With ``ee_goal_delta`` in the observation the mean final distance of 20 held-out goals
+    falls from 0.353 m to 0.188 m in these 3000 steps (seed 0); asked: below 0.65x.
+    """
     from robotrl_ros.agents.registry import make_agent
 
     env = make_env('ee_reach', seed=0)
@@ -167,7 +171,7 @@ def test_sac_learns_to_move_the_panda_toward_held_out_goals():
             agent.update()
         obs = env.reset()[0][None] if terminated or truncated else next_obs[None]
     after = final_distance(agent)
-    assert after < 0.8 * before, f'mean final distance {before:.3f} m -> {after:.3f} m'
+    assert after < 0.65 * before, f'mean final distance {before:.3f} m -> {after:.3f} m'
 
 
 def test_observation_equals_what_the_policy_node_builds(panda_env):

@@ -3,10 +3,12 @@
 """Batched forward kinematics of a fixed-base chain, from the MuJoCo model of a robot.
 
 Tasks compute rewards from *observed* joint positions, for a batch of robots in one NumPy call:
-:class:`ChainKinematics` walks the bodies from the world to one link once, then evaluates the
-link's position for ``(batch, n_joints)`` joint positions, exactly as MuJoCo's
-``mj_kinematics`` places that body (hinge joints rotate about their anchor and axis, slide
-joints translate; angles are relative to the joint's ``qpos0``).
+:func:`chain_from_model` walks the bodies from the world to one link once and writes them as a
+plain-data :class:`~robotrl_ros.tasks.kinematics.KinematicChain` (what ``policy.yaml`` carries
+to the robot), and :class:`ChainKinematics` evaluates the link's position for
+``(batch, n_joints)`` joint positions, exactly as MuJoCo's ``mj_kinematics`` places that body
+(hinge joints rotate about their anchor and axis, slide joints translate; angles are relative
+to the joint's ``qpos0``).
 """
 
 from __future__ import annotations
@@ -14,22 +16,48 @@ from __future__ import annotations
 import mujoco
 import numpy as np
 
+from robotrl_ros.tasks.kinematics import ChainJoint, ChainLink, KinematicChain
+
 _HINGE, _SLIDE = int(mujoco.mjtJoint.mjJNT_HINGE), int(mujoco.mjtJoint.mjJNT_SLIDE)
 
 
-def _quat_to_mat(quat: np.ndarray) -> np.ndarray:
-    w, x, y, z = quat / np.linalg.norm(quat)
-    return np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
-                     [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
-                     [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)]])
+def _floats(values: np.ndarray) -> tuple[float, ...]:
+    return tuple(float(v) for v in values)
 
 
-def _axis_angle(axis: np.ndarray, angle: np.ndarray) -> np.ndarray:
-    """Rotation matrices (batch, 3, 3) about a unit ``axis`` by ``angle`` (batch,)."""
-    x, y, z = axis
-    k = np.array([[0.0, -z, y], [z, 0.0, -x], [-y, x, 0.0]])
-    s, c = np.sin(angle)[:, None, None], np.cos(angle)[:, None, None]
-    return np.eye(3) + s * k + (1 - c) * (k @ k)
+def chain_from_model(model: mujoco.MjModel, body: int,
+                     joint_names: tuple[str, ...]) -> KinematicChain:
+    """The kinematic chain from the world to ``body`` as plain data.
+
+    Joints on the chain that are not in ``joint_names`` stay at ``qpos0`` (where they do not
+    move their body), so they are left out.
+
+    Raises:
+        ValueError: A free or ball joint on the chain (the base must be fixed).
+    """
+    commanded = set(joint_names)
+    chain = []
+    link = body
+    while link > 0:
+        chain.append(link)
+        link = int(model.body_parentid[link])
+    links = []
+    for b in reversed(chain):
+        joints = []
+        for j in range(model.body_jntadr[b], model.body_jntadr[b] + model.body_jntnum[b]):
+            kind = int(model.jnt_type[j])
+            name = model.joint(j).name
+            if kind not in (_HINGE, _SLIDE):
+                raise ValueError(f'ChainKinematics: joint {name!r} on the chain is free or '
+                                 'ball; the base must be fixed')
+            if name in commanded:
+                joints.append(ChainJoint(
+                    name=name, type='hinge' if kind == _HINGE else 'slide',
+                    axis=_floats(model.jnt_axis[j]), anchor=_floats(model.jnt_pos[j]),
+                    ref=float(model.qpos0[model.jnt_qposadr[j]])))
+        links.append(ChainLink(pos=_floats(model.body_pos[b]), quat=_floats(model.body_quat[b]),
+                               joints=tuple(joints)))
+    return KinematicChain(link=model.body(body).name, links=tuple(links))
 
 
 class ChainKinematics:
@@ -46,25 +74,8 @@ class ChainKinematics:
     """
 
     def __init__(self, model: mujoco.MjModel, body: int, joint_names: tuple[str, ...]) -> None:
-        column = {name: i for i, name in enumerate(joint_names)}
-        chain = []
-        while body > 0:
-            chain.append(body)
-            body = int(model.body_parentid[body])
-        self._steps: list[tuple] = []
-        for b in reversed(chain):
-            joints = []
-            for j in range(model.body_jntadr[b], model.body_jntadr[b] + model.body_jntnum[b]):
-                kind = int(model.jnt_type[j])
-                if kind not in (_HINGE, _SLIDE):
-                    raise ValueError(f'ChainKinematics: joint {model.joint(j).name!r} on the '
-                                     'chain is free or ball; the base must be fixed')
-                joints.append((kind == _HINGE,
-                               column.get(model.joint(j).name, -1),
-                               float(model.qpos0[model.jnt_qposadr[j]]),
-                               model.jnt_pos[j].copy(), model.jnt_axis[j].copy()))
-            self._steps.append((model.body_pos[b].copy(), _quat_to_mat(model.body_quat[b]),
-                                joints))
+        self.chain = chain_from_model(model, body, joint_names)
+        self._position = self.chain.evaluator(tuple(joint_names))
         self.n_joints = len(joint_names)
 
     def position(self, q: np.ndarray) -> np.ndarray:
@@ -72,24 +83,4 @@ class ChainKinematics:
 
         A single configuration ``(n,)`` gives ``(3,)``.
         """
-        q = np.asarray(q, dtype=np.float64)
-        single = q.ndim == 1
-        q = np.atleast_2d(q)
-        if q.shape[1] != self.n_joints:
-            raise ValueError(f'ChainKinematics: expected {self.n_joints} joint positions, got '
-                             f'{q.shape[1]}')
-        batch = q.shape[0]
-        pos = np.zeros((batch, 3))
-        rot = np.broadcast_to(np.eye(3), (batch, 3, 3)).copy()
-        for body_pos, body_rot, joints in self._steps:
-            pos = pos + rot @ body_pos
-            rot = rot @ body_rot
-            for hinge, column, ref, anchor, axis in joints:
-                value = (q[:, column] if column >= 0 else np.zeros(batch)) - ref
-                if hinge:
-                    world_anchor = pos + rot @ anchor
-                    rot = rot @ _axis_angle(axis, value)
-                    pos = world_anchor - rot @ anchor
-                else:
-                    pos = pos + (rot @ axis) * value[:, None]
-        return pos[0] if single else pos
+        return self._position.position(q)
