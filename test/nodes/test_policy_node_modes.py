@@ -3,6 +3,8 @@
 """policy_node's modes, robot checks and joystick on a real (DDS-isolated) graph."""
 
 
+import time
+
 import numpy as np
 import pytest
 import rclpy
@@ -94,9 +96,14 @@ def lying(robot):
 
 
 def stand_up(g, robot, start):
-    """Play a robot that follows its commands from ``start`` until the policy takes over."""
+    """Play a robot that follows its commands from ``start`` until the policy takes over.
+
+    The stand runs on the node's clock (unstamped states): on a fast machine it takes more
+    states than on a slow one, so only a deadline that catches a hang bounds the loop.
+    """
     position = start.copy()
-    for _ in range(400):
+    deadline = time.monotonic() + 60.0
+    while time.monotonic() < deadline:
         if g.node.modes.machine.mode != 'stand':
             break
         g.send(robot.joint_names, position)
