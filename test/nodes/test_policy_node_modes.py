@@ -98,13 +98,17 @@ def lying(robot):
 def stand_up(g, robot, start):
     """Play a robot that follows its commands from ``start`` until the policy takes over.
 
-    The stand runs on the node's clock (unstamped states): on a fast machine it takes more
-    states than on a slow one, so only a deadline that catches a hang bounds the loop.
+    Without a policy, until the stand reached the default pose. The stand runs on the node's
+    clock (unstamped states): on a fast machine it takes more states than on a slow one, so
+    only a deadline that catches a hang bounds the loop.
     """
     position = start.copy()
+    machine = g.node.modes.machine
     deadline = time.monotonic() + 60.0
     while time.monotonic() < deadline:
-        if g.node.modes.machine.mode != 'stand':
+        if machine.mode != 'stand':
+            break
+        if g.node.controller.artifact is None and machine.line is not None and machine.line.done:
             break
         g.send(robot.joint_names, position)
         position = np.asarray(g.commands[-1][1])
