@@ -9,6 +9,12 @@ the transitions on the way to the target (``configure``, ``activate``; ``deactiv
 imports torch on a busy machine starts slowly): its timeouts only catch a hang. A failed
 transition is a :class:`LifecycleError` naming the node, the transition and the state it is
 left in. It runs its own rclpy context, so it works beside anything else in the process.
+
+A request or its answer can be lost while DDS discovery is still matching a new client with a
+new server (Fast DDS logs "failed to send response (timeout)" in the node; e.g. a node
+restarted under the same name): an unanswered ``get_state`` is sent again after
+:data:`ATTEMPT_TIMEOUT`; for an unanswered ``change_state`` the node's state decides between
+"it happened", "send it again" and "still busy".
 """
 
 from __future__ import annotations
@@ -35,6 +41,8 @@ DOWN = {'active': ('deactivate', Transition.TRANSITION_DEACTIVATE),
 SERVICE_TIMEOUT = 240.0
 #: Seconds to wait for one answer (a configure loads and checks an artifact).
 ANSWER_TIMEOUT = 120.0
+#: Seconds after which an unanswered request counts as lost and is checked or sent again.
+ATTEMPT_TIMEOUT = 5.0
 _names = itertools.count()
 
 
@@ -86,26 +94,65 @@ class _Client:
                 raise LifecycleError(f'no {what} within {timeout:g} s')
             self.executor.spin_once(timeout_sec=0.05)
 
-    def call(self, client: Any, request: Any, node: str) -> Any:
+    def _ready(self, client: Any, node: str) -> None:
         self.wait(client.service_is_ready, SERVICE_TIMEOUT, f'{client.srv_name} service '
                   f'(is {node} running and a managed node?)')
+
+    def _answer(self, client: Any, request: Any, timeout: float) -> Any | None:
+        """The answer to one request within ``timeout`` s, or None (the request is dropped)."""
         future = client.call_async(request)
-        self.wait(future.done, ANSWER_TIMEOUT, f'answer from {client.srv_name}')
+        try:
+            self.wait(future.done, timeout, f'answer from {client.srv_name}')
+        except LifecycleError:
+            client.remove_pending_request(future)
+            return None
         return future.result()
+
+    def state(self, get_state: Any, node: str) -> str:
+        """The node's current state label (``get_state`` sent again while unanswered)."""
+        self._ready(get_state, node)
+        deadline = time.monotonic() + ANSWER_TIMEOUT
+        while time.monotonic() < deadline:
+            answer = self._answer(get_state, GetState.Request(), ATTEMPT_TIMEOUT)
+            if answer is not None:
+                return answer.current_state.label
+        raise LifecycleError(f'no answer from {get_state.srv_name} within '
+                             f'{ANSWER_TIMEOUT:g} s')
+
+    def change(self, get_state: Any, change_state: Any, node: str, label: str,
+               transition_id: int, before: str, after: str) -> bool:
+        """Run one transition; whether it succeeded (a lost answer is read from the state)."""
+        self._ready(change_state, node)
+        request = ChangeState.Request()
+        request.transition.id = transition_id
+        deadline = time.monotonic() + ANSWER_TIMEOUT
+        answer = self._answer(change_state, request, ATTEMPT_TIMEOUT)
+        while answer is None:
+            now = self.state(get_state, node)   # answered once the transition is over
+            if now == after:
+                return True
+            if time.monotonic() > deadline:
+                raise LifecycleError(f'no answer from {change_state.srv_name} within '
+                                     f'{ANSWER_TIMEOUT:g} s (now {now})')
+            if now == before:                    # the request was lost: send it again
+                answer = self._answer(change_state, request, ATTEMPT_TIMEOUT)
+            else:
+                raise LifecycleError(f'the {label} transition left it {now}')
+        return bool(answer.success)
 
     def bring(self, node: str, target: str) -> str:
         get_state = self.node.create_client(GetState, f'{node}/get_state')
         change_state = self.node.create_client(ChangeState, f'{node}/change_state')
-        state = self.call(get_state, GetState.Request(), node).current_state.label
+        state = self.state(get_state, node)
         for label, transition_id in transitions(state, target):
-            request = ChangeState.Request()
-            request.transition.id = transition_id
-            if not self.call(change_state, request, node).success:
-                now = self.call(get_state, GetState.Request(), node).current_state.label
+            after = PRIMARY_STATES[PRIMARY_STATES.index(state)
+                                   + (1 if label in ('configure', 'activate') else -1)]
+            if not self.change(get_state, change_state, node, label, transition_id, state,
+                               after):
+                now = self.state(get_state, node)
                 raise LifecycleError(f'{node}: the {label} transition failed (now {now}); '
                                      f'the reason is in its log and {node}/status')
-            state = PRIMARY_STATES[PRIMARY_STATES.index(state)
-                                   + (1 if label in ('configure', 'activate') else -1)]
+            state = after
         return state
 
     def close(self) -> None:

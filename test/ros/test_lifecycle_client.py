@@ -75,3 +75,40 @@ def test_nodes_reach_their_targets_and_a_failed_configure_is_named(ros, tmp_path
         assert not bring_to_states({'/nobody/policy_node': 'active'}, lambda: False)
     finally:
         spinning.close()
+
+
+@pytest.mark.parametrize('lost', ['request', 'answer'])
+def test_a_lost_request_or_answer_is_recovered_without_a_second_transition(ros, tmp_path,
+                                                                           monkeypatch, lost):
+    """DDS can lose either while a new client and server are still being matched.
+
+    A lost ``change_state`` request leaves the node where it was (sent again); a lost answer
+    leaves it transitioned (read from ``get_state``, not sent again: a second ``configure``
+    would fail). The first ``get_state`` is lost too.
+    """
+    from robotrl_ros.ros import lifecycle_client
+    artifact = make_synthetic_artifact(tmp_path / 'a', n_joints=3, hidden=(8,), seed=0)
+    node = policy_node('lossy', policy_path=str(artifact))
+    spinning = Spinning(node)
+    real = lifecycle_client._Client._answer
+    to_lose = {'GetState_Request': 1, 'ChangeState_Request': 1}
+    sent = []
+
+    def lossy(self, client, request, timeout):
+        kind = type(request).__name__
+        if to_lose.get(kind):
+            to_lose[kind] -= 1
+            if lost == 'answer' or kind == 'GetState_Request':
+                real(self, client, request, timeout)   # it happened; the answer is dropped
+                sent.append(kind)
+            return None
+        sent.append(kind)
+        return real(self, client, request, timeout)
+    monkeypatch.setattr(lifecycle_client._Client, '_answer', lossy)
+    try:
+        assert bring_to_states({'/lossy/policy_node': 'active'})
+        assert node.lifecycle_state == 'active' and node.lifecycle_error is None
+        # configure once (sent again only when the request itself was lost), activate once
+        assert sent.count('ChangeState_Request') == 2
+    finally:
+        spinning.close()
