@@ -118,12 +118,6 @@ def call(node, executor, srv_type, name: str, request, proc):
     return future.result()
 
 
-def lifecycle_state(node, executor, proc, name: str) -> str:
-    """The lifecycle state of the node ``name`` through its ``get_state`` service."""
-    return call(node, executor, GetState, f'{name}/get_state', GetState.Request(),
-                proc).current_state.label
-
-
 def wait_for_state(node, executor, proc, name: str, state: str) -> None:
     """``robotrl up`` brings ``name`` to ``state`` after starting it (from unconfigured)."""
     client = node.create_client(GetState, f'{name}/get_state')
@@ -132,7 +126,12 @@ def wait_for_state(node, executor, proc, name: str, state: str) -> None:
 
     def reached():
         future = client.call_async(GetState.Request())
-        wait_for(executor, future.done, 60.0, proc, f'answer from {name}/get_state')
+        end = time.monotonic() + 5.0
+        while not future.done() and time.monotonic() < end:
+            executor.spin_once(timeout_sec=0.05)
+        if not future.done():   # lost while discovery matches client and server: ask again
+            client.remove_pending_request(future)
+            return False
         seen.append(future.result().current_state.label)
         return seen[-1] == state
     wait_for(executor, reached, START_TIMEOUT, proc, f'{name} {state}')
@@ -172,7 +171,9 @@ def run_simulated_graph(probe, graph: str, ns: str, sets: list[str], overrides: 
     assert list(seen['joint_states'][-1].name) == list(REACH_SPEC.joint_names)
     assert all(len(m.data) == 3 and np.all(np.isfinite(m.data)) for m in seen['commands'])
     check_parameters(node, executor, proc, ns, graph, overrides)
-    assert lifecycle_state(node, executor, proc, f'/{ns}/policy_node') == 'active'
+    # Active (robotrl up brought it there); in train_sim the trainer's backpressure pause
+    # (~/enable false) deactivates it for a while, so wait for it rather than read it once.
+    wait_for_state(node, executor, proc, f'/{ns}/policy_node', 'active')
     code, out = stop(proc)
     assert code == 0, out[-3000:]
 
@@ -245,7 +246,9 @@ def test_deploy_graph_commands_a_fake_robot_only_when_armed(probe, artifact, tmp
                     f'joint_limits:={limits}')
     wait_for(executor, lambda: len(seen['commands']) >= 5, START_TIMEOUT, proc, 'commands')
     assert all(len(m.data) == 3 and np.all(np.isfinite(m.data)) for m in seen['commands'])
-    assert lifecycle_state(node, executor, proc, f'/{ns}/policy_node') == 'active'
+    # Active (robotrl up brought it there); in train_sim the trainer's backpressure pause
+    # (~/enable false) deactivates it for a while, so wait for it rather than read it once.
+    wait_for_state(node, executor, proc, f'/{ns}/policy_node', 'active')
     code, out = stop(proc)
     assert code == 0, out[-3000:]
 
