@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 import yaml
+from doubles.nested_edit import DELETE, set_nested
 
 from robotrl_ros.policy.artifact import ArtifactError, load_artifact
 from robotrl_ros.policy.export import export_artifact
@@ -75,16 +76,7 @@ def _edit_chain(path, edit):
 
 def _set(*keys_value):
     *keys, value = keys_value
-
-    def edit(data):
-        target = data
-        for key in keys[:-1]:
-            target = target[key]
-        if value is None:
-            del target[keys[-1]]
-        else:
-            target[keys[-1]] = value
-    return edit
+    return lambda data: set_nested(data, tuple(keys), DELETE if value is None else value)
 
 
 @pytest.mark.parametrize('edit, message', [

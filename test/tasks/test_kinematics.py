@@ -6,6 +6,7 @@ import copy
 
 import numpy as np
 import pytest
+from doubles.nested_edit import DELETE, set_nested
 
 from robotrl_ros.tasks.kinematics import KinematicChain
 
@@ -46,17 +47,11 @@ def test_a_chain_joint_missing_from_the_joints_is_refused():
 
 def _broken(path, value):
     data = copy.deepcopy(CHAIN)
-    target = data
-    for key in path[:-1]:
-        target = target[key]
-    if value is _DELETE:
-        del target[path[-1]]
-    else:
-        target[path[-1]] = value
+    set_nested(data, path, value)
     return data
 
 
-_DELETE = object()
+_DELETE = DELETE
 
 
 @pytest.mark.parametrize('path, value, message', [
