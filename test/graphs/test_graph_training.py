@@ -33,8 +33,12 @@ STEPS = 4000  # SAC at 2,500 graph steps was sometimes still worse than untraine
 def test_graph_training_improves_the_policy(tmp_path):
     hparams = tmp_path / 'sac.yaml'
     hparams.write_text('agent:\n  learning_starts: 300\n')
+    # The exploring policy node acts with the last published artifact. A lockstep graph runs
+    # this short budget in a few publish periods of the default, so most transitions would come
+    # from the untrained policy, how many depending on the machine's speed (CI once ended
+    # worse than untrained); publishing often keeps the behaviour policy close to the learner's.
     cfg = GraphConfig(task='reach', algo='sac', output_dir=str(tmp_path / 'run'),
-                      total_steps=STEPS, timeout_s=1000, config=str(hparams),
+                      total_steps=STEPS, timeout_s=1000, config=str(hparams), publish_period=0.25,
                       bridge={'goal': GOAL}, domain_id=int(os.environ['ROS_DOMAIN_ID']))
     result = run_graph(cfg)
     assert not result.timed_out, (result.logs / 'trainer_node.log').read_text()[-3000:]
