@@ -94,6 +94,7 @@ class PolicyGraph(InProcessGraph):
 
     Attributes:
         commands: (receive time, command) of every command the node published.
+        published: How many commands the node has published (received or still in flight).
         status: Every ``~/status`` JSON received, decoded.
     """
 
@@ -103,7 +104,14 @@ class PolicyGraph(InProcessGraph):
         self.driver = Node(driver)
         super().__init__(self.node, self.driver)
         self.commands: list[tuple[float, list[float]]] = []
+        self.published = 0
         self.status: list[dict] = []
+        publish = self.node.command_pub.publish
+
+        def counted(msg: Float64MultiArray) -> None:
+            self.published += 1
+            publish(msg)
+        self.node.command_pub.publish = counted
         name = self.node.get_name()
         self.driver.create_subscription(Float64MultiArray, COMMAND_TOPIC, lambda m: self.commands
                                         .append((time.monotonic(), list(m.data))), COMMAND_QOS)
@@ -116,6 +124,7 @@ class PolicyGraph(InProcessGraph):
         self.get_state = self.driver.create_client(GetState, f'{name}/get_state')
         self.spin_until(lambda: self.states.get_subscription_count() > 0
                         and self.driver.count_publishers(COMMAND_TOPIC) > 0)
+        self.published = len(self.commands)   # counted from here: the driver now listens
 
     def send(self, names: Any, position: Any, velocity: Any = None, stamp: float = 0.0,
              wait: bool = True) -> bool | None:
@@ -126,6 +135,13 @@ class PolicyGraph(InProcessGraph):
         if wait:
             return self.spin_until(lambda: len(self.commands) > count)
         return None
+
+    def settle(self, timeout: float = 10.0) -> bool:
+        """Spin until every command the node published has arrived.
+
+        A service reply can overtake the command the node sent before it.
+        """
+        return self.spin_until(lambda: len(self.commands) >= self.published, timeout)
 
     def latest_status(self, condition: Callable[[dict], bool] = lambda status: True,
                       timeout: float | None = None) -> dict:

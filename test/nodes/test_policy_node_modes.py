@@ -140,12 +140,13 @@ def test_enable_stands_up_then_hands_over_and_disable_holds_then_goes_passive(gr
     assert status['state'] == 'armed' and status['robot_mismatches'] == []
     last = list(g.commands[-1][1])
     response = g.call_enable(False)
-    assert response.success and g.spin_until(lambda: len(g.commands) > 0 and
-                                             g.node.modes.machine.mode == 'passive')
+    assert response.success and g.node.modes.machine.mode == 'passive'
+    assert g.settle()
     assert g.commands[-1][1] == last            # the safe command: hold the last position
-    count = len(g.commands)
+    count, published = len(g.commands), g.published
     g.send(a1.joint_names, a1.default_pose, wait=False)
-    assert len(g.commands) == count          # passive: nothing
+    g.spin_for(0.2)
+    assert g.published == published and len(g.commands) == count   # passive: nothing
     assert g.latest_status()['mode'] == 'passive'
 
 
