@@ -79,7 +79,9 @@ class _Client:
     def __init__(self, keep_going: Callable[[], bool]) -> None:
         self.keep_going = keep_going
         self.context = rclpy.Context()
-        rclpy.init(context=self.context, signal_handler_options=SignalHandlerOptions.NO)
+        # args=[]: the CLI words (`--set name:=value`) are no ROS remapping rules for this node.
+        rclpy.init(args=[], context=self.context,
+                   signal_handler_options=SignalHandlerOptions.NO)
         self.node = rclpy.create_node(f'robotrl_lifecycle_{os.getpid()}_{next(_names)}',
                                       context=self.context)
         self.executor = SingleThreadedExecutor(context=self.context)

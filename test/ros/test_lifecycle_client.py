@@ -112,3 +112,19 @@ def test_a_lost_request_or_answer_is_recovered_without_a_second_transition(ros, 
         assert sent.count('ChangeState_Request') == 2
     finally:
         spinning.close()
+
+
+def test_command_line_arguments_are_not_remapping_rules_for_the_client(ros, tmp_path,
+                                                                        monkeypatch):
+    # `robotrl up deploy --set policy_path:=...`: sys.argv holds `name:=value` words; a client
+    # that took them as ROS remapping rules would call renamed services (here: none answers).
+    artifact = make_synthetic_artifact(tmp_path / 'a', n_joints=3, hidden=(8,), seed=0)
+    node = policy_node('argv', policy_path=str(artifact))
+    spinning = Spinning(node)
+    monkeypatch.setattr('sys.argv', ['robotrl', 'up', 'deploy', '--set',
+                                     '/argv/policy_node/change_state:=/nobody/change_state'])
+    try:
+        assert bring_to_states({'/argv/policy_node': 'inactive'})
+        assert node.lifecycle_state == 'inactive'
+    finally:
+        spinning.close()
