@@ -63,6 +63,9 @@ class PPOConfig:
         activation: ``tanh``, ``relu`` or ``elu``.
         init_log_std: Initial log standard deviation of continuous actions.
         target_kl: Stop the epochs early when the approximate KL exceeds this (None: never).
+        desired_kl: Adapt the learning rate after every minibatch, as rsl_rl's ``adaptive``
+            schedule: approximate KL above twice this divides it by 1.5, below half of it
+            multiplies it by 1.5, within [1e-5, 1e-2] (None: constant ``learning_rate``).
         backend: ``fast`` (NumPy acting, scoring and Gaussian gradients) or ``torch``
             (everything in torch, autograd on :func:`ppo_loss`).
     """
@@ -85,6 +88,7 @@ class PPOConfig:
     activation: str = 'tanh'
     init_log_std: float = -0.5
     target_kl: float | None = None
+    desired_kl: float | None = None
     backend: str = backend_field()
 
 
@@ -275,7 +279,10 @@ class PPO(Agent):
                     mb_losses, ratio, log_ratio = self._torch_gradients(mb)
                 self.optimizer.step()
                 losses.append(mb_losses)
-            checks.append([float(((ratio - 1) - log_ratio).mean()),   # as CleanRL, for target_kl
+                approx_kl = float(((ratio - 1) - log_ratio).mean())   # as CleanRL
+                if cfg.desired_kl is not None:
+                    self._adapt_learning_rate(approx_kl)
+            checks.append([approx_kl,   # of the epoch's last minibatch, for target_kl
                            float((np.abs(ratio - 1) > cfg.clip_coef).mean())])
             if cfg.target_kl is not None and checks[-1][0] > cfg.target_kl:
                 break
@@ -287,10 +294,19 @@ class PPO(Agent):
         metrics = dict(zip(_UPDATE_METRICS, [*np.mean(losses, axis=0), *np.mean(checks, axis=0)],
                            strict=True))
         metrics = {key: float(value) for key, value in metrics.items()}
-        metrics.update(explained_variance=explained, learning_rate=cfg.learning_rate)
+        metrics.update(explained_variance=explained,
+                       learning_rate=float(self.optimizer.param_groups[0]['lr']))
         if not self.discrete:
             metrics['action_std'] = float(self.policy.log_std.detach().exp().mean())
         return metrics
+
+    def _adapt_learning_rate(self, approx_kl: float) -> None:
+        """rsl_rl's adaptive schedule: keep the policy's step near ``desired_kl``."""
+        desired, group = self.config.desired_kl, self.optimizer.param_groups[0]
+        if approx_kl > 2.0 * desired:
+            group['lr'] = max(LR_BOUNDS[0], group['lr'] / 1.5)
+        elif approx_kl < 0.5 * desired:
+            group['lr'] = min(LR_BOUNDS[1], group['lr'] * 1.5)
 
     def _torch_gradients(self, mb: RolloutMinibatch,
                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -336,6 +352,8 @@ class PPO(Agent):
 
 
 _UPDATE_METRICS = ('policy_loss', 'value_loss', 'entropy', 'approx_kl', 'clip_fraction')
+#: Learning-rate range of the adaptive schedule (``desired_kl``), as rsl_rl.
+LR_BOUNDS = (1e-5, 1e-2)
 
 
 def _minibatch_normalized(adv: np.ndarray, mb_size: int) -> np.ndarray:

@@ -263,3 +263,30 @@ def test_sac_temperature_step_equals_autograd_on_the_alpha_loss(monkeypatch):
         torch.testing.assert_close(agent.log_alpha.detach(), reference.detach())
     # Entropy above the target (-2 for 2-D actions) at the start: the temperature goes down.
     assert agent.log_alpha.item() < np.log(agent.config.alpha)
+
+
+@pytest.mark.parametrize('desired_kl, direction', [(1e-9, 'down'), (10.0, 'up')])
+def test_ppo_adaptive_learning_rate_follows_the_kl(desired_kl, direction):
+    from robotrl_ros.agents.ppo import LR_BOUNDS
+    from robotrl_ros.agents.registry import make_agent
+    from robotrl_ros.tasks.registry import make_env
+
+    env = make_env('reach')
+    agent = make_agent('ppo', env, {'n_steps': 16, 'n_epochs': 2, 'learning_rate': 1e-3,
+                                    'desired_kl': desired_kl}, seed=0)
+    obs = np.zeros((1, env.observation_space.shape[0]), dtype=np.float32)
+    rates = []
+    for _ in range(3):
+        while not agent.ready():
+            action = agent.act(obs)
+            agent.observe(obs, action, np.ones(1), obs, np.zeros(1, bool), np.zeros(1, bool))
+        rates.append(agent.update()['learning_rate'])
+    if direction == 'down':   # every minibatch moved the policy more than twice the desired KL
+        assert rates[0] < 1e-3 and rates[2] < rates[0] and rates[2] >= LR_BOUNDS[0]
+    else:                     # far below half of it: up to the upper bound, never past it
+        assert rates[0] > 1e-3 and rates[2] == pytest.approx(LR_BOUNDS[1])
+    constant = make_agent('ppo', env, {'n_steps': 16, 'learning_rate': 1e-3}, seed=0)
+    while not constant.ready():
+        constant.observe(obs, constant.act(obs), np.ones(1), obs, np.zeros(1, bool),
+                         np.zeros(1, bool))
+    assert constant.update()['learning_rate'] == 1e-3
