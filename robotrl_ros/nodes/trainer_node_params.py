@@ -23,7 +23,8 @@ TRAINER_NODE_PARAMETERS = (
                   'policies); resumed if it exists.', nonempty=True, read_only=True),
     ParameterSpec('seed', 0, 'Seed of the agent and its sampling.'),
     ParameterSpec('config', '', "Hyperparameter YAML over `config/hparams/<task>_<algo>.yaml`; "
-                  "'' = defaults."),
+                  "'' = defaults. Its `env:` reward options (`reward_weights`, `cmd_ranges`) "
+                  'also set the reward the trainer scores transitions with.'),
     ParameterSpec('command_topic', 'forward_position_controller/commands',
                   'The command topic the (exploring) policy node publishes on.', nonempty=True,
                   read_only=True),

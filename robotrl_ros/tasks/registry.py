@@ -11,6 +11,7 @@ tasks (:data:`ROBOT_TASKS`) take ``robot=`` (a built-in name or a robot YAML pat
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -68,6 +69,20 @@ def make_task(name: str, **kwargs: Any) -> Task:
     ``kwargs`` go to the task's constructor (e.g. ``robot=`` of ``locomotion``).
     """
     return _lookup(TASKS, name, 'task')(**kwargs)
+
+
+def task_options(name: str, env_options: dict[str, Any]) -> dict[str, Any]:
+    """The entries of a training config's ``env:`` section that ``name``'s task also takes.
+
+    A task scores transitions on the graph with the reward the simulator trained with, so its
+    reward options (``reward_weights``, ``cmd_ranges`` of ``locomotion``) must follow the same
+    file; simulator-only entries (``goal``, ``randomization``) are left out.
+    """
+    factory = TASKS.get(name)
+    if factory is None:
+        return {}
+    accepted = set(inspect.signature(factory).parameters) - {'robot'}
+    return {key: value for key, value in env_options.items() if key in accepted}
 
 
 def make_env(name: str, randomization: RandomizationConfig | dict[str, Any] | str | None = None,

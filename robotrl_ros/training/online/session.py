@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from robotrl_ros.agents.registry import make_agent
-from robotrl_ros.tasks.registry import make_task
+from robotrl_ros.tasks.registry import make_task, task_options
 from robotrl_ros.tasks.robots.given import on_given_robot, task_robot
 from robotrl_ros.training.config import load_config
 from robotrl_ros.training.online.base_signals import BaseSignalMatcher
@@ -60,11 +60,13 @@ class OnlineSession:
 
     def __init__(self, cfg: SessionConfig, agent: Any = None) -> None:
         self.cfg = cfg
-        self.task = on_given_robot(make_task, cfg.task, cfg.robot, cfg.robot_description)
+        hparams = load_config(cfg.task, cfg.algo, cfg.config or None)
+        # The config's env section (e.g. reward_weights) applies to the reward scored here too.
+        self.task = on_given_robot(make_task, cfg.task, cfg.robot, cfg.robot_description,
+                                   **task_options(cfg.task, hparams.env))
         self.spec = self.task.spec
         self.out = Path(cfg.output_dir)
         if agent is None:
-            hparams = load_config(cfg.task, cfg.algo, cfg.config or None)
             agent = make_agent(cfg.algo, self.spec, hparams.agent, cfg.seed)
         self.learner = OnlineLearner(agent, self.spec, self.out, algo=cfg.algo,
                                      robot=task_robot(self.task))

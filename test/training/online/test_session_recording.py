@@ -67,3 +67,29 @@ def test_a_new_recording_path_names_its_source_and_never_truncates_a_file(tmp_pa
     again = new_recording_path(tmp_path, '/fleet/robot2', 'recording_20260101_000000')
     assert again.name == 'recording_20260101_000000_fleet_robot2_1.mcap'
     assert new_recording_path(tmp_path, '', 'recording_x').name == 'recording_x.mcap'
+
+
+def test_the_config_files_reward_options_score_the_graphs_transitions(tmp_path):
+    """trainer_node `config:` env.reward_weights -> the reward the session scores with."""
+    from robotrl_ros.tasks.registry import task_options
+    from robotrl_ros.training.online.session import OnlineSession, SessionConfig
+
+    config = tmp_path / 'stage2.yaml'
+    config.write_text('env:\n  reward_weights: {termination: -100.0}\n  goal: [0.5, 0, 0]\n'
+                      '  cmd_ranges: [[0.2, 0.4], [0, 0], [0, 0]]\n')
+    session = OnlineSession(SessionConfig(task='locomotion', algo='ppo', robot='a1',
+                                          config=str(config), output_dir=str(tmp_path / 'r')))
+    try:
+        assert session.task.weights['termination'] == -100.0
+        assert session.task.cmd_ranges[0].tolist() == [0.2, 0.4]
+    finally:
+        session.close()
+    plain = OnlineSession(SessionConfig(task='locomotion', algo='ppo', robot='a1',
+                                        output_dir=str(tmp_path / 'p')))
+    try:
+        assert plain.task.weights['termination'] == 0.0
+    finally:
+        plain.close()
+    # Simulator-only entries stay out; tasks without options take none.
+    assert task_options('locomotion', {'goal': [1, 0, 0], 'randomization': 'shifted'}) == {}
+    assert task_options('reach', {'reward_weights': {}}) == {}
