@@ -68,6 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help='YAML overriding the config/hparams/<task>_<algo>.yaml defaults')
     train.add_argument('--resume', action='store_true',
                        help='continue the run in OUT from its last checkpoint')
+    train.add_argument('--init-policy', type=Path, default=None, metavar='RUN_DIR',
+                       help='warm start: a new run starting from this run\'s agent (weights, '
+                            'optimizer, observation normalizer), e.g. to continue a nominal '
+                            'policy with domain randomization (--config env.randomization)')
     train.add_argument('--threads', type=_positive_int, default=1,
                        help='torch and BLAS CPU threads (default 1: fastest for small MLPs)')
     train.add_argument('--quiet', action='store_true', help='no progress output')
@@ -154,7 +158,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         result = train_run(args.task, args.algo, args.steps, args.seed, args.out,
-                           config=config, resume=args.resume,
+                           config=config, resume=args.resume, init_policy=args.init_policy,
                            progress=None if args.quiet else sys.stderr,
                            should_stop=lambda: stop['requested'])
     finally:

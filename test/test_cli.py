@@ -69,6 +69,19 @@ def test_resume_continues_to_the_new_total(tmp_path, tiny, capsys):
     assert json.loads(capsys.readouterr().out.splitlines()[-1])['steps'] == 400
 
 
+def test_init_policy_starts_a_new_run_from_a_finished_one(tmp_path, tiny, capsys):
+    assert cli.main(_train_args(tmp_path, steps=200)) == 0
+    warm = ['--init-policy', str(tmp_path / 'run')]
+    args = _train_args(tmp_path, *warm, steps=100)
+    args[args.index('--out') + 1] = str(tmp_path / 'warm')
+    assert cli.main(args) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])['steps'] == 100
+    summary = json.loads((tmp_path / 'warm' / 'summary.json').read_text())
+    assert summary['init_policy'] == str(tmp_path / 'run')
+    assert cli.main(_train_args(tmp_path, '--resume', *warm, steps=400)) == 1
+    assert 'cannot be combined with --resume' in capsys.readouterr().err
+
+
 @pytest.mark.parametrize('argv_change,message', [
     ({'--task': 'nope'}, "unknown task 'nope'"),
     ({'--algo': 'nope'}, "unknown algorithm 'nope'"),

@@ -33,6 +33,7 @@ from robotrl_ros.training.checkpoints import CheckpointCallback, checkpoint_path
 from robotrl_ros.training.config import TrainConfig, load_config
 from robotrl_ros.training.loop import Callback, LoopState, run, start_state
 from robotrl_ros.training.metrics import MetricsCallback
+from robotrl_ros.training.online.store import init_agent_state
 from robotrl_ros.training.progress import ProgressCallback
 from robotrl_ros.training.subproc_env import in_workers
 from robotrl_ros.training.vec_env import EnvBatch, make_env_batch
@@ -102,7 +103,8 @@ def train_run(task: str, algo: str, steps: int, seed: int, out: str | Path, *,
               config_file: str | Path | None = None, resume: bool = False,
               config: TrainConfig | None = None, progress: TextIO | None = None,
               should_stop: Callable[[], bool] | None = None, tensorboard: bool = True,
-              extra_callbacks: tuple[Callback, ...] = ()) -> TrainResult:
+              extra_callbacks: tuple[Callback, ...] = (),
+              init_policy: str | Path | None = None) -> TrainResult:
     """Train ``algo`` on ``task`` for ``steps`` env steps, writing everything to ``out``.
 
     Args:
@@ -118,13 +120,20 @@ def train_run(task: str, algo: str, steps: int, seed: int, out: str | Path, *,
         should_stop: Polled every iteration; True stops cleanly (checkpoint + export).
         tensorboard: Write TensorBoard events.
         extra_callbacks: More loop callbacks.
+        init_policy: Warm start: a run directory (or checkpoint file) whose agent state
+            (weights, optimizer, observation normalizer) starts this new run, e.g. a nominal
+            policy continued with domain randomization. Counters start at zero.
 
     Raises:
-        ValueError: Unknown task/algo, bad config key, or a checkpoint of another run.
+        ValueError: Unknown task/algo, bad config key, a checkpoint of another run, both
+            ``resume`` and ``init_policy``, or an ``init_policy`` without a checkpoint.
         FloatingPointError: An env returned NaN/Inf.
     """
     if steps < 1:
         raise ValueError(f'--steps must be >= 1, got {steps}')
+    if resume and init_policy:
+        raise ValueError('--init-policy starts a new run from another run\'s agent; it cannot '
+                         'be combined with --resume')
     run_dir = Path(out)
     if config is None:
         config = load_config(task, algo, config_file)
@@ -143,6 +152,8 @@ def train_run(task: str, algo: str, steps: int, seed: int, out: str | Path, *,
                 raise ValueError(f'{run_dir} already holds a run; use --resume to continue it or '
                                  'choose another --out')
             state = start_state(envs, seed, config.return_window)
+            if init_policy:
+                init_agent_state(agent, init_policy)
         run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / 'config.yaml').write_text(yaml.safe_dump(
             {'task': task, 'algo': algo, 'seed': seed, 'steps': steps, **config.to_dict()},
@@ -162,5 +173,7 @@ def train_run(task: str, algo: str, steps: int, seed: int, out: str | Path, *,
                    'steps_per_s': round(state.step / max(state.wall_time, 1e-9), 1),
                    'recent_return': state.mean_recent_return(),
                    'artifact': str(artifact) if artifact else None}
+        if init_policy:
+            summary['init_policy'] = str(init_policy)
         (run_dir / 'summary.json').write_text(json.dumps(summary, indent=2) + '\n')
         return TrainResult(run_dir, state, agent, artifact, state.step < steps)

@@ -235,11 +235,25 @@ def load_checkpoint(run_dir: str | Path) -> dict[str, Any] | None:
     return None
 
 
+#: Where an on-policy agent's state keeps its partial rollout (by algorithm name).
+_ROLLOUT_KEY = {'ppo': 'buffer', 'reinforce': 'episodes'}
+
+
+def _warm_start_state(agent: Any, state: dict[str, Any]) -> dict[str, Any]:
+    """``state`` with an on-policy agent's partial rollout replaced by ``agent``'s own (empty)."""
+    key = _ROLLOUT_KEY.get(state.get('algo', ''))
+    if key is None or key not in state:
+        return state
+    return {**state, key: agent.state_dict()[key]}
+
+
 def init_agent_state(agent: Any, path: str | Path) -> Path:
     """Load agent weights (and optimizer/buffers) from a previous run to fine-tune from.
 
     Accepts a ``robotrl train`` run directory (``checkpoints/last.pt``), a trainer output
-    directory (``online_checkpoint.pt``) or a checkpoint file.
+    directory (``online_checkpoint.pt``) or a checkpoint file. An on-policy agent's partial
+    rollout stays behind: it was collected by the old policy with the old run's number of envs
+    (e.g. 32 in-process envs, where the trainer node steps one robot).
 
     Raises:
         ValueError: If no checkpoint is found or it holds no agent state.
@@ -248,7 +262,7 @@ def init_agent_state(agent: Any, path: str | Path) -> Path:
     if path.is_dir() and not (path / 'checkpoints' / 'last.pt').is_file():
         payload = load_checkpoint(path)   # an online run: newest readable generation
         if payload is not None:
-            agent.load_state_dict(payload['agent'])
+            agent.load_state_dict(_warm_start_state(agent, payload['agent']))
             return path / CHECKPOINT_FILE
     candidates = [path] if path.is_file() else [path / 'checkpoints' / 'last.pt',
                                                  path / CHECKPOINT_FILE]
@@ -257,7 +271,7 @@ def init_agent_state(agent: Any, path: str | Path) -> Path:
             payload = torch.load(candidate, map_location='cpu', weights_only=True)
             if not isinstance(payload, dict) or 'agent' not in payload:
                 raise ValueError(f'init_policy: {candidate} holds no agent state')
-            agent.load_state_dict(payload['agent'])
+            agent.load_state_dict(_warm_start_state(agent, payload['agent']))
             return candidate
     raise ValueError(f'init_policy: no checkpoint in {path} (looked for '
                      f'{", ".join(str(c) for c in candidates)})')

@@ -241,6 +241,23 @@ def test_init_policy_loads_agent_state_from_a_previous_run(tmp_path):
         init_agent_state(ppo(), tmp_path / 'missing')
 
 
+def test_init_policy_from_a_multi_env_ppo_run_learns_from_one_robot(tmp_path):
+    # An in-process run of 4 envs stopped mid-rollout; the trainer node steps one robot.
+    from robotrl_ros.training.config import TrainConfig
+    from robotrl_ros.training.experiment import train_run
+    from robotrl_ros.training.online.session import init_agent_state
+    config = TrainConfig(n_envs=4, log_every=1000, agent={'n_steps': 8})
+    run = train_run('reach', 'ppo', 40, 0, tmp_path / 'run', config=config, tensorboard=False)
+    assert run.state.step % 32 != 0                       # a partial rollout was saved
+    learner = OnlineLearner(ppo(n_steps=16), SPEC, tmp_path / 'online', algo='ppo')
+    init_agent_state(learner.agent, tmp_path / 'run')
+    assert all(torch.equal(a, b) for a, b in zip(learner.agent.policy.parameters(),
+                                                 run.agent.policy.parameters(), strict=True))
+    for tr in stream(40):
+        learner.add(tr)
+    assert learner.counters['updates'] >= 2
+
+
 def test_recent_return_restarts_with_each_episode_even_without_a_final_step(tmp_path):
     learner = OnlineLearner(ppo(), SPEC, tmp_path, algo='ppo')
     data = stream(400)
