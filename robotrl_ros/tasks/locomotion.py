@@ -7,14 +7,17 @@ Built-in default ``a1``. Actions are joint position targets around the default p
 robot's PD servos for one control period (:data:`CONTROL_PERIOD`).
 
 Observation, from what a real robot measures: joint positions relative to the default pose,
-joint velocities, the IMU's projected gravity and angular velocity, the command
-``(vx, vy, wz)`` and the last action. The reward, legged_gym style, sums weighted terms
-(:data:`REWARD_WEIGHTS`, overridable per env; each term times the control period):
+joint velocities, the base's linear velocity (the state estimate, ``base_twist`` on a robot),
+the IMU's projected gravity and angular velocity, the command ``(vx, vy, wz)`` and the last
+action. Without the base velocity the policy cannot see its own tracking error. The reward,
+legged_gym style, sums weighted terms (:data:`REWARD_WEIGHTS`, overridable per env; each term
+times the control period):
 ``tracking_lin_vel`` ``exp(-|v_xy - cmd_xy|^2 / TRACKING_SIGMA)``, ``tracking_ang_vel``
 (same on yaw rate), ``lin_vel_z`` ``v_z^2``, ``ang_vel_xy`` ``|w_xy|^2``, ``orientation``
 ``|g_xy|^2``, ``torques`` ``|tau|^2`` (the PD law on the observed state), ``action_rate``
-``|a - a_prev|^2``; the base velocity is ``base_lin_vel`` (``base_twist`` on a robot). An
-episode terminates when the base tilts more than :data:`FALL_TILT`. A step succeeds when the
+``|a - a_prev|^2``, ``termination`` 1 on the step the robot falls (weight 0 by default, as in
+legged_gym); the base velocity is ``base_lin_vel`` (``base_twist`` on a robot). An episode
+terminates when the base tilts more than :data:`FALL_TILT`. A step succeeds when the
 planar velocity is within :data:`SUCCESS_SPEED_ERROR` of the command and the robot stands.
 
 All of it is computed for a batch of robots in one NumPy call (:meth:`observe_batch`,
@@ -41,12 +44,13 @@ MAX_EPISODE_STEPS = 1000
 ACTION_SCALE = 0.25
 JOINT_VEL_SCALE = 0.05
 ANG_VEL_SCALE = 0.25
+LIN_VEL_SCALE = 2.0
 #: Default command ranges ``[low, high]`` of vx, vy (m/s) and yaw rate (rad/s).
 CMD_RANGES = ((0.0, 0.8), (0.0, 0.0), (0.0, 0.0))
 TRACKING_SIGMA = 0.25
 REWARD_WEIGHTS = {'tracking_lin_vel': 1.0, 'tracking_ang_vel': 0.5, 'lin_vel_z': -2.0,
                   'ang_vel_xy': -0.05, 'orientation': -1.0, 'torques': -2e-4,
-                  'action_rate': -0.01}
+                  'action_rate': -0.01, 'termination': 0.0}
 FALL_TILT = np.deg2rad(60.0)
 SUCCESS_SPEED_ERROR = 0.25
 START_NOISE = 0.05
@@ -68,7 +72,8 @@ def locomotion_spec(robot: RobotModel) -> TaskSpec:
         name=NAME,
         joint_names=robot.joint_names,
         observation=(ObsTerm('joint_pos_rel', n), ObsTerm('joint_vel', n, JOINT_VEL_SCALE),
-                     ObsTerm('projected_gravity', 3), ObsTerm('base_ang_vel', 3, ANG_VEL_SCALE),
+                     ObsTerm('base_lin_vel', 3, LIN_VEL_SCALE), ObsTerm('projected_gravity', 3),
+                     ObsTerm('base_ang_vel', 3, ANG_VEL_SCALE),
                      ObsTerm('cmd_vel', 3), ObsTerm('last_action', n)),
         action_scale=(ACTION_SCALE,) * n,
         action_offset=tuple(float(v) for v in robot.default_pose),
@@ -109,8 +114,8 @@ class LocomotionTask(Task):
         self._effort = np.where(np.isfinite(self.robot.effort_limit),
                                 self.robot.effort_limit, np.inf)
 
-    def observe_batch(self, position: np.ndarray, velocity: np.ndarray, gravity: np.ndarray,
-                      ang_vel: np.ndarray, cmd_vel: np.ndarray,
+    def observe_batch(self, position: np.ndarray, velocity: np.ndarray, lin_vel: np.ndarray,
+                      gravity: np.ndarray, ang_vel: np.ndarray, cmd_vel: np.ndarray,
                       last_action: np.ndarray | None = None) -> np.ndarray:
         """Observations ``(batch, obs_dim)`` (float32) for ``(batch, ...)`` inputs."""
         position = np.atleast_2d(np.asarray(position, dtype=np.float64))
@@ -119,6 +124,7 @@ class LocomotionTask(Task):
             last_action = np.zeros_like(position)
         parts = (position - self.spec._arrays['offset'],
                  JOINT_VEL_SCALE * np.atleast_2d(velocity),
+                 LIN_VEL_SCALE * np.broadcast_to(np.atleast_2d(lin_vel), (batch, 3)),
                  np.broadcast_to(np.atleast_2d(gravity), (batch, 3)),
                  ANG_VEL_SCALE * np.broadcast_to(np.atleast_2d(ang_vel), (batch, 3)),
                  np.broadcast_to(np.atleast_2d(cmd_vel), (batch, 3)),
@@ -140,6 +146,7 @@ class LocomotionTask(Task):
         torque = np.clip(self.robot.kp * (target - position) - self.robot.kd * velocity,
                          -self._effort, self._effort)
         lin_error = np.sum((lin_vel[:, :2] - cmd_vel[:, :2]) ** 2, axis=1)
+        fallen = gravity[:, 2] > -np.cos(FALL_TILT)
         return {
             'tracking_lin_vel': np.exp(-lin_error / TRACKING_SIGMA),
             'tracking_ang_vel': np.exp(-(ang_vel[:, 2] - cmd_vel[:, 2]) ** 2 / TRACKING_SIGMA),
@@ -148,6 +155,7 @@ class LocomotionTask(Task):
             'orientation': np.sum(gravity[:, :2] ** 2, axis=1),
             'torques': np.sum(torque ** 2, axis=1),
             'action_rate': np.sum((action - previous) ** 2, axis=1),
+            'termination': fallen.astype(np.float64),
         }
 
     def reward_batch(self, position: np.ndarray, velocity: np.ndarray, action: np.ndarray,
@@ -158,7 +166,7 @@ class LocomotionTask(Task):
         terms = self.reward_terms(position, velocity, action, last_action, lin_vel, ang_vel,
                                   gravity, cmd_vel)
         reward = CONTROL_PERIOD * sum(self.weights[k] * v for k, v in terms.items())
-        fallen = np.atleast_2d(gravity)[:, 2] > -np.cos(FALL_TILT)
+        fallen = terms['termination'] > 0
         speed_error = np.sqrt(np.sum((np.atleast_2d(lin_vel)[:, :2]
                                       - np.atleast_2d(cmd_vel)[:, :2]) ** 2, axis=1))
         return reward, fallen, (speed_error < SUCCESS_SPEED_ERROR) & ~fallen
@@ -176,6 +184,7 @@ class LocomotionTask(Task):
         if state.cmd_vel is None:
             raise ValueError(f'{NAME}: no velocity command received yet (cmd_vel)')
         return self.observe_batch(state.position, state.velocity,
+                                  self._imu(state, 'base_lin_vel'),
                                   self._imu(state, 'projected_gravity'),
                                   self._imu(state, 'base_ang_vel'), state.cmd_vel,
                                   state.last_action)[0]
