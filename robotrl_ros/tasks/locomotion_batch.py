@@ -11,7 +11,13 @@ so the Python cost per robot falls with the batch size. Robot ``i`` behaves exac
 
 Its interface is that of the training loop's env batch: :meth:`reset` and :meth:`step` return
 the next observations (reset ones for robots whose episode ended), rewards, flags and the true
-final observations.
+final observations. Non-finite results are returned as they are; the training loop's batch
+(:class:`robotrl_ros.training.vec_env.LocomotionEnvBatch`) checks them and names the robot.
+
+A batch pickles by configuration: its constructor options, each robot's MuJoCo integration state
+(``mj_getState``), commands, last actions, episode steps and RNG states, never the ``MjModel``,
+which is rebuilt from the robot file on unpickling. An unpickled batch steps on exactly as the
+original would.
 """
 
 from __future__ import annotations
@@ -44,6 +50,8 @@ class LocomotionBatch:
                  reward_weights: dict[str, float] | None = None) -> None:
         if n_envs < 1:
             raise ValueError(f'LocomotionBatch needs n_envs >= 1, got {n_envs}')
+        self.options = {'robot': robot, 'goal': goal, 'cmd_ranges': cmd_ranges,
+                        'reward_weights': reward_weights}
         self.task = LocomotionTask(robot, cmd_ranges, reward_weights)
         self.robot = self.task.robot
         self.spec = self.task.spec
@@ -86,8 +94,8 @@ class LocomotionBatch:
         return qpos[:, robot.qpos_adr], qvel[:, robot.dof_adr], gravity, ang_vel, lin_vel
 
     def _observe(self, position: np.ndarray, velocity: np.ndarray, gravity: np.ndarray,
-                 ang_vel: np.ndarray) -> np.ndarray:
-        return self.task.observe_batch(position, velocity, gravity, ang_vel, self.cmd,
+                 ang_vel: np.ndarray, lin_vel: np.ndarray) -> np.ndarray:
+        return self.task.observe_batch(position, velocity, lin_vel, gravity, ang_vel, self.cmd,
                                        self.last_action)
 
     def reset(self, seed: int) -> np.ndarray:
@@ -95,8 +103,7 @@ class LocomotionBatch:
         self._rngs = [seeding.np_random(seed + i)[0] for i in range(self.n_envs)]
         for i in range(self.n_envs):
             self._reset_one(i)
-        position, velocity, gravity, ang_vel, _ = self.signals()
-        return self._observe(position, velocity, gravity, ang_vel)
+        return self._observe(*self.signals())
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                                                  np.ndarray, list[bool | None]]:
@@ -128,17 +135,37 @@ class LocomotionBatch:
         reward, terminated, success = self.task.reward_batch(
             position, velocity, action, previous, lin_vel, ang_vel, gravity, self.cmd)
         truncated = ~terminated & (self.steps >= spec.max_episode_steps)
-        final_obs = self._observe(position, velocity, gravity, ang_vel)
-        if not (np.isfinite(final_obs).all() and np.isfinite(reward).all()):
-            raise FloatingPointError('locomotion batch: the simulation produced a non-finite '
-                                     'observation or reward')
+        final_obs = self._observe(position, velocity, gravity, ang_vel, lin_vel)
         done = terminated | truncated
         next_obs = final_obs
         if done.any():
             for i in np.flatnonzero(done):
                 self._reset_one(int(i))
-            position, velocity, gravity, ang_vel, _ = self.signals()
             next_obs = final_obs.copy()
-            next_obs[done] = self._observe(position, velocity, gravity, ang_vel)[done]
+            next_obs[done] = self._observe(*self.signals())[done]
         flags = [bool(success[i]) if done[i] else None for i in range(self.n_envs)]
         return next_obs, reward, terminated, truncated, final_obs, flags
+
+    # --- pickling by configuration -------------------------------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        model, spec = self.robot.model, mujoco.mjtState.mjSTATE_INTEGRATION
+        physics = np.zeros((self.n_envs, mujoco.mj_stateSize(model, spec)))
+        for data, row in zip(self.datas, physics, strict=True):
+            mujoco.mj_getState(model, data, row, spec)
+        return {'options': self.options, 'n_envs': self.n_envs, 'physics': physics,
+                'cmd': self.cmd, 'last_action': self.last_action, 'steps': self.steps,
+                'rngs': [rng.bit_generator.state for rng in self._rngs]}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state['n_envs'], **state['options'])  # type: ignore[misc]
+        model, spec = self.robot.model, mujoco.mjtState.mjSTATE_INTEGRATION
+        for data, row in zip(self.datas, state['physics'], strict=True):
+            mujoco.mj_setState(model, data, row, spec)
+            mujoco.mj_forward(model, data)
+        self.cmd, self.last_action = state['cmd'], state['last_action']
+        self.steps = state['steps']
+        self._rngs = []
+        for rng_state in state['rngs']:
+            rng = seeding.np_random(0)[0]
+            rng.bit_generator.state = rng_state
+            self._rngs.append(rng)

@@ -7,6 +7,8 @@ the CPU time). With ``env_workers: W`` in the training config, the ``n_envs`` en
 W contiguous slices, each stepped by its own process while the others step theirs; the agent
 stays in the training process. Results are the same as stepping in process: env ``i`` is still
 seeded with ``seed + i`` and the slices are put back together in env order.
+A batch of either kind (:class:`EnvBatch` or :class:`LocomotionEnvBatch`) is split through
+its ``part`` method.
 
 Workers are started with ``forkserver`` (``spawn`` where unavailable), never plain ``fork``, so
 they do not inherit the trainer's torch threads. They ignore SIGINT: Ctrl-C reaches the trainer,
@@ -26,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from robotrl_ros.training.vec_env import EnvBatch
+from robotrl_ros.training.vec_env import EnvBatch, LocomotionEnvBatch
 
 #: Exception types re-raised as themselves in the trainer (others become RuntimeError).
 _PASS_THROUGH = {cls.__name__: cls for cls in (FloatingPointError, ValueError, TypeError)}
@@ -35,7 +37,7 @@ _PASS_THROUGH = {cls.__name__: cls for cls in (FloatingPointError, ValueError, T
 def _worker(conn: Connection, blob: bytes) -> None:
     """Serve one slice of envs: ``(command, argument)`` in, ``(ok, result)`` out."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    batch: EnvBatch = pickle.loads(blob)  # noqa: S301 - written by the parent process
+    batch: EnvBatch | LocomotionEnvBatch = pickle.loads(blob)  # noqa: S301 - written by the parent process
     while True:
         try:
             command, argument = conn.recv()
@@ -66,25 +68,29 @@ class SubprocEnvBatch:
         batch: The envs to distribute (its env ``i`` keeps global index ``i``).
         n_workers: Processes to use, 1 to ``batch.n_envs``.
 
-    Attributes:
-        envs: The parent's copies of the envs as they were handed out (for spaces and the
-            task spec; never stepped here).
+    The parent keeps a one-env part of the batch (:attr:`envs` reads it: spaces, task spec,
+    robot; never stepped here); a checkpoint pickles it as that batch pickles itself (a
+    :class:`LocomotionEnvBatch` by configuration).
     """
 
-    def __init__(self, batch: EnvBatch, n_workers: int) -> None:
+    def __init__(self, batch: EnvBatch | LocomotionEnvBatch, n_workers: int) -> None:
         if not 1 <= n_workers <= batch.n_envs:
             raise ValueError(f'env_workers must be between 1 and n_envs={batch.n_envs}, got '
                              f'{n_workers}')
         self.task = batch.task
-        self.envs = list(batch.envs)
+        self._head = batch.part(slice(0, 1))
         self.n_envs = batch.n_envs
         self.observation_space = batch.observation_space
         self.action_space = batch.action_space
         bounds = np.linspace(0, self.n_envs, n_workers + 1).round().astype(int)
         self.slices = [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
-        blobs = [pickle.dumps(EnvBatch(self.envs[s], self.task, index_offset=s.start))
-                 for s in self.slices]
+        blobs = [pickle.dumps(batch.part(s)) for s in self.slices]
         self._start(blobs)
+
+    @property
+    def envs(self) -> list[Any]:
+        """The parent's copy of the first env (for spaces and the task spec)."""
+        return self._head.envs
 
     def _start(self, blobs: Sequence[bytes]) -> None:
         methods = mp.get_all_start_methods()
@@ -120,6 +126,7 @@ class SubprocEnvBatch:
         if getattr(self, 'closed', True):
             return
         self.closed = True
+        self._head.close()
         for conn, proc in zip(self._conns, self._procs, strict=True):
             try:
                 conn.send(('close', None))
@@ -139,12 +146,14 @@ class SubprocEnvBatch:
     # --- checkpoints --------------------------------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:
         blobs = self._call_all('pickle', [None] * len(self.slices))
-        return {'task': self.task, 'envs': self.envs, 'n_envs': self.n_envs,
+        return {'task': self.task, '_head': self._head, 'n_envs': self.n_envs,
                 'observation_space': self.observation_space, 'action_space': self.action_space,
                 'slices': self.slices, 'blobs': blobs}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         blobs = state.pop('blobs')
+        if 'envs' in state:  # a checkpoint written before the head existed
+            state['_head'] = EnvBatch(state.pop('envs')[:1], state['task'])
         self.__dict__.update(state)
         self._start(blobs)
 
@@ -186,7 +195,8 @@ class SubprocEnvBatch:
         return answers
 
 
-def in_workers(batch: EnvBatch, workers: int) -> EnvBatch | SubprocEnvBatch:
+def in_workers(batch: EnvBatch | LocomotionEnvBatch,
+               workers: int) -> EnvBatch | LocomotionEnvBatch | SubprocEnvBatch:
     """``batch`` stepped by ``workers`` processes, or ``batch`` itself when ``workers < 1``.
 
     Raises:

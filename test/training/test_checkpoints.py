@@ -12,13 +12,18 @@ from robotrl_ros.training.checkpoints import PREVIOUS, CheckpointError, checkpoi
 from robotrl_ros.training.config import TrainConfig
 
 CASES = {
-    # algo: (task, config, iterations before the interruption)
-    'sac': ('reach', TrainConfig(n_envs=1, log_every=100,
-                                 agent={'learning_starts': 60, 'batch_size': 16,
-                                        'hidden_sizes': [16]}), 83),  # while learning
-    'ppo': ('reach', TrainConfig(n_envs=2, log_every=100,
-                                 agent={'n_steps': 16, 'n_epochs': 2,
-                                        'hidden_sizes': [16]}), 37),  # mid-rollout
+    # name: (algo, task, config, iterations before the interruption)
+    'sac': ('sac', 'reach', TrainConfig(n_envs=1, log_every=100,
+                                        agent={'learning_starts': 60, 'batch_size': 16,
+                                               'hidden_sizes': [16]}), 83),  # while learning
+    'ppo': ('ppo', 'reach', TrainConfig(n_envs=2, log_every=100,
+                                        agent={'n_steps': 16, 'n_epochs': 2,
+                                               'hidden_sizes': [16]}), 37),  # mid-rollout
+    # The A1 batch in two env worker processes, a robot falling and being reset on the way.
+    'ppo_locomotion_workers': ('ppo', 'locomotion', TrainConfig(
+        n_envs=4, log_every=100, env_workers=2,
+        env={'reward_weights': {'termination': -1.0}},
+        agent={'n_steps': 8, 'n_epochs': 2, 'hidden_sizes': [16]}), 21),
 }
 
 
@@ -39,9 +44,9 @@ def _weights(agent):
     return torch.cat(flat)
 
 
-@pytest.mark.parametrize('algo', sorted(CASES))
-def test_interrupted_and_resumed_run_equals_uninterrupted(tmp_path, algo):
-    task, config, interrupt_at = CASES[algo]
+@pytest.mark.parametrize('case', sorted(CASES))
+def test_interrupted_and_resumed_run_equals_uninterrupted(tmp_path, case):
+    algo, task, config, interrupt_at = CASES[case]
     steps = 200
 
     def train(out, resume=False, stop_after=None):
@@ -56,6 +61,10 @@ def test_interrupted_and_resumed_run_equals_uninterrupted(tmp_path, algo):
     full = train('full')
     part = train('split', stop_after=interrupt_at)
     assert part.stopped_early and 0 < part.state.updates < full.state.updates
+    if task == 'locomotion':  # its batch is pickled by configuration, no simulator model
+        pickled = bytes(torch.load(checkpoint_path(tmp_path / 'split'),
+                                   weights_only=False)['pickled'].numpy())
+        assert b'LocomotionEnvBatch' in pickled and b'MjModel' not in pickled
     resumed = train('split', resume=True)
     assert resumed.state.step == full.state.step == steps
     assert resumed.state.updates == full.state.updates > 0
@@ -64,7 +73,7 @@ def test_interrupted_and_resumed_run_equals_uninterrupted(tmp_path, algo):
 
 
 def test_resume_falls_back_to_the_previous_checkpoint_when_the_newest_is_corrupt(tmp_path):
-    task, config, interrupt_at = CASES['sac']
+    _, task, config, interrupt_at = CASES['sac']
     config = dataclasses.replace(config, checkpoint_every=50)
     steps = 200
 
