@@ -24,37 +24,76 @@ of the state; it helps most on the worst-case robot, see the report's findings).
     .venv/bin/python benchmarks/sim2real.py --stage finetune --reuse DIR  # add fine-tuning
 
 Writes benchmarks/results/sim2real.json and .md.
+
+The A1 row (``--task locomotion``, issue 16) runs the same measurements on the Unitree A1's
+``locomotion`` task with PPO: friction x0.5-1.5, mass +-20 %, motor strength +-20 % and 1-2
+control periods of latency (``shifted``), and ``worst``, the corner of those ranges where the
+nominal policy succeeds least (searched at run time, every corner evaluated). Success is the
+task's (planar speed within 0.25 m/s of the command at the episode's end, not fallen); falls
+are reported too. Training 12M steps again with DR does not fit a benchmark run, so the DR
+policy continues a finished nominal run (``--init-run``, a warm start) with randomization::
+
+    .venv/bin/python benchmarks/sim2real.py --task locomotion --init-run RUN --steps 2000000
+      --config HPARAMS.yaml [--continue-nominal] [--finetune-budget-s 420]
+
+The fine-tune's trainer node scores transitions with the nominal run's reward: its ``config``
+parameter is the run's ``config.yaml`` (``env:`` reward options, ``agent:`` settings) with the
+fine-tune's overrides on top (:func:`finetune_config`). A DR run kept as snapshots
+(``step_<N>/policy``) is chosen from on validation episodes, not the report's seed::
+
+    .venv/bin/python benchmarks/sim2real.py --task locomotion --stage select-dr
+      --dr-snapshots SNAPSHOTS --episodes 20        # writes SNAPSHOTS/selection.json
+    .venv/bin/python benchmarks/sim2real.py --task locomotion --init-run RUN
+      --dr-run SNAPSHOTS/step_<N> --config HPARAMS.yaml
+
+Writes benchmarks/results/sim2real_a1.json and .md. The fine-tune's "real" minutes are its
+transitions times the task's control period (0.02 s for the A1).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import shutil
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
+import gymnasium as gym
 import torch
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / 'benchmarks'))
+
+from _dr_selection import select, selection_of  # noqa: E402
 
 from robotrl_ros.graphs.artifact_watcher import ArtifactWatcher  # noqa: E402
 from robotrl_ros.graphs.train_run import GraphConfig, random_domain, run_graph  # noqa: E402
 from robotrl_ros.policy.artifact import load_artifact  # noqa: E402
 from robotrl_ros.tasks.randomization import SHIFTED  # noqa: E402
-from robotrl_ros.tasks.reach import DT  # noqa: E402
+from robotrl_ros.tasks.registry import make_env  # noqa: E402
 from robotrl_ros.training.config import load_config  # noqa: E402
-from robotrl_ros.training.evaluate import evaluate_artifact  # noqa: E402
+from robotrl_ros.training.evaluate import (  # noqa: E402
+    artifact_policy,
+    check_compatible,
+    evaluate_artifact,
+)
+from robotrl_ros.training.evaluate import evaluate as run_episodes  # noqa: E402
 from robotrl_ros.training.experiment import train_run  # noqa: E402
 from robotrl_ros.util.threads import limit_threads  # noqa: E402
 
 RESULTS = ROOT / 'benchmarks' / 'results'
 TASK = 'reach_last_action'
 EVAL_SEED = 20_000
+#: Seed of the evaluations that choose the DR policy among a DR run's snapshots.
+VALIDATION_SEED = 30_000
 #: Training distribution of the DR policy: a little wider than the shift it must survive.
 DR_TRAIN = {'mass_scale': [0.6, 1.4], 'friction_scale': [0.4, 1.6], 'latency_steps': [0, 3],
             'obs_noise_std': 0.01}
@@ -68,30 +107,194 @@ ROBOTS = {
     'harsh': {'mass_scale': [0.7, 1.3], 'friction_scale': [0.5, 1.5], 'latency_steps': [3, 5],
               'obs_noise_std': 0.02},
 }
+#: The A1 row (issue 16): friction x0.5-1.5, mass +-20 % (every body, the base included),
+#: motor strength +-20 % (the servos' whole force law), 1-2 control periods of latency.
+A1_SHIFT = {'mass_scale': [0.8, 1.2], 'friction_scale': [0.5, 1.5], 'gain_scale': [0.8, 1.2],
+            'latency_steps': [1, 2], 'obs_noise_std': 0.0}
+#: The A1's DR policy continues the nominal run on this distribution (a little wider).
+A1_DR_TRAIN = {'mass_scale': [0.75, 1.25], 'friction_scale': [0.4, 1.6],
+               'gain_scale': [0.75, 1.25], 'latency_steps': [0, 2], 'obs_noise_std': 0.0}
+#: Trainer hyperparameters of the A1 fine-tune through the graph (one robot, on-policy).
+A1_FINETUNE_HPARAMS = {'agent': {'n_steps': 2048, 'learning_rate': 5.0e-4}}
+
+
+@dataclass(frozen=True)
+class Setup:
+    """One row of the benchmark: task, "real robots" and training budget.
+
+    Attributes:
+        task: Task name.
+        algo: Algorithm of every policy of the row.
+        results: File stem in ``benchmarks/results`` (``.json`` and ``.md``).
+        dr_train: Training distribution of the DR policy.
+        robots: The "real robots" (randomization dicts); ``worst`` may be found at run time.
+        env: ``make_env`` arguments besides ``randomization`` (e.g. ``robot``).
+        corners: Ranges whose corners are searched for the worst-case robot with the nominal
+            policy (``robots['worst']`` is then the corner where it succeeds least).
+        steps: Training steps per policy (DR: steps of the continuation with ``--init-run``).
+        episodes: Evaluation episodes per robot.
+        finetune_steps: Transitions budget of the fine-tune.
+        finetune_hparams: Trainer hyperparameter overrides for the fine-tune ('' = defaults).
+    """
+
+    task: str
+    algo: str
+    results: str
+    dr_train: dict[str, Any]
+    robots: dict[str, dict[str, Any]]
+    env: dict[str, Any] = field(default_factory=dict)
+    corners: dict[str, Any] | None = None
+    steps: int = 40_000
+    episodes: int = 100
+    finetune_steps: int = 20_000
+    finetune_hparams: dict[str, Any] = field(default_factory=dict)
+
+
+REACH = Setup(task=TASK, algo='sac', results='sim2real', dr_train=DR_TRAIN, robots=ROBOTS)
+A1 = Setup(task='locomotion', algo='ppo', results='sim2real_a1', dr_train=A1_DR_TRAIN,
+           robots={'shifted': A1_SHIFT}, env={'robot': 'a1'}, corners=A1_SHIFT,
+           steps=2_000_000, episodes=50, finetune_steps=200_000,
+           finetune_hparams=A1_FINETUNE_HPARAMS)
+
+
+def setup_for(task: str, algo: str | None) -> Setup:
+    """The A1 row for ``locomotion``, else the reach row on ``task``."""
+    base = A1 if task == 'locomotion' else replace(REACH, task=task)
+    return replace(base, algo=algo or base.algo)
+
+
+class _FallCounter(gym.Wrapper):
+    """Counts the episodes that ended by termination (a fall), not by the time limit."""
+
+    def __init__(self, env: gym.Env) -> None:
+        super().__init__(env)
+        self.terminated = 0
+
+    def step(self, action: Any) -> tuple[Any, ...]:  # noqa: D102
+        result = self.env.step(action)
+        self.terminated += bool(result[2])
+        return result
 
 
 def evaluate(artifact_dir: Path, randomization: dict | None, episodes: int,
-             task: str = TASK) -> dict:
-    """Success and return of an artifact on nominal (None) or shifted dynamics."""
-    kwargs = {} if randomization is None else {'randomization': randomization}
-    result = evaluate_artifact(load_artifact(artifact_dir), task, episodes, EVAL_SEED,
-                               env_kwargs=kwargs)
-    return {'success': result.success_rate, 'return': round(result.mean_return, 2)}
+             setup: Setup = REACH, seed: int = EVAL_SEED) -> dict:
+    """Success and return (and falls, for locomotion) on nominal (None) or shifted dynamics."""
+    kwargs = dict(setup.env) if randomization is None else {**setup.env,
+                                                             'randomization': randomization}
+    # Trained by this benchmark (or given to it as a trusted run): TorchScript may be loaded
+    # where the export kept no NumPy program.
+    artifact = load_artifact(artifact_dir, allow_torchscript=True)
+    if setup.task != 'locomotion':
+        result = evaluate_artifact(artifact, setup.task, episodes, seed, env_kwargs=kwargs)
+        return {'success': result.success_rate, 'return': round(result.mean_return, 2)}
+    env = make_env(setup.task, **kwargs)
+    try:
+        check_compatible(artifact, env, setup.task)
+        counter = _FallCounter(env)
+        result = run_episodes(artifact_policy(artifact, env), counter, episodes, seed,
+                              setup.task)
+    finally:
+        env.close()
+    return {'success': result.success_rate, 'return': round(result.mean_return, 2),
+            'falls': round(counter.terminated / episodes, 3)}
 
 
-def train(algo: str, steps: int, out: Path, randomization: dict | None, seed: int,
-          task: str = TASK) -> dict:
-    """In-process training (nominal or randomized simulator); returns timing and the run dir."""
-    config = load_config(task, algo)
+def corner_robots(ranges: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every corner of ``ranges`` (each [lo, hi] range fixed at one end) as a robot."""
+    names = [k for k, v in ranges.items() if isinstance(v, list) and v[0] != v[1]]
+    robots = []
+    for ends in itertools.product((0, 1), repeat=len(names)):
+        robot = dict(ranges)
+        for name, end in zip(names, ends, strict=True):
+            robot[name] = [ranges[name][end]] * 2
+        robots.append(robot)
+    return robots
+
+
+def find_worst(artifact_dir: Path, setup: Setup, episodes: int) -> tuple[dict, list[dict]]:
+    """The corner of ``setup.corners`` where the policy succeeds least, and every corner's score.
+
+    Ties go to more falls, then to the lower return.
+    """
+    scored = []
+    for robot in corner_robots(setup.corners or {}):
+        result = evaluate(artifact_dir, robot, episodes, setup)
+        scored.append({'robot': robot, **result})
+        print(f'  corner {robot}: {result}', flush=True)
+    worst = min(scored, key=lambda c: (c['success'], -c.get('falls', 0.0), c['return']))
+    return worst['robot'], scored
+
+
+def train(setup: Setup, steps: int, out: Path, randomization: dict | None, seed: int,
+          config_file: Path | None = None, init_run: Path | None = None,
+          budget_s: float | None = None) -> dict:
+    """In-process training (nominal or randomized simulator); returns timing and the run dir.
+
+    With ``init_run`` the run starts from that run's agent (a continuation for ``steps``).
+    With ``budget_s`` it stops cleanly after that much wall-clock (the steps it made are
+    reported).
+    """
+    config = load_config(setup.task, setup.algo, config_file)
+    config.env.update(setup.env)
     if randomization is not None:
         config.env['randomization'] = randomization
     started = time.perf_counter()
-    result = train_run(task, algo, steps, seed, out, config=config, tensorboard=False)
-    return {'run_dir': str(out), 'artifact': str(result.artifact),
+
+    def over_budget() -> bool:
+        return budget_s is not None and time.perf_counter() - started > budget_s
+    result = train_run(setup.task, setup.algo, steps, seed, out, config=config,
+                       tensorboard=False, init_policy=init_run, should_stop=over_budget,
+                       progress=sys.stdout)
+    info = {'run_dir': str(out), 'artifact': str(result.artifact),
             'train_s': round(time.perf_counter() - started, 1)}
+    if result.stopped_early:
+        info['stopped_by_budget_s'] = budget_s
+    if init_run is not None:
+        info['continued_from'] = str(init_run)
+        info['continued_steps'] = result.state.step
+    return info
 
 
-def finetune(algo: str, init_run: Path, args: argparse.Namespace, out: Path,
+#: ``env:`` entries of a run's config that configure the simulator, not the reward the trainer
+#: scores with (the robot is the trainer node's own ``robot`` parameter).
+SIMULATOR_ONLY = ('randomization', 'robot')
+
+
+def finetune_config(run_config: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """The trainer node's ``config`` for fine-tuning a run's policy through the graph.
+
+    The run's ``env`` options (its reward: ``reward_weights``, ``cmd_ranges``; without the
+    simulator-only :data:`SIMULATOR_ONLY`) and its ``agent`` settings, with ``overrides``
+    (section by section) on top: transitions are scored with the reward the policy was trained
+    with, not the task's default one.
+
+    Args:
+        run_config: The run's ``config.yaml`` (``robotrl train`` writes it; ``{}`` if none).
+        overrides: The fine-tune's own settings, e.g. ``{'agent': {'n_steps': 2048}}``.
+
+    Raises:
+        ValueError: ``run_config`` or one of its ``env``/``agent`` sections is not a mapping.
+    """
+    if not isinstance(run_config, dict):
+        raise ValueError(f'run config must be a mapping, got {type(run_config).__name__}')
+    sections = {}
+    for key in ('env', 'agent'):
+        value = run_config.get(key) or {}
+        if not isinstance(value, dict):
+            raise ValueError(f'run config section {key!r} must be a mapping, '
+                             f'got {type(value).__name__}')
+        sections[key] = dict(value)
+    for key in SIMULATOR_ONLY:
+        sections['env'].pop(key, None)
+    for key, value in overrides.items():
+        if key in sections and isinstance(value, dict):
+            sections[key] = {**sections[key], **value}
+        else:
+            sections[key] = value
+    return {key: value for key, value in sections.items() if value != {}}
+
+
+def finetune(setup: Setup, init_run: Path, args: argparse.Namespace, out: Path,
              target: float, shifted: dict) -> dict:
     """Fine-tune through the graph on the shifted sim; evaluate each published artifact."""
     shifted = {'mass_scale': [1.0, 1.0], 'friction_scale': [1.0, 1.0], 'latency_steps': [0, 0],
@@ -99,71 +302,187 @@ def finetune(algo: str, init_run: Path, args: argparse.Namespace, out: Path,
     bridge = {'dr_mass_scale': shifted['mass_scale'], 'dr_friction_scale':
               shifted['friction_scale'], 'dr_latency_steps': shifted['latency_steps'],
               'dr_obs_noise_std': shifted['obs_noise_std']}
-    watcher = ArtifactWatcher(out, args.task, target, args.eval_period, args.episodes, EVAL_SEED,
-                              env_kwargs={'randomization': shifted})
-    cfg = GraphConfig(task=args.task, algo=algo, output_dir=str(out),
+    if 'gain_scale' in shifted:
+        bridge['dr_gain_scale'] = shifted['gain_scale']
+    run_config_path = init_run / 'config.yaml'
+    run_config = (yaml.safe_load(run_config_path.read_text()) or {}
+                  if run_config_path.is_file() else {})
+    trainer_config = finetune_config(run_config, setup.finetune_hparams)
+    hparams = ''
+    if trainer_config:
+        hparams = str(out.parent / 'finetune_hparams.yaml')
+        Path(hparams).write_text(yaml.safe_dump(trainer_config, sort_keys=False))
+    watcher = ArtifactWatcher(out, setup.task, target, args.eval_period, args.finetune_episodes,
+                              EVAL_SEED, env_kwargs={**setup.env, 'randomization': shifted})
+    cfg = GraphConfig(task=setup.task, algo=setup.algo, output_dir=str(out),
                       total_steps=args.finetune_steps, seed=args.seed + 1,
                       timeout_s=args.finetune_budget_s, init_policy=str(init_run),
-                      publish_period=3.0, bridge=bridge, domain_id=args.domain_id)
+                      publish_period=args.publish_period, bridge=bridge,
+                      domain_id=args.domain_id, config=hparams,
+                      robot=setup.env.get('robot', ''))
     result = run_graph(cfg, progress=sys.stdout, should_stop=watcher)
     for point in watcher.curve:
         print(f'  fine-tune {point}', flush=True)
-    final = (evaluate(result.artifact, shifted, args.episodes, args.task) if result.artifact
+    final = (evaluate(result.artifact, shifted, args.episodes, setup) if result.artifact
              else None)
     reached = watcher.reached
     transitions = (reached or {}).get('transitions') or result.summary.get('transitions', 0)
+    period = load_artifact(init_run / 'policy').spec.control_period
     return {'reached': reached, 'final_on_shifted': final, 'curve': watcher.curve,
             'wall_s': round(result.wall_time_s, 1),
             'transitions': transitions,
-            'real_minutes': round(transitions * DT / 60.0, 2),
+            'real_minutes': round(transitions * period / 60.0, 2),
+            'control_period_s': period,
+            'hparams': setup.finetune_hparams,
+            # trainer_node's `config`: the nominal run's reward and agent settings + hparams.
+            'trainer_config': trainer_config,
+            'trainer_reward': (f'the nominal run\'s (config.yaml env: {trainer_config["env"]})'
+                               if trainer_config.get('env') else 'task defaults'),
             'pairing': result.summary.get('pairing')}
 
 
+POLICY_ROWS = (('nominal_policy', 'trained on nominal sim'),
+               ('nominal_continued', 'nominal, continued on nominal sim (same steps as DR)'),
+               ('dr_policy', 'trained with domain randomization'))
+
+
+def _cell(result: dict, kept: float | None = None) -> str:
+    text = f'{result["success"]:.2f}'
+    if kept is not None:
+        text += f' ({kept:.0%})'
+    if 'falls' in result:
+        text += f', falls {result["falls"]:.0%}'
+    return text
+
+
+def acceptance_lines(nom: dict, dr: dict) -> list[str]:
+    """The robustness target, judged (one markdown line).
+
+    DR keeps >= 90 % of its own nominal success on the shift, and that nominal success is
+    comparable to the nominal policy's (>= 90 % of it): a policy that is bad everywhere does not
+    meet the target.
+    """
+    issue = ('shifted', 'worst')
+    kept_ok = all(dr['kept'][k] >= 0.9 for k in issue)
+    own, reference = dr['nominal']['success'], nom['nominal']['success']
+    comparable = own >= 0.9 * reference
+    dr_kept = ', '.join(f'{k} {dr["kept"][k]:.0%}' for k in issue)
+    nom_kept = ', '.join(f'{k} {nom["kept"][k]:.0%}' for k in issue)
+    return ['DR keeps >= 90 % of its nominal success on the issue\'s shift (per-episode '
+            f'ranges and worst-case robot): **{"yes" if kept_ok else "no"}** ({dr_kept}); the '
+            f'nominal policy keeps {nom_kept}. DR\'s own nominal success is comparable to the '
+            f'nominal policy\'s (>= 90 % of it): **{"yes" if comparable else "no"}** '
+            f'({own:.2f} vs {reference:.2f}). Target met: '
+            f'**{"yes" if kept_ok and comparable else "no"}**.']
+
+
+def _selection_lines(selection: dict | None) -> list[str]:
+    """How the DR policy was chosen among its run's snapshots (validation seed), as a table."""
+    if not selection:
+        return []
+    lines = [f'The DR policy is the snapshot at step {selection["chosen_step"]} of its run, '
+             f'chosen among {len(selection["scores"])} snapshots on validation episodes (seed '
+             f'{selection["validation_seed"]}, {selection["episodes"]} episodes per simulator; '
+             f'not the evaluation seed) by: {selection["rule"]}.', '',
+             '| DR steps | success nominal | success shifted |', '|---|---|---|']
+    for score in selection['scores']:
+        mark = ' (chosen)' if score['step'] == selection['chosen_step'] else ''
+        lines.append(f'| {score["step"]}{mark} | {_cell(score["nominal"])} '
+                     f'| {_cell(score["shifted"])} |')
+    return lines + ['']
+
+
 def markdown(r: dict) -> str:
+    """The report of one row (reach or A1) from its JSON."""
     nom, dr = r['nominal_policy'], r['dr_policy']
     ft = r.get('finetune')
     robots = r['robots']
+    on = f' ({r["env"]["robot"]})' if r.get('env', {}).get('robot') else ''
     lines = [
-        f'# Sim-to-real on {r["task"]} (shifted simulators stand in for the real robot)', '',
-        f'{r["algo"]}, {r["steps"]} training steps per policy (seed {r["seed"]}), '
-        f'{r["episodes"]} evaluation episodes; machine {r["machine"]}; load average before '
-        f'{r["load_before"]}, after {r["load_after"]} (2 shared cores). DR training ranges: '
-        f'{r["dr_train"]}.', '',
+        f'# Sim-to-real on {r["task"]}{on} (shifted simulators stand in for the real robot)', '']
+    if 'dr_run' in r:
+        dr_run = r['dr_run']
+        lines += [
+            f'{r["algo"]}. The nominal policy is the run `{r["init_run"]}` ({r["nominal_steps"]} '
+            f'steps on the nominal simulator{r.get("nominal_detail", "")}); the DR policy is '
+            f'`{dr_run["run_dir"]}`: **`{dr_run.get("init_policy", "-")}` continued for '
+            f'{dr_run["steps"]} steps with domain randomization** ({dr_run["wall_time_s"]} s '
+            'wall-clock; a warm start, `robotrl train --init-policy`: a curriculum, not DR from '
+            f'scratch). {r["episodes"]} evaluation episodes (seed {EVAL_SEED}); machine '
+            f'{r["machine"]}; load average before {r["load_before"]}, after {r["load_after"]} '
+            f'(2 shared cores). DR training ranges: {r["dr_train"]}.', '']
+    elif 'dr_continued_steps' in r:
+        lines += [
+            f'{r["algo"]}. The nominal policy is the run `{r["init_run"]}` '
+            f'({r["nominal_steps"]} steps on the nominal simulator); the DR policy is that run '
+            f'**continued for {r["dr_continued_steps"]} steps with domain randomization** '
+            f'({r.get("dr_continued_s", "-")} s wall-clock; a '
+            'warm start, `robotrl train --init-policy`), not trained from scratch with DR. '
+            f'{r["episodes"]} evaluation episodes (seed {EVAL_SEED}); machine {r["machine"]}; '
+            f'load average before {r["load_before"]}, after {r["load_after"]} (2 shared '
+            f'cores). DR training ranges: {r["dr_train"]}.', '']
+    else:
+        lines += [
+            f'{r["algo"]}, {r["steps"]} training steps per policy (seed {r["seed"]}), '
+            f'{r["episodes"]} evaluation episodes; machine {r["machine"]}; load average before '
+            f'{r["load_before"]}, after {r["load_after"]} (2 shared cores). DR training ranges: '
+            f'{r["dr_train"]}.', '']
+    lines += _selection_lines(r.get('dr_selection'))
+    lines += [
         'Real robots: ' + '; '.join(f'**{k}** {v}' for k, v in robots.items()) + '.', '',
         '| policy | success nominal | ' + ' | '.join(f'success {k} (kept)' for k in robots)
         + ' | return nominal | return shifted |',
         '|---|---|' + '---|' * len(robots) + '---|---|']
-    for name, p in (('trained on nominal sim', nom), ('trained with domain randomization', dr)):
-        cells = ' | '.join(f'{p[k]["success"]:.2f} ({p["kept"][k]:.0%})' for k in robots)
-        lines.append(f'| {name} | {p["nominal"]["success"]:.2f} | {cells} '
+    for key, name in POLICY_ROWS:
+        if key not in r:
+            continue
+        p = r[key]
+        cells = ' | '.join(_cell(p[k], p['kept'][k]) for k in robots)
+        lines.append(f'| {name} | {_cell(p["nominal"])} | {cells} '
                      f'| {p["nominal"]["return"]} | {p["shifted"]["return"]} |')
-    issue = ('shifted', 'worst')
-    dr_ok = all(dr['kept'][k] >= 0.9 for k in issue)
-    dr_kept = ', '.join(f'{k} {dr["kept"][k]:.0%}' for k in issue)
-    nom_kept = ', '.join(f'{k} {nom["kept"][k]:.0%}' for k in issue)
-    lines += ['', 'DR keeps >= 90 % of its nominal success on the issue\'s shift (per-episode '
-              f'ranges and worst-case robot): **{"yes" if dr_ok else "no"}** ({dr_kept}); the '
-              f'nominal policy keeps {nom_kept}.', '']
+    lines += ['', *acceptance_lines(nom, dr), '']
+    if r.get('corners'):
+        lines += [f'Worst-case search: the nominal policy on every corner of the shift '
+                  f'({r["corner_episodes"]} episodes each; the worst is the lowest success, then '
+                  'most falls, then lowest return):', '', '| corner | success | falls | return |',
+                  '|---|---|---|---|']
+        for c in r['corners']:
+            corner = ', '.join(f'{k} {v[0]}' for k, v in c['robot'].items()
+                               if isinstance(v, list))
+            lines.append(f'| {corner} | {c["success"]:.2f} | {c.get("falls", 0):.0%} '
+                         f'| {c["return"]} |')
+        lines.append('')
     if r.get('notes'):
         lines += [r['notes'], '']
     if ft is None:
         return '\n'.join(lines) + '\n'
     target = nom['nominal']['success']
+    period = ft.get('control_period_s')
+    per = f' x {period} s' if period else ''
     lines += [f'## Fine-tuning the nominal policy through the graph on the {r["finetune_on"]} '
               'robot', '']
+    if ft.get('trainer_config'):
+        lines += [f'trainer_node `config`: the nominal run\'s `config.yaml` (its `env:` reward '
+                  f'options and `agent:` settings) with the fine-tune\'s overrides '
+                  f'{ft["hparams"]} on top = `{ft["trainer_config"]}`; transitions are scored '
+                  f'with {ft["trainer_reward"]}.', '']
+    elif ft.get('hparams'):
+        lines += [f'Trainer hyperparameter overrides: {ft["hparams"]}; reward: '
+                  f'{ft.get("trainer_reward", "task defaults")}.', '']
     if ft['reached']:
         lines.append(f'Recovered nominal success ({target:.2f}, within 5 %) on the '
                      f'{r["finetune_on"]} robot (from {nom[r["finetune_on"]]["success"]:.2f}): '
                      f'success {ft["reached"]["success"]:.2f} after {ft["transitions"]} '
-                     f'transitions = **{ft["real_minutes"]} minutes of "real" interaction** '
-                     f'({ft["wall_s"]} s wall-clock through sim_bridge + policy_node + '
+                     f'transitions{per} = **{ft["real_minutes"]} minutes of "real" interaction**'
+                     f' ({ft["wall_s"]} s wall-clock through sim_bridge + policy_node + '
                      'trainer_node).')
     else:
         final = ft['final_on_shifted']
         lines.append(f'Not recovered within the budget: final success on the '
                      f'{r["finetune_on"]} robot {final["success"] if final else "-"} vs nominal '
-                     f'{target:.2f} after {ft["transitions"]} transitions '
-                     f'({ft["real_minutes"]} "real" minutes, {ft["wall_s"]} s wall-clock).')
+                     f'{target:.2f} (from {nom[r["finetune_on"]]["success"]:.2f}) after '
+                     f'{ft["transitions"]} transitions{per} ({ft["real_minutes"]} "real" '
+                     f'minutes, {ft["wall_s"]} s wall-clock).')
     if 'finetune_load_before' in r:
         lines += ['', f'Fine-tuning run separately: load average before '
                   f'{r["finetune_load_before"]}, after {r.get("finetune_load_after")}.']
@@ -173,87 +492,182 @@ def markdown(r: dict) -> str:
     return '\n'.join(lines) + '\n'
 
 
+def evaluate_policy(key: str, artifact: Path, robots: dict, episodes: int,
+                    setup: Setup) -> dict:
+    """A policy's nominal and per-robot results and the share of nominal success it keeps."""
+    info: dict[str, Any] = {'nominal': evaluate(artifact, None, episodes, setup)}
+    base = info['nominal']['success'] or 1e-9
+    info['kept'] = {}
+    for name, robot in robots.items():
+        info[name] = evaluate(artifact, robot, episodes, setup)
+        info['kept'][name] = round(info[name]['success'] / base, 3)
+    print(f'  {key}: {info}', flush=True)
+    return info
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--algo', default='sac')
-    parser.add_argument('--task', default=TASK)
-    parser.add_argument('--steps', type=int, default=40_000)
-    parser.add_argument('--finetune-on', choices=sorted(ROBOTS), default='worst',
+    parser.add_argument('--task', default=TASK,
+                        help='locomotion: the A1 row (sim2real_a1.*); else the reach row')
+    parser.add_argument('--algo', default=None, help='default: the row\'s (sac / ppo)')
+    parser.add_argument('--steps', type=int, default=None,
+                        help='training steps per policy; with --init-run, the DR continuation')
+    parser.add_argument('--config', type=Path, default=None,
+                        help='training hyperparameters YAML (as robotrl train --config)')
+    parser.add_argument('--init-run', type=Path, default=None,
+                        help='a finished nominal run: it is the nominal policy, and the DR '
+                             'policy continues it with domain randomization for --steps')
+    parser.add_argument('--dr-run', type=Path, default=None,
+                        help='a finished DR run (e.g. robotrl train --init-policy with '
+                             'env.randomization) to evaluate as the DR policy instead of training '
+                             'one; its summary.json (steps, init_policy) goes to the report')
+    parser.add_argument('--continue-nominal', action='store_true',
+                        help='with --init-run: also continue it --steps on the nominal sim '
+                             '(the fair comparison to the DR continuation)')
+    parser.add_argument('--train-budget-s', type=float, default=None,
+                        help='wall-clock limit of each training run (it then stops cleanly; '
+                             'the report gives the steps it made)')
+    parser.add_argument('--finetune-on', choices=('harsh', 'shifted', 'worst'), default='worst',
                         help='the "real robot" the nominal policy is fine-tuned on')
-    parser.add_argument('--finetune-steps', type=int, default=20_000)
+    parser.add_argument('--finetune-steps', type=int, default=None)
     parser.add_argument('--finetune-budget-s', type=float, default=420.0)
+    parser.add_argument('--finetune-episodes', type=int, default=None,
+                        help='episodes per evaluation during the fine-tune (default --episodes)')
+    parser.add_argument('--publish-period', type=float, default=3.0,
+                        help='seconds between the trainer\'s published policies')
     parser.add_argument('--eval-period', type=float, default=10.0)
-    parser.add_argument('--episodes', type=int, default=100)
+    parser.add_argument('--episodes', type=int, default=None)
+    parser.add_argument('--corner-episodes', type=int, default=10,
+                        help='episodes per corner in the worst-case search (A1 row)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--reuse', type=Path, default=None,
                         help='directory with nominal_policy/ and dr_policy/ run directories '
                              'trained with these arguments: evaluate them instead of training')
-    parser.add_argument('--stage', choices=('all', 'robustness', 'finetune'), default='all',
+    parser.add_argument('--dr-snapshots', type=Path, default=None,
+                        help='with --stage select-dr: folder of a DR run\'s step_<N>/policy '
+                             'snapshots; writes its selection.json (--dr-run then names the '
+                             'chosen one, and the report shows the selection)')
+    parser.add_argument('--validation-seed', type=int, default=VALIDATION_SEED,
+                        help='seed of the select-dr evaluations (not the report\'s)')
+    parser.add_argument('--stage', choices=('all', 'robustness', 'finetune', 'select-dr'),
+                        default='all',
                         help='robustness: train and evaluate only; finetune: add the fine-tuning '
-                             'run to the existing results (needs --reuse)')
+                             'run to the existing results (needs --reuse); select-dr: choose '
+                             'the DR policy among --dr-snapshots on the nominal and shifted '
+                             'simulators (validation seed, --episodes each)')
     parser.add_argument('--notes', default='', help='findings paragraph for the report')
     parser.add_argument('--report-only', action='store_true',
                         help='rewrite the .md from the existing .json and exit')
+    parser.add_argument('--results', type=Path, default=RESULTS,
+                        help='directory of the .json/.md results (default benchmarks/results)')
     parser.add_argument('--domain-id', type=int, default=random_domain(),
                         help='ROS_DOMAIN_ID of the graph (default: random, to stay apart from '
                              'other graphs on a shared machine)')
     args = parser.parse_args(argv)
+    setup = setup_for(args.task, args.algo)
+    if args.config is not None:
+        # Env settings of the training config (e.g. reward weights) apply to every evaluation.
+        env = {k: v for k, v in load_config(setup.task, setup.algo, args.config).env.items()
+               if k != 'randomization'}
+        setup = replace(setup, env={**setup.env, **env})
+    args.steps = args.steps or setup.steps
+    args.episodes = args.episodes or setup.episodes
+    args.finetune_steps = args.finetune_steps or setup.finetune_steps
+    args.finetune_episodes = args.finetune_episodes or args.episodes
+    if args.continue_nominal and args.init_run is None:
+        parser.error('--continue-nominal needs --init-run')
+    json_path = args.results / f'{setup.results}.json'
+    md_path = json_path.with_suffix('.md')
     limit_threads(1)
-    if args.report_only:
-        report = json.loads((RESULTS / 'sim2real.json').read_text())
-        report['notes'] = args.notes or report.get('notes', '')
-        (RESULTS / 'sim2real.json').write_text(json.dumps(report, indent=2))
-        (RESULTS / 'sim2real.md').write_text(markdown(report))
+    if args.stage == 'select-dr':
+        if args.dr_snapshots is None:
+            parser.error('--stage select-dr needs --dr-snapshots')
+        selection = select(
+            args.dr_snapshots,
+            lambda artifact, robot: evaluate(artifact, robot, args.episodes, setup,
+                                             args.validation_seed),
+            setup.robots['shifted'], args.validation_seed, args.episodes)
+        print(f'chosen: step {selection["chosen_step"]} ({selection["chosen_dir"]})')
         return 0
-    report = {'algo': args.algo, 'task': args.task, 'steps': args.steps, 'seed': args.seed,
-              'episodes': args.episodes, 'robots': ROBOTS, 'dr_train': DR_TRAIN,
-              'finetune_on': args.finetune_on, 'notes': args.notes,
+    if args.report_only:
+        report = json.loads(json_path.read_text())
+        report['notes'] = args.notes or report.get('notes', '')
+        json_path.write_text(json.dumps(report, indent=2))
+        md_path.write_text(markdown(report))
+        return 0
+    report = {'algo': setup.algo, 'task': setup.task, 'steps': args.steps, 'seed': args.seed,
+              'episodes': args.episodes, 'robots': dict(setup.robots),
+              'dr_train': setup.dr_train, 'finetune_on': args.finetune_on, 'notes': args.notes,
               'load_before': [round(v, 2) for v in os.getloadavg()],
               'machine': f'{os.cpu_count()} CPUs, torch {torch.__version__}',
               'date_utc': time.strftime('%Y-%m-%d %H:%M', time.gmtime())}
+    if setup.env:
+        report['env'] = setup.env
     if args.stage == 'finetune':
         if args.reuse is None:
             parser.error('--stage finetune needs --reuse (the policies of the robustness stage)')
-        report = {**json.loads((RESULTS / 'sim2real.json').read_text()),
+        report = {**json.loads(json_path.read_text()),
                   'finetune_on': args.finetune_on,
                   'finetune_load_before': [round(v, 2) for v in os.getloadavg()]}
+    if args.finetune_on not in report['robots'] and args.finetune_on != 'worst':
+        parser.error(f'--finetune-on {args.finetune_on}: this row has no such robot '
+                     f'(robots: {sorted(report["robots"])})')
+    keys = ['nominal_policy', 'dr_policy'] + (['nominal_continued'] if args.continue_nominal
+                                              else [])
     work = Path(tempfile.mkdtemp(prefix='sim2real_'))
     try:
-        for key, randomization in (('nominal_policy', None), ('dr_policy', DR_TRAIN)):
+        for key in keys:
             if args.stage == 'finetune':
-                shutil.copytree(args.reuse / key, work / key)
+                if key == 'nominal_policy':
+                    shutil.copytree(args.reuse / key, work / key)
                 continue
+            randomization = setup.dr_train if key == 'dr_policy' else None
             if args.reuse is not None:
                 shutil.copytree(args.reuse / key, work / key)
                 info = {'run_dir': str(args.reuse / key), 'reused': True,
                         'artifact': str(work / key / 'policy')}
+            elif args.init_run is not None and key == 'nominal_policy':
+                shutil.copytree(args.init_run, work / key)
+                info = {'run_dir': str(args.init_run), 'artifact': str(work / key / 'policy')}
+                report['init_run'] = str(args.init_run)
+                report['nominal_steps'] = json.loads(
+                    (args.init_run / 'summary.json').read_text())['steps']
+            elif args.dr_run is not None and key == 'dr_policy':
+                shutil.copytree(args.dr_run, work / key)
+                info = {'run_dir': str(args.dr_run), 'artifact': str(work / key / 'policy')}
+                report['dr_run'] = json.loads((args.dr_run / 'summary.json').read_text())
+                report['dr_run']['run_dir'] = str(args.dr_run)
+                report['dr_selection'] = selection_of(args.dr_run)
             else:
                 print(f'training {key} ...', flush=True)
-                info = train(args.algo, args.steps, work / key, randomization, args.seed,
-                             args.task)
+                info = train(setup, args.steps, work / key, randomization, args.seed,
+                             args.config, args.init_run, args.train_budget_s)
+                if key == 'dr_policy' and args.init_run is not None:
+                    report['dr_continued_steps'] = info['continued_steps']
+                    report['dr_continued_s'] = info['train_s']
             artifact = Path(info['artifact'])
-            info['nominal'] = evaluate(artifact, None, args.episodes, args.task)
-            base = info['nominal']['success'] or 1e-9
-            info['kept'] = {}
-            for name, robot in ROBOTS.items():
-                info[name] = evaluate(artifact, robot, args.episodes, args.task)
-                info['kept'][name] = round(info[name]['success'] / base, 3)
-            print(f'  {key}: {info}', flush=True)
+            if key == 'nominal_policy' and setup.corners is not None:
+                print('worst-case search on the corners of the shift ...', flush=True)
+                worst, corners = find_worst(artifact, setup, args.corner_episodes)
+                report['robots']['worst'] = worst
+                report['corners'], report['corner_episodes'] = corners, args.corner_episodes
+            info.update(evaluate_policy(key, artifact, report['robots'], args.episodes, setup))
             report[key] = info
         if args.stage != 'robustness':
             print(f'fine-tuning the nominal policy through the graph on the {args.finetune_on} '
                   'robot ...', flush=True)
-            # "Recovered": within 5 % of the nominal success (evaluation noise, 100 episodes).
+            # "Recovered": within 5 % of the nominal success (evaluation noise).
             target = 0.95 * report['nominal_policy']['nominal']['success']
-            report['finetune'] = finetune(args.algo, work / 'nominal_policy', args,
-                                          work / 'finetune', target, ROBOTS[args.finetune_on])
+            report['finetune'] = finetune(setup, work / 'nominal_policy', args,
+                                          work / 'finetune', target,
+                                          report['robots'][args.finetune_on])
     finally:
         shutil.rmtree(work, ignore_errors=True)
     load_key = 'finetune_load_after' if args.stage == 'finetune' else 'load_after'
     report[load_key] = [round(v, 2) for v in os.getloadavg()]
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / 'sim2real.json').write_text(json.dumps(report, indent=2))
-    (RESULTS / 'sim2real.md').write_text(markdown(report))
+    args.results.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(json.dumps(report, indent=2))
+    md_path.write_text(markdown(report))
     print(markdown(report))
     return 0
 
