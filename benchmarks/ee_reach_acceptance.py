@@ -29,7 +29,6 @@ from ``DIR/metrics.csv``) instead of training again.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import platform
@@ -44,7 +43,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks._results import write_results  # noqa: E402
+from benchmarks._results import read_curve, write_results  # noqa: E402
 
 HELD_OUT_SEED = 10_000
 SUCCESS_TARGET = 0.9
@@ -71,16 +70,6 @@ def last_json(text: str) -> dict[str, Any]:
         if line.startswith('{'):
             return json.loads(line)
     raise ValueError(f'no JSON line in output: {text[-300:]!r}')
-
-
-def read_curve(metrics: Path, every: int) -> list[dict[str, Any]]:
-    """Rows of the training's ``metrics.csv`` at multiples of ``every`` steps."""
-    with metrics.open() as f:
-        rows = [row for row in csv.DictReader(f) if int(row['step']) % every == 0]
-    return [{'step': int(r['step']), 'time_s': float(r['time_s']),
-             'return_mean': round(float(r['return_mean']), 2),
-             'length_mean': round(float(r['length_mean']), 1),
-             'success_rate': float(r['success_rate'])} for r in rows]
 
 
 def run_ours(robotrl: str, steps: int, episodes: int, run_dir: Path) -> dict[str, Any]:

@@ -14,6 +14,11 @@ Usage::
     python benchmarks/learning.py                                  # the full matrix (hours)
     python benchmarks/learning.py --only sac:reach,ppo:pendulum --seeds 2
     python benchmarks/learning.py --only sac:reach --steps 10000 --libs ours
+    python benchmarks/learning.py --only ppo:locomotion --seeds 2 --episodes 10 \
+        --out benchmarks/results/learning_locomotion_2026-12-05   # the A1 row of issue 19
+
+Ours trains ``locomotion`` through the training loop's robot batch (``LocomotionEnvBatch``, what
+``robotrl train`` uses); SB3 steps 32 separate ``LocomotionEnv`` in its ``DummyVecEnv``.
 
 Results are merged (by library, algo, task, seed, steps) into
 ``benchmarks/results/learning.json`` and the table is rewritten in ``learning.md``.
