@@ -24,30 +24,53 @@ LOG_STD_MAX = 2.0
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
+class UnitClamp(nn.Module):
+    """``clamp(x, -1, 1)``: the action bound of a linear-mean policy's deterministic output."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` clamped to [-1, 1]."""
+        return torch.clamp(x, -1.0, 1.0)
+
+
 class GaussianPolicy(nn.Module):
-    """Diagonal Gaussian with state-independent log std around a ``tanh``-bounded mean.
+    """Diagonal Gaussian with state-independent log std around a bounded or a linear mean.
 
     The executed action is the sample clamped to [-1, 1]. In-process PPO scores the unclamped
-    sample (exact log-probabilities, as SB3); on the ROS graph only the clamped action is known,
-    and with the mean inside (-1, 1) it still has a sensible log-probability. (An unbounded mean,
-    as in SB3, learned Pendulum-v1 no better: see benchmarks/results/learning.md.)
+    sample (exact log-probabilities, as SB3). With ``bounded_mean`` (the default) the mean is
+    ``tanh`` of the network: on the ROS graph only the clamped action is known, and with the mean
+    inside (-1, 1) it still has a sensible log-probability. (An unbounded mean learned
+    Pendulum-v1 no better: see benchmarks/results/learning.md.) Without it the mean is the
+    network's output, as in SB3, CleanRL and rsl_rl, and the deterministic action is that mean
+    clamped to [-1, 1]: a ``tanh`` mean that saturates has a vanishing gradient and stays at the
+    bound, where a linear mean can come back (the A1 locomotion row of issue 19).
+
+    Args:
+        normalizer: Observation normalizer (part of the exported module).
+        mean_net: The mean network.
+        action_dim: Action length.
+        init_log_std: Initial log standard deviation.
+        bounded_mean: ``tanh`` on the mean (True) or a linear mean (False).
     """
 
     def __init__(self, normalizer: ObsNormalizer, mean_net: nn.Module, action_dim: int,
-                 init_log_std: float = 0.0) -> None:
+                 init_log_std: float = 0.0, bounded_mean: bool = True) -> None:
         super().__init__()
         self.normalizer = normalizer
         self.mean_net = mean_net
         self.log_std = nn.Parameter(torch.full((action_dim,), float(init_log_std)))
+        self.bounded_mean = bounded_mean
+        # Parameter-free, so checkpoints of either kind have the same keys.
+        self.mean_activation = nn.Tanh() if bounded_mean else nn.Identity()
+        self.action_bound = nn.Tanh() if bounded_mean else UnitClamp()
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        """Mean action, in (-1, 1)."""
-        return torch.tanh(self.mean_net(self.normalizer(obs)))
+        """Mean action, bounded to [-1, 1]."""
+        return self.action_bound(self.mean_net(self.normalizer(obs)))
 
     @torch.jit.export
     def explore(self, obs: torch.Tensor) -> torch.Tensor:
         """A sampled action, clamped to [-1, 1]."""
-        mean = torch.tanh(self.mean_net(self.normalizer(obs)))
+        mean = self.mean_activation(self.mean_net(self.normalizer(obs)))
         return torch.clamp(mean + torch.exp(self.log_std) * torch.randn_like(mean), -1.0, 1.0)
 
     @torch.jit.ignore
@@ -63,7 +86,7 @@ class GaussianPolicy(nn.Module):
     def sample_unclamped(self, obs_n: torch.Tensor,
                          generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """Seeded Gaussian sample before clamping (what PPO scores) and its log-probability."""
-        mean, log_std = torch.tanh(self.mean_net(obs_n)), self._log_std()
+        mean, log_std = self.mean_activation(self.mean_net(obs_n)), self._log_std()
         noise = torch.randn(mean.shape, generator=generator)
         log_prob = (-0.5 * noise.pow(2) - log_std - _HALF_LOG_2PI).sum(-1)
         return mean + torch.exp(log_std) * noise, log_prob
@@ -72,7 +95,7 @@ class GaussianPolicy(nn.Module):
     def log_prob_entropy(self, obs_n: torch.Tensor,
                          action: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Summed log-probability of ``action`` and entropy, per row."""
-        mean, log_std = torch.tanh(self.mean_net(obs_n)), self._log_std()
+        mean, log_std = self.mean_activation(self.mean_net(obs_n)), self._log_std()
         z = (action - mean) * torch.exp(-log_std)
         log_prob = (-0.5 * z.pow(2) - log_std - _HALF_LOG_2PI).sum(-1)
         entropy = (0.5 + _HALF_LOG_2PI + log_std).sum().expand(len(mean))

@@ -63,6 +63,9 @@ class PPOConfig:
         activation: ``tanh``, ``relu`` or ``elu``.
         init_log_std: Initial log standard deviation of continuous actions.
         target_kl: Stop the epochs early when the approximate KL exceeds this (None: never).
+        bounded_mean: Gaussian mean ``tanh`` of the network (True) or linear, clamped only
+            when acting (False, as SB3, CleanRL and rsl_rl): see
+            :class:`~robotrl_ros.agents.policies.GaussianPolicy`.
         desired_kl: Adapt the learning rate after every minibatch, as rsl_rl's ``adaptive``
             schedule: approximate KL above twice this divides it by 1.5, below half of it
             multiplies it by 1.5, within [1e-5, 1e-2] (None: constant ``learning_rate``).
@@ -89,6 +92,7 @@ class PPOConfig:
     init_log_std: float = -0.5
     target_kl: float | None = None
     desired_kl: float | None = None
+    bounded_mean: bool = True
     backend: str = backend_field()
 
 
@@ -158,7 +162,8 @@ class PPO(Agent):
             actor = mlp(obs_dim, action_dim, cfg.hidden_sizes, cfg.activation, out_gain=0.01)
             self.policy: GaussianPolicy | CategoricalPolicy = (
                 CategoricalPolicy(normalizer, actor) if discrete
-                else GaussianPolicy(normalizer, actor, action_dim, cfg.init_log_std))
+                else GaussianPolicy(normalizer, actor, action_dim, cfg.init_log_std,
+                                    cfg.bounded_mean))
             self.critic = mlp(obs_dim, 1, cfg.hidden_sizes, cfg.activation, out_gain=1.0)
         self._params = list(self.policy.parameters()) + list(self.critic.parameters())
         # backend fast: rollouts act and score in NumPy on views of these weights, and Gaussian

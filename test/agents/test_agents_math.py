@@ -290,3 +290,33 @@ def test_ppo_adaptive_learning_rate_follows_the_kl(desired_kl, direction):
         constant.observe(obs, constant.act(obs), np.ones(1), obs, np.zeros(1, bool),
                          np.zeros(1, bool))
     assert constant.update()['learning_rate'] == 1e-3
+
+
+def test_ppo_linear_mean_keeps_its_gradient_at_the_bound_and_exports_clamped():
+    """``bounded_mean: false``: the mean is the network's output (SB3, CleanRL, rsl_rl)."""
+    from robotrl_ros.agents.ppo import PPO
+    from robotrl_ros.policy.numpy_inference import compile_numpy, numpy_equivalent
+
+    obs = torch.zeros(1, 3)
+    for bounded in (True, False):
+        agent = PPO(3, 2, config={'bounded_mean': bounded, 'hidden_sizes': [8]}, seed=0)
+        last = agent.policy.mean_net[-1]
+        with torch.no_grad():
+            last.bias[:] = torch.tensor([4.0, -4.0])     # a mean far beyond the action bound
+            last.weight.zero_()
+        logprob, _ = agent.policy.log_prob_entropy(obs, torch.tensor([[0.0, 0.0]]))
+        grad = torch.autograd.grad(logprob.sum(), last.bias)[0]
+        if bounded:     # tanh saturated: the mean cannot come back from the bound
+            assert grad.abs().max() < 0.01
+        else:           # pulled back towards the sampled action, full strength
+            assert grad[0] < -1.0 and grad[1] > 1.0
+        action = agent.act(obs.numpy(), deterministic=True)
+        np.testing.assert_allclose(action, [[1.0, -1.0]], atol=1e-3)
+        scripted = torch.jit.freeze(torch.jit.script(agent.policy_module().eval()))
+        assert torch.equal(scripted(obs), agent.policy(obs))
+        run = compile_numpy(scripted, 3)
+        assert run is not None and numpy_equivalent(run, scripted, 3)
+        assert set(agent.state_dict()['policy']) == {'normalizer.mean', 'normalizer.var',
+                                                     'log_std', *(
+                                                         f'mean_net.{k}' for k in
+                                                         agent.policy.mean_net.state_dict())}

@@ -11,7 +11,7 @@ bookkeeping dominates at this size. The two are tested equal
 
 Loss, per minibatch of ``B`` rows (as in CleanRL; ``a`` = action, ``A`` = advantage)::
 
-    mean = tanh(actor(obs)),  s = clamp(log_std, LOG_STD_MIN, LOG_STD_MAX)
+    mean = tanh(actor(obs)) (bounded) or actor(obs) (linear),  s = clamp(log_std, ...)
     z = (a - mean) * exp(-s),  logp = sum_j(-z_j^2 / 2 - s_j - log(2 pi) / 2)
     r = exp(logp - old_logp)
     policy_loss = mean(max(-A r, -A clamp(r, 1 - eps, 1 + eps)))
@@ -20,8 +20,9 @@ Loss, per minibatch of ``B`` rows (as in CleanRL; ``a`` = action, ``A`` = advant
     loss = policy_loss + vf_coef * value_loss - ent_coef * entropy
 
 Derivatives used: dlogp/dmean_j = z_j exp(-s_j), dlogp/ds_j = z_j^2 - 1, dr/dlogp = r,
-dmean/dactor = 1 - mean^2. Where torch's ``max`` ties (inside the clip range) it splits the
-gradient in halves that add up to the unclipped term's gradient, which is what is used here.
+dmean/dactor = 1 - mean^2 (bounded) or 1 (linear). Where torch's ``max`` ties (inside the clip
+range) it splits the gradient in halves that add up to the unclipped term's gradient, which is
+what is used here.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ class PPOFastPath:
         self.grads: FlatGrads | None = None
         if isinstance(policy, GaussianPolicy):
             self.actor = NumpyMLP(policy.mean_net)
+            self.bounded_mean = policy.bounded_mean
             self.log_std = policy.log_std.detach().numpy()      # a view: follows every update
             self.grads = FlatGrads([*policy.mean_net.parameters(), policy.log_std,
                                     *critic.parameters()])
@@ -79,7 +81,9 @@ class PPOFastPath:
         The noise comes from the same seeded torch ``generator`` (one draw of the mean's shape),
         so the random stream is the one the torch backend uses.
         """
-        mean = np.tanh(self.actor(self.normalize(obs)))
+        mean = self.actor(self.normalize(obs))
+        if self.bounded_mean:
+            mean = np.tanh(mean)
         log_std = np.clip(self.log_std, LOG_STD_MIN, LOG_STD_MAX)
         noise = torch.randn(mean.shape, generator=generator).numpy()
         log_prob = (-0.5 * noise * noise - log_std - _HALF_LOG_2PI).sum(-1)
@@ -96,7 +100,7 @@ class PPOFastPath:
         assert self.grads is not None, 'PPOFastPath: gradients need a Gaussian policy'
         result = gaussian_ppo_gradients(self.actor, self.critic, self.log_std, batch,
                                         self.grads.views, clip_coef, clip_value_loss, vf_coef,
-                                        ent_coef)
+                                        ent_coef, self.bounded_mean)
         self.grads.clip_norm(max_grad_norm)
         self.grads.install()
         return result
@@ -105,6 +109,7 @@ class PPOFastPath:
 def gaussian_ppo_gradients(actor: NumpyMLP, critic: NumpyMLP, log_std: np.ndarray,
                            batch: RolloutMinibatch, grads: list[np.ndarray], clip_coef: float,
                            clip_value_loss: bool, vf_coef: float, ent_coef: float,
+                           bounded_mean: bool = True,
                            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Write d(loss)/d(parameters) into ``grads``; return the losses and the ratios.
 
@@ -119,6 +124,7 @@ def gaussian_ppo_gradients(actor: NumpyMLP, critic: NumpyMLP, log_std: np.ndarra
         clip_value_loss: Whether the value loss is clipped around the old values.
         vf_coef: Value loss weight.
         ent_coef: Entropy bonus weight.
+        bounded_mean: The mean is ``tanh`` of the actor's output (else the output itself).
 
     Returns:
         ``(losses, ratio, log_ratio)``: ``[policy_loss, value_loss, entropy]`` and the
@@ -129,7 +135,7 @@ def gaussian_ppo_gradients(actor: NumpyMLP, critic: NumpyMLP, log_std: np.ndarra
     adv = batch.advantages
     # Policy: forward.
     out, actor_cache = actor.forward(batch.obs)
-    mean = np.tanh(out)
+    mean = np.tanh(out) if bounded_mean else out
     in_range = (log_std >= LOG_STD_MIN) & (log_std <= LOG_STD_MAX)
     s = np.clip(log_std, LOG_STD_MIN, LOG_STD_MAX)
     inv_std = np.exp(-s)
@@ -148,7 +154,8 @@ def gaussian_ppo_gradients(actor: NumpyMLP, critic: NumpyMLP, log_std: np.ndarra
     g_logp = np.where(active, -adv * ratio, 0.0).astype(np.float32) / n
     g_mean = g_logp[:, None] * z * inv_std
     grads[n_actor][...] = ((g_logp[:, None] * (z * z - 1.0)).sum(0) - ent_coef) * in_range
-    actor.backward(actor_cache, g_mean * (1.0 - mean * mean), grads[:n_actor])
+    actor.backward(actor_cache, g_mean * (1.0 - mean * mean) if bounded_mean else g_mean,
+                   grads[:n_actor])
     # Value function.
     value_out, critic_cache = critic.forward(batch.obs)
     value = value_out[:, 0]

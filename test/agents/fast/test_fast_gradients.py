@@ -149,6 +149,7 @@ def _fast_gradients(agent, mb):
     {},
     {'clip_value_loss': False, 'ent_coef': 0.01, 'activation': 'relu'},
     {'ent_coef': 0.05, 'activation': 'elu', 'vf_coef': 2.0, 'clip_coef': 0.1},
+    {'bounded_mean': False, 'activation': 'elu'},
 ])
 def test_numpy_minibatch_gradient_equals_autograd(config):
     agent = PPO(5, 3, config={'max_grad_norm': 1e9, 'hidden_sizes': (32, 32), **config}, seed=1)
@@ -183,8 +184,9 @@ def test_numpy_minibatch_gradient_is_clipped_like_torch():
         np.testing.assert_allclose(param.grad.numpy(), want.numpy(), rtol=1e-4, atol=1e-7)
 
 
-def test_numpy_act_samples_like_torch():
-    agent = PPO(4, 2, seed=0)
+@pytest.mark.parametrize('bounded_mean', [True, False])
+def test_numpy_act_samples_like_torch(bounded_mean):
+    agent = PPO(4, 2, config={'bounded_mean': bounded_mean}, seed=0)
     agent.policy.normalizer.set_stats(torch.tensor([1.0, 0, 0, 2]), torch.tensor([4.0, 1, 1, 9]))
     obs = _random(np.random.default_rng(0), 6, 4)
     generator_state = agent.rng.torch.get_state()
