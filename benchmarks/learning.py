@@ -107,6 +107,10 @@ def train_sb3(algo: str, task: str, steps: int, seed: int, config,
                     buffer_size=agent_cfg.buffer_size, learning_starts=agent_cfg.learning_starts,
                     batch_size=agent_cfg.batch_size, tau=agent_cfg.tau, gamma=agent_cfg.gamma,
                     train_freq=1, gradient_steps=max(1, round(agent_cfg.updates_per_step)),
+                    # SB3's 'auto' starts the temperature at 1.0; ours starts at `alpha`
+                    ent_coef=f'auto_{agent_cfg.alpha}' if agent_cfg.autotune else agent_cfg.alpha,
+                    target_entropy=('auto' if agent_cfg.target_entropy is None
+                                    else agent_cfg.target_entropy),
                     policy_kwargs={'net_arch': hidden}, seed=seed, device='cpu')
     elif algo == 'ppo':
         venv = DummyVecEnv([lambda: _scaled(task, scale)] * config.n_envs)
