@@ -60,7 +60,7 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -73,11 +73,20 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / 'benchmarks'))
 
 from _dr_selection import select, selection_of  # noqa: E402
+from _sim2real_report import markdown  # noqa: E402
+from _sim2real_setup import (  # noqa: E402
+    EVAL_SEED,
+    REACH,
+    TASK,
+    VALIDATION_SEED,
+    Setup,
+    finetune_config,
+    setup_for,
+)
 
 from robotrl_ros.graphs.artifact_watcher import ArtifactWatcher  # noqa: E402
 from robotrl_ros.graphs.train_run import GraphConfig, random_domain, run_graph  # noqa: E402
 from robotrl_ros.policy.artifact import load_artifact  # noqa: E402
-from robotrl_ros.tasks.randomization import SHIFTED  # noqa: E402
 from robotrl_ros.tasks.registry import make_env  # noqa: E402
 from robotrl_ros.training.config import load_config  # noqa: E402
 from robotrl_ros.training.evaluate import (  # noqa: E402
@@ -90,77 +99,6 @@ from robotrl_ros.training.experiment import train_run  # noqa: E402
 from robotrl_ros.util.threads import limit_threads  # noqa: E402
 
 RESULTS = ROOT / 'benchmarks' / 'results'
-TASK = 'reach_last_action'
-EVAL_SEED = 20_000
-#: Seed of the evaluations that choose the DR policy among a DR run's snapshots.
-VALIDATION_SEED = 30_000
-#: Training distribution of the DR policy: a little wider than the shift it must survive.
-DR_TRAIN = {'mass_scale': [0.6, 1.4], 'friction_scale': [0.4, 1.6], 'latency_steps': [0, 3],
-            'obs_noise_std': 0.01}
-#: The "real robots": the issue's ranges drawn per episode, their hardest corner (heavy,
-#: slippery, slowest; found by evaluating the nominal policy at the corners), and a harsher
-#: robot beyond the issue's latency range.
-ROBOTS = {
-    'shifted': SHIFTED.to_dict(),
-    'worst': {'mass_scale': [1.3, 1.3], 'friction_scale': [0.5, 0.5], 'latency_steps': [3, 3],
-              'obs_noise_std': 0.01},
-    'harsh': {'mass_scale': [0.7, 1.3], 'friction_scale': [0.5, 1.5], 'latency_steps': [3, 5],
-              'obs_noise_std': 0.02},
-}
-#: The A1 row (issue 16): friction x0.5-1.5, mass +-20 % (every body, the base included),
-#: motor strength +-20 % (the servos' whole force law), 1-2 control periods of latency.
-A1_SHIFT = {'mass_scale': [0.8, 1.2], 'friction_scale': [0.5, 1.5], 'gain_scale': [0.8, 1.2],
-            'latency_steps': [1, 2], 'obs_noise_std': 0.0}
-#: The A1's DR policy continues the nominal run on this distribution (a little wider).
-A1_DR_TRAIN = {'mass_scale': [0.75, 1.25], 'friction_scale': [0.4, 1.6],
-               'gain_scale': [0.75, 1.25], 'latency_steps': [0, 2], 'obs_noise_std': 0.0}
-#: Trainer hyperparameters of the A1 fine-tune through the graph (one robot, on-policy).
-A1_FINETUNE_HPARAMS = {'agent': {'n_steps': 2048, 'learning_rate': 5.0e-4}}
-
-
-@dataclass(frozen=True)
-class Setup:
-    """One row of the benchmark: task, "real robots" and training budget.
-
-    Attributes:
-        task: Task name.
-        algo: Algorithm of every policy of the row.
-        results: File stem in ``benchmarks/results`` (``.json`` and ``.md``).
-        dr_train: Training distribution of the DR policy.
-        robots: The "real robots" (randomization dicts); ``worst`` may be found at run time.
-        env: ``make_env`` arguments besides ``randomization`` (e.g. ``robot``).
-        corners: Ranges whose corners are searched for the worst-case robot with the nominal
-            policy (``robots['worst']`` is then the corner where it succeeds least).
-        steps: Training steps per policy (DR: steps of the continuation with ``--init-run``).
-        episodes: Evaluation episodes per robot.
-        finetune_steps: Transitions budget of the fine-tune.
-        finetune_hparams: Trainer hyperparameter overrides for the fine-tune ('' = defaults).
-    """
-
-    task: str
-    algo: str
-    results: str
-    dr_train: dict[str, Any]
-    robots: dict[str, dict[str, Any]]
-    env: dict[str, Any] = field(default_factory=dict)
-    corners: dict[str, Any] | None = None
-    steps: int = 40_000
-    episodes: int = 100
-    finetune_steps: int = 20_000
-    finetune_hparams: dict[str, Any] = field(default_factory=dict)
-
-
-REACH = Setup(task=TASK, algo='sac', results='sim2real', dr_train=DR_TRAIN, robots=ROBOTS)
-A1 = Setup(task='locomotion', algo='ppo', results='sim2real_a1', dr_train=A1_DR_TRAIN,
-           robots={'shifted': A1_SHIFT}, env={'robot': 'a1'}, corners=A1_SHIFT,
-           steps=2_000_000, episodes=50, finetune_steps=200_000,
-           finetune_hparams=A1_FINETUNE_HPARAMS)
-
-
-def setup_for(task: str, algo: str | None) -> Setup:
-    """The A1 row for ``locomotion``, else the reach row on ``task``."""
-    base = A1 if task == 'locomotion' else replace(REACH, task=task)
-    return replace(base, algo=algo or base.algo)
 
 
 class _FallCounter(gym.Wrapper):
@@ -255,45 +193,6 @@ def train(setup: Setup, steps: int, out: Path, randomization: dict | None, seed:
     return info
 
 
-#: ``env:`` entries of a run's config that configure the simulator, not the reward the trainer
-#: scores with (the robot is the trainer node's own ``robot`` parameter).
-SIMULATOR_ONLY = ('randomization', 'robot')
-
-
-def finetune_config(run_config: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
-    """The trainer node's ``config`` for fine-tuning a run's policy through the graph.
-
-    The run's ``env`` options (its reward: ``reward_weights``, ``cmd_ranges``; without the
-    simulator-only :data:`SIMULATOR_ONLY`) and its ``agent`` settings, with ``overrides``
-    (section by section) on top: transitions are scored with the reward the policy was trained
-    with, not the task's default one.
-
-    Args:
-        run_config: The run's ``config.yaml`` (``robotrl train`` writes it; ``{}`` if none).
-        overrides: The fine-tune's own settings, e.g. ``{'agent': {'n_steps': 2048}}``.
-
-    Raises:
-        ValueError: ``run_config`` or one of its ``env``/``agent`` sections is not a mapping.
-    """
-    if not isinstance(run_config, dict):
-        raise ValueError(f'run config must be a mapping, got {type(run_config).__name__}')
-    sections = {}
-    for key in ('env', 'agent'):
-        value = run_config.get(key) or {}
-        if not isinstance(value, dict):
-            raise ValueError(f'run config section {key!r} must be a mapping, '
-                             f'got {type(value).__name__}')
-        sections[key] = dict(value)
-    for key in SIMULATOR_ONLY:
-        sections['env'].pop(key, None)
-    for key, value in overrides.items():
-        if key in sections and isinstance(value, dict):
-            sections[key] = {**sections[key], **value}
-        else:
-            sections[key] = value
-    return {key: value for key, value in sections.items() if value != {}}
-
-
 def finetune(setup: Setup, init_run: Path, args: argparse.Namespace, out: Path,
              target: float, shifted: dict) -> dict:
     """Fine-tune through the graph on the shifted sim; evaluate each published artifact."""
@@ -339,157 +238,6 @@ def finetune(setup: Setup, init_run: Path, args: argparse.Namespace, out: Path,
             'trainer_reward': (f'the nominal run\'s (config.yaml env: {trainer_config["env"]})'
                                if trainer_config.get('env') else 'task defaults'),
             'pairing': result.summary.get('pairing')}
-
-
-POLICY_ROWS = (('nominal_policy', 'trained on nominal sim'),
-               ('nominal_continued', 'nominal, continued on nominal sim (same steps as DR)'),
-               ('dr_policy', 'trained with domain randomization'))
-
-
-def _cell(result: dict, kept: float | None = None) -> str:
-    text = f'{result["success"]:.2f}'
-    if kept is not None:
-        text += f' ({kept:.0%})'
-    if 'falls' in result:
-        text += f', falls {result["falls"]:.0%}'
-    return text
-
-
-def acceptance_lines(nom: dict, dr: dict) -> list[str]:
-    """The robustness target, judged (one markdown line).
-
-    DR keeps >= 90 % of its own nominal success on the shift, and that nominal success is
-    comparable to the nominal policy's (>= 90 % of it): a policy that is bad everywhere does not
-    meet the target.
-    """
-    issue = ('shifted', 'worst')
-    kept_ok = all(dr['kept'][k] >= 0.9 for k in issue)
-    own, reference = dr['nominal']['success'], nom['nominal']['success']
-    comparable = own >= 0.9 * reference
-    dr_kept = ', '.join(f'{k} {dr["kept"][k]:.0%}' for k in issue)
-    nom_kept = ', '.join(f'{k} {nom["kept"][k]:.0%}' for k in issue)
-    return ['DR keeps >= 90 % of its nominal success on the issue\'s shift (per-episode '
-            f'ranges and worst-case robot): **{"yes" if kept_ok else "no"}** ({dr_kept}); the '
-            f'nominal policy keeps {nom_kept}. DR\'s own nominal success is comparable to the '
-            f'nominal policy\'s (>= 90 % of it): **{"yes" if comparable else "no"}** '
-            f'({own:.2f} vs {reference:.2f}). Target met: '
-            f'**{"yes" if kept_ok and comparable else "no"}**.']
-
-
-def _selection_lines(selection: dict | None) -> list[str]:
-    """How the DR policy was chosen among its run's snapshots (validation seed), as a table."""
-    if not selection:
-        return []
-    lines = [f'The DR policy is the snapshot at step {selection["chosen_step"]} of its run, '
-             f'chosen among {len(selection["scores"])} snapshots on validation episodes (seed '
-             f'{selection["validation_seed"]}, {selection["episodes"]} episodes per simulator; '
-             f'not the evaluation seed) by: {selection["rule"]}.', '',
-             '| DR steps | success nominal | success shifted |', '|---|---|---|']
-    for score in selection['scores']:
-        mark = ' (chosen)' if score['step'] == selection['chosen_step'] else ''
-        lines.append(f'| {score["step"]}{mark} | {_cell(score["nominal"])} '
-                     f'| {_cell(score["shifted"])} |')
-    return lines + ['']
-
-
-def markdown(r: dict) -> str:
-    """The report of one row (reach or A1) from its JSON."""
-    nom, dr = r['nominal_policy'], r['dr_policy']
-    ft = r.get('finetune')
-    robots = r['robots']
-    on = f' ({r["env"]["robot"]})' if r.get('env', {}).get('robot') else ''
-    lines = [
-        f'# Sim-to-real on {r["task"]}{on} (shifted simulators stand in for the real robot)', '']
-    if 'dr_run' in r:
-        dr_run = r['dr_run']
-        lines += [
-            f'{r["algo"]}. The nominal policy is the run `{r["init_run"]}` ({r["nominal_steps"]} '
-            f'steps on the nominal simulator{r.get("nominal_detail", "")}); the DR policy is '
-            f'`{dr_run["run_dir"]}`: **`{dr_run.get("init_policy", "-")}` continued for '
-            f'{dr_run["steps"]} steps with domain randomization** ({dr_run["wall_time_s"]} s '
-            'wall-clock; a warm start, `robotrl train --init-policy`: a curriculum, not DR from '
-            f'scratch). {r["episodes"]} evaluation episodes (seed {EVAL_SEED}); machine '
-            f'{r["machine"]}; load average before {r["load_before"]}, after {r["load_after"]} '
-            f'(2 shared cores). DR training ranges: {r["dr_train"]}.', '']
-    elif 'dr_continued_steps' in r:
-        lines += [
-            f'{r["algo"]}. The nominal policy is the run `{r["init_run"]}` '
-            f'({r["nominal_steps"]} steps on the nominal simulator); the DR policy is that run '
-            f'**continued for {r["dr_continued_steps"]} steps with domain randomization** '
-            f'({r.get("dr_continued_s", "-")} s wall-clock; a '
-            'warm start, `robotrl train --init-policy`), not trained from scratch with DR. '
-            f'{r["episodes"]} evaluation episodes (seed {EVAL_SEED}); machine {r["machine"]}; '
-            f'load average before {r["load_before"]}, after {r["load_after"]} (2 shared '
-            f'cores). DR training ranges: {r["dr_train"]}.', '']
-    else:
-        lines += [
-            f'{r["algo"]}, {r["steps"]} training steps per policy (seed {r["seed"]}), '
-            f'{r["episodes"]} evaluation episodes; machine {r["machine"]}; load average before '
-            f'{r["load_before"]}, after {r["load_after"]} (2 shared cores). DR training ranges: '
-            f'{r["dr_train"]}.', '']
-    lines += _selection_lines(r.get('dr_selection'))
-    lines += [
-        'Real robots: ' + '; '.join(f'**{k}** {v}' for k, v in robots.items()) + '.', '',
-        '| policy | success nominal | ' + ' | '.join(f'success {k} (kept)' for k in robots)
-        + ' | return nominal | return shifted |',
-        '|---|---|' + '---|' * len(robots) + '---|---|']
-    for key, name in POLICY_ROWS:
-        if key not in r:
-            continue
-        p = r[key]
-        cells = ' | '.join(_cell(p[k], p['kept'][k]) for k in robots)
-        lines.append(f'| {name} | {_cell(p["nominal"])} | {cells} '
-                     f'| {p["nominal"]["return"]} | {p["shifted"]["return"]} |')
-    lines += ['', *acceptance_lines(nom, dr), '']
-    if r.get('corners'):
-        lines += [f'Worst-case search: the nominal policy on every corner of the shift '
-                  f'({r["corner_episodes"]} episodes each; the worst is the lowest success, then '
-                  'most falls, then lowest return):', '', '| corner | success | falls | return |',
-                  '|---|---|---|---|']
-        for c in r['corners']:
-            corner = ', '.join(f'{k} {v[0]}' for k, v in c['robot'].items()
-                               if isinstance(v, list))
-            lines.append(f'| {corner} | {c["success"]:.2f} | {c.get("falls", 0):.0%} '
-                         f'| {c["return"]} |')
-        lines.append('')
-    if r.get('notes'):
-        lines += [r['notes'], '']
-    if ft is None:
-        return '\n'.join(lines) + '\n'
-    target = nom['nominal']['success']
-    period = ft.get('control_period_s')
-    per = f' x {period} s' if period else ''
-    lines += [f'## Fine-tuning the nominal policy through the graph on the {r["finetune_on"]} '
-              'robot', '']
-    if ft.get('trainer_config'):
-        lines += [f'trainer_node `config`: the nominal run\'s `config.yaml` (its `env:` reward '
-                  f'options and `agent:` settings) with the fine-tune\'s overrides '
-                  f'{ft["hparams"]} on top = `{ft["trainer_config"]}`; transitions are scored '
-                  f'with {ft["trainer_reward"]}.', '']
-    elif ft.get('hparams'):
-        lines += [f'Trainer hyperparameter overrides: {ft["hparams"]}; reward: '
-                  f'{ft.get("trainer_reward", "task defaults")}.', '']
-    if ft['reached']:
-        lines.append(f'Recovered nominal success ({target:.2f}, within 5 %) on the '
-                     f'{r["finetune_on"]} robot (from {nom[r["finetune_on"]]["success"]:.2f}): '
-                     f'success {ft["reached"]["success"]:.2f} after {ft["transitions"]} '
-                     f'transitions{per} = **{ft["real_minutes"]} minutes of "real" interaction**'
-                     f' ({ft["wall_s"]} s wall-clock through sim_bridge + policy_node + '
-                     'trainer_node).')
-    else:
-        final = ft['final_on_shifted']
-        lines.append(f'Not recovered within the budget: final success on the '
-                     f'{r["finetune_on"]} robot {final["success"] if final else "-"} vs nominal '
-                     f'{target:.2f} (from {nom[r["finetune_on"]]["success"]:.2f}) after '
-                     f'{ft["transitions"]} transitions{per} ({ft["real_minutes"]} "real" '
-                     f'minutes, {ft["wall_s"]} s wall-clock).')
-    if 'finetune_load_before' in r:
-        lines += ['', f'Fine-tuning run separately: load average before '
-                  f'{r["finetune_load_before"]}, after {r.get("finetune_load_after")}.']
-    lines += ['', 'Evaluations during fine-tuning (published_s, transitions, success): '
-              + ', '.join(f'({p["published_s"]}, {p["transitions"]}, {p["success"]})'
-                          for p in ft['curve'])]
-    return '\n'.join(lines) + '\n'
 
 
 def evaluate_policy(key: str, artifact: Path, robots: dict, episodes: int,

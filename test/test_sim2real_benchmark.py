@@ -14,25 +14,27 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / 'benchmarks'))
+import _sim2real_report as report  # noqa: E402
+import _sim2real_setup as rows  # noqa: E402
 import sim2real  # noqa: E402
 
 
 def test_every_corner_of_the_a1_shift_is_one_fixed_robot():
-    corners = sim2real.corner_robots(sim2real.A1_SHIFT)
+    corners = sim2real.corner_robots(rows.A1_SHIFT)
     assert len(corners) == 16           # friction, mass, motor strength, latency: 2 ends each
     assert len({json.dumps(c, sort_keys=True) for c in corners}) == 16
     for corner in corners:
         for name in ('mass_scale', 'friction_scale', 'gain_scale', 'latency_steps'):
             lo, hi = corner[name]
-            assert lo == hi and lo in sim2real.A1_SHIFT[name]
-        assert corner['obs_noise_std'] == sim2real.A1_SHIFT['obs_noise_std']
+            assert lo == hi and lo in rows.A1_SHIFT[name]
+        assert corner['obs_noise_std'] == rows.A1_SHIFT['obs_noise_std']
 
 
 def test_rows_by_task():
-    assert sim2real.setup_for('locomotion', None).results == 'sim2real_a1'
-    assert sim2real.setup_for('locomotion', None).env == {'robot': 'a1'}
-    reach = sim2real.setup_for('reach_last_action', None)
-    assert (reach.results, reach.algo, reach.robots) == ('sim2real', 'sac', sim2real.ROBOTS)
+    assert rows.setup_for('locomotion', None).results == 'sim2real_a1'
+    assert rows.setup_for('locomotion', None).env == {'robot': 'a1'}
+    reach = rows.setup_for('reach_last_action', None)
+    assert (reach.results, reach.algo, reach.robots) == ('sim2real', 'sac', rows.ROBOTS)
 
 
 class _FallsAtStep(gym.Env):
@@ -73,7 +75,7 @@ def test_a1_evaluation_of_a_standing_policy_reports_no_falls(tmp_path):
             param.fill_(0.0)
     artifact = export_artifact(agent.policy_module(), spec, tmp_path / 'policy', algorithm='ppo',
                                robot=env.robot)
-    setup = sim2real.setup_for('locomotion', None)
+    setup = rows.setup_for('locomotion', None)
     result = sim2real.evaluate(artifact, None, 1, setup)
     assert set(result) == {'success', 'return', 'falls'}
     assert result['falls'] == 0.0 and result['return'] > 0
@@ -84,7 +86,7 @@ def test_finetune_config_scores_with_the_runs_reward_and_agent_settings():
                   'env': {'robot': 'a1', 'reward_weights': {'termination': -100.0},
                           'randomization': {'mass_scale': [0.8, 1.2]}},
                   'agent': {'n_steps': 32, 'learning_rate': 1e-3, 'desired_kl': 0.01}}
-    config = sim2real.finetune_config(run_config, sim2real.A1_FINETUNE_HPARAMS)
+    config = rows.finetune_config(run_config, rows.A1_FINETUNE_HPARAMS)
     # The run's reward, without the simulator-only entries (the robot is a node parameter).
     assert config['env'] == {'reward_weights': {'termination': -100.0}}
     # The run's agent settings with the fine-tune's overrides on top.
@@ -95,10 +97,10 @@ def test_finetune_config_scores_with_the_runs_reward_and_agent_settings():
 
 
 def test_finetune_config_of_a_run_without_config_is_the_overrides():
-    assert sim2real.finetune_config({}, {}) == {}
-    assert sim2real.finetune_config({}, {'agent': {'n_steps': 64}}) == {
+    assert rows.finetune_config({}, {}) == {}
+    assert rows.finetune_config({}, {'agent': {'n_steps': 64}}) == {
         'agent': {'n_steps': 64}}
-    assert sim2real.finetune_config({'env': {'randomization': {}}}, {}) == {}
+    assert rows.finetune_config({'env': {'randomization': {}}}, {}) == {}
 
 
 def test_finetune_config_loads_as_a_trainer_config(tmp_path):
@@ -106,8 +108,7 @@ def test_finetune_config_loads_as_a_trainer_config(tmp_path):
     run_config = {'n_envs': 32, 'env': {'robot': 'a1', 'reward_weights': {'orientation': -5.0}},
                   'agent': {'desired_kl': 0.01}}
     path = tmp_path / 'finetune.yaml'
-    path.write_text(yaml.safe_dump(sim2real.finetune_config(run_config,
-                                                            sim2real.A1_FINETUNE_HPARAMS)))
+    path.write_text(yaml.safe_dump(rows.finetune_config(run_config, rows.A1_FINETUNE_HPARAMS)))
     config = load_config('locomotion', 'ppo', path)
     assert config.env['reward_weights'] == {'orientation': -5.0}
     assert config.agent['n_steps'] == 2048 and config.agent['desired_kl'] == 0.01
@@ -118,7 +119,7 @@ def test_finetune_config_loads_as_a_trainer_config(tmp_path):
                                                  ({'agent': 3}, "'agent'")])
 def test_finetune_config_rejects_a_malformed_run_config(run_config, culprit):
     with pytest.raises(ValueError, match=culprit):
-        sim2real.finetune_config(run_config, {})
+        rows.finetune_config(run_config, {})
 
 
 def _score(step, nominal, shifted, falls=0.0):
@@ -171,10 +172,10 @@ def test_select_without_snapshots_names_the_folder(tmp_path):
 def test_report_shows_how_the_dr_policy_was_chosen():
     selection = {'chosen_step': 200, 'validation_seed': 30000, 'episodes': 20, 'rule': 'best',
                  'scores': [_score(100, 1.0, 0.2), _score(200, 0.9, 0.85)]}
-    lines = sim2real._selection_lines(selection)
+    lines = report._selection_lines(selection)
     assert 'step 200' in lines[0] and 'seed 30000' in lines[0]
     assert any(line.startswith('| 200 (chosen) | 0.90 | 0.85, falls 0% |') for line in lines)
-    assert sim2real._selection_lines(None) == []
+    assert report._selection_lines(None) == []
 
 
 def _policy(nominal, shifted, worst):
@@ -187,7 +188,7 @@ def _policy(nominal, shifted, worst):
     (_policy(0.45, 0.45, 0.6), 'yes', 'no', 'no'),     # robust only by being bad nominally
     (_policy(0.95, 0.5, 0.9), 'no', 'yes', 'no')])
 def test_acceptance_needs_kept_success_and_a_comparable_nominal_one(dr, kept, comparable, met):
-    text = sim2real.acceptance_lines(_policy(1.0, 0.4, 0.15), dr)[0]
+    text = report.acceptance_lines(_policy(1.0, 0.4, 0.15), dr)[0]
     assert f'shift (per-episode ranges and worst-case robot): **{kept}**' in text
     assert f'(>= 90 % of it): **{comparable}**' in text
     assert text.endswith(f'Target met: **{met}**.')
