@@ -30,3 +30,21 @@ def _torch_threads():
         return
     torch.set_num_threads(1)
     yield
+
+
+@pytest.fixture
+def ros():
+    """Initialise rclpy for one test and shut it down after (releasing the nodes it left)."""
+    import rclpy
+    rclpy.init()
+    yield
+    rclpy.try_shutdown()
+
+
+@pytest.fixture(scope='module')
+def ros_module():
+    """Initialise rclpy once for a test module (its nodes may outlive one test)."""
+    import rclpy
+    rclpy.init()
+    yield
+    rclpy.try_shutdown()

@@ -14,7 +14,6 @@ import json
 import time
 
 import numpy as np
-import pytest
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.parameter import Parameter
@@ -57,13 +56,6 @@ ARM_URDF = """<robot name="arm">
     <origin xyz="0 0 0.3"/><axis xyz="0 1 0"/>
     <limit lower="0.3" upper="1.5" velocity="1.0" effort="50"/></joint>
 </robot>"""
-
-
-@pytest.fixture
-def ros():
-    rclpy.init()
-    yield
-    rclpy.shutdown()
 
 
 class StandGraph:

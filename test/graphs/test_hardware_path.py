@@ -32,11 +32,7 @@ from robotrl_ros.tasks.reach import REACH_SPEC
 COMMANDS = 'forward_position_controller/commands'
 
 
-@pytest.fixture(scope='module', autouse=True)
-def ros():
-    rclpy.init()
-    yield
-    rclpy.try_shutdown()
+pytestmark = pytest.mark.usefixtures('ros_module')
 
 
 class Graph:

@@ -30,13 +30,6 @@ TIMEOUT = 30.0
 
 
 @pytest.fixture(scope='module')
-def ros():
-    rclpy.init()
-    yield
-    rclpy.try_shutdown()
-
-
-@pytest.fixture(scope='module')
 def artifact(tmp_path_factory):
     return make_synthetic_artifact(tmp_path_factory.mktemp('artifact') / 'a', n_joints=N,
                                    hidden=(16,), seed=0)
@@ -105,7 +98,7 @@ class PolicyGraph(Graph):
 
 
 @pytest.fixture
-def policy_graph(ros, artifact):
+def policy_graph(ros_module, artifact):
     with graph_factory(lambda **params: PolicyGraph(artifact, **params)) as make:
         yield make
 
@@ -144,7 +137,7 @@ def test_latency_over_the_threshold_is_a_warning(policy_graph):
 
 # --- sim_bridge ------------------------------------------------------------------------------
 @pytest.fixture
-def sim_graph(ros):
+def sim_graph(ros_module):
     bridge = SimBridge(namespace='robot1', parameter_overrides=[
         Parameter('lockstep', value=True), Parameter('status_period', value=0.1)])
     g = Graph(bridge)
@@ -203,7 +196,7 @@ class FakeRobot:
 
 
 @pytest.fixture
-def trainer_graph(ros, tmp_path):
+def trainer_graph(ros_module, tmp_path):
     config = tmp_path / 'sac.yaml'
     config.write_text('agent:\n  learning_starts: 50\n  batch_size: 16\n  hidden_sizes: [16]\n')
     trainer = TrainerNode(parameter_overrides=[

@@ -33,13 +33,6 @@ COMMANDS = 'forward_position_controller/commands'
 TIMEOUT = 20.0   # only catches hangs
 
 
-@pytest.fixture
-def ros():
-    rclpy.init()
-    yield
-    rclpy.try_shutdown()
-
-
 class Client:
     """A client node that sets parameters of ``node`` the way ``ros2 param set`` does."""
 

@@ -6,7 +6,6 @@ import time
 
 import numpy as np
 import pytest
-import rclpy
 from doubles.ros_graph import TIMEOUT, graph_factory, policy_graph
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import JointState
@@ -26,13 +25,6 @@ NAMES = [f'joint_{i}' for i in range(N)]
 
 
 @pytest.fixture(scope='module')
-def ros():
-    rclpy.init()
-    yield
-    rclpy.try_shutdown()
-
-
-@pytest.fixture(scope='module')
 def artifacts(tmp_path_factory):
     root = tmp_path_factory.mktemp('artifacts')
     return {name: make_synthetic_artifact(root / name, n_joints=N, hidden=(32,), seed=seed)
@@ -48,7 +40,7 @@ def make_graph(**params):
 
 
 @pytest.fixture
-def graph(ros):
+def graph(ros_module):
     with graph_factory(make_graph) as make:
         yield make
 
@@ -283,7 +275,7 @@ def test_missing_or_corrupt_artifact_faults_and_never_commands(graph, artifacts,
     ('default_goal', [1.0], "'default_goal' must be empty or 2-3 numbers"),
     ('max_command_delta', -1.0, "'max_command_delta' must be >= 0"),
 ])
-def test_wrong_parameters_are_named(ros, name, value, message):
+def test_wrong_parameters_are_named(ros_module, name, value, message):
     with pytest.raises(ParameterError, match=message):
         PolicyNode(parameter_overrides=[Parameter(name, value=value)])
 

@@ -100,13 +100,6 @@ class Driver:
         return self.status[-1]
 
 
-@pytest.fixture
-def ros():
-    rclpy.init()
-    yield
-    rclpy.try_shutdown()
-
-
 def test_a_policy_node_with_no_shared_disk_runs_the_trainers_policy_and_refuses_tampering(
         ros, tmp_path):
     trainer_dir, robot_dir = tmp_path / 'trainer_machine', tmp_path / 'robot_machine'

@@ -4,7 +4,6 @@
 
 import numpy as np
 import pytest
-import rclpy
 from doubles.ros_graph import graph_factory, policy_graph
 from rclpy.parameter import Parameter
 from std_msgs.msg import String
@@ -23,13 +22,6 @@ NAMES = [f'joint_{i}' for i in range(N)]
 
 
 @pytest.fixture(scope='module')
-def ros():
-    rclpy.init()
-    yield
-    rclpy.try_shutdown()
-
-
-@pytest.fixture(scope='module')
 def artifact(tmp_path_factory):
     return make_synthetic_artifact(tmp_path_factory.mktemp('artifact') / 'a', n_joints=N,
                                    hidden=(16,), seed=0)
@@ -41,7 +33,7 @@ def a1():
 
 
 @pytest.fixture
-def graph(ros):
+def graph(ros_module):
     with graph_factory(policy_graph) as make:
         yield make
 
@@ -132,7 +124,7 @@ def test_configure_names_a_bad_robot_parameter_without_ending_the_node(graph):
     assert "parameter 'robot': unknown robot 'no_such_robot'" in status['lifecycle_error']
 
 
-def test_a_start_with_a_bad_robot_parameter_is_a_configuration_error(ros):
+def test_a_start_with_a_bad_robot_parameter_is_a_configuration_error(ros_module):
     with pytest.raises(ValueError, match="parameter 'robot': unknown robot"):
         PolicyNode(parameter_overrides=[Parameter('robot', value='no_such_robot')])
     with pytest.raises(ParameterError, match="'autostart' must be"):

@@ -7,7 +7,6 @@ import time
 
 import numpy as np
 import pytest
-import rclpy
 import torch
 import yaml
 from doubles.ros_graph import PolicyGraph, graph_factory, policy_graph
@@ -24,13 +23,6 @@ from robotrl_ros.tasks.robots.description import description_path
 from robotrl_ros.tasks.spec import ObsTerm, TaskSpec
 
 DT = 0.02
-
-
-@pytest.fixture(scope='module')
-def ros():
-    rclpy.init()
-    yield
-    rclpy.try_shutdown()
 
 
 @pytest.fixture(scope='module')
@@ -85,7 +77,7 @@ class Graph(PolicyGraph):
 
 
 @pytest.fixture
-def graph(ros):
+def graph(ros_module):
     with graph_factory(lambda **params: policy_graph(Graph, **params)) as make:
         yield make
 
@@ -215,12 +207,12 @@ def test_the_joystick_enables_drives_cmd_vel_stops_when_stale_and_disarms(graph,
     ('robot', 'no_such_robot', "parameter 'robot': unknown robot 'no_such_robot'"),
     ('stand_tolerance', 0.0, "'stand_tolerance' must be > 0"),
 ])
-def test_wrong_mode_parameters_are_named(ros, name, value, message):
+def test_wrong_mode_parameters_are_named(ros_module, name, value, message):
     with pytest.raises(ValueError, match=message):
         PolicyNode(parameter_overrides=[Parameter(name, value=value)])
 
 
-def test_a_bad_joystick_mapping_is_named(ros, tmp_path):
+def test_a_bad_joystick_mapping_is_named(ros_module, tmp_path):
     path = tmp_path / 'joy.yaml'
     path.write_text('enable_button: x\n')
     with pytest.raises(ValueError, match="parameter 'joy_config'.*enable_button"):

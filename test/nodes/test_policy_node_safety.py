@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import rclpy
 import torch
 import yaml
 from doubles.hostile_artifacts import marker_artifact
@@ -45,15 +44,8 @@ def bounds(interface):
             'effort': (-EFFORT, EFFORT)}[interface]
 
 
-@pytest.fixture(scope='module')
-def ros():
-    rclpy.init()
-    yield
-    rclpy.try_shutdown()
-
-
 @pytest.fixture
-def graph(ros):
+def graph(ros_module):
     with graph_factory(policy_graph) as make:
         yield make
 
@@ -164,7 +156,7 @@ def test_an_enable_waiting_for_the_limits_is_cancelled_by_a_disarm(graph, artifa
     assert _enable(g).success and g.node.controller.armed
 
 
-def test_a_description_published_before_the_node_started_is_received(graph, artifacts, ros):
+def test_a_description_published_before_the_node_started_is_received(graph, artifacts, ros_module):
     """robot_state_publisher publishes once, transient local: a later node still gets it."""
     from rclpy.node import Node
     rsp = Node('robot_state_publisher_double')
@@ -391,7 +383,7 @@ def test_3000_fuzzed_joint_states_never_give_a_command_outside_the_limits(graph,
     assert status['counts']['invalid_inputs'] > 100 and status['node'] == 'policy_node'
 
 
-def test_bad_limit_sources_are_named_at_start(ros, tmp_path):
+def test_bad_limit_sources_are_named_at_start(ros_module, tmp_path):
     with pytest.raises(ValueError, match='robot_description: not URDF XML'):
         PolicyNode(parameter_overrides=[Parameter('robot_description', value='<robot')])
     with pytest.raises(ValueError, match='joint_limits .*missing.yaml: cannot read'):

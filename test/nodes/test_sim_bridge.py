@@ -79,11 +79,7 @@ class Graph:
         self.probe.destroy_node()
 
 
-@pytest.fixture(scope='module', autouse=True)
-def ros():
-    rclpy.init()
-    yield
-    rclpy.shutdown()
+pytestmark = pytest.mark.usefixtures('ros_module')
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pybullet_data
-import pytest
 import rclpy
 from geometry_msgs.msg import TwistStamped
 from rclpy.executors import SingleThreadedExecutor
@@ -34,13 +33,6 @@ MIN_BASE_HEIGHT = 0.18
 MIN_UPRIGHT = 0.9       # -projected_gravity z: cos of the base tilt
 MAX_HOLD_ERROR = 0.1    # rad, fixed base, after the first second
 A1_URDF = Path(pybullet_data.getDataPath()) / 'a1' / 'a1.urdf'
-
-
-@pytest.fixture
-def ros():
-    rclpy.init()
-    yield
-    rclpy.shutdown()
 
 
 class StandDouble:

@@ -42,13 +42,6 @@ from robotrl_ros.tasks.registry import make_env  # noqa: E402
 COMMANDS = 'forward_position_controller/commands'
 
 
-@pytest.fixture
-def ros():
-    rclpy.init()
-    yield
-    rclpy.shutdown()
-
-
 class FakeRobot:
     """Plays robot and explorer: publishes reach states, goals and random commands in order."""
 

@@ -4,7 +4,6 @@
 
 
 import pytest
-import rclpy
 import yaml
 from doubles.ros_graph import InProcessGraph, graph_factory
 from rclpy.node import Node
@@ -24,13 +23,6 @@ from robotrl_ros.ros.artifact_transport import (
 from robotrl_ros.ros.params import ParameterError
 
 TIMEOUT = 60.0   # waits end as soon as the data is there; this only catches a hang
-
-
-@pytest.fixture(scope='module')
-def ros():
-    rclpy.init()
-    yield
-    rclpy.try_shutdown()
 
 
 @pytest.fixture(scope='module')
@@ -58,7 +50,7 @@ class Robot:
 
 
 @pytest.fixture
-def graph(ros):
+def graph(ros_module):
     with graph_factory(lambda *nodes: InProcessGraph(*nodes, timeout=TIMEOUT)) as make:
         yield make
 
@@ -134,7 +126,7 @@ def test_an_artifact_the_node_refuses_is_reported_as_refused(graph, sources, tmp
     assert robot.accepted == [] and 'joints differ' in robot.receiver.status()['last_refusal']
 
 
-def test_an_empty_artifact_dir_is_a_parameter_error(ros):
+def test_an_empty_artifact_dir_is_a_parameter_error(ros_module):
     node = Node('no_dir')
     try:
         with pytest.raises(ParameterError, match='artifact_dir'):
@@ -144,7 +136,7 @@ def test_an_empty_artifact_dir_is_a_parameter_error(ros):
         node.destroy_node()
 
 
-def test_an_unpackable_directory_is_logged_not_raised(ros, tmp_path):
+def test_an_unpackable_directory_is_logged_not_raised(ros_module, tmp_path):
     node = Node('trainer_broken')
     try:
         assert ArtifactPublisher(node).publish(tmp_path / 'missing') is False

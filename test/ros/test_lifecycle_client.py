@@ -5,20 +5,12 @@
 import threading
 
 import pytest
-import rclpy
 from doubles.ros_graph import InProcessGraph
 from rclpy.parameter import Parameter
 
 from robotrl_ros.nodes.policy_node import PolicyNode
 from robotrl_ros.policy.synthetic import make_synthetic_artifact
 from robotrl_ros.ros.lifecycle_client import LifecycleError, bring_to_states, transitions
-
-
-@pytest.fixture(scope='module')
-def ros():
-    rclpy.init()
-    yield
-    rclpy.try_shutdown()
 
 
 def test_the_transitions_between_primary_states():
@@ -56,7 +48,7 @@ def policy_node(namespace, **params):
                                            'trust_artifact_limits': True, **params}.items()])
 
 
-def test_nodes_reach_their_targets_and_a_failed_configure_is_named(ros, tmp_path):
+def test_nodes_reach_their_targets_and_a_failed_configure_is_named(ros_module, tmp_path):
     artifact = make_synthetic_artifact(tmp_path / 'a', n_joints=3, hidden=(8,), seed=0)
     good = policy_node('good', policy_path=str(artifact))
     other = policy_node('other', policy_path=str(artifact))
@@ -78,7 +70,7 @@ def test_nodes_reach_their_targets_and_a_failed_configure_is_named(ros, tmp_path
 
 
 @pytest.mark.parametrize('lost', ['request', 'answer'])
-def test_a_lost_request_or_answer_is_recovered_without_a_second_transition(ros, tmp_path,
+def test_a_lost_request_or_answer_is_recovered_without_a_second_transition(ros_module, tmp_path,
                                                                            monkeypatch, lost):
     """DDS can lose either while a new client and server are still being matched.
 
@@ -114,7 +106,7 @@ def test_a_lost_request_or_answer_is_recovered_without_a_second_transition(ros, 
         spinning.close()
 
 
-def test_command_line_arguments_are_not_remapping_rules_for_the_client(ros, tmp_path,
+def test_command_line_arguments_are_not_remapping_rules_for_the_client(ros_module, tmp_path,
                                                                         monkeypatch):
     # `robotrl up deploy --set policy_path:=...`: sys.argv holds `name:=value` words; a client
     # that took them as ROS remapping rules would call renamed services (here: none answers).

@@ -5,7 +5,6 @@
 import math
 
 import pytest
-import rclpy
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
@@ -28,13 +27,6 @@ SPECS = (
     ParameterSpec('names', [], 'Names.', kind='str_list'),
     ParameterSpec('enabled', False, 'A switch.'),
 )
-
-
-@pytest.fixture
-def ros():
-    rclpy.init()
-    yield
-    rclpy.try_shutdown()
 
 
 class Probe(Node):

@@ -23,13 +23,6 @@ from robotrl_ros.tasks.registry import make_env
 COMMANDS = 'forward_position_controller/commands'
 
 
-@pytest.fixture
-def ros():
-    rclpy.init()
-    yield
-    rclpy.shutdown()
-
-
 class NamespacedRobot:
     """A reach robot and its explorer in namespace ``ns``: states, goal, random commands."""
 
