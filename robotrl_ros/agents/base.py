@@ -33,10 +33,15 @@ class Agent(ABC):
         name: Algorithm name as used by the CLI (``q_learning``, ``dqn``, ``reinforce``, ``ppo``,
             ``sac``).
         discrete: Whether actions are indices into a discrete action table.
+        rollout_state_key: Key of :meth:`state_dict` holding an on-policy agent's partial
+            rollout (None: off-policy, nothing to drop). A warm start keeps the weights and
+            optimizer but not that rollout: the old policy collected it, with the old run's
+            number of envs.
     """
 
     name: str = ''
     discrete: bool = False
+    rollout_state_key: str | None = None
 
     @abstractmethod
     def act(self, obs: np.ndarray, deterministic: bool = False) -> np.ndarray:

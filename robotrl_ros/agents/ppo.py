@@ -150,6 +150,7 @@ class PPO(Agent):
     """
 
     name = 'ppo'
+    rollout_state_key = 'buffer'
 
     def __init__(self, obs_dim: int, action_dim: int, discrete: bool = False,
                  config: dict[str, Any] | None = None, seed: int = 0) -> None:

@@ -95,6 +95,7 @@ class Reinforce(Agent):
     """
 
     name = 'reinforce'
+    rollout_state_key = 'episodes'
 
     def __init__(self, obs_dim: int, action_dim: int, discrete: bool = False,
                  config: dict[str, Any] | None = None, seed: int = 0) -> None:

@@ -110,6 +110,17 @@ def test_save_load_resumes_identically(name, tmp_path):
 
 
 @pytest.mark.parametrize('name', list(SETUPS))
+def test_on_policy_agents_name_their_partial_rollout_in_their_state(name):
+    """A warm start drops the state under ``rollout_state_key``: it must be a real key."""
+    agent = build(name)
+    on_policy = agent.name in ('reinforce', 'ppo')
+    assert (agent.rollout_state_key is not None) == on_policy
+    if on_policy:
+        Rollout(name, seed=0).run(agent, 5)             # a rollout in progress
+        assert agent.rollout_state_key in agent.state_dict()
+
+
+@pytest.mark.parametrize('name', list(SETUPS))
 def test_same_seed_same_run_other_seed_other_run(name):
     runs = [Rollout(name, seed=3).run(build(name, seed=s), 120)[0] for s in (5, 5, 6)]
     assert np.array_equal(runs[0], runs[1])

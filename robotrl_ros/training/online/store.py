@@ -235,13 +235,9 @@ def load_checkpoint(run_dir: str | Path) -> dict[str, Any] | None:
     return None
 
 
-#: Where an on-policy agent's state keeps its partial rollout (by algorithm name).
-_ROLLOUT_KEY = {'ppo': 'buffer', 'reinforce': 'episodes'}
-
-
 def _warm_start_state(agent: Any, state: dict[str, Any]) -> dict[str, Any]:
     """``state`` with an on-policy agent's partial rollout replaced by ``agent``'s own (empty)."""
-    key = _ROLLOUT_KEY.get(state.get('algo', ''))
+    key = getattr(agent, 'rollout_state_key', None)
     if key is None or key not in state:
         return state
     return {**state, key: agent.state_dict()[key]}
