@@ -9,19 +9,27 @@ one NumPy call each (:meth:`LocomotionTask.observe_batch`, :meth:`LocomotionTask
 so the Python cost per robot falls with the batch size. Robot ``i`` behaves exactly like a
 :class:`LocomotionEnv` reset with seed ``seed + i`` and given the same actions (a test checks).
 
+With ``randomization`` each robot is what :class:`~robotrl_ros.tasks.randomization.RandomizedEnv`
+makes of its env, from the same seeded streams: per-episode masses, friction and servo strength
+(each robot then has its own copy of the ``MjModel``), commands delayed by the episode's latency
+and noisy joint states (the tests compare the two step by step).
+
 Its interface is that of the training loop's env batch: :meth:`reset` and :meth:`step` return
 the next observations (reset ones for robots whose episode ended), rewards, flags and the true
 final observations. Non-finite results are returned as they are; the training loop's batch
 (:class:`robotrl_ros.training.vec_env.LocomotionEnvBatch`) checks them and names the robot.
 
 A batch pickles by configuration: its constructor options, each robot's MuJoCo integration state
-(``mj_getState``), commands, last actions, episode steps and RNG states, never the ``MjModel``,
-which is rebuilt from the robot file on unpickling. An unpickled batch steps on exactly as the
-original would.
+(``mj_getState``), commands, last actions, episode steps, RNG states and randomization state
+(episode dynamics, pending commands, noise), never the ``MjModel``, which is rebuilt from the
+robot file on unpickling. An unpickled batch steps on exactly as the original would.
 """
 
 from __future__ import annotations
 
+import copy
+from collections import deque
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +38,7 @@ import numpy as np
 from gymnasium.utils import seeding
 
 from robotrl_ros.tasks.locomotion import CMD_RANGES, START_NOISE, LocomotionTask
+from robotrl_ros.tasks.randomization import RandomizationConfig, as_randomization, dr_stream
 
 DOWN = np.array([0.0, 0.0, -1.0])
 
@@ -43,20 +52,29 @@ class LocomotionBatch:
         goal: Fixed command ``(vx, vy, wz)`` for every robot; sampled per episode when None.
         cmd_ranges: Command ranges (see :class:`LocomotionTask`).
         reward_weights: Reward weight overrides.
+        randomization: Domain randomization (a :class:`RandomizationConfig`, its dict or a
+            preset name), or None for the nominal robot.
     """
 
     def __init__(self, n_envs: int, robot: str | Path = 'a1', goal: Any = None,
                  cmd_ranges: Any = CMD_RANGES,
-                 reward_weights: dict[str, float] | None = None) -> None:
+                 reward_weights: dict[str, float] | None = None,
+                 randomization: RandomizationConfig | dict[str, Any] | str | None = None
+                 ) -> None:
         if n_envs < 1:
             raise ValueError(f'LocomotionBatch needs n_envs >= 1, got {n_envs}')
         self.options = {'robot': robot, 'goal': goal, 'cmd_ranges': cmd_ranges,
-                        'reward_weights': reward_weights}
+                        'reward_weights': reward_weights, 'randomization': randomization}
         self.task = LocomotionTask(robot, cmd_ranges, reward_weights)
         self.robot = self.task.robot
         self.spec = self.task.spec
         self.n_envs = n_envs
-        self.datas = [self.robot.make_data() for _ in range(n_envs)]
+        self.dr = None if randomization is None else as_randomization(randomization)
+        # One model per robot where the dynamics differ per robot, else one shared model.
+        per_robot = self.dr is not None and self.dr.randomizes_dynamics
+        self.robots = [replace(self.robot, model=copy.deepcopy(self.robot.model))
+                       if per_robot else self.robot for _ in range(n_envs)]
+        self.datas = [robot.make_data() for robot in self.robots]
         self.frame_skip = max(1, round(self.spec.control_period
                                        / float(self.robot.model.opt.timestep)))
         self._fixed_goal = None if goal is None else np.asarray(goal, dtype=np.float64)
@@ -65,21 +83,50 @@ class LocomotionBatch:
         self.last_action = np.zeros((n_envs, n))
         self.steps = np.zeros(n_envs, dtype=np.int64)
         self._rngs: list[np.random.Generator] = []
+        self._dr_rngs: list[np.random.Generator] = []
+        self.episode_params: list[dict[str, Any]] = [{} for _ in range(n_envs)]
+        self._pending: list[deque[np.ndarray]] = [deque() for _ in range(n_envs)]
+        self._noise = np.zeros((n_envs, 2, n))      # joint position, velocity noise
+        self._neutral = self.spec.action_to_command(np.zeros(n))
         gyro = self.robot.model.sensor('imu_gyro').id
         adr = int(self.robot.model.sensor_adr[gyro])
         self._gyro = slice(adr, adr + 3)
 
     # --- one robot ---------------------------------------------------------------------------
     def _reset_one(self, i: int) -> None:
-        robot, rng, data = self.robot, self._rngs[i], self.datas[i]
+        robot, rng, data = self.robots[i], self._rngs[i], self.datas[i]
         self.cmd[i] = self._fixed_goal if self._fixed_goal is not None \
             else self.task.sample_goal(rng)
+        if self.dr is not None:
+            params = self.episode_params[i] = self.dr.sample(self._dr_rngs[i])
+            if self.dr.randomizes_dynamics:
+                robot.set_dynamics(params['mass_scale'], params['friction_scale'],
+                                   params['gain_scale'])
+            self._pending[i] = deque([self._neutral] * params['latency_steps'])
         robot.reset(data)
         noise = rng.uniform(-START_NOISE, START_NOISE, len(robot.default_pose))
         data.qpos[robot.qpos_adr] = np.clip(robot.default_pose + noise, robot.lower, robot.upper)
         mujoco.mj_forward(robot.model, data)
         self.last_action[i] = 0.0
         self.steps[i] = 0
+        self._draw_noise(i)
+
+    def _draw_noise(self, i: int) -> None:
+        """Robot ``i``'s joint-state noise until its next control period (as RandomizedEnv)."""
+        if self.dr is not None and self.dr.obs_noise_std > 0:
+            rng, std, n = self._dr_rngs[i], self.dr.obs_noise_std, self.spec.action_dim
+            self._noise[i, 0] = rng.normal(0.0, std, n)
+            self._noise[i, 1] = rng.normal(0.0, std, n)
+
+    def _apply(self, i: int, command: np.ndarray) -> None:
+        """Hand robot ``i`` its command (delayed by its latency) for one control period."""
+        robot, data = self.robots[i], self.datas[i]
+        if self.dr is not None:
+            self._pending[i].append(command.copy())
+            command = self._pending[i].popleft()
+        data.ctrl[:] = command
+        mujoco.mj_step(robot.model, data, nstep=self.frame_skip)
+        self._draw_noise(i)
 
     # --- the batch ---------------------------------------------------------------------------
     def signals(self) -> tuple[np.ndarray, ...]:
@@ -91,7 +138,10 @@ class LocomotionBatch:
         ang_vel = np.stack([d.sensordata[self._gyro] for d in self.datas])
         gravity = rotation.transpose(0, 2, 1) @ DOWN                  # IMU frame
         lin_vel = np.einsum('bji,bj->bi', rotation, qvel[:, 0:3])     # R^T v, IMU frame
-        return qpos[:, robot.qpos_adr], qvel[:, robot.dof_adr], gravity, ang_vel, lin_vel
+        position, velocity = qpos[:, robot.qpos_adr], qvel[:, robot.dof_adr]
+        if self.dr is not None and self.dr.obs_noise_std > 0:
+            position, velocity = position + self._noise[:, 0], velocity + self._noise[:, 1]
+        return position, velocity, gravity, ang_vel, lin_vel
 
     def _observe(self, position: np.ndarray, velocity: np.ndarray, gravity: np.ndarray,
                  ang_vel: np.ndarray, lin_vel: np.ndarray) -> np.ndarray:
@@ -101,6 +151,7 @@ class LocomotionBatch:
     def reset(self, seed: int) -> np.ndarray:
         """Reset every robot (robot ``i`` seeded with ``seed + i``); observations."""
         self._rngs = [seeding.np_random(seed + i)[0] for i in range(self.n_envs)]
+        self._dr_rngs = [dr_stream(seed + i) for i in range(self.n_envs)]
         for i in range(self.n_envs):
             self._reset_one(i)
         return self._observe(*self.signals())
@@ -124,10 +175,8 @@ class LocomotionBatch:
                              f'{(self.n_envs, spec.action_dim)}; got {actions.shape}')
         action = np.clip(actions, -1.0, 1.0)
         command = spec.action_to_command(action)
-        model = self.robot.model
-        for data, target in zip(self.datas, command, strict=True):
-            data.ctrl[:] = target
-            mujoco.mj_step(model, data, nstep=self.frame_skip)
+        for i in range(self.n_envs):
+            self._apply(i, command[i])
         previous = self.last_action
         self.last_action = spec.command_to_action(command)
         self.steps += 1
@@ -154,18 +203,33 @@ class LocomotionBatch:
             mujoco.mj_getState(model, data, row, spec)
         return {'options': self.options, 'n_envs': self.n_envs, 'physics': physics,
                 'cmd': self.cmd, 'last_action': self.last_action, 'steps': self.steps,
-                'rngs': [rng.bit_generator.state for rng in self._rngs]}
+                'rngs': [rng.bit_generator.state for rng in self._rngs],
+                'dr_rngs': [rng.bit_generator.state for rng in self._dr_rngs],
+                'episode_params': self.episode_params, 'noise': self._noise,
+                'pending': [list(queue) for queue in self._pending]}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(state['n_envs'], **state['options'])  # type: ignore[misc]
-        model, spec = self.robot.model, mujoco.mjtState.mjSTATE_INTEGRATION
-        for data, row in zip(self.datas, state['physics'], strict=True):
-            mujoco.mj_setState(model, data, row, spec)
-            mujoco.mj_forward(model, data)
+        self.episode_params = state.get('episode_params', self.episode_params)
+        if self.dr is not None and self.dr.randomizes_dynamics:
+            for robot, params in zip(self.robots, self.episode_params, strict=True):
+                if params:      # else: not reset yet (a batch handed to a worker)
+                    robot.set_dynamics(params['mass_scale'], params['friction_scale'],
+                                       params['gain_scale'])
+        spec = mujoco.mjtState.mjSTATE_INTEGRATION
+        for robot, data, row in zip(self.robots, self.datas, state['physics'], strict=True):
+            mujoco.mj_setState(robot.model, data, row, spec)
+            mujoco.mj_forward(robot.model, data)
         self.cmd, self.last_action = state['cmd'], state['last_action']
         self.steps = state['steps']
-        self._rngs = []
-        for rng_state in state['rngs']:
-            rng = seeding.np_random(0)[0]
-            rng.bit_generator.state = rng_state
-            self._rngs.append(rng)
+        self._rngs = [_generator(rng_state) for rng_state in state['rngs']]
+        self._dr_rngs = [_generator(rng_state) for rng_state in state.get('dr_rngs', [])]
+        self._noise = state.get('noise', self._noise)
+        self._pending = [deque(queue) for queue in state.get('pending', self._pending)]
+
+
+def _generator(bit_generator_state: dict[str, Any]) -> np.random.Generator:
+    """A NumPy generator restored from its bit generator's state."""
+    rng = seeding.np_random(0)[0]
+    rng.bit_generator.state = bit_generator_state
+    return rng

@@ -122,6 +122,11 @@ def as_randomization(value: RandomizationConfig | dict[str, Any] | str) -> Rando
                      f'{sorted(presets)}, got {value!r}')
 
 
+def dr_stream(seed: int) -> np.random.Generator:
+    """The randomization stream of an env reset with ``seed`` (apart from its task's stream)."""
+    return np.random.default_rng([seed, 0x5EED])
+
+
 class RandomizedEnv(TaskEnv):
     """A task environment with randomized dynamics, delayed commands and noisy joint states.
 
@@ -159,7 +164,7 @@ class RandomizedEnv(TaskEnv):
               options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         """Start an episode with freshly sampled randomization (``info['randomization']``)."""
         if seed is not None:
-            self._dr_rng = np.random.default_rng([seed, 0x5EED])
+            self._dr_rng = dr_stream(seed)
         obs, info = super().reset(seed=seed, options=options)
         return obs, {**info, 'randomization': dict(self.episode_params)}
 

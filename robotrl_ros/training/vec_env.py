@@ -9,9 +9,8 @@ episode's success flag; and it needs a clear error, not a silent NaN, when an en
 Two batches give it that: :class:`EnvBatch` steps separate Gymnasium envs one after another;
 :class:`LocomotionEnvBatch` steps the ``locomotion`` robots together
 (:class:`~robotrl_ros.tasks.locomotion_batch.LocomotionBatch`: physics per robot, task math once
-per batch), with the same results as an :class:`EnvBatch` of ``LocomotionEnv`` seeded alike.
-:func:`make_env_batch` picks the second for ``locomotion`` unless the config asks for domain
-randomization (``randomization``), whose wrappers act on single envs.
+per batch), with the same results as an :class:`EnvBatch` of ``LocomotionEnv`` seeded alike
+(with domain randomization too). :func:`make_env_batch` picks the second for ``locomotion``.
 """
 
 from __future__ import annotations
@@ -143,7 +142,7 @@ class LocomotionEnvBatch:
     Args:
         n_envs: Robots in the batch.
         env_kwargs: The ``locomotion`` env options (``robot``, ``goal``, ``cmd_ranges``,
-            ``reward_weights``).
+            ``reward_weights``, ``randomization``).
         task: Task name used in error messages.
         index_offset: Index of the first robot in error messages (a slice of a larger batch).
 
@@ -224,13 +223,11 @@ def make_env_batch(task: str, n_envs: int, env_kwargs: dict[str, Any] | None = N
     """``n_envs`` copies of ``task`` from the task registry (``factory`` for tests).
 
     A task of :data:`BATCHED_TASKS` comes as one :class:`LocomotionEnvBatch` (same results,
-    less Python per step) unless ``batched`` is False, ``factory`` is not :func:`make_env`
-    or ``env_kwargs`` holds ``randomization`` (domain randomization wraps single envs, so a
-    randomized config steps separate envs). The envs are stepped in this process;
+    less Python per step) unless ``batched`` is False or ``factory`` is not :func:`make_env`
+    (tests). The envs are stepped in this process;
     :func:`robotrl_ros.training.subproc_env.in_workers` hands a batch to worker processes.
     """
     env_kwargs = env_kwargs or {}
-    if (batched and task in BATCHED_TASKS and factory is make_env
-            and env_kwargs.get('randomization') is None):
+    if batched and task in BATCHED_TASKS and factory is make_env:
         return LocomotionEnvBatch(n_envs, env_kwargs, task)
     return EnvBatch([factory(task, **env_kwargs) for _ in range(n_envs)], task)

@@ -14,6 +14,11 @@ from robotrl_ros.training.vec_env import EnvBatch, LocomotionEnvBatch, make_env_
 OPTIONS = {'robot': 'a1', 'cmd_ranges': [[0.2, 0.6], [-0.1, 0.1], [0.0, 0.3]],
            'reward_weights': {'termination': -5.0, 'torques': -1e-3}}
 
+#: The same with domain randomization of everything the batch randomizes.
+RANDOMIZED = {**OPTIONS, 'randomization': {
+    'mass_scale': [0.7, 1.3], 'friction_scale': [0.5, 1.5], 'gain_scale': [0.8, 1.2],
+    'latency_steps': [1, 3], 'obs_noise_std': 0.01}}
+
 
 def _assert_same_step(want, got):
     for a, b in zip(want[:5], got[:5], strict=True):
@@ -28,6 +33,21 @@ def _tip_over(batch, envs, index):
     envs.envs[index].unwrapped._last_state = None
 
 
+def _step_both(batched, separate, steps, check=lambda: None):
+    """Step both batches alike (robot 2 tipped over at step 10); episodes that ended."""
+    rng = np.random.default_rng(1)
+    ended = 0
+    for t in range(steps):
+        check()
+        if t == 10:
+            _tip_over(batched, separate, 2)
+        actions = rng.uniform(-1, 1, (3, 12))
+        want, got = separate.step(actions), batched.step(actions)
+        _assert_same_step(want, got)
+        ended += int(np.sum(got[2] | got[3]))
+    return ended
+
+
 def test_locomotion_batch_equals_separate_envs_with_the_config_options():
     batched = make_env_batch('locomotion', 3, OPTIONS)
     separate = make_env_batch('locomotion', 3, OPTIONS, batched=False)
@@ -38,16 +58,8 @@ def test_locomotion_batch_equals_separate_envs_with_the_config_options():
     assert batched.envs[0].task_spec == separate.envs[0].task_spec
     np.testing.assert_array_equal(batched.reset(5), separate.reset(5))
     np.testing.assert_array_equal(batched.batch.cmd, [env.goal for env in separate.envs])
-    rng = np.random.default_rng(1)
-    ended = 0
-    for t in range(40):
-        if t == 10:
-            _tip_over(batched, separate, 2)
-        actions = rng.uniform(-1, 1, (3, 12))
-        want, got = separate.step(actions), batched.step(actions)
-        _assert_same_step(want, got)
-        ended += int(np.sum(got[2] | got[3]))
-    assert ended >= 1  # the fall: termination weight -5 in the reward, new command after it
+    # The fall: termination weight -5 in the reward, new command after it.
+    assert _step_both(batched, separate, 40) >= 1
     batched.close()
     batched.close()
 
@@ -59,10 +71,19 @@ def test_a_fixed_goal_reaches_every_robot():
     np.testing.assert_allclose(obs[:, 33:36], [[0.3, 0.0, 0.1]] * 2, atol=1e-6)
 
 
-def test_domain_randomization_steps_separate_envs():
-    batch = make_env_batch('locomotion', 2, {'randomization': {'friction_scale': [0.8, 1.2]}})
-    assert isinstance(batch, EnvBatch) and len(batch.envs) == 2
-    assert batch.envs[0].__class__.__name__ == 'RandomizedEnv'
+def test_domain_randomization_in_the_batch_equals_randomized_separate_envs():
+    batched = make_env_batch('locomotion', 3, RANDOMIZED)
+    separate = make_env_batch('locomotion', 3, RANDOMIZED, batched=False)
+    assert isinstance(batched, LocomotionEnvBatch)
+    assert separate.envs[0].__class__.__name__ == 'RandomizedEnv'
+    np.testing.assert_array_equal(batched.reset(5), separate.reset(5))
+    robots = batched.batch.robots
+    assert len({robot.model.body_mass[1] for robot in robots}) == 3     # a model per robot
+
+    def same_episode_draws():
+        assert batched.batch.episode_params == [env.episode_params for env in separate.envs]
+    # The fall: robot 2 draws new dynamics, latency and noise.
+    assert _step_both(batched, separate, 60, same_episode_draws) >= 1
 
 
 def test_bad_options_fail_as_for_a_single_env():
@@ -88,8 +109,9 @@ def test_a_non_finite_result_names_the_env():
         batch.step(np.zeros((3, 12)))
 
 
-def test_pickled_batch_holds_no_mujoco_model_and_steps_on_identically():
-    batch = make_env_batch('locomotion', 4, OPTIONS)
+@pytest.mark.parametrize('options', [OPTIONS, RANDOMIZED], ids=['nominal', 'randomized'])
+def test_pickled_batch_holds_no_mujoco_model_and_steps_on_identically(options):
+    batch = make_env_batch('locomotion', 4, options)
     batch.reset(3)
     rng = np.random.default_rng(2)
     for _ in range(30):
@@ -98,14 +120,18 @@ def test_pickled_batch_holds_no_mujoco_model_and_steps_on_identically():
     assert b'MjModel' not in blob and b'MjData' not in blob
     copy = pickle.loads(blob)
     assert copy.steps == batch.steps and copy.envs[0].task_spec == batch.envs[0].task_spec
+    assert copy.batch.episode_params == batch.batch.episode_params
+    for tipped in (batch, copy):    # a fall: robot 1's next episode is drawn after unpickling
+        tipped.batch.datas[1].qpos[3:7] = [np.cos(np.pi / 4), np.sin(np.pi / 4), 0, 0]
     for _ in range(30):
         actions = rng.uniform(-1, 1, (4, 12))
         _assert_same_step(batch.step(actions), copy.step(actions))
 
 
-def test_workers_step_slices_of_the_batch_with_the_same_results():
-    local = make_env_batch('locomotion', 3, OPTIONS)
-    remote = in_workers(make_env_batch('locomotion', 3, OPTIONS), 2)
+@pytest.mark.parametrize('options', [OPTIONS, RANDOMIZED], ids=['nominal', 'randomized'])
+def test_workers_step_slices_of_the_batch_with_the_same_results(options):
+    local = make_env_batch('locomotion', 3, options)
+    remote = in_workers(make_env_batch('locomotion', 3, options), 2)
     try:
         assert remote.envs[0].task_spec == local.envs[0].task_spec
         np.testing.assert_array_equal(local.reset(4), remote.reset(4))
