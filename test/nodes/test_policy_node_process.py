@@ -70,8 +70,15 @@ def test_signal_sends_the_safe_command_exits_zero_and_stops_commanding(tmp_path,
             rclpy.spin_once(node, timeout_sec=0.02)
         after = [(t, c) for t, c in received if t > signalled]
         assert after, 'no safe command on the way out'
-        safe = received[-2][1] if interface == 'position' else [0.0] * N   # hold / zeros
-        assert after[-1][1] == safe
+        if interface == 'position':
+            # Hold: the last command the controller computed. The policy sees its last action,
+            # so its commands under a constant joint state converge and consecutive ones differ
+            # by ~1e-8; on a busy machine the last one computed may be a step newer than the
+            # last one delivered before the safe command (CI: 1.5e-8 apart). Any other safe
+            # command (zeros, the measured 0.3) is far outside this tolerance.
+            np.testing.assert_allclose(after[-1][1], received[-2][1], rtol=0, atol=1e-6)
+        else:
+            assert after[-1][1] == [0.0] * N
         # within one control period + input_timeout (0.5, the default) of the signal, with
         # slack for a busy machine
         assert (after[-1][0] - signalled) * 1e-9 <= 0.02 + 0.5 + 2.0
