@@ -130,7 +130,10 @@ class LocomotionBatch:
 
     # --- the batch ---------------------------------------------------------------------------
     def signals(self) -> tuple[np.ndarray, ...]:
-        """``(position, velocity, gravity, ang_vel, lin_vel)`` of every robot, ``(n_envs, .)``."""
+        """``(position, velocity, gravity, ang_vel, lin_vel)`` of every robot, ``(n_envs, .)``.
+
+        Joint positions and velocities carry the episode's noise under randomization.
+        """
         robot = self.robot
         qpos = np.stack([d.qpos for d in self.datas])
         qvel = np.stack([d.qvel for d in self.datas])
