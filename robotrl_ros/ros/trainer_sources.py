@@ -54,6 +54,9 @@ COMMAND_LOG_QOS = QoSProfile(depth=QUEUE_DEPTH, history=HistoryPolicy.KEEP_LAST,
 #: The policy node's status topic, relative to a source's namespace.
 POLICY_STATUS_TOPIC = 'policy_node/status'
 
+#: Seconds a pause or re-arm request may stay unanswered before it is sent again.
+PAUSE_RETRY = 2.0
+
 
 def _ns() -> int:
     return time.time_ns()
@@ -117,8 +120,9 @@ class SourceStreams:
                                     topic(reset_service) if reset_service else '', _ns)
         self.pause_client = (node.create_client(SetBool, topic(pause_service))
                              if pause_service else None)
-        self.paused = False
-        self._pause_pending = False
+        self.paused: bool | None = False    # None: unknown (a request went unanswered)
+        self._pause_sent = -1.0     # monotonic time of the request in flight; -1: none
+        self._pause_future: Any = None
         self.pauses = 0
         # A floating base's state is three streams: a joint state waits for its imu and base
         # twist (published before it), not only for the command that answers it.
@@ -225,19 +229,33 @@ class SourceStreams:
 
     # --- backpressure ----------------------------------------------------------------------
     def pause(self, want: bool) -> None:
-        """Disarm (``want``) or re-arm the source's exploring policy node, once per change."""
-        if self.pause_client is None or want == self.paused or self._pause_pending:
+        """Disarm (``want``) or re-arm the source's exploring policy node, once per change.
+
+        A request unanswered for :data:`PAUSE_RETRY` seconds is abandoned and the state becomes
+        unknown, so the next call sends the wanted state again (``SetBool`` is idempotent): a
+        service can apply a request and lose its response when it has not yet discovered a new
+        client, and a lost "re-arm" would otherwise leave the robot disarmed for good.
+        """
+        if self.pause_client is None:
             return
-        if not self.pause_client.service_is_ready():
+        if self._pause_sent >= 0:
+            if time.monotonic() - self._pause_sent <= PAUSE_RETRY:
+                return
+            self.pause_client.remove_pending_request(self._pause_future)
+            self._pause_sent, self._pause_future, self.paused = -1.0, None, None
+        if want == self.paused or not self.pause_client.service_is_ready():
             return
-        self._pause_pending = True
-        future = self.pause_client.call_async(SetBool.Request(data=not want))
+        sent = self._pause_sent = time.monotonic()
+        future = self._pause_future = self.pause_client.call_async(
+            SetBool.Request(data=not want))
 
         def done(fut: Any, paused: bool = want) -> None:
-            self._pause_pending = False
+            if self._pause_sent != sent:
+                return      # abandoned, answered late: a newer request decides
+            self._pause_sent, self._pause_future = -1.0, None
             try:
                 ok = fut.result().success
-            except Exception:  # noqa: BLE001 - retried on the next tick
+            except Exception:  # noqa: BLE001 - retried on the next call
                 ok = False
             if ok:
                 self.paused = paused

@@ -130,3 +130,57 @@ def test_bad_robot_namespace_is_named(ros, tmp_path):
         TrainerNode(parameter_overrides=[
             Parameter('output_dir', value=str(tmp_path / 'run')),
             Parameter('robot_namespaces', value=['robot1', '2robot'])])
+
+
+class _SilentFirstPauseService:
+    """A policy node's ``~/enable`` client double: requests recorded, answered by the test."""
+
+    def __init__(self):
+        self.requests, self.futures, self.removed = [], [], []
+
+    def service_is_ready(self):
+        return True
+
+    def call_async(self, request):
+        from rclpy.task import Future
+        self.requests.append(request.data)
+        self.futures.append(Future())
+        return self.futures[-1]
+
+    def remove_pending_request(self, future):
+        self.removed.append(future)
+
+
+def _answer(future, success=True):
+    from std_srvs.srv import SetBool
+    future.set_result(SetBool.Response(success=success))
+
+
+def test_an_unanswered_pause_request_is_sent_again_and_a_late_answer_ignored(monkeypatch):
+    """A lost answer must not leave the robot disarmed for good: the request is sent again.
+
+    Seen in CI: the service applied a disarm and lost its response (it had not discovered the
+    trainer's new client yet), so the trainer never re-armed that robot.
+    """
+    from robotrl_ros.ros import trainer_sources
+    now = [100.0]
+    monkeypatch.setattr(trainer_sources.time, 'monotonic', lambda: now[0])
+    source = trainer_sources.SourceStreams.__new__(trainer_sources.SourceStreams)
+    source.pause_client = service = _SilentFirstPauseService()
+    source.paused, source._pause_sent, source._pause_future, source.pauses = False, -1.0, None, 0
+    source.pause(True)                      # disarm: SetBool(false)
+    source.pause(True)                      # in flight: not sent twice
+    assert service.requests == [False]
+    now[0] += trainer_sources.PAUSE_RETRY + 0.5
+    source.pause(True)                      # unanswered too long: abandoned, sent again
+    assert service.requests == [False, False] and service.removed == [service.futures[0]]
+    _answer(service.futures[1])
+    assert source.paused is True and source.pauses == 1
+    _answer(service.futures[0])             # the lost one, answered late: ignored
+    assert source.paused is True and source.pauses == 1
+    source.pause(False)                     # re-arm: SetBool(true)
+    now[0] += trainer_sources.PAUSE_RETRY + 0.5
+    source.pause(False)                     # its answer was lost too: asked again
+    assert service.requests == [False, False, True, True] and source.paused is None
+    _answer(service.futures[3])
+    assert source.paused is False
