@@ -38,7 +38,13 @@ import numpy as np
 from gymnasium.utils import seeding
 
 from robotrl_ros.tasks.locomotion import CMD_RANGES, START_NOISE, LocomotionTask
-from robotrl_ros.tasks.randomization import RandomizationConfig, as_randomization, dr_stream
+from robotrl_ros.tasks.randomization import (
+    RandomizationConfig,
+    apply_dynamics,
+    as_randomization,
+    dr_stream,
+    joint_noise,
+)
 
 DOWN = np.array([0.0, 0.0, -1.0])
 
@@ -100,8 +106,7 @@ class LocomotionBatch:
         if self.dr is not None:
             params = self.episode_params[i] = self.dr.sample(self._dr_rngs[i])
             if self.dr.randomizes_dynamics:
-                robot.set_dynamics(params['mass_scale'], params['friction_scale'],
-                                   params['gain_scale'])
+                apply_dynamics(robot, params)
             self._pending[i] = deque([self._neutral] * params['latency_steps'])
         robot.reset(data)
         noise = rng.uniform(-START_NOISE, START_NOISE, len(robot.default_pose))
@@ -114,9 +119,8 @@ class LocomotionBatch:
     def _draw_noise(self, i: int) -> None:
         """Robot ``i``'s joint-state noise until its next control period (as RandomizedEnv)."""
         if self.dr is not None and self.dr.obs_noise_std > 0:
-            rng, std, n = self._dr_rngs[i], self.dr.obs_noise_std, self.spec.action_dim
-            self._noise[i, 0] = rng.normal(0.0, std, n)
-            self._noise[i, 1] = rng.normal(0.0, std, n)
+            self._noise[i] = joint_noise(self._dr_rngs[i], self.dr.obs_noise_std,
+                                         self.spec.action_dim)
 
     def _apply(self, i: int, command: np.ndarray) -> None:
         """Hand robot ``i`` its command (delayed by its latency) for one control period."""
@@ -217,8 +221,7 @@ class LocomotionBatch:
         if self.dr is not None and self.dr.randomizes_dynamics:
             for robot, params in zip(self.robots, self.episode_params, strict=True):
                 if params:      # else: not reset yet (a batch handed to a worker)
-                    robot.set_dynamics(params['mass_scale'], params['friction_scale'],
-                                       params['gain_scale'])
+                    apply_dynamics(robot, params)
         spec = mujoco.mjtState.mjSTATE_INTEGRATION
         for robot, data, row in zip(self.robots, self.datas, state['physics'], strict=True):
             mujoco.mj_setState(robot.model, data, row, spec)

@@ -127,6 +127,16 @@ def dr_stream(seed: int) -> np.random.Generator:
     return np.random.default_rng([seed, 0x5EED])
 
 
+def joint_noise(rng: np.random.Generator, std: float, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """One control period's joint-state noise: ``(position, velocity)``, drawn in that order."""
+    return rng.normal(0.0, std, n), rng.normal(0.0, std, n)
+
+
+def apply_dynamics(simulator: Any, params: dict[str, Any]) -> None:
+    """Give ``simulator`` (anything with ``set_dynamics``) an episode's sampled dynamics."""
+    simulator.set_dynamics(params['mass_scale'], params['friction_scale'], params['gain_scale'])
+
+
 class RandomizedEnv(TaskEnv):
     """A task environment with randomized dynamics, delayed commands and noisy joint states.
 
@@ -176,8 +186,7 @@ class RandomizedEnv(TaskEnv):
     def _sim_reset(self, rng: np.random.Generator, options: dict[str, Any]) -> None:
         params = self.config.sample(self._dr_rng)
         if self.config.randomizes_dynamics:
-            self.env.set_dynamics(params['mass_scale'], params['friction_scale'],
-                                  params['gain_scale'])
+            apply_dynamics(self.env, params)
         self.episode_params = params
         self.env.goal = self.goal
         self.env._sim_reset(rng, options)
@@ -200,5 +209,4 @@ class RandomizedEnv(TaskEnv):
     def _draw_noise(self) -> None:
         std, n = self.config.obs_noise_std, self.task_spec.action_dim
         if std > 0:
-            self._noise_pos = self._dr_rng.normal(0.0, std, n)
-            self._noise_vel = self._dr_rng.normal(0.0, std, n)
+            self._noise_pos, self._noise_vel = joint_noise(self._dr_rng, std, n)
