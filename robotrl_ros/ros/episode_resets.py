@@ -21,6 +21,8 @@ from rcl_interfaces.srv import GetParameters
 from rclpy.node import Node
 from std_srvs.srv import Trigger
 
+from robotrl_ros.ros.pending_request import PendingRequest
+
 RESET_RETRY = 1.0          # s before a failed or unanswered reset request is retried
 BRIDGE_CHECK_TIMEOUT = 5.0  # s to learn whether the bridge auto-resets before using ~/reset
 
@@ -40,7 +42,7 @@ class EpisodeResets:
                  clock_ns: Callable[[], int] = time.time_ns) -> None:
         self.node, self.session, self._ns = node, session, clock_ns
         self.client = node.create_client(Trigger, reset_service) if reset_service else None
-        self._sent = -1.0               # monotonic time of the request in flight; -1: none
+        self._reset_request = PendingRequest(RESET_RETRY)
         self._bridge_checked = self.client is None
         self._check_started = time.monotonic()
         self._bridge_query: Any = None
@@ -61,18 +63,21 @@ class EpisodeResets:
                                         throttle_duration_sec=5.0)
             return
         self.session.begin_reset(self._ns())
-        self._sent = time.monotonic()
-        self.client.call_async(Trigger.Request()).add_done_callback(self._on_done)
+        self._reset_request.send(self.client, Trigger.Request(), self._on_done)
 
     def tick(self) -> None:
-        """Periodic: request a needed reset; retry one that failed or stays unanswered."""
-        now = time.monotonic()
-        waiting = self.session.awaiting_reset() and (
-            self._sent < 0 or now - self._sent > RESET_RETRY)
-        if (self.session.needs_reset() or waiting) and self._sent < 0:
+        """Periodic: request a needed reset; retry one that failed or stays unanswered.
+
+        A request unanswered for :data:`RESET_RETRY` seconds is abandoned (the next tick asks
+        again; a late answer to it is ignored).
+        """
+        if self._reset_request.overdue():
+            self._reset_request.abandon()
+            return
+        if self._reset_request.in_flight:
+            return
+        if self.session.needs_reset() or self.session.awaiting_reset():
             self.request()
-        elif waiting:
-            self._sent = -1.0  # unanswered for too long: the next tick asks again
 
     def _check_bridge(self) -> None:
         """Find out once whether the bridge auto-resets (then never call ~/reset)."""
@@ -99,7 +104,6 @@ class EpisodeResets:
         self._bridge_checked = True
 
     def _on_done(self, future: Any) -> None:
-        self._sent = -1.0
         try:
             response = future.result()
             info = json.loads(response.message)

@@ -37,6 +37,7 @@ from robotrl_ros.ros.conversions import (
     twist_to_cmd,
 )
 from robotrl_ros.ros.episode_resets import EpisodeResets
+from robotrl_ros.ros.pending_request import PendingRequest
 from robotrl_ros.ros.qos import COMMAND_QOS
 from robotrl_ros.training.online.base_signals import observes_base
 from robotrl_ros.training.online.reorder import ReorderBuffer
@@ -121,8 +122,7 @@ class SourceStreams:
         self.pause_client = (node.create_client(SetBool, topic(pause_service))
                              if pause_service else None)
         self.paused: bool | None = False    # None: unknown (a request went unanswered)
-        self._pause_sent = -1.0     # monotonic time of the request in flight; -1: none
-        self._pause_future: Any = None
+        self._pause_request = PendingRequest(PAUSE_RETRY)
         self.pauses = 0
         # A floating base's state is three streams: a joint state waits for its imu and base
         # twist (published before it), not only for the command that answers it.
@@ -238,21 +238,15 @@ class SourceStreams:
         """
         if self.pause_client is None:
             return
-        if self._pause_sent >= 0:
-            if time.monotonic() - self._pause_sent <= PAUSE_RETRY:
+        if self._pause_request.in_flight:
+            if not self._pause_request.overdue():
                 return
-            self.pause_client.remove_pending_request(self._pause_future)
-            self._pause_sent, self._pause_future, self.paused = -1.0, None, None
+            self._pause_request.abandon()
+            self.paused = None
         if want == self.paused or not self.pause_client.service_is_ready():
             return
-        sent = self._pause_sent = time.monotonic()
-        future = self._pause_future = self.pause_client.call_async(
-            SetBool.Request(data=not want))
 
         def done(fut: Any, paused: bool = want) -> None:
-            if self._pause_sent != sent:
-                return      # abandoned, answered late: a newer request decides
-            self._pause_sent, self._pause_future = -1.0, None
             try:
                 ok = fut.result().success
             except Exception:  # noqa: BLE001 - retried on the next call
@@ -260,4 +254,4 @@ class SourceStreams:
             if ok:
                 self.paused = paused
                 self.pauses += int(paused)
-        future.add_done_callback(done)
+        self._pause_request.send(self.pause_client, SetBool.Request(data=not want), done)

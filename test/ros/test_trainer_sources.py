@@ -132,8 +132,8 @@ def test_bad_robot_namespace_is_named(ros, tmp_path):
             Parameter('robot_namespaces', value=['robot1', '2robot'])])
 
 
-class _SilentFirstPauseService:
-    """A policy node's ``~/enable`` client double: requests recorded, answered by the test."""
+class _UnansweredService:
+    """A service client double: requests recorded, answered (or not) by the test."""
 
     def __init__(self):
         self.requests, self.futures, self.removed = [], [], []
@@ -143,7 +143,7 @@ class _SilentFirstPauseService:
 
     def call_async(self, request):
         from rclpy.task import Future
-        self.requests.append(request.data)
+        self.requests.append(getattr(request, 'data', request))
         self.futures.append(Future())
         return self.futures[-1]
 
@@ -162,12 +162,13 @@ def test_an_unanswered_pause_request_is_sent_again_and_a_late_answer_ignored(mon
     Seen in CI: the service applied a disarm and lost its response (it had not discovered the
     trainer's new client yet), so the trainer never re-armed that robot.
     """
-    from robotrl_ros.ros import trainer_sources
+    from robotrl_ros.ros import pending_request, trainer_sources
     now = [100.0]
-    monkeypatch.setattr(trainer_sources.time, 'monotonic', lambda: now[0])
+    monkeypatch.setattr(pending_request.time, 'monotonic', lambda: now[0])
     source = trainer_sources.SourceStreams.__new__(trainer_sources.SourceStreams)
-    source.pause_client = service = _SilentFirstPauseService()
-    source.paused, source._pause_sent, source._pause_future, source.pauses = False, -1.0, None, 0
+    source.pause_client = service = _UnansweredService()
+    source.paused, source.pauses = False, 0
+    source._pause_request = pending_request.PendingRequest(trainer_sources.PAUSE_RETRY)
     source.pause(True)                      # disarm: SetBool(false)
     source.pause(True)                      # in flight: not sent twice
     assert service.requests == [False]
@@ -184,3 +185,58 @@ def test_an_unanswered_pause_request_is_sent_again_and_a_late_answer_ignored(mon
     assert service.requests == [False, False, True, True] and source.paused is None
     _answer(service.futures[3])
     assert source.paused is False
+
+
+class _ResetSession:
+    """The session side of EpisodeResets: one reset wanted, episodes ended recorded."""
+
+    def __init__(self):
+        self.awaiting, self.ended = False, []
+
+    def needs_reset(self):
+        return not self.awaiting and not self.ended
+
+    def awaiting_reset(self):
+        return self.awaiting
+
+    def begin_reset(self, log_time):
+        self.awaiting = True
+
+    def end_reset(self, episode, stamp, log_time, command=None):
+        self.awaiting = False
+        self.ended.append(episode)
+
+
+def _reset_answer(future, episode):
+    import json
+
+    from std_srvs.srv import Trigger
+    future.set_result(Trigger.Response(
+        success=True, message=json.dumps({'episode': episode, 'stamp': 1.0})))
+
+
+def test_an_unanswered_reset_request_is_sent_again_and_a_late_answer_ignored(monkeypatch):
+    """A lost reset reply must not stall the episode, nor end it twice when it comes late."""
+    from robotrl_ros.ros import episode_resets, pending_request
+    now = [100.0]
+    monkeypatch.setattr(pending_request.time, 'monotonic', lambda: now[0])
+    resets = episode_resets.EpisodeResets.__new__(episode_resets.EpisodeResets)
+    resets.session = session = _ResetSession()
+    resets._ns = lambda: 0
+    resets.client = service = _UnansweredService()
+    resets._bridge_checked = True
+    resets._reset_request = pending_request.PendingRequest(episode_resets.RESET_RETRY)
+    resets.tick()                           # needed: requested
+    resets.tick()                           # in flight: not requested twice
+    assert len(service.requests) == 1
+    now[0] += episode_resets.RESET_RETRY + 0.5
+    resets.tick()                           # unanswered too long: abandoned
+    assert service.removed == [service.futures[0]]
+    resets.tick()                           # ... and asked again
+    assert len(service.requests) == 2
+    _reset_answer(service.futures[1], episode=2)
+    assert session.ended == [2] and not session.awaiting
+    _reset_answer(service.futures[0], episode=1)    # the lost one, answered late: ignored
+    assert session.ended == [2]
+    resets.tick()                           # nothing wanted: nothing sent
+    assert len(service.requests) == 2
