@@ -24,6 +24,25 @@ LOG_STD_MAX = 2.0
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
+def expected_clamped(mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
+    """``E[clamp(mean + std * N(0, 1), -1, 1)]``: the mean of the action actually executed.
+
+    With ``a = (-1 - mean) / std`` and ``b = (1 - mean) / std`` (normal CDF ``Phi``, density
+    ``phi``), the clamped Gaussian's mean is
+    ``1 - Phi(b) - Phi(a) + mean (Phi(b) - Phi(a)) + std (phi(a) - phi(b))``: ``mean`` where
+    the bounds are many ``std`` away, and pulled inside them where the mean sits at a bound
+    (a saturated ``tanh`` mean, whose samples are clamped on one side only).
+    """
+    a = (-1.0 - mean) / std
+    b = (1.0 - mean) / std
+    # Literals: TorchScript compiles this function and cannot read module-level floats.
+    cdf_a = 0.5 + 0.5 * torch.erf(a * 0.7071067811865476)      # 1 / sqrt(2)
+    cdf_b = 0.5 + 0.5 * torch.erf(b * 0.7071067811865476)
+    pdf_a = torch.exp(-0.5 * (a * a)) * 0.3989422804014327      # 1 / sqrt(2 pi)
+    pdf_b = torch.exp(-0.5 * (b * b)) * 0.3989422804014327
+    return 1.0 - cdf_b - cdf_a + mean * (cdf_b - cdf_a) + std * (pdf_a - pdf_b)
+
+
 class UnitClamp(nn.Module):
     """``clamp(x, -1, 1)``: the action bound of a linear-mean policy's deterministic output."""
 
@@ -50,22 +69,33 @@ class GaussianPolicy(nn.Module):
         action_dim: Action length.
         init_log_std: Initial log standard deviation.
         bounded_mean: ``tanh`` on the mean (True) or a linear mean (False).
+        expected_action: The deterministic action is the mean of the executed (clamped)
+            action, :func:`expected_clamped` of the mean and the std (True), instead of the
+            Gaussian's mean bounded to [-1, 1] (False). They differ where the mean is near a
+            bound: a saturated ``tanh`` mean acts bang-bang, while the policy that was trained
+            and scored is the clamped sample's (docs/agents.md, the A1 rows).
     """
 
     def __init__(self, normalizer: ObsNormalizer, mean_net: nn.Module, action_dim: int,
-                 init_log_std: float = 0.0, bounded_mean: bool = True) -> None:
+                 init_log_std: float = 0.0, bounded_mean: bool = True,
+                 expected_action: bool = False) -> None:
         super().__init__()
         self.normalizer = normalizer
         self.mean_net = mean_net
         self.log_std = nn.Parameter(torch.full((action_dim,), float(init_log_std)))
         self.bounded_mean = bounded_mean
+        self.expected_action = expected_action
         # Parameter-free, so checkpoints of either kind have the same keys.
         self.mean_activation = nn.Tanh() if bounded_mean else nn.Identity()
         self.action_bound = nn.Tanh() if bounded_mean else UnitClamp()
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        """Mean action, bounded to [-1, 1]."""
-        return self.action_bound(self.mean_net(self.normalizer(obs)))
+        """Deterministic action in [-1, 1]: the mean bounded, or the executed action's mean."""
+        out = self.mean_net(self.normalizer(obs))
+        if self.expected_action:
+            std = torch.exp(self.log_std.clamp(-5.0, 2.0))     # LOG_STD_MIN, LOG_STD_MAX
+            return expected_clamped(self.mean_activation(out), std)
+        return self.action_bound(out)
 
     @torch.jit.export
     def explore(self, obs: torch.Tensor) -> torch.Tensor:

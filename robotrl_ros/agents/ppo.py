@@ -66,6 +66,9 @@ class PPOConfig:
         bounded_mean: Gaussian mean ``tanh`` of the network (True) or linear, clamped only
             when acting (False, as SB3, CleanRL and rsl_rl): see
             :class:`~robotrl_ros.agents.policies.GaussianPolicy`.
+        expected_action: The deterministic (exported, evaluated) action is the mean of the
+            executed action, the clamped Gaussian's, instead of the Gaussian's mean bounded
+            (:func:`~robotrl_ros.agents.policies.expected_clamped`); training is the same.
         desired_kl: Adapt the learning rate after every minibatch, as rsl_rl's ``adaptive``
             schedule: approximate KL above twice this divides it by 1.5, below half of it
             multiplies it by 1.5, within [1e-5, 1e-2] (None: constant ``learning_rate``).
@@ -93,6 +96,7 @@ class PPOConfig:
     target_kl: float | None = None
     desired_kl: float | None = None
     bounded_mean: bool = True
+    expected_action: bool = False
     backend: str = backend_field()
 
 
@@ -164,7 +168,7 @@ class PPO(Agent):
             self.policy: GaussianPolicy | CategoricalPolicy = (
                 CategoricalPolicy(normalizer, actor) if discrete
                 else GaussianPolicy(normalizer, actor, action_dim, cfg.init_log_std,
-                                    cfg.bounded_mean))
+                                    cfg.bounded_mean, cfg.expected_action))
             self.critic = mlp(obs_dim, 1, cfg.hidden_sizes, cfg.activation, out_gain=1.0)
         self._params = list(self.policy.parameters()) + list(self.critic.parameters())
         # backend fast: rollouts act and score in NumPy on views of these weights, and Gaussian

@@ -15,6 +15,7 @@ integer and float arrays follows torch's promotion (:func:`torch_dtype`), not Nu
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -60,6 +61,18 @@ def _relu(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
 
 def _leaky_relu(x: np.ndarray, slope: float) -> np.ndarray:
     return np.where(x > 0, x, x * slope)
+
+
+_ERF = np.frompyfunc(math.erf, 1, 1)
+
+
+def _erf(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """The error function, elementwise (``math.erf``: NumPy has none), in ``x``'s dtype."""
+    result = _ERF(x).astype(x.dtype)
+    if out is None:
+        return result
+    out[...] = result
+    return out
 
 
 def _clamp(x: np.ndarray, low: Any, high: Any, out: np.ndarray | None = None) -> np.ndarray:
@@ -165,6 +178,9 @@ OPS: dict[str, OpKind] = {
     'aten::neg': OpKind(np.negative, (1,), elementwise=True),
     'aten::relu': OpKind(_relu, (1,), elementwise=True),
     'aten::tanh': OpKind(np.tanh, (1,), elementwise=True),
+    'aten::exp': OpKind(np.exp, (1,), elementwise=True),
+    # the clamped Gaussian's mean (a policy's expected action)
+    'aten::erf': OpKind(_erf, (1,), elementwise=True),
     'aten::sigmoid': OpKind(_sigmoid, (1,), elementwise=True),
     'aten::elu': OpKind(_elu, (4,), elementwise=True),
     'aten::selu': OpKind(_selu, (1,), elementwise=True),

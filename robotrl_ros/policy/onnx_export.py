@@ -61,7 +61,8 @@ CHECK_ATOL = 1e-5
 _INT64_MAX = np.iinfo(np.int64).max
 _ELEMENTWISE = {'aten::add': 'Add', 'aten::sub': 'Sub', 'aten::mul': 'Mul', 'aten::div': 'Div',
                 'aten::neg': 'Neg', 'aten::relu': 'Relu', 'aten::tanh': 'Tanh',
-                'aten::sigmoid': 'Sigmoid', 'aten::clamp_min': 'Max', 'aten::clamp_max': 'Min'}
+                'aten::sigmoid': 'Sigmoid', 'aten::clamp_min': 'Max', 'aten::clamp_max': 'Min',
+                'aten::exp': 'Exp', 'aten::erf': 'Erf'}
 
 
 def _onnx() -> Any:

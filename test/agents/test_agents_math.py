@@ -320,3 +320,48 @@ def test_ppo_linear_mean_keeps_its_gradient_at_the_bound_and_exports_clamped():
                                                      'log_std', *(
                                                          f'mean_net.{k}' for k in
                                                          agent.policy.mean_net.state_dict())}
+
+
+def test_expected_clamped_is_the_mean_of_the_clamped_gaussian():
+    from robotrl_ros.agents.policies import expected_clamped
+
+    mean = torch.tensor([-3.0, -1.0, -0.9, -0.3, 0.0, 0.5, 0.95, 1.0, 2.0], dtype=torch.float64)
+    std = torch.tensor([0.3, 0.2, 0.5, 0.1, 1.0, 0.4, 0.05, 0.3, 0.6], dtype=torch.float64)
+    noise = torch.randn(200_000, len(mean), generator=torch.Generator().manual_seed(0),
+                        dtype=torch.float64)
+    sampled = torch.clamp(mean + std * noise, -1.0, 1.0).mean(0)
+    torch.testing.assert_close(expected_clamped(mean, std), sampled, atol=3e-3, rtol=0)
+    # Far from the bounds it is the mean; at a bound it is pulled inside.
+    inside = expected_clamped(torch.tensor([0.4]), torch.tensor([0.01]))
+    torch.testing.assert_close(inside, torch.tensor([0.4]))
+    assert expected_clamped(torch.tensor([1.0]), torch.tensor([0.3])) < 0.9
+
+
+def test_ppo_expected_action_is_the_executed_actions_mean_in_every_export():
+    """``expected_action``: a saturated tanh mean acts at what its clamped samples average."""
+    from robotrl_ros.agents.policies import expected_clamped
+    from robotrl_ros.agents.ppo import PPO
+    from robotrl_ros.policy.numpy_inference import compile_numpy, numpy_equivalent
+
+    obs = torch.zeros(1, 3)
+    plain = PPO(3, 2, config={'hidden_sizes': [8]}, seed=0)
+    agent = PPO(3, 2, config={'expected_action': True, 'hidden_sizes': [8]}, seed=0)
+    for each in (plain, agent):
+        last = each.policy.mean_net[-1]
+        with torch.no_grad():
+            last.bias[:] = torch.tensor([4.0, 0.2])     # one mean saturated, one inside
+            last.weight.zero_()
+            each.policy.log_std[:] = torch.tensor([-1.0, -3.0])
+    want = expected_clamped(torch.tanh(torch.tensor([[4.0, 0.2]])),
+                            torch.exp(torch.tensor([-1.0, -3.0])))
+    action = agent.act(obs.numpy(), deterministic=True)
+    np.testing.assert_allclose(action, want.numpy(), atol=1e-6)
+    assert action[0, 0] < 0.9 and abs(action[0, 1] - np.tanh(0.2)) < 1e-3
+    np.testing.assert_allclose(plain.act(obs.numpy(), deterministic=True),
+                               np.tanh([[4.0, 0.2]]), atol=1e-6)
+    # Training acts the same: the samples do not depend on the option.
+    np.testing.assert_array_equal(agent.act(obs.numpy()), plain.act(obs.numpy()))
+    scripted = torch.jit.freeze(torch.jit.script(agent.policy_module().eval()))
+    torch.testing.assert_close(scripted(obs), agent.policy(obs))
+    run = compile_numpy(scripted, 3)
+    assert run is not None and numpy_equivalent(run, scripted, 3)

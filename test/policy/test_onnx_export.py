@@ -60,13 +60,14 @@ def _assert_same_actions(path, obs):
             path, row[None])[0]), artifact.command(row), atol=2e-5, rtol=0)
 
 
-@pytest.mark.parametrize('algo', ['ppo', 'sac'])
-def test_trained_agents_export_to_onnx_with_the_same_actions(tmp_path, algo):
+@pytest.mark.parametrize('algo, config', [('ppo', {}), ('ppo', {'expected_action': True}),
+                                          ('sac', {})], ids=['ppo', 'ppo-expected', 'sac'])
+def test_trained_agents_export_to_onnx_with_the_same_actions(tmp_path, algo, config):
     from robotrl_ros.agents.registry import make_agent
     from robotrl_ros.tasks.registry import make_env
 
     env = make_env('reach')
-    agent = make_agent(algo, env, {}, 0)
+    agent = make_agent(algo, env, config, 0)
     path = export_artifact(agent.policy_module(), env.task_spec, tmp_path / algo, algorithm=algo)
     onnx_path = export_onnx(path)
     assert onnx_path == path / ONNX_FILE
