@@ -15,7 +15,6 @@ integer and float arrays follows torch's promotion (:func:`torch_dtype`), not Nu
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -63,14 +62,26 @@ def _leaky_relu(x: np.ndarray, slope: float) -> np.ndarray:
     return np.where(x > 0, x, x * slope)
 
 
-_ERF = np.frompyfunc(math.erf, 1, 1)
+#: Abramowitz & Stegun 7.1.26: erf(z) = 1 - t P(t) exp(-z^2), t = 1 / (1 + p z), for z >= 0;
+#: absolute error below 1.5e-7, a few float32 rounding steps.
+_ERF_P = 0.3275911
+_ERF_A = (1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592)
 
 
 def _erf(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """The error function, elementwise (``math.erf``: NumPy has none), in ``x``'s dtype."""
-    result = _ERF(x).astype(x.dtype)
+    """The error function, elementwise (NumPy has none), in ``x``'s dtype.
+
+    Vectorized, so a large value costs what other elementwise ops cost (no per-element Python
+    call a hostile program could multiply).
+    """
+    z = np.abs(x, dtype=np.float64)
+    t = 1.0 / (1.0 + _ERF_P * z)
+    poly = np.zeros_like(t)
+    for coefficient in _ERF_A:
+        poly = (poly + coefficient) * t
+    result = np.copysign(1.0 - poly * np.exp(-z * z), x)
     if out is None:
-        return result
+        return result.astype(x.dtype, copy=False)
     out[...] = result
     return out
 

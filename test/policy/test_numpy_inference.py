@@ -220,3 +220,23 @@ def test_float_times_int_arrays_promote_as_torch_does():
     assert expected.dtype == np.float32
     np.testing.assert_array_equal(run(obs), expected)
     assert 'cast0_1' in run.source   # the constant was cast once, when compiled
+
+
+def test_erf_matches_the_error_function_in_the_input_dtype():
+    """The expected-action head's ``aten::erf``: vectorized, within float32 rounding."""
+    import math
+
+    from robotrl_ros.policy.numpy_ops import OPS
+
+    erf = OPS['aten::erf'].fn
+    x = np.concatenate([np.linspace(-6.0, 6.0, 20001), [np.inf, -np.inf, 0.0]])
+    for dtype in (np.float32, np.float64):
+        values = x.astype(dtype)
+        got = erf(values)
+        assert got.dtype == dtype
+        np.testing.assert_allclose(got, [math.erf(v) for v in values.astype(np.float64)],
+                                   atol=2e-7, rtol=0)
+        into = values.copy()
+        assert erf(into, out=into) is into
+        np.testing.assert_array_equal(into, got)
+    assert np.isnan(erf(np.array([np.nan], np.float32)))[0]
