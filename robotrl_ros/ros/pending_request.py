@@ -27,14 +27,14 @@ class PendingRequest:
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
-        self._sent = -1.0               # monotonic time of the request in flight; -1: none
+        self._sent = 0.0                # monotonic time the request in flight was sent
         self._client: Any = None
-        self._future: Any = None
+        self._future: Any = None        # the request in flight; None: none
 
     @property
     def in_flight(self) -> bool:
         """A request was sent and neither answered nor abandoned."""
-        return self._sent >= 0
+        return self._future is not None
 
     def overdue(self) -> bool:
         """The request in flight has stayed unanswered longer than ``timeout``."""
@@ -45,14 +45,14 @@ class PendingRequest:
 
         Not called for an answer that arrives after :meth:`abandon` (or after a newer send).
         """
-        sent = self._sent = time.monotonic()
+        self._sent = time.monotonic()
         self._client = client
         future = self._future = client.call_async(request)
 
         def done(fut: Any) -> None:
-            if self._sent != sent:
+            if fut is not self._future:
                 return      # abandoned, answered late: a newer request decides
-            self._sent, self._client, self._future = -1.0, None, None
+            self._client, self._future = None, None
             on_answer(fut)
         future.add_done_callback(done)
 
@@ -60,4 +60,4 @@ class PendingRequest:
         """Stop waiting for the request in flight (its client forgets it too)."""
         if self._future is not None:
             self._client.remove_pending_request(self._future)
-        self._sent, self._client, self._future = -1.0, None, None
+        self._client, self._future = None, None
