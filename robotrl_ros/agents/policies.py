@@ -85,6 +85,8 @@ class GaussianPolicy(nn.Module):
         self.log_std = nn.Parameter(torch.full((action_dim,), float(init_log_std)))
         self.bounded_mean = bounded_mean
         self.expected_action = expected_action
+        # Plain attributes: TorchScript's forward cannot read the module-level floats.
+        self.log_std_min, self.log_std_max = LOG_STD_MIN, LOG_STD_MAX
         # Parameter-free, so checkpoints of either kind have the same keys.
         self.mean_activation = nn.Tanh() if bounded_mean else nn.Identity()
         self.action_bound = nn.Tanh() if bounded_mean else UnitClamp()
@@ -93,7 +95,7 @@ class GaussianPolicy(nn.Module):
         """Deterministic action in [-1, 1]: the mean bounded, or the executed action's mean."""
         out = self.mean_net(self.normalizer(obs))
         if self.expected_action:
-            std = torch.exp(self.log_std.clamp(-5.0, 2.0))     # LOG_STD_MIN, LOG_STD_MAX
+            std = torch.exp(self.log_std.clamp(self.log_std_min, self.log_std_max))
             return expected_clamped(self.mean_activation(out), std)
         return self.action_bound(out)
 
