@@ -90,6 +90,7 @@ from robotrl_ros.policy.artifact import load_artifact  # noqa: E402
 from robotrl_ros.tasks.registry import make_env  # noqa: E402
 from robotrl_ros.training.config import load_config  # noqa: E402
 from robotrl_ros.training.evaluate import (  # noqa: E402
+    artifact_env_kwargs,
     artifact_policy,
     check_compatible,
     evaluate_artifact,
@@ -125,7 +126,7 @@ def evaluate(artifact_dir: Path, randomization: dict | None, episodes: int,
     if setup.task != 'locomotion':
         result = evaluate_artifact(artifact, setup.task, episodes, seed, env_kwargs=kwargs)
         return {'success': result.success_rate, 'return': round(result.mean_return, 2)}
-    env = make_env(setup.task, **kwargs)
+    env = make_env(setup.task, **artifact_env_kwargs(artifact, kwargs))
     try:
         check_compatible(artifact, env, setup.task)
         counter = _FallCounter(env)

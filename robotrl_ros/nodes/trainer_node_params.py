@@ -24,7 +24,8 @@ TRAINER_NODE_PARAMETERS = (
     ParameterSpec('seed', 0, 'Seed of the agent and its sampling.'),
     ParameterSpec('config', '', "Hyperparameter YAML over `config/hparams/<task>_<algo>.yaml`; "
                   "'' = defaults. Its `env:` reward options (`reward_weights`, `cmd_ranges`) "
-                  'also set the reward the trainer scores transitions with.'),
+                  'also set the reward the trainer scores transitions with, and `obs_history` '
+                  'the observation it pairs.'),
     ParameterSpec('command_topic', 'forward_position_controller/commands',
                   'The command topic the (exploring) policy node publishes on.', nonempty=True,
                   read_only=True),

@@ -25,7 +25,10 @@ is published lives here and in the modules it joins, and is unit-tested:
   the robot's, is refused;
 - the first state of a new episode (:meth:`PolicyController.set_goal`) is answered with
   ``last_action`` zeroed, as the task's reset does, and the rate limit restarting from that
-  state's position.
+  state's position;
+- terms with ``history > 1`` see the frames of the last control steps
+  (:class:`~robotrl_ros.tasks.observation_history.ObservationHistory`); a new episode, arming and
+  a new artifact start the history over.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ from robotrl_ros.policy.safety import CommandFilter
 from robotrl_ros.policy.sample_window import SampleWindow
 from robotrl_ros.policy.state_intake import Inputs, StateIntake
 from robotrl_ros.tasks.observation import RobotState, build_observation
+from robotrl_ros.tasks.observation_history import ObservationHistory
 from robotrl_ros.util.finite import all_finite
 
 #: The controller and, importable from here too, its settings and inputs.
@@ -92,6 +96,7 @@ class PolicyController:
         self.limits_refusal: str | None = None
         self._last_command_time: float | None = None
         self._state = RobotState(np.zeros(0), np.zeros(0))   # refilled by each step
+        self._history: ObservationHistory | None = None
         self._cached: tuple[float, np.ndarray | None] | None = None
         self._pending: PolicyArtifact | None = None
         if artifact is not None:
@@ -174,6 +179,7 @@ class PolicyController:
         self._scale = np.asarray(spec.action_scale, dtype=np.float64)
         if self.last_action is None or self.last_action.shape[0] != artifact.spec.action_dim:
             self.last_action = np.zeros(artifact.spec.action_dim)
+        self._history = ObservationHistory(spec)
         self._cached = None
 
     def set_node_limits(self, limits: JointLimits) -> None:
@@ -268,6 +274,8 @@ class PolicyController:
             return refusal
         if armed and not self.armed and self.filter is not None:
             self.filter.reset(self.inputs.position)
+            if self._history is not None:
+                self._history.reset()
             self.timed_out = False
             self._last_command_time = None
         self.armed = armed
@@ -332,6 +340,8 @@ class PolicyController:
         if self.intake.take_episode_start():
             self.last_action = np.zeros(self.artifact.spec.action_dim)
             self.filter.reset(self.inputs.position)
+            if self._history is not None:
+                self._history.reset()
         command = self._compute(now)
         if command is not None:  # a failed step is retried on a re-sent state
             self.inputs.used = True
@@ -340,15 +350,17 @@ class PolicyController:
         return self.safe_command()
 
     def _compute(self, now: float) -> np.ndarray | None:
-        artifact, inputs = self.artifact, self.inputs
-        assert artifact is not None and self.filter is not None
+        artifact, inputs, history = self.artifact, self.inputs, self._history
+        assert artifact is not None and self.filter is not None and history is not None
         spec = artifact.spec
         state = self._state   # one object, refilled: a dataclass __init__ less per step
         state.position, state.velocity, state.goal = inputs.position, inputs.velocity, inputs.goal
         state.cmd_vel, state.last_action, state.imu = inputs.cmd_vel, self.last_action, inputs.imu
         state.stamp = inputs.stamp or 0.0
         try:
-            obs = build_observation(spec, state)
+            frame = build_observation(spec, state)
+            # Taken into the history only once a command goes out (a failed step is retried).
+            obs = history.peek_one(frame)
         except Exception as exc:  # noqa: BLE001 - any failure: a fault, never a crash
             self.fault = f'cannot build the observation: {exc}'
             return None
@@ -388,5 +400,6 @@ class PolicyController:
         # The action the sent command maps back to; unchanged by the filter, the policy's own
         # (equal to float64 rounding): 5 ops less per step.
         self.last_action = spec.command_to_action(command) if self.filter.changed else action
+        history.push_one(frame)
         self.counts['commands'] += 1
         return command

@@ -10,8 +10,9 @@ The file is flat so it can be written by hand for a network trained elsewhere::
     provenance: {git: 1a2b3c, steps: 100000}
     joint_names: [x, y, z]                       # command (= action) order
     observation:                                 # obs vector layout, in order
-    - {name: joint_pos, size: 3, scale: 1.0, source: joint_states}
-    - {name: goal_position, size: 3, scale: 1.0, source: goal_pose}
+    - {name: joint_pos, size: 3, scale: 1.0, history: 1, source: joint_states}
+    - {name: goal_position, size: 3, scale: 1.0, history: 1, source: goal_pose}
+    - {name: last_action, size: 3, scale: 1.0, history: 3, source: policy}  # 3 steps, newest first
     normalization: {mean: [...], std: [...], in_network: true}
     action_scale: [1.0, 1.0, 1.0]                # command = offset + scale * action
     action_offset: [0.0, 0.0, 0.0]               # default joint positions
@@ -52,7 +53,7 @@ from typing import Any
 
 from robotrl_ros.tasks.kinematics import KinematicChain
 from robotrl_ros.tasks.observation import OBS_TERMS
-from robotrl_ros.tasks.spec import CHAIN_TERMS, ObsTerm, TaskSpec
+from robotrl_ros.tasks.spec import CHAIN_TERMS, MAX_HISTORY, ObsTerm, TaskSpec
 
 FORMAT_VERSION = 1
 
@@ -150,8 +151,9 @@ def _observation(data: dict[str, Any], n_joints: int) -> list[ObsTerm]:
     for i, term in enumerate(terms):
         where = f'observation[{i}]'
         if not isinstance(term, dict):
-            raise ArtifactError(f'{where}: expected a mapping {{name, size, scale}}, got {term!r}')
-        unknown = set(term) - {'name', 'size', 'scale', 'source'}
+            raise ArtifactError(f'{where}: expected a mapping {{name, size, scale, history}}, '
+                                f'got {term!r}')
+        unknown = set(term) - {'name', 'size', 'scale', 'history', 'source'}
         if unknown:
             raise ArtifactError(f'{where}: unknown key(s) {sorted(unknown)}')
         name = term.get('name')
@@ -171,7 +173,11 @@ def _observation(data: dict[str, Any], n_joints: int) -> list[ObsTerm]:
         if name in TERM_SOURCES and source != TERM_SOURCES[name]:
             raise ArtifactError(f'{where}.source ({name}): this term comes from '
                                 f'{TERM_SOURCES[name]!r}, not {source!r}')
-        out.append(ObsTerm(name=name, size=size, scale=scale))
+        history = _positive_int(term.get('history', 1), f'{where}.history ({name})')
+        if history > MAX_HISTORY:
+            raise ArtifactError(f'{where}.history ({name}): at most {MAX_HISTORY} control '
+                                f'steps, got {history}')
+        out.append(ObsTerm(name=name, size=size, scale=scale, history=history))
     return out
 
 
@@ -208,7 +214,7 @@ def validate_metadata(data: Any) -> tuple[TaskSpec, dict[str, Any]]:
     names = _joint_names(data)
     n = len(names)
     observation = _observation(data, n)
-    obs_dim = sum(term.size for term in observation)
+    obs_dim = sum(term.size * term.history for term in observation)
     vectors = {key: _vector(data, key, n, f'one per joint {names}') for key in PER_JOINT_FIELDS}
     for i, name in enumerate(names):
         if not vectors['command_lower'][i] < vectors['command_upper'][i]:

@@ -17,6 +17,7 @@ import gymnasium as gym
 import numpy as np
 
 from robotrl_ros.tasks.observation import RobotState, build_observation
+from robotrl_ros.tasks.observation_history import ObservationHistory
 from robotrl_ros.tasks.spec import TaskSpec
 
 
@@ -26,7 +27,11 @@ class Task(ABC):
     spec: TaskSpec
 
     def observe(self, state: RobotState) -> np.ndarray:
-        """Observation vector for ``state`` (see :func:`build_observation`)."""
+        """One control step's frame for ``state`` (see :func:`build_observation`).
+
+        The observation itself unless the spec has history terms; then an
+        :class:`ObservationHistory` stacks the frames.
+        """
         return build_observation(self.spec, state)
 
     @abstractmethod
@@ -65,6 +70,8 @@ class TaskEnv(gym.Env, ABC):
     # changed in between (reset, step_command, a new goal object). Class default: subclasses
     # and unpickled envs start without one.
     _last_state: tuple[RobotState, np.ndarray | None] | None = None
+    # Made on first use: envs pickled before observation history existed unpickle without it.
+    _history: ObservationHistory | None = None
 
     def __init__(self, task: Task, goal: np.ndarray | None = None) -> None:
         self.task = task
@@ -111,6 +118,13 @@ class TaskEnv(gym.Env, ABC):
                                   'dynamics randomization')
 
     # --- shared logic ----------------------------------------------------------------------
+    @property
+    def history(self) -> ObservationHistory:
+        """The frames of this episode's last control steps (the spec's history terms)."""
+        if self._history is None:
+            self._history = ObservationHistory(self.task_spec)
+        return self._history
+
     def robot_state(self) -> RobotState:
         """The observable state: joint states plus the goal/command, last action and IMU."""
         position, velocity, _ = self._sim_joint_state()
@@ -148,7 +162,8 @@ class TaskEnv(gym.Env, ABC):
         self._sim_reset(self.np_random, options)
         state = self.robot_state()
         self._last_state = (state, self.goal)
-        return self.task.observe(state), {'goal': self.goal}
+        self.history.reset()
+        return self.history.push_one(self.task.observe(state)), {'goal': self.goal}
 
     def joint_state(self) -> tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray | None]:
         """``(names, position, velocity, effort_or_None)`` as a sim bridge publishes them."""
@@ -190,7 +205,7 @@ class TaskEnv(gym.Env, ABC):
         self._last_state = (after, self.goal)
         reward, terminated, success = self.task.reward(before, cont, after)
         truncated = (not terminated) and self.steps >= self.task_spec.max_episode_steps
-        obs = self.task.observe(after)
+        obs = self.history.push_one(self.task.observe(after))
         if not np.isfinite(obs).all():
             raise FloatingPointError(f'{self.task_spec.name}: simulator produced a non-finite '
                                      f'observation at step {self.steps}: {obs}')

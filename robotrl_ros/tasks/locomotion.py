@@ -26,6 +26,7 @@ All of it is computed for a batch of robots in one NumPy call (:meth:`observe_ba
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -65,16 +66,32 @@ def _robot(robot: str | Path | RobotModel) -> RobotModel:
     return model
 
 
-def locomotion_spec(robot: RobotModel) -> TaskSpec:
-    """TaskSpec of ``locomotion`` on ``robot``."""
+def locomotion_spec(robot: RobotModel, obs_history: dict[str, int] | None = None) -> TaskSpec:
+    """TaskSpec of ``locomotion`` on ``robot``.
+
+    Args:
+        robot: The floating-base robot.
+        obs_history: Control steps per observation term (``ObsTerm.history``), e.g.
+            ``{'last_action': 3}``; terms not named span the current step only.
+
+    Raises:
+        ValueError: ``obs_history`` names a term the observation does not have, or a bad count.
+    """
     n = len(robot.joint_names)
+    terms = (ObsTerm('joint_pos_rel', n), ObsTerm('joint_vel', n, JOINT_VEL_SCALE),
+             ObsTerm('base_lin_vel', 3, LIN_VEL_SCALE), ObsTerm('projected_gravity', 3),
+             ObsTerm('base_ang_vel', 3, ANG_VEL_SCALE), ObsTerm('cmd_vel', 3),
+             ObsTerm('last_action', n))
+    obs_history = dict(obs_history or {})
+    unknown = set(obs_history) - {term.name for term in terms}
+    if unknown:
+        raise ValueError(f'{NAME}: obs_history names unknown term(s) {sorted(unknown)}; the '
+                         f'observation has {", ".join(term.name for term in terms)}')
     return TaskSpec(
         name=NAME,
         joint_names=robot.joint_names,
-        observation=(ObsTerm('joint_pos_rel', n), ObsTerm('joint_vel', n, JOINT_VEL_SCALE),
-                     ObsTerm('base_lin_vel', 3, LIN_VEL_SCALE), ObsTerm('projected_gravity', 3),
-                     ObsTerm('base_ang_vel', 3, ANG_VEL_SCALE),
-                     ObsTerm('cmd_vel', 3), ObsTerm('last_action', n)),
+        observation=tuple(replace(term, history=obs_history.get(term.name, 1))
+                          for term in terms),
         action_scale=(ACTION_SCALE,) * n,
         action_offset=tuple(float(v) for v in robot.default_pose),
         command_lower=tuple(float(v) for v in robot.lower),
@@ -94,13 +111,15 @@ class LocomotionTask(Task):
         robot: A floating-base robot (name, robot YAML path or model).
         cmd_ranges: ``[[vx_lo, vx_hi], [vy_lo, vy_hi], [wz_lo, wz_hi]]`` sampled per episode.
         reward_weights: Overrides of :data:`REWARD_WEIGHTS` (unknown names are an error).
+        obs_history: Control steps per observation term (see :func:`locomotion_spec`).
     """
 
     def __init__(self, robot: str | Path | RobotModel = DEFAULT_ROBOT,
                  cmd_ranges: Any = CMD_RANGES,
-                 reward_weights: dict[str, float] | None = None) -> None:
+                 reward_weights: dict[str, float] | None = None,
+                 obs_history: dict[str, int] | None = None) -> None:
         self.robot = _robot(robot)
-        self.spec = locomotion_spec(self.robot)
+        self.spec = locomotion_spec(self.robot, obs_history)
         self.cmd_ranges = np.asarray(cmd_ranges, dtype=np.float64)
         if self.cmd_ranges.shape != (3, 2) or np.any(self.cmd_ranges[:, 0] >
                                                      self.cmd_ranges[:, 1]):
@@ -117,7 +136,10 @@ class LocomotionTask(Task):
     def observe_batch(self, position: np.ndarray, velocity: np.ndarray, lin_vel: np.ndarray,
                       gravity: np.ndarray, ang_vel: np.ndarray, cmd_vel: np.ndarray,
                       last_action: np.ndarray | None = None) -> np.ndarray:
-        """Observations ``(batch, obs_dim)`` (float32) for ``(batch, ...)`` inputs."""
+        """Frames ``(batch, frame_dim)`` (float32) for ``(batch, ...)`` inputs.
+
+        One control step of every term: the observations unless the spec has history terms.
+        """
         position = np.atleast_2d(np.asarray(position, dtype=np.float64))
         batch = position.shape[0]
         if last_action is None:
@@ -180,7 +202,7 @@ class LocomotionTask(Task):
         return np.asarray(value, dtype=np.float64)
 
     def observe(self, state: RobotState) -> np.ndarray:
-        """Observation of one robot (the batch-of-one case of :meth:`observe_batch`)."""
+        """Frame of one robot (the batch-of-one case of :meth:`observe_batch`)."""
         if state.cmd_vel is None:
             raise ValueError(f'{NAME}: no velocity command received yet (cmd_vel)')
         return self.observe_batch(state.position, state.velocity,
@@ -213,12 +235,14 @@ class LocomotionEnv(TaskEnv):
         goal: Fixed command ``(vx, vy, wz)``; sampled per episode when None.
         cmd_ranges: Command ranges (see :class:`LocomotionTask`).
         reward_weights: Reward weight overrides.
+        obs_history: Control steps per observation term (see :func:`locomotion_spec`).
     """
 
     def __init__(self, robot: str | Path = DEFAULT_ROBOT, goal: np.ndarray | None = None,
                  cmd_ranges: Any = CMD_RANGES,
-                 reward_weights: dict[str, float] | None = None) -> None:
-        task = LocomotionTask(robot, cmd_ranges, reward_weights)
+                 reward_weights: dict[str, float] | None = None,
+                 obs_history: dict[str, int] | None = None) -> None:
+        task = LocomotionTask(robot, cmd_ranges, reward_weights, obs_history)
         super().__init__(task, goal)
         self.robot = task.robot
         self.data = self.robot.make_data()

@@ -20,9 +20,10 @@ final observations. Non-finite results are returned as they are; the training lo
 (:class:`robotrl_ros.training.vec_env.LocomotionEnvBatch`) checks them and names the robot.
 
 A batch pickles by configuration: its constructor options, each robot's MuJoCo integration state
-(``mj_getState``), commands, last actions, episode steps, RNG states and randomization state
-(episode dynamics, pending commands, noise), never the ``MjModel``, which is rebuilt from the
-robot file on unpickling. An unpickled batch steps on exactly as the original would.
+(``mj_getState``), commands, last actions, episode steps, RNG states, randomization state
+(episode dynamics, pending commands, noise) and observation history, never the ``MjModel``,
+which is rebuilt from the robot file on unpickling. An unpickled batch steps on exactly as the
+original would.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ import numpy as np
 from gymnasium.utils import seeding
 
 from robotrl_ros.tasks.locomotion import CMD_RANGES, START_NOISE, LocomotionTask
+from robotrl_ros.tasks.observation_history import ObservationHistory
 from robotrl_ros.tasks.randomization import (
     RandomizationConfig,
     apply_dynamics,
@@ -58,6 +60,8 @@ class LocomotionBatch:
         goal: Fixed command ``(vx, vy, wz)`` for every robot; sampled per episode when None.
         cmd_ranges: Command ranges (see :class:`LocomotionTask`).
         reward_weights: Reward weight overrides.
+        obs_history: Control steps per observation term (see
+            :func:`~robotrl_ros.tasks.locomotion.locomotion_spec`).
         randomization: Domain randomization (a :class:`RandomizationConfig`, its dict or a
             preset name), or None for the nominal robot.
     """
@@ -65,13 +69,14 @@ class LocomotionBatch:
     def __init__(self, n_envs: int, robot: str | Path = 'a1', goal: Any = None,
                  cmd_ranges: Any = CMD_RANGES,
                  reward_weights: dict[str, float] | None = None,
-                 randomization: RandomizationConfig | dict[str, Any] | str | None = None
-                 ) -> None:
+                 randomization: RandomizationConfig | dict[str, Any] | str | None = None,
+                 obs_history: dict[str, int] | None = None) -> None:
         if n_envs < 1:
             raise ValueError(f'LocomotionBatch needs n_envs >= 1, got {n_envs}')
         self.options = {'robot': robot, 'goal': goal, 'cmd_ranges': cmd_ranges,
-                        'reward_weights': reward_weights, 'randomization': randomization}
-        self.task = LocomotionTask(robot, cmd_ranges, reward_weights)
+                        'reward_weights': reward_weights, 'randomization': randomization,
+                        'obs_history': obs_history}
+        self.task = LocomotionTask(robot, cmd_ranges, reward_weights, obs_history)
         self.robot = self.task.robot
         self.spec = self.task.spec
         self.n_envs = n_envs
@@ -88,6 +93,7 @@ class LocomotionBatch:
         self.cmd = np.zeros((n_envs, 3))
         self.last_action = np.zeros((n_envs, n))
         self.steps = np.zeros(n_envs, dtype=np.int64)
+        self.history = ObservationHistory(self.spec, n_envs)
         self._rngs: list[np.random.Generator] = []
         self._dr_rngs: list[np.random.Generator] = []
         self.episode_params: list[dict[str, Any]] = [{} for _ in range(n_envs)]
@@ -150,8 +156,8 @@ class LocomotionBatch:
             position, velocity = position + self._noise[:, 0], velocity + self._noise[:, 1]
         return position, velocity, gravity, ang_vel, lin_vel
 
-    def _observe(self, position: np.ndarray, velocity: np.ndarray, gravity: np.ndarray,
-                 ang_vel: np.ndarray, lin_vel: np.ndarray) -> np.ndarray:
+    def _frames(self, position: np.ndarray, velocity: np.ndarray, gravity: np.ndarray,
+                ang_vel: np.ndarray, lin_vel: np.ndarray) -> np.ndarray:
         return self.task.observe_batch(position, velocity, lin_vel, gravity, ang_vel, self.cmd,
                                        self.last_action)
 
@@ -161,7 +167,8 @@ class LocomotionBatch:
         self._dr_rngs = [dr_stream(seed + i) for i in range(self.n_envs)]
         for i in range(self.n_envs):
             self._reset_one(i)
-        return self._observe(*self.signals())
+        self.history.reset()
+        return self.history.push(self._frames(*self.signals()))
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                                                  np.ndarray, list[bool | None]]:
@@ -191,14 +198,16 @@ class LocomotionBatch:
         reward, terminated, success = self.task.reward_batch(
             position, velocity, action, previous, lin_vel, ang_vel, gravity, self.cmd)
         truncated = ~terminated & (self.steps >= spec.max_episode_steps)
-        final_obs = self._observe(position, velocity, gravity, ang_vel, lin_vel)
+        final_obs = self.history.push(self._frames(position, velocity, gravity, ang_vel,
+                                                   lin_vel))
         done = terminated | truncated
         next_obs = final_obs
         if done.any():
             for i in np.flatnonzero(done):
                 self._reset_one(int(i))
+            self.history.reset(done)
             next_obs = final_obs.copy()
-            next_obs[done] = self._observe(*self.signals())[done]
+            next_obs[done] = self.history.push(self._frames(*self.signals()), done)
         flags = [bool(success[i]) if done[i] else None for i in range(self.n_envs)]
         return next_obs, reward, terminated, truncated, final_obs, flags
 
@@ -213,7 +222,8 @@ class LocomotionBatch:
                 'rngs': [rng.bit_generator.state for rng in self._rngs],
                 'dr_rngs': [rng.bit_generator.state for rng in self._dr_rngs],
                 'episode_params': self.episode_params, 'noise': self._noise,
-                'pending': [list(queue) for queue in self._pending]}
+                'pending': [list(queue) for queue in self._pending],
+                'history': self.history.state()}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(state['n_envs'], **state['options'])  # type: ignore[misc]
@@ -232,6 +242,8 @@ class LocomotionBatch:
         self._dr_rngs = [_generator(rng_state) for rng_state in state.get('dr_rngs', [])]
         self._noise = state.get('noise', self._noise)
         self._pending = [deque(queue) for queue in state.get('pending', self._pending)]
+        if 'history' in state:      # batches pickled before observation history had none
+            self.history.restore(state['history'])
 
 
 def _generator(bit_generator_state: dict[str, Any]) -> np.random.Generator:

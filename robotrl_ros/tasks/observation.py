@@ -3,7 +3,9 @@
 """Build observation vectors from observed robot state, identically in sim and on the robot.
 
 Simulated tasks, the policy node and the trainer node all call :func:`build_observation`, so an
-observation is computed from the same inputs (joint states + goal/command) everywhere.
+observation is computed from the same inputs (joint states + goal/command) everywhere. It
+builds one control step (a frame); terms spanning several steps are stacked by
+:mod:`robotrl_ros.tasks.observation_history`.
 End-effector terms (``ee_position``, ``ee_goal_delta``) use the forward kinematics the spec
 carries (``TaskSpec.kinematic_chain``, plain data from ``policy.yaml`` on the robot).
 """
@@ -121,19 +123,22 @@ OBS_TERMS: dict[str, TermFn] = {
 
 
 def build_observation(spec: TaskSpec, state: RobotState) -> np.ndarray:
-    """Concatenate the spec's observation terms computed from ``state``.
+    """Concatenate the spec's observation terms computed from ``state``: one control step.
+
+    This is the observation itself unless a term has ``history > 1``; then it is the frame
+    that :class:`~robotrl_ros.tasks.observation_history.ObservationHistory` stacks.
 
     Args:
         spec: The task spec whose ``observation`` layout is followed.
         state: Observed robot state, joints in ``spec.joint_names`` order.
 
     Returns:
-        float32 vector of length ``spec.obs_dim``.
+        float32 vector of length ``spec.frame_dim`` (``spec.obs_dim`` without history).
 
     Raises:
         ValueError: If a term is unknown, its input is missing, or its size does not match.
     """
-    out = np.empty(spec.obs_dim, dtype=np.float32)
+    out = np.empty(spec.frame_dim, dtype=np.float32)
     start = 0
     for term in spec.observation:
         fn = OBS_TERMS.get(term.name)

@@ -19,6 +19,8 @@ from robotrl_ros.tasks.kinematics import ChainPosition, KinematicChain
 
 #: Observation terms computed from the spec's ``kinematic_chain`` (end-effector position).
 CHAIN_TERMS = ('ee_position', 'ee_goal_delta')
+#: Most control steps one observation term may span (:attr:`ObsTerm.history`).
+MAX_HISTORY = 64
 
 
 @dataclass(frozen=True)
@@ -28,13 +30,23 @@ class ObsTerm:
     Attributes:
         name: Term kind, a key of ``robotrl_ros.tasks.observation.OBS_TERMS``
             (e.g. ``joint_pos``, ``joint_vel``, ``goal_position``, ``cmd_vel``, ``last_action``).
-        size: Number of entries this term contributes.
+        size: Number of entries of the term at one control step.
         scale: Multiplier applied after the term is computed.
+        history: Control steps of this term in the observation, newest first (1: the current
+            one only). The term contributes ``size * history`` entries; the older steps come
+            from :class:`~robotrl_ros.tasks.observation_history.ObservationHistory`.
     """
 
     name: str
     size: int
     scale: float = 1.0
+    history: int = 1
+
+    def __post_init__(self) -> None:
+        if isinstance(self.history, bool) or not isinstance(self.history, int) \
+                or not 1 <= self.history <= MAX_HISTORY:
+            raise ValueError(f'observation term {self.name!r}: history must be an integer in '
+                             f'[1, {MAX_HISTORY}], got {self.history!r}')
 
 
 @dataclass(frozen=True)
@@ -112,8 +124,18 @@ class TaskSpec:
 
     @cached_property
     def obs_dim(self) -> int:
-        """Length of the observation vector."""
+        """Length of the observation vector (every term times its history)."""
+        return sum(term.size * term.history for term in self.observation)
+
+    @cached_property
+    def frame_dim(self) -> int:
+        """Length of one control step's frame (every term once); ``obs_dim`` without history."""
         return sum(term.size for term in self.observation)
+
+    @property
+    def has_history(self) -> bool:
+        """Whether a term spans more than the current control step."""
+        return any(term.history > 1 for term in self.observation)
 
     @property
     def action_dim(self) -> int:

@@ -68,6 +68,18 @@ def agent_policy(agent: Agent) -> Policy:
     return lambda obs: agent.act(np.asarray(obs)[None], deterministic=True)[0]
 
 
+def artifact_env_kwargs(artifact: PolicyArtifact,
+                        env_kwargs: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``env_kwargs`` plus the observation history the artifact was trained with.
+
+    A policy whose terms span several control steps (``history`` in ``policy.yaml``) needs an
+    env that lays out the same observation: its ``obs_history`` is taken from the artifact.
+    """
+    history = {term.name: term.history for term in artifact.spec.observation
+               if term.history > 1}
+    return {**(env_kwargs or {}), **({'obs_history': history} if history else {})}
+
+
 def check_compatible(artifact: PolicyArtifact, env: gym.Env, task: str) -> None:
     """Fail with a clear message when an artifact does not fit the task's env.
 
@@ -152,7 +164,7 @@ def evaluate_artifact(artifact: PolicyArtifact, task: str, episodes: int, seed: 
     """
     if video is not None:
         check_video_path(video)
-    env = make_env(task, **(env_kwargs or {}))
+    env = make_env(task, **artifact_env_kwargs(artifact, env_kwargs))
     recorder = None
     try:
         check_compatible(artifact, env, task)

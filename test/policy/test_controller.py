@@ -2,18 +2,22 @@
 # SPDX-License-Identifier: Apache-2.0
 """Policy node logic below ROS: command filter, watchdog, arming, stamps, swaps."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
+import yaml
 
 from robotrl_ros.policy.artifact import load_artifact
 from robotrl_ros.policy.controller import ControllerConfig, PolicyController
 from robotrl_ros.policy.export import export_artifact
 from robotrl_ros.policy.joint_limits import limits_from_urdf
 from robotrl_ros.policy.safety import CommandFilter
-from robotrl_ros.policy.synthetic import make_synthetic_artifact, synthetic_spec
+from robotrl_ros.policy.synthetic import MLPPolicy, make_synthetic_artifact, synthetic_spec
 from robotrl_ros.tasks.observation import RobotState, build_observation, projected_gravity
 from robotrl_ros.tasks.reach import REACH_SPEC
+from robotrl_ros.tasks.spec import ObsTerm
 
 N = 4
 
@@ -568,3 +572,32 @@ def test_one_stamp_of_2e9_does_not_lock_the_node_out(artifact):
     assert resumed - 1.01 <= 0.1 + 0.02 + 1e-9 and ctrl.counts['stamp_resets'] == 1
     assert all(v == 'fresh' for t, v in verdicts if t >= resumed)
     assert ctrl.step(now=now) is not None and ctrl.fault is None
+
+
+# --- observation history -----------------------------------------------------------------------
+def test_history_terms_see_the_last_actions_and_start_over_each_episode(tmp_path):
+    spec = synthetic_spec(N)
+    spec = dataclasses.replace(spec, observation=(*spec.observation[:2],
+                                                  ObsTerm('last_action', N, history=3)))
+    torch.manual_seed(0)
+    path = export_artifact(MLPPolicy(spec.obs_dim, N, (16,)), spec, tmp_path / 'p',
+                           algorithm='synthetic')
+    history_artifact = load_artifact(path)
+    assert history_artifact.spec.observation[2].history == 3
+    assert yaml.safe_load((path / 'policy.yaml').read_text())['observation'][2] == {
+        'name': 'last_action', 'size': N, 'scale': 1.0, 'history': 3, 'source': 'policy'}
+    ctrl = _armed(history_artifact)
+    rng = np.random.default_rng(2)
+    sent = [np.zeros(N)] * 3                              # a new episode: nothing older
+    for k in range(6):
+        if k == 4:
+            ctrl.new_episode()
+            sent = [np.zeros(N)] * 3
+        position, velocity = rng.uniform(-0.3, 0.3, N), rng.uniform(-1, 1, N)
+        ctrl.set_state(position, velocity, stamp=0.1 * k, now=0.1 * k)
+        frame = build_observation(spec, RobotState(position, velocity, last_action=sent[0]))
+        obs = np.concatenate([frame[:2 * N], *sent[:3]])
+        command = ctrl.step(now=0.1 * k)
+        np.testing.assert_allclose(command, spec.action_to_command(history_artifact.act(obs)),
+                                   atol=1e-5)
+        sent = [ctrl.last_action.copy(), *sent[:2]]

@@ -44,6 +44,7 @@ import numpy as np
 
 from robotrl_ros.tasks.base import Task
 from robotrl_ros.tasks.observation import RobotState
+from robotrl_ros.tasks.observation_history import ObservationHistory
 
 #: Fractions of a control period that bound the stamp gap between ``s_t`` and ``s_{t+1}``.
 MIN_STEP_FRACTION = 0.5
@@ -133,6 +134,8 @@ class TransitionPairer:
         self._episode_start: float | None = None
         self._return = 0.0
         self._last_action = np.zeros(self.spec.action_dim)
+        self._obs_history = ObservationHistory(self.spec)
+        self._stacked: tuple[RobotState, np.ndarray] | None = None  # last end state, its obs
 
     # --- inputs ----------------------------------------------------------------------------
     def on_goal(self, goal: np.ndarray, stamp: float = 0.0) -> None:
@@ -337,12 +340,13 @@ class TransitionPairer:
             self.dropped['goal_changed'] += 1
             return None
         try:
-            obs = self.task.observe(start)
-            next_obs = self.task.observe(end)
+            start_frame = self.task.observe(start)
+            end_frame = self.task.observe(end)
             reward, terminated, success = self.task.reward(start, action, end)
         except ValueError:
             self.dropped['missing_input'] += 1  # e.g. no goal_pose received yet
             return None
+        obs, next_obs = self._stack(start, start_frame, end, end_frame)
         index = None
         if self.spec.is_discrete:
             index = self.spec.discrete_index(action)
@@ -361,6 +365,26 @@ class TransitionPairer:
                           reward=float(reward), next_obs=next_obs, terminated=bool(terminated),
                           truncated=bool(truncated), success=bool(success), stamp=start.stamp,
                           episode=self.episode)
+
+
+    def _stack(self, start: RobotState, start_frame: np.ndarray, end: RobotState,
+               end_frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Observations of a transition's two states, with the spec's history terms.
+
+        The history restarts with each episode's first transition; a state that did not end
+        the previous paired transition (one was dropped in between) is taken in on its own, as
+        the policy node saw it.
+        """
+        history = self._obs_history
+        if self._steps == 0:
+            history.reset()
+        if self._stacked is not None and self._stacked[0] is start and self._steps > 0:
+            obs = self._stacked[1]
+        else:
+            obs = history.push_one(start_frame)
+        next_obs = history.push_one(end_frame)
+        self._stacked = (end, next_obs)
+        return obs, next_obs
 
 
 def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:

@@ -333,3 +333,28 @@ def test_truncation_counts_control_periods_from_stamps_despite_a_lost_transition
             truncated_at = k
     assert truncated_at == steps                     # where the simulator ends the episode
     assert pairer.episodes[-1].length == steps - 1   # one transition was not paired
+
+
+def test_history_terms_pair_into_the_observations_the_env_gives():
+    env = make_env('locomotion', obs_history={'last_action': 3})
+    pairer = TransitionPairer(make_task('locomotion', obs_history={'last_action': 3}))
+    period = env.task_spec.control_period
+    rng = np.random.default_rng(0)
+    for episode in range(2):
+        obs, _ = env.reset(seed=episode)
+        pairer.on_cmd_vel(env.goal)
+        start = 100.0 * episode
+        pairer.on_reset(start)
+        state = env.robot_state()
+        assert pairer.on_joint_state(start, state.position, state.velocity, state.imu) is None
+        for k in range(1, 8):
+            action = rng.uniform(-0.3, 0.3, size=env.task_spec.action_dim)
+            pairer.on_command(env.task_spec.action_to_command(action))
+            next_obs, *_ = env.step(action)
+            state = env.robot_state()
+            tr = pairer.on_joint_state(start + k * period, state.position, state.velocity,
+                                       state.imu)
+            np.testing.assert_allclose(tr.obs, obs, atol=1e-6)
+            np.testing.assert_allclose(tr.next_obs, next_obs, atol=1e-6)
+            obs = next_obs
+    assert pairer.paired == 14 and not pairer.dropped
