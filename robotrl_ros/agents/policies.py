@@ -22,6 +22,34 @@ from robotrl_ros.agents.networks import ObsNormalizer
 LOG_STD_MIN = -5.0
 LOG_STD_MAX = 2.0
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
+#: An action within this distance of -1 or 1 was clamped onto the bound (see
+#: :func:`clamped_log_prob`).
+CLAMP_TOLERANCE = 1e-6
+
+
+def clamped_log_prob(action: torch.Tensor, mean: torch.Tensor,
+                     log_std: torch.Tensor) -> torch.Tensor:
+    """Per-dimension log-probability of executing ``action`` = ``clamp(N(mean, std), -1, 1)``.
+
+    Inside the bounds it is the Gaussian density. An action at a bound stands for every sample
+    clamped onto it, so it is scored by that tail's probability mass, ``log Phi((mean - 1) /
+    std)`` at 1 and ``log Phi((-1 - mean) / std)`` at -1 (the clipped-action policy gradient,
+    Fujita & Maeda 2018). The density there would be wrong for a policy whose mean sits at a
+    bound: most of its samples are clamped, and the density at the bound says little of how
+    likely the executed action was. In-process training scores its own unclamped samples
+    (never exactly at a bound); on the ROS graph only the executed, clamped action is known.
+    """
+    z = (action - mean) * torch.exp(-log_std)
+    density = -0.5 * z.pow(2) - log_std - _HALF_LOG_2PI
+    upper = (action - 1.0).abs() <= CLAMP_TOLERANCE
+    lower = (action + 1.0).abs() <= CLAMP_TOLERANCE
+    clamped = upper | lower
+    if not bool(clamped.any()):
+        return density
+    inv_std = torch.exp(-log_std)
+    tail = torch.where(upper, torch.special.log_ndtr((mean - 1.0) * inv_std),
+                       torch.special.log_ndtr((-1.0 - mean) * inv_std))
+    return torch.where(clamped, tail, density)
 
 
 def expected_clamped(mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
@@ -126,10 +154,9 @@ class GaussianPolicy(nn.Module):
     @torch.jit.ignore
     def log_prob_entropy(self, obs_n: torch.Tensor,
                          action: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Summed log-probability of ``action`` and entropy, per row."""
+        """Summed log-probability of executing ``action`` (:func:`clamped_log_prob`), entropy."""
         mean, log_std = self.mean_activation(self.mean_net(obs_n)), self._log_std()
-        z = (action - mean) * torch.exp(-log_std)
-        log_prob = (-0.5 * z.pow(2) - log_std - _HALF_LOG_2PI).sum(-1)
+        log_prob = clamped_log_prob(action, mean, log_std).sum(-1)
         entropy = (0.5 + _HALF_LOG_2PI + log_std).sum().expand(len(mean))
         return log_prob, entropy
 

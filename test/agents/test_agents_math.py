@@ -10,7 +10,7 @@ from robotrl_ros.agents.buffers import ReplayBuffer, RolloutBuffer
 from robotrl_ros.agents.config import build_config
 from robotrl_ros.agents.networks import EnsembleMLP, clip_grad_norm, mlp, soft_update
 from robotrl_ros.agents.normalization import RunningMeanStd
-from robotrl_ros.agents.policies import GaussianPolicy
+from robotrl_ros.agents.policies import GaussianPolicy, clamped_log_prob
 from robotrl_ros.agents.ppo import PPOConfig
 from robotrl_ros.agents.q_learning import QLearning, QLearningConfig
 from robotrl_ros.agents.returns import discounted_returns, gae
@@ -229,6 +229,45 @@ def test_gaussian_log_prob_and_entropy_match_torch_distributions():
         scored, entropy = policy.log_prob_entropy(obs, raw)
     torch.testing.assert_close(scored, logprob)
     torch.testing.assert_close(entropy, dist.entropy().sum(-1))
+
+
+def test_an_action_at_a_bound_is_scored_by_the_mass_clamped_onto_it():
+    mean, log_std = torch.tensor([0.9, -0.7, 0.2]), torch.tensor([-1.0, -0.5, 0.0])
+    samples = torch.clamp(mean + log_std.exp() * torch.randn(400_000, 3,
+                                                             generator=torch.Generator()
+                                                             .manual_seed(0)), -1.0, 1.0)
+    at_upper = (samples == 1.0).float().mean(0)
+    at_lower = (samples == -1.0).float().mean(0)
+    upper = clamped_log_prob(torch.ones(3), mean, log_std).exp()
+    lower = clamped_log_prob(-torch.ones(3), mean, log_std).exp()
+    torch.testing.assert_close(upper, at_upper, atol=3e-3, rtol=0.0)
+    torch.testing.assert_close(lower, at_lower, atol=3e-3, rtol=0.0)
+    # Inside the bounds, and beyond them (in-process PPO scores its unclamped samples): the
+    # Gaussian density.
+    inside = torch.tensor([0.5, 1.3, -1.2])
+    normal = torch.distributions.Normal(mean, log_std.exp())
+    torch.testing.assert_close(clamped_log_prob(inside, mean, log_std), normal.log_prob(inside))
+
+
+def test_the_policy_gradient_of_executed_actions_is_unbiased_with_the_clamped_score():
+    """E[f(a) d/dmean log p(a)] over executed actions = d/dmean E[f(a)] (score function).
+
+    With f(a) = a the right side is the derivative of the clamped Gaussian's mean. Scoring the
+    executed (clamped) actions with the plain density, as the graph did, misses it by far
+    for a mean near the bound.
+    """
+    from robotrl_ros.agents.policies import expected_clamped
+
+    mean = torch.tensor([0.85], requires_grad=True)
+    std = torch.tensor([0.4])
+    (exact,) = torch.autograd.grad(expected_clamped(mean, std).sum(), mean)
+    noise = torch.randn(1_000_000, 1, generator=torch.Generator().manual_seed(1))
+    executed = torch.clamp(mean.detach() + std * noise, -1.0, 1.0)
+    log_p = clamped_log_prob(executed, mean, std.log())[:, 0]
+    (censored,) = torch.autograd.grad((log_p * executed[:, 0]).mean(), mean)
+    plain = ((executed - mean.detach()) / std ** 2 * executed).mean()
+    assert censored.item() == pytest.approx(exact.item(), abs=0.01)
+    assert abs(plain.item() - exact.item()) > 0.1
 
 
 def test_sac_temperature_step_equals_autograd_on_the_alpha_loss(monkeypatch):

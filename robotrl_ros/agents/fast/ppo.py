@@ -36,7 +36,12 @@ from torch import nn
 from robotrl_ros.agents.buffers import RolloutMinibatch
 from robotrl_ros.agents.fast.mlp import FlatGrads, NumpyMLP, numpy_normalize
 from robotrl_ros.agents.networks import ObsNormalizer
-from robotrl_ros.agents.policies import LOG_STD_MAX, LOG_STD_MIN, GaussianPolicy
+from robotrl_ros.agents.policies import (
+    CLAMP_TOLERANCE,
+    LOG_STD_MAX,
+    LOG_STD_MIN,
+    GaussianPolicy,
+)
 
 _HALF_LOG_2PI = np.float32(0.5 * math.log(2.0 * math.pi))
 
@@ -106,6 +111,33 @@ class PPOFastPath:
         return result
 
 
+def clamped_log_prob_grads(actions: np.ndarray, mean: np.ndarray, log_std: np.ndarray,
+                           inv_std: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`~robotrl_ros.agents.policies.clamped_log_prob` summed per row, and its gradients.
+
+    Returns:
+        ``(log_prob [B], d log_prob / d mean [B, A], d log_prob / d log_std [B, A])``.
+    """
+    z = (actions - mean) * inv_std
+    per_dim = -0.5 * z * z - log_std - _HALF_LOG_2PI
+    d_mean, d_log_std = z * inv_std, z * z - 1.0
+    upper = np.abs(actions - 1.0) <= CLAMP_TOLERANCE
+    lower = np.abs(actions + 1.0) <= CLAMP_TOLERANCE
+    clamped = upper | lower
+    if clamped.any():
+        # At a bound: log Phi(u), u = (mean - 1) / std at 1 and (-1 - mean) / std at -1;
+        # d/du log Phi(u) = phi(u) / Phi(u) (float64: the tail of a far bound is tiny).
+        sign = np.where(upper, 1.0, -1.0)
+        u = sign * (mean.astype(np.float64) - sign) * inv_std
+        log_tail = torch.special.log_ndtr(torch.from_numpy(u)).numpy()
+        ratio = np.exp(-0.5 * u * u - _HALF_LOG_2PI - log_tail)
+        per_dim = np.where(clamped, log_tail, per_dim)
+        d_mean = np.where(clamped, sign * ratio * inv_std, d_mean)
+        d_log_std = np.where(clamped, -u * ratio, d_log_std)
+    return (per_dim.sum(-1).astype(np.float32), d_mean.astype(np.float32),
+            d_log_std.astype(np.float32))
+
+
 def gaussian_ppo_gradients(actor: NumpyMLP, critic: NumpyMLP, log_std: np.ndarray,
                            batch: RolloutMinibatch, grads: list[np.ndarray], clip_coef: float,
                            clip_value_loss: bool, vf_coef: float, ent_coef: float,
@@ -139,8 +171,7 @@ def gaussian_ppo_gradients(actor: NumpyMLP, critic: NumpyMLP, log_std: np.ndarra
     in_range = (log_std >= LOG_STD_MIN) & (log_std <= LOG_STD_MAX)
     s = np.clip(log_std, LOG_STD_MIN, LOG_STD_MAX)
     inv_std = np.exp(-s)
-    z = (batch.actions - mean) * inv_std
-    logp = (-0.5 * z * z - s - _HALF_LOG_2PI).sum(-1)
+    logp, d_mean, d_log_std = clamped_log_prob_grads(batch.actions, mean, s, inv_std)
     log_ratio = logp - batch.old_logprobs
     ratio = np.exp(log_ratio)
     clipped = np.clip(ratio, 1.0 - clip_coef, 1.0 + clip_coef)
@@ -152,8 +183,8 @@ def gaussian_ppo_gradients(actor: NumpyMLP, critic: NumpyMLP, log_std: np.ndarra
     active = (unclipped_loss > clipped_loss) | ((ratio >= 1.0 - clip_coef)
                                                & (ratio <= 1.0 + clip_coef))
     g_logp = np.where(active, -adv * ratio, 0.0).astype(np.float32) / n
-    g_mean = g_logp[:, None] * z * inv_std
-    grads[n_actor][...] = ((g_logp[:, None] * (z * z - 1.0)).sum(0) - ent_coef) * in_range
+    g_mean = g_logp[:, None] * d_mean
+    grads[n_actor][...] = ((g_logp[:, None] * d_log_std).sum(0) - ent_coef) * in_range
     actor.backward(actor_cache, g_mean * (1.0 - mean * mean) if bounded_mean else g_mean,
                    grads[:n_actor])
     # Value function.

@@ -114,11 +114,14 @@ def test_flat_grads_clip_like_clip_grad_norm():
     np.testing.assert_allclose(params[1].grad.numpy(), 4.0 / (total + 1e-6), rtol=1e-6)
 
 
-def _minibatch(agent, rng, size=48):
+def _minibatch(agent, rng, size=48, clamped=False):
     obs = _random(rng, size, agent.obs_dim)
     with torch.no_grad():
         mean = agent.policy(torch.from_numpy(obs)).numpy()
     actions = (mean + 0.6 * rng.normal(size=mean.shape)).astype(np.float32)
+    if clamped:     # executed actions, as the graph observes them: many at a bound
+        actions = np.clip(mean + 1.5 * rng.normal(size=mean.shape), -1.0, 1.0).astype(
+            np.float32)
     with torch.no_grad():
         logprob = agent.policy.log_prob_entropy(torch.from_numpy(obs),
                                                 torch.from_numpy(actions))[0].numpy()
@@ -145,17 +148,21 @@ def _fast_gradients(agent, mb):
                                  cfg.ent_coef, cfg.max_grad_norm)
 
 
-@pytest.mark.parametrize('config', [
-    {},
-    {'clip_value_loss': False, 'ent_coef': 0.01, 'activation': 'relu'},
-    {'ent_coef': 0.05, 'activation': 'elu', 'vf_coef': 2.0, 'clip_coef': 0.1},
-    {'bounded_mean': False, 'activation': 'elu'},
+@pytest.mark.parametrize('config, clamped', [
+    ({}, False),
+    ({'clip_value_loss': False, 'ent_coef': 0.01, 'activation': 'relu'}, False),
+    ({'ent_coef': 0.05, 'activation': 'elu', 'vf_coef': 2.0, 'clip_coef': 0.1}, False),
+    ({'bounded_mean': False, 'activation': 'elu'}, False),
+    ({}, True),
+    ({'bounded_mean': False, 'activation': 'elu'}, True),
 ])
-def test_numpy_minibatch_gradient_equals_autograd(config):
+def test_numpy_minibatch_gradient_equals_autograd(config, clamped):
     agent = PPO(5, 3, config={'max_grad_norm': 1e9, 'hidden_sizes': (32, 32), **config}, seed=1)
     with torch.no_grad():
         agent.policy.log_std[0] = 2.5       # beyond LOG_STD_MAX: the clamp has no gradient
-    mb = _minibatch(agent, np.random.default_rng(0))
+    mb = _minibatch(agent, np.random.default_rng(0), clamped=clamped)
+    if clamped:     # the clamped-tail score is exercised
+        assert 0.1 < np.mean(np.abs(mb.actions) == 1.0) < 0.9
     terms = _ppo_loss(agent, mb)
     params = agent._fast.grads.params
     expected = torch.autograd.grad(terms.loss, params)
