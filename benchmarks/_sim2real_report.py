@@ -48,12 +48,16 @@ def _selection_lines(selection: dict | None) -> list[str]:
     lines = [f'The DR policy is the snapshot at step {selection["chosen_step"]} of its run, '
              f'chosen among {len(selection["scores"])} snapshots on validation episodes (seed '
              f'{selection["validation_seed"]}, {selection["episodes"]} episodes per simulator; '
-             f'not the evaluation seed) by: {selection["rule"]}.', '',
-             '| DR steps | success nominal | success shifted |', '|---|---|---|']
+             f'not the evaluation seed) by: {selection["rule"]}.', '']
+    keys = [key for key in ('nominal', 'shifted', 'worst') if key in selection['scores'][0]]
+    if 'worst' in selection:
+        lines += [f'Worst-case robot of the validation: {selection["worst"]}.', '']
+    lines += ['| DR steps | ' + ' | '.join(f'success {key}' for key in keys) + ' |',
+              '|---|' + '---|' * len(keys)]
     for score in selection['scores']:
         mark = ' (chosen)' if score['step'] == selection['chosen_step'] else ''
-        lines.append(f'| {score["step"]}{mark} | {_cell(score["nominal"])} '
-                     f'| {_cell(score["shifted"])} |')
+        lines.append(f'| {score["step"]}{mark} | '
+                     + ' | '.join(_cell(score[key]) for key in keys) + ' |')
     return lines + ['']
 
 

@@ -42,7 +42,9 @@ fine-tune's overrides on top (:func:`finetune_config`). A DR run kept as snapsho
 (``step_<N>/policy``) is chosen from on validation episodes, not the report's seed::
 
     .venv/bin/python benchmarks/sim2real.py --task locomotion --stage select-dr
-      --dr-snapshots SNAPSHOTS --episodes 20        # writes SNAPSHOTS/selection.json
+      --dr-snapshots SNAPSHOTS --episodes 20 [--init-run RUN]   # writes SNAPSHOTS/selection.json
+
+With ``--init-run`` the selection validates on the nominal policy's worst-case corner too.
     .venv/bin/python benchmarks/sim2real.py --task locomotion --init-run RUN
       --dr-run SNAPSHOTS/step_<N> --config HPARAMS.yaml
 
@@ -331,11 +333,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.stage == 'select-dr':
         if args.dr_snapshots is None:
             parser.error('--stage select-dr needs --dr-snapshots')
+        worst = None
+        if args.init_run is not None and setup.corners is not None:
+            # The nominal policy's worst corner, found as the robustness stage will find it.
+            print('worst-case search on the corners of the shift ...', flush=True)
+            worst, _ = find_worst(args.init_run / 'policy', setup, args.corner_episodes)
         selection = select(
             args.dr_snapshots,
             lambda artifact, robot: evaluate(artifact, robot, args.episodes, setup,
                                              args.validation_seed),
-            setup.robots['shifted'], args.validation_seed, args.episodes)
+            setup.robots['shifted'], args.validation_seed, args.episodes, worst)
         print(f'chosen: step {selection["chosen_step"]} ({selection["chosen_dir"]})')
         return 0
     if args.report_only:

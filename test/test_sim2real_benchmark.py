@@ -209,3 +209,28 @@ def test_select_evaluates_only_snapshots_new_since_the_last_selection(tmp_path):
     assert [s['step'] for s in selection['scores']] == [100, 200]
     select(tmp_path, fake_evaluate, {}, seed=8, episodes=3)     # another seed: all again
     assert calls[4:] == ['step_100'] * 2 + ['step_200'] * 2
+
+
+def test_select_with_the_worst_case_robot_judges_it_too_and_reuses_what_it_can(tmp_path):
+    from _dr_selection import pick_snapshot, select
+    for step in (100, 200):
+        (tmp_path / f'step_{step}' / 'policy').mkdir(parents=True)
+    shift, worst = {'mass_scale': [0.8, 1.2]}, {'mass_scale': [0.8, 0.8]}
+    success = {100: {None: 1.0, 'shifted': 0.9, 'worst': 0.2},
+               200: {None: 0.9, 'shifted': 0.8, 'worst': 0.8}}
+    calls = []
+
+    def fake_evaluate(artifact, robot):
+        step = int(artifact.parent.name.split('_')[1])
+        key = None if robot is None else ('shifted' if robot == shift else 'worst')
+        calls.append((step, key))
+        return {'success': success[step][key]}
+    assert select(tmp_path, fake_evaluate, shift, 7, 3)['chosen_step'] == 100
+    selection = select(tmp_path, fake_evaluate, shift, 7, 3, worst)
+    assert selection['chosen_step'] == 200           # 100 fails on the worst-case robot
+    assert calls[4:] == [(100, 'worst'), (200, 'worst')]   # nominal, shifted reused
+    assert selection['worst'] == worst and 'worst' in selection['rule']
+    assert pick_snapshot(selection['scores'])['step'] == 200
+    lines = report._selection_lines(selection)
+    assert any(line.startswith('| 200 (chosen) | 0.90 | 0.80') and line.endswith('| 0.80 |')
+               for line in lines), lines
