@@ -234,3 +234,42 @@ def test_select_with_the_worst_case_robot_judges_it_too_and_reuses_what_it_can(t
     lines = report._selection_lines(selection)
     assert any(line.startswith('| 200 (chosen) | 0.90 | 0.80') and line.endswith('| 0.80 |')
                for line in lines), lines
+
+
+def test_a_widened_ppo_checkpoint_acts_as_before_whatever_the_new_inputs_hold():
+    import dataclasses
+
+    import torch
+    from _widen_history import source_index, widen_state
+
+    from robotrl_ros.agents.ppo import PPO
+    from robotrl_ros.tasks.spec import ObsTerm, TaskSpec
+
+    def spec(history):
+        return TaskSpec(name='t', joint_names=('a', 'b'),
+                        observation=(ObsTerm('joint_pos', 2), ObsTerm('last_action', 2, 1.0,
+                                                                      history),
+                                     ObsTerm('cmd_vel', 3)),
+                        action_scale=(1.0, 1.0), action_offset=(0.0, 0.0),
+                        command_lower=(-1.0, -1.0), command_upper=(1.0, 1.0),
+                        velocity_limits=(1.0, 1.0), control_period=0.1)
+    old, new = spec(1), spec(3)
+    agent = PPO(old.obs_dim, 2, config={'hidden_sizes': (16,)}, seed=0)
+    with torch.no_grad():
+        agent.policy.normalizer.mean.uniform_(-1, 1)
+        agent.policy.normalizer.var.uniform_(0.5, 2)
+    source, fresh = source_index(old, new)
+    assert source.tolist() == [0, 1, 2, 3, 2, 3, 2, 3, 4, 5, 6]
+    assert fresh.tolist() == [False] * 4 + [True] * 4 + [False] * 3
+    widened = PPO(new.obs_dim, 2, config={'hidden_sizes': (16,)}, seed=1)
+    widened.load_state_dict(widen_state(agent.state_dict(), source, fresh))
+    rng = np.random.default_rng(0)
+    obs = rng.normal(size=(5, old.obs_dim)).astype(np.float32)
+    wide = rng.normal(size=(5, new.obs_dim)).astype(np.float32) * 5   # new inputs: anything
+    wide[:, ~fresh] = obs[:, source[~fresh]]
+    np.testing.assert_allclose(widened.act(wide, deterministic=True),
+                               agent.act(obs, deterministic=True), atol=1e-6)
+    with pytest.raises(ValueError, match='only widens'):
+        source_index(new, old)
+    with pytest.raises(ValueError, match='differ in more than history'):
+        source_index(old, dataclasses.replace(old, observation=old.observation[:2]))
