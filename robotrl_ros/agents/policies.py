@@ -39,14 +39,14 @@ def clamped_log_prob(action: torch.Tensor, mean: torch.Tensor,
     likely the executed action was. In-process training scores its own unclamped samples
     (never exactly at a bound); on the ROS graph only the executed, clamped action is known.
     """
-    z = (action - mean) * torch.exp(-log_std)
+    inv_std = torch.exp(-log_std)
+    z = (action - mean) * inv_std
     density = -0.5 * z.pow(2) - log_std - _HALF_LOG_2PI
     upper = (action - 1.0).abs() <= CLAMP_TOLERANCE
     lower = (action + 1.0).abs() <= CLAMP_TOLERANCE
     clamped = upper | lower
     if not bool(clamped.any()):
         return density
-    inv_std = torch.exp(-log_std)
     tail = torch.where(upper, torch.special.log_ndtr((mean - 1.0) * inv_std),
                        torch.special.log_ndtr((-1.0 - mean) * inv_std))
     return torch.where(clamped, tail, density)
