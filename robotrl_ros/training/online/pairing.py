@@ -333,6 +333,8 @@ class TransitionPairer:
         self._episode_start = None
         self._return = 0.0
         self._last_action = np.zeros(self.spec.action_dim)
+        self._obs_history.reset()
+        self._stacked = None
 
     def _complete(self, start: RobotState, action: np.ndarray,
                   end: RobotState) -> Transition | None:
@@ -371,18 +373,15 @@ class TransitionPairer:
                end_frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Observations of a transition's two states, with the spec's history terms.
 
-        The history restarts with each episode's first transition; a state that did not end
-        the previous paired transition (one was dropped in between) is taken in on its own, as
-        the policy node saw it.
+        The history restarts with each episode (:meth:`_start_episode`); a state that did not
+        end the previous paired transition (one was dropped in between) is taken in on its own,
+        as the policy node saw it.
         """
-        history = self._obs_history
-        if self._steps == 0:
-            history.reset()
-        if self._stacked is not None and self._stacked[0] is start and self._steps > 0:
+        if self._stacked is not None and self._stacked[0] is start:
             obs = self._stacked[1]
         else:
-            obs = history.push_one(start_frame)
-        next_obs = history.push_one(end_frame)
+            obs = self._obs_history.push_one(start_frame)
+        next_obs = self._obs_history.push_one(end_frame)
         self._stacked = (end, next_obs)
         return obs, next_obs
 
