@@ -219,7 +219,12 @@ class PPO(Agent):
 
     def observe(self, obs: np.ndarray, action: np.ndarray, reward: np.ndarray,
                 next_obs: np.ndarray, terminated: np.ndarray, truncated: np.ndarray) -> None:
-        """Store one batched step with its log-prob and values under the current networks."""
+        """Store one batched step with its values under the current networks.
+
+        The log-probability of an action this agent sampled is stored with it; an executed
+        action it did not sample (the graph's, a discrete action) is stored with NaN and scored
+        for the whole rollout at :meth:`update`.
+        """
         b = transition_batch(self.name, self.obs_dim, self.action_dim, self.discrete, obs,
                              action, reward, next_obs, terminated, truncated)
         normalize = self.policy.normalizer
@@ -234,11 +239,8 @@ class PPO(Agent):
                 values = self.critic(torch.from_numpy(both_n))[:, 0].numpy()
         obs_n = both_n[:n]
         own = self._own_sample(b.obs, b.action)
-        if own is None:
-            action = b.action
-            with torch.no_grad():
-                logprob = self.policy.log_prob_entropy(torch.from_numpy(obs_n),
-                                                       torch.from_numpy(action))[0].numpy()
+        if own is None:  # an executed action (the graph): scored for the rollout in update()
+            action, logprob = b.action, np.full(n, np.nan, dtype=np.float32)
         else:
             action, logprob = own
         self.buffer.add(obs=obs_n, actions=action, logprobs=np.asarray(logprob),
@@ -247,6 +249,22 @@ class PPO(Agent):
                         terminated=b.terminated, truncated=b.truncated)
         normalize.track(self.obs_rms, b.obs)
         self.env_steps += len(b.obs)
+
+    def _score_executed_actions(self, data: dict[str, np.ndarray]) -> None:
+        """Log-probabilities of the stored actions that came without one, in one batch.
+
+        Actions observed on the graph are not this agent's own samples, so ``observe`` leaves
+        their log-probability NaN. The networks do not change between ``observe`` and
+        ``update``, and the stored observations are already normalized, so one forward pass
+        here gives exactly what a pass per transition would have.
+        """
+        missing = np.isnan(data['logprobs'])
+        if not missing.any():
+            return
+        with torch.no_grad():
+            logprob = self.policy.log_prob_entropy(torch.from_numpy(data['obs'][missing]),
+                                                   torch.from_numpy(data['actions'][missing]))[0]
+        data['logprobs'][missing] = logprob.numpy()
 
     def ready(self) -> bool:
         """True once a full rollout of ``n_steps`` batched steps is stored."""
@@ -259,6 +277,7 @@ class PPO(Agent):
             raise RuntimeError(f'ppo: update() needs {self.config.n_steps} stored steps, has '
                                f'{self.buffer.step}')
         cfg, data = self.config, self.buffer.data
+        self._score_executed_actions(data)
         advantages, returns = gae(data['rewards'], data['values'], data['next_values'],
                                   data['terminated'], data['truncated'], cfg.gamma,
                                   cfg.gae_lambda)

@@ -64,8 +64,9 @@ class Rollout:
 
 
 def assert_same_state(a, b, where='state'):
-    if isinstance(a, torch.Tensor):
-        assert torch.equal(a, b), where
+    if isinstance(a, torch.Tensor):   # NaN marks a stored action not scored yet (PPO)
+        assert a.dtype == b.dtype and a.shape == b.shape, where
+        assert torch.equal(a, b) or torch.allclose(a, b, rtol=0, atol=0, equal_nan=True), where
     elif isinstance(a, dict):
         assert a.keys() == b.keys(), where
         for key in a:

@@ -404,3 +404,41 @@ def test_ppo_expected_action_is_the_executed_actions_mean_in_every_export():
     torch.testing.assert_close(scripted(obs), agent.policy(obs))
     run = compile_numpy(scripted, 3)
     assert run is not None and numpy_equivalent(run, scripted, 3)
+
+
+def test_ppo_scores_executed_actions_once_per_rollout_as_per_transition_would():
+    """Graph transitions (actions the agent did not sample) are scored at update(), batched.
+
+    The log-probabilities the update uses equal those of the networks when each transition
+    came in, bound-clamped actions and normalized observations included.
+    """
+    from robotrl_ros.agents.ppo import PPO
+
+    agent = PPO(3, 2, config={'n_steps': 6, 'n_minibatches': 1, 'n_epochs': 1,
+                              'hidden_sizes': [8]}, seed=0)
+    rng = np.random.default_rng(0)
+    expected = []
+    for _ in range(6):
+        obs = rng.normal(size=(2, 3)).astype(np.float32) * 5.0
+        action = np.clip(rng.normal(size=(2, 2)) * 1.5, -1.0, 1.0).astype(np.float32)
+        with torch.no_grad():   # what the networks give as the transition comes in
+            obs_n = agent.policy.normalizer(torch.from_numpy(obs))
+            expected.append(agent.policy.log_prob_entropy(obs_n, torch.from_numpy(action))[0])
+        agent.observe(obs, action, np.ones(2, np.float32), obs, np.zeros(2, bool),
+                      np.zeros(2, bool))
+    assert np.isnan(agent.buffer.data['logprobs']).all()    # nothing scored per transition
+    assert (np.abs(agent.buffer.data['actions']) == 1.0).any()
+    used = []
+    gradients = agent._fast.gradients if agent._fast is not None else agent._torch_gradients
+
+    def spy(mb, *args):
+        used.append(mb.old_logprobs.copy())
+        return gradients(mb, *args)
+
+    if agent._fast is not None:
+        agent._fast.gradients = spy
+    else:
+        agent._torch_gradients = spy
+    agent.update()
+    np.testing.assert_allclose(np.sort(np.concatenate(used)),
+                               np.sort(torch.cat(expected).numpy()), rtol=1e-5, atol=1e-5)
