@@ -218,7 +218,7 @@ def imu_to_inputs(msg: Imu) -> tuple[dict[str, np.ndarray], list[str]]:
     values, problems = {}, []
     q = msg.orientation
     quat = np.array([q.x, q.y, q.z, q.w])
-    if np.all(np.isfinite(quat)) and np.linalg.norm(quat) > 1e-6:
+    if np.all(np.isfinite(quat)) and float(quat @ quat) > 1e-12:
         values['projected_gravity'] = projected_gravity(quat)
     else:
         problems.append(f'imu orientation is not a valid quaternion: {quat.tolist()}')

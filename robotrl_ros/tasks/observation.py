@@ -12,6 +12,7 @@ carries (``TaskSpec.kinematic_chain``, plain data from ``policy.yaml`` on the ro
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -23,7 +24,9 @@ from robotrl_ros.tasks.spec import ObsTerm, TaskSpec
 
 def projected_gravity(quat_xyzw: np.ndarray) -> np.ndarray:
     """Gravity direction (0, 0, -1) expressed in the base frame of orientation ``quat_xyzw``."""
-    x, y, z, w = np.asarray(quat_xyzw, dtype=np.float64) / np.linalg.norm(quat_xyzw)
+    x, y, z, w = (float(v) for v in quat_xyzw)
+    norm = math.hypot(x, y, z, w)   # scalar math: called for every imu sample
+    x, y, z, w = x / norm, y / norm, z / norm, w / norm
     # Third row of the rotation matrix R (world<-base), negated: R^T @ (0, 0, -1).
     return -np.array([2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)])
 

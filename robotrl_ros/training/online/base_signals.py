@@ -63,7 +63,7 @@ class BaseSignalMatcher:
         quat = np.asarray(orientation_xyzw, dtype=np.float64)
         rate = np.asarray(angular_velocity, dtype=np.float64)
         if quat.shape != (4,) or rate.shape != (3,) or not np.all(np.isfinite(quat)) or \
-                not np.all(np.isfinite(rate)) or np.linalg.norm(quat) < 1e-6:
+                not np.all(np.isfinite(rate)) or float(quat @ quat) < 1e-12:
             self.counts['bad_imu'] += 1
             return None
         values = {'projected_gravity': projected_gravity(orientation_xyzw),
