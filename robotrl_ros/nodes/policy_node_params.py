@@ -3,7 +3,7 @@
 """The policy node's parameters (docs/interfaces.md, docs/deploy.md's table is generated)."""
 
 from robotrl_ros.policy.controller import TIMEOUT_ACTIONS
-from robotrl_ros.ros.node_runner import EXECUTORS
+from robotrl_ros.ros.node_runner import EXECUTOR_PARAMETER
 from robotrl_ros.ros.params import ParameterSpec
 
 CONTROL_MODES = ('on_message', 'timer')
@@ -138,8 +138,5 @@ POLICY_NODE_PARAMETERS = (
                   "limit restarted from it (as the simulator's reset and the trainer do); "
                   '`false` for a joystick that steers one long episode (config/deploy.yaml).',
                   dynamic=True),
-    ParameterSpec('executor', 'events', "`events`: rclpy's EventsExecutor "
-                  '(`rclpy.experimental`, C++ dispatch, less CPU per message); '
-                  "`single_threaded`: rclpy's SingleThreadedExecutor (the fallback where rclpy "
-                  'has no EventsExecutor).', choices=EXECUTORS, read_only=True),
+    EXECUTOR_PARAMETER,
 )

@@ -58,6 +58,7 @@ class SimBridge(RunnableNode):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__('sim_bridge', **kwargs)
         self.params = p = declare_parameters(self, SIM_BRIDGE_PARAMETERS, self._apply_changes)
+        self.executor_kind = p['executor']
         env = make_sim_env(p.task, randomization_from_parameters(p.as_dict()), seed=p.seed,
                            robot=p['robot'], robot_description=p['robot_description'])
         perturbations = BasePerturbations.from_parameters(p.as_dict())

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """The sim bridge's parameters (docs/interfaces.md; docs/sim_bridge.md's table is generated)."""
 
+from robotrl_ros.ros.node_runner import EXECUTOR_PARAMETER
 from robotrl_ros.ros.params import ParameterSpec
 
 _SCALE_RANGE = 'multiplier range [lo, hi], sampled uniformly per episode.'
@@ -51,4 +52,5 @@ SIM_BRIDGE_PARAMETERS = (
                   'published `imu` and `base_twist`.', minimum=0.0),
     ParameterSpec('status_period', 1.0, 'Seconds between `~/status` messages.', minimum=0.0,
                   above_minimum=True),
+    EXECUTOR_PARAMETER,
 )

@@ -35,11 +35,17 @@ from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
 
+from robotrl_ros.ros.params import ParameterSpec
 from robotrl_ros.ros.shutdown import shutting_down, spin_until_shutdown, teardown
 from robotrl_ros.ros.stop_request import install_stop_handlers, received_signals, stop_requested
 
 EXECUTORS = ('events', 'single_threaded')
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_CONFIGURATION = 0, 1, 2
+#: The ``executor`` parameter of every node (sets its ``executor_kind``).
+EXECUTOR_PARAMETER = ParameterSpec(
+    'executor', 'events', "`events`: rclpy's EventsExecutor (`rclpy.experimental`, C++ "
+    "dispatch, less CPU per message); `single_threaded`: rclpy's SingleThreadedExecutor (the "
+    'fallback where rclpy has no EventsExecutor).', choices=EXECUTORS, read_only=True)
 
 
 def make_executor(kind: str) -> Any:

@@ -38,7 +38,7 @@ from robotrl_ros.ros.conversions import (
 )
 from robotrl_ros.ros.episode_resets import EpisodeResets
 from robotrl_ros.ros.pending_request import PendingRequest
-from robotrl_ros.ros.qos import COMMAND_QOS
+from robotrl_ros.ros.qos import COMMAND_QOS, quiet_subscription
 from robotrl_ros.training.online.base_signals import observes_base
 from robotrl_ros.training.online.reorder import ReorderBuffer
 
@@ -107,16 +107,15 @@ class SourceStreams:
         self.node, self.session, self.ns = node, session, ns
         self.joints = JointIndex(session.spec.joint_names)
         topic = lambda name: source_topic(ns, name)  # noqa: E731 - local shorthand
-        node.create_subscription(JointState, topic('joint_states'), self._on_joint_state,
-                                 STATE_QOS)
-        node.create_subscription(Float64MultiArray, topic(command_topic), self._on_command,
-                                 COMMAND_LOG_QOS)
-        node.create_subscription(PoseStamped, topic('goal_pose'), self._on_goal, COMMAND_QOS)
-        node.create_subscription(Twist, topic('cmd_vel'), self._on_cmd_vel, COMMAND_QOS)
-        node.create_subscription(Imu, topic('imu'), self._on_imu, STATE_QOS)
-        node.create_subscription(TwistStamped, topic('base_twist'), self._on_base_twist,
-                                 STATE_QOS)
-        node.create_subscription(String, topic(POLICY_STATUS_TOPIC), self._on_policy_status, 10)
+        subscribe = lambda msg_type, name, callback, qos: quiet_subscription(  # noqa: E731
+            node, msg_type, topic(name), callback, qos)
+        subscribe(JointState, 'joint_states', self._on_joint_state, STATE_QOS)
+        subscribe(Float64MultiArray, command_topic, self._on_command, COMMAND_LOG_QOS)
+        subscribe(PoseStamped, 'goal_pose', self._on_goal, COMMAND_QOS)
+        subscribe(Twist, 'cmd_vel', self._on_cmd_vel, COMMAND_QOS)
+        subscribe(Imu, 'imu', self._on_imu, STATE_QOS)
+        subscribe(TwistStamped, 'base_twist', self._on_base_twist, STATE_QOS)
+        subscribe(String, POLICY_STATUS_TOPIC, self._on_policy_status, 10)
         self.resets = EpisodeResets(node, _SourceSession(session, ns),
                                     topic(reset_service) if reset_service else '', _ns)
         self.pause_client = (node.create_client(SetBool, topic(pause_service))
