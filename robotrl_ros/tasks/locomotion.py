@@ -16,9 +16,12 @@ times the control period):
 (same on yaw rate), ``lin_vel_z`` ``v_z^2``, ``ang_vel_xy`` ``|w_xy|^2``, ``orientation``
 ``|g_xy|^2``, ``torques`` ``|tau|^2`` (the PD law on the observed state), ``action_rate``
 ``|a - a_prev|^2``, ``termination`` 1 on the step the robot falls (weight 0 by default, as in
-legged_gym); the base velocity is ``base_lin_vel`` (``base_twist`` on a robot). An episode
-terminates when the base tilts more than :data:`FALL_TILT`. A step succeeds when the
-planar velocity is within :data:`SUCCESS_SPEED_ERROR` of the command and the robot stands.
+legged_gym), ``feet_air_time`` ``sum(air_time - 0.5 s)`` over the feet that land, while the
+command asks to move (legged_gym's; weight 0 by default; simulation only: it reads foot contacts,
+:mod:`~robotrl_ros.tasks.feet_air_time`); the base velocity is ``base_lin_vel``
+(``base_twist`` on a robot). An episode terminates when the base tilts more than
+:data:`FALL_TILT`. A step succeeds when the planar velocity is within
+:data:`SUCCESS_SPEED_ERROR` of the command and the robot stands.
 
 All of it is computed for a batch of robots in one NumPy call (:meth:`observe_batch`,
 :meth:`reward_batch`); :meth:`observe` and :meth:`reward` are the batch-of-one case.
@@ -34,6 +37,7 @@ import mujoco
 import numpy as np
 
 from robotrl_ros.tasks.base import Task, TaskEnv
+from robotrl_ros.tasks.feet_air_time import FeetAirTime, feet_in_contact
 from robotrl_ros.tasks.observation import RobotState
 from robotrl_ros.tasks.robots import RobotModel, import_robot
 from robotrl_ros.tasks.spec import ObsTerm, TaskSpec
@@ -51,7 +55,10 @@ CMD_RANGES = ((0.0, 0.8), (0.0, 0.0), (0.0, 0.0))
 TRACKING_SIGMA = 0.25
 REWARD_WEIGHTS = {'tracking_lin_vel': 1.0, 'tracking_ang_vel': 0.5, 'lin_vel_z': -2.0,
                   'ang_vel_xy': -0.05, 'orientation': -1.0, 'torques': -2e-4,
-                  'action_rate': -0.01, 'termination': 0.0}
+                  'action_rate': -0.01, 'termination': 0.0, 'feet_air_time': 0.0}
+#: Air time (s) a landing foot must exceed to earn ``feet_air_time``; commands slower than
+#: ``FEET_AIR_MIN_COMMAND`` (m/s) earn none (standing still).
+FEET_AIR_TARGET, FEET_AIR_MIN_COMMAND = 0.5, 0.1
 FALL_TILT = np.deg2rad(60.0)
 SUCCESS_SPEED_ERROR = 0.25
 START_NOISE = 0.05
@@ -133,6 +140,11 @@ class LocomotionTask(Task):
         self._effort = np.where(np.isfinite(self.robot.effort_limit),
                                 self.robot.effort_limit, np.inf)
 
+    @property
+    def uses_feet_contacts(self) -> bool:
+        """Whether the reward needs the simulator's foot contacts (``feet_air_time`` weighted)."""
+        return self.weights['feet_air_time'] != 0.0
+
     def observe_batch(self, position: np.ndarray, velocity: np.ndarray, lin_vel: np.ndarray,
                       gravity: np.ndarray, ang_vel: np.ndarray, cmd_vel: np.ndarray,
                       last_action: np.ndarray | None = None) -> np.ndarray:
@@ -155,8 +167,14 @@ class LocomotionTask(Task):
 
     def reward_terms(self, position: np.ndarray, velocity: np.ndarray, action: np.ndarray,
                      last_action: np.ndarray | None, lin_vel: np.ndarray, ang_vel: np.ndarray,
-                     gravity: np.ndarray, cmd_vel: np.ndarray) -> dict[str, np.ndarray]:
-        """Each reward term ``(batch,)``, unweighted (see the module docstring)."""
+                     gravity: np.ndarray, cmd_vel: np.ndarray,
+                     feet_air: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Each reward term ``(batch,)``, unweighted (see the module docstring).
+
+        ``feet_air`` ``(batch, n_feet)``: the air time of each foot that landed this step, 0 for
+        the others (:class:`~robotrl_ros.tasks.feet_air_time.FeetAirTime`); None (no contacts
+        known) gives ``feet_air_time`` 0.
+        """
         position, velocity = np.atleast_2d(position), np.atleast_2d(velocity)
         action = np.atleast_2d(np.asarray(action, dtype=np.float64))
         previous = np.zeros_like(action) if last_action is None else np.atleast_2d(last_action)
@@ -169,6 +187,11 @@ class LocomotionTask(Task):
                          -self._effort, self._effort)
         lin_error = np.sum((lin_vel[:, :2] - cmd_vel[:, :2]) ** 2, axis=1)
         fallen = gravity[:, 2] > -np.cos(FALL_TILT)
+        air = np.zeros(len(position))
+        if feet_air is not None:
+            feet_air = np.atleast_2d(feet_air)
+            moving = np.linalg.norm(cmd_vel[:, :2], axis=1) > FEET_AIR_MIN_COMMAND
+            air = np.sum((feet_air - FEET_AIR_TARGET) * (feet_air > 0), axis=1) * moving
         return {
             'tracking_lin_vel': np.exp(-lin_error / TRACKING_SIGMA),
             'tracking_ang_vel': np.exp(-(ang_vel[:, 2] - cmd_vel[:, 2]) ** 2 / TRACKING_SIGMA),
@@ -178,15 +201,26 @@ class LocomotionTask(Task):
             'torques': np.sum(torque ** 2, axis=1),
             'action_rate': np.sum((action - previous) ** 2, axis=1),
             'termination': fallen.astype(np.float64),
+            'feet_air_time': air,
         }
 
     def reward_batch(self, position: np.ndarray, velocity: np.ndarray, action: np.ndarray,
                      last_action: np.ndarray | None, lin_vel: np.ndarray, ang_vel: np.ndarray,
-                     gravity: np.ndarray, cmd_vel: np.ndarray
+                     gravity: np.ndarray, cmd_vel: np.ndarray,
+                     feet_air: np.ndarray | None = None
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(reward, terminated, success)`` arrays ``(batch,)``; states after the action."""
+        """``(reward, terminated, success)`` arrays ``(batch,)``; states after the action.
+
+        Raises:
+            ValueError: ``feet_air_time`` is weighted but no ``feet_air`` was given (transitions
+                observed on ROS topics carry no foot contacts).
+        """
+        if feet_air is None and self.uses_feet_contacts:
+            raise ValueError(f'{NAME}: reward term feet_air_time needs foot contacts, which only '
+                             'a simulator gives; set its weight to 0 to score transitions '
+                             'observed on topics')
         terms = self.reward_terms(position, velocity, action, last_action, lin_vel, ang_vel,
-                                  gravity, cmd_vel)
+                                  gravity, cmd_vel, feet_air)
         reward = CONTROL_PERIOD * sum(self.weights[k] * v for k, v in terms.items())
         fallen = terms['termination'] > 0
         speed_error = np.sqrt(np.sum((np.atleast_2d(lin_vel)[:, :2]
@@ -219,7 +253,8 @@ class LocomotionTask(Task):
         reward, fallen, success = self.reward_batch(
             next_state.position, next_state.velocity, action, state.last_action,
             self._imu(next_state, 'base_lin_vel'), self._imu(next_state, 'base_ang_vel'),
-            self._imu(next_state, 'projected_gravity'), next_state.cmd_vel)
+            self._imu(next_state, 'projected_gravity'), next_state.cmd_vel,
+            next_state.feet_air)
         return float(reward[0]), bool(fallen[0]), bool(success[0])
 
     def sample_goal(self, rng: np.random.Generator) -> np.ndarray:
@@ -247,6 +282,9 @@ class LocomotionEnv(TaskEnv):
         self.robot = task.robot
         self.data = self.robot.make_data()
         self.frame_skip = max(1, round(CONTROL_PERIOD / float(self.robot.model.opt.timestep)))
+        self._air = (FeetAirTime(1, len(self.robot.feet_bodies), CONTROL_PERIOD)
+                     if task.uses_feet_contacts else None)
+        self._landed: np.ndarray | None = None
 
     def _sim_reset(self, rng: np.random.Generator, options: dict[str, Any]) -> None:
         robot = self.robot
@@ -255,10 +293,23 @@ class LocomotionEnv(TaskEnv):
         self.data.qpos[robot.qpos_adr] = np.clip(robot.default_pose + noise, robot.lower,
                                                  robot.upper)
         mujoco.mj_forward(robot.model, self.data)
+        if self._air is not None:
+            self._air.reset()
+            self._landed = np.zeros(len(robot.feet_bodies))
 
     def _sim_apply(self, command: np.ndarray) -> None:
         self.data.ctrl[:] = command
         mujoco.mj_step(self.robot.model, self.data, nstep=self.frame_skip)
+        if self._air is not None:
+            contact = feet_in_contact(self.robot.model, self.data, self.robot.feet_bodies)
+            self._landed = self._air.update(contact[None])[0]
+
+    def robot_state(self) -> RobotState:
+        """The observable state, plus the feet's landings when the reward needs them."""
+        state = super().robot_state()
+        if self._landed is not None:
+            state.feet_air = self._landed.copy()
+        return state
 
     def set_dynamics(self, mass_scale: float = 1.0, friction_scale: float = 1.0,
                      gain_scale: float = 1.0) -> None:

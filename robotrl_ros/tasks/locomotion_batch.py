@@ -38,6 +38,7 @@ import mujoco
 import numpy as np
 from gymnasium.utils import seeding
 
+from robotrl_ros.tasks.feet_air_time import FeetAirTime, feet_in_contact
 from robotrl_ros.tasks.locomotion import CMD_RANGES, START_NOISE, LocomotionTask
 from robotrl_ros.tasks.observation_history import ObservationHistory
 from robotrl_ros.tasks.randomization import (
@@ -94,6 +95,8 @@ class LocomotionBatch:
         self.last_action = np.zeros((n_envs, n))
         self.steps = np.zeros(n_envs, dtype=np.int64)
         self.history = ObservationHistory(self.spec, n_envs)
+        self.feet_air = (FeetAirTime(n_envs, len(self.robot.feet_bodies), self.spec.control_period)
+                         if self.task.uses_feet_contacts else None)
         self._rngs: list[np.random.Generator] = []
         self._dr_rngs: list[np.random.Generator] = []
         self.episode_params: list[dict[str, Any]] = [{} for _ in range(n_envs)]
@@ -120,6 +123,8 @@ class LocomotionBatch:
         mujoco.mj_forward(robot.model, data)
         self.last_action[i] = 0.0
         self.steps[i] = 0
+        if self.feet_air is not None:
+            self.feet_air.reset(np.array([i]))
         self._draw_noise(i)
 
     def _draw_noise(self, i: int) -> None:
@@ -195,8 +200,14 @@ class LocomotionBatch:
         self.last_action = spec.command_to_action(command)
         self.steps += 1
         position, velocity, gravity, ang_vel, lin_vel = self.signals()
+        landed = None
+        if self.feet_air is not None:
+            feet = self.robot.feet_bodies
+            landed = self.feet_air.update(np.stack([
+                feet_in_contact(robot.model, data, feet)
+                for robot, data in zip(self.robots, self.datas, strict=True)]))
         reward, terminated, success = self.task.reward_batch(
-            position, velocity, action, previous, lin_vel, ang_vel, gravity, self.cmd)
+            position, velocity, action, previous, lin_vel, ang_vel, gravity, self.cmd, landed)
         truncated = ~terminated & (self.steps >= spec.max_episode_steps)
         final_obs = self.history.push(self._frames(position, velocity, gravity, ang_vel,
                                                    lin_vel))
@@ -223,7 +234,8 @@ class LocomotionBatch:
                 'dr_rngs': [rng.bit_generator.state for rng in self._dr_rngs],
                 'episode_params': self.episode_params, 'noise': self._noise,
                 'pending': [list(queue) for queue in self._pending],
-                'history': self.history.state()}
+                'history': self.history.state(),
+                'feet_air': None if self.feet_air is None else self.feet_air.state()}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(state['n_envs'], **state['options'])  # type: ignore[misc]
@@ -244,6 +256,8 @@ class LocomotionBatch:
         self._pending = [deque(queue) for queue in state.get('pending', self._pending)]
         if 'history' in state:      # batches pickled before observation history had none
             self.history.restore(state['history'])
+        if self.feet_air is not None and state.get('feet_air') is not None:
+            self.feet_air.restore(state['feet_air'])
 
 
 def _generator(bit_generator_state: dict[str, Any]) -> np.random.Generator:

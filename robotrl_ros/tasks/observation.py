@@ -43,6 +43,8 @@ class RobotState:
         last_action: The previous action in [-1, 1], or None (treated as zeros).
         imu: Extra base/IMU signals keyed by term name (e.g. ``projected_gravity``), if any.
         stamp: Time of the measurement in seconds.
+        feet_air: Simulation only: per foot, the air time of a landing in the last control
+            period, else 0 (:mod:`~robotrl_ros.tasks.feet_air_time`); None on a robot.
     """
 
     position: np.ndarray
@@ -52,6 +54,7 @@ class RobotState:
     last_action: np.ndarray | None = None
     imu: dict[str, np.ndarray] | None = None
     stamp: float = 0.0
+    feet_air: np.ndarray | None = None
 
 
 TermFn = Callable[[RobotState, TaskSpec, ObsTerm], np.ndarray]

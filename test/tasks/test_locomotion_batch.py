@@ -9,10 +9,11 @@ from robotrl_ros.tasks.locomotion import LocomotionEnv
 from robotrl_ros.tasks.locomotion_batch import LocomotionBatch
 
 
-def test_batch_equals_single_envs_through_falls_and_resets():
+@pytest.mark.parametrize('weights', [None, {'feet_air_time': 1.0}])
+def test_batch_equals_single_envs_through_falls_and_resets(weights):
     n, seed, steps = 3, 7, 60
-    batch = LocomotionBatch(n, 'a1')
-    envs = [LocomotionEnv('a1') for _ in range(n)]
+    batch = LocomotionBatch(n, 'a1', reward_weights=weights)
+    envs = [LocomotionEnv('a1', reward_weights=weights) for _ in range(n)]
     obs = batch.reset(seed)
     single = np.stack([env.reset(seed=seed + i)[0] for i, env in enumerate(envs)])
     np.testing.assert_allclose(obs, single, atol=1e-6)
@@ -57,15 +58,21 @@ def test_bad_actions_and_sizes_are_refused():
 def test_pickled_batch_rebuilds_its_model_and_continues_identically():
     import pickle
 
-    batch = LocomotionBatch(2, 'a1', reward_weights={'termination': -3.0})
+    batch = LocomotionBatch(2, 'a1', reward_weights={'termination': -3.0, 'feet_air_time': 1.0})
     batch.reset(11)
     rng = np.random.default_rng(4)
     for _ in range(25):
+        batch.step(rng.uniform(-1, 1, (2, 12)))
+    for _ in range(500):                # until a foot is in the air: its timer must travel too
+        if batch.feet_air.air.any():
+            break
         batch.step(rng.uniform(-1, 1, (2, 12)))
     blob = pickle.dumps(batch)
     assert b'MjModel' not in blob and b'MjData' not in blob
     copy = pickle.loads(blob)
     assert copy.task.weights['termination'] == -3.0
+    assert batch.feet_air.air.any()
+    np.testing.assert_array_equal(copy.feet_air.air, batch.feet_air.air)
     for data in (batch.datas[0], copy.datas[0]):   # a fall: the episode ends, a new one starts
         data.qpos[3:7] = [np.cos(np.pi / 4), np.sin(np.pi / 4), 0, 0]
     for _ in range(25):

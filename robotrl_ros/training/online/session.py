@@ -64,6 +64,10 @@ class OnlineSession:
         # The config's env section (e.g. reward_weights) applies to the reward scored here too.
         self.task = on_given_robot(make_task, cfg.task, cfg.robot, cfg.robot_description,
                                    **task_options(cfg.task, hparams.env))
+        if getattr(self.task, 'uses_feet_contacts', False):
+            raise ValueError(f'config {cfg.config}: reward term feet_air_time needs foot '
+                             'contacts, which the topics do not carry; set its weight to 0 for '
+                             'the trainer')
         self.spec = self.task.spec
         self.out = Path(cfg.output_dir)
         if agent is None:
