@@ -44,15 +44,19 @@ from benchmarks._results import write_results  # noqa: E402
 from benchmarks._sim2real_setup import finetune_config  # noqa: E402
 from benchmarks.locomotion_acceptance import ERROR_TARGET, FALL_TARGET, run_episodes  # noqa: E402
 from robotrl_ros.graphs.train_run import GraphConfig, run_graph  # noqa: E402
-from robotrl_ros.policy.artifact import load_artifact  # noqa: E402
+from robotrl_ros.policy.artifact import PolicyArtifact, load_artifact  # noqa: E402
 
 VAL_SEED = 10_000
 HELD_OUT_SEED = 20_000
 
 
-def evaluate(artifact_dir: Path, episodes: int, seed: int) -> dict[str, Any]:
+def load(artifact_dir: Path) -> PolicyArtifact:
+    """A policy this benchmark's own runs wrote (TorchScript allowed)."""
+    return load_artifact(artifact_dir, allow_torchscript=True)
+
+
+def evaluate(artifact: PolicyArtifact, episodes: int, seed: int) -> dict[str, Any]:
     """Velocity error, falls and return of an artifact's deterministic policy."""
-    artifact = load_artifact(artifact_dir, allow_torchscript=True)
     result = run_episodes(artifact.act, episodes, seed)
     result.pop('per_episode')
     result['meets_target'] = bool(result['mean_planar_velocity_error'] <= ERROR_TARGET
@@ -100,11 +104,10 @@ class PublishedPolicyWatcher:
         if newest is None or any(p['path'] == str(newest) for p in self.curve):
             return False
         self.last_eval = now
-        meta = yaml.safe_load((newest / 'policy.yaml').read_text()) or {}
-        provenance = meta.get('provenance', {})
+        artifact = load(newest)
         point = {'wall_s': round(now - self.started, 1),
-                 'transitions': provenance.get('transitions'), 'path': str(newest),
-                 **evaluate(newest, self.episodes, VAL_SEED)}
+                 'transitions': artifact.metadata.get('provenance', {}).get('transitions'),
+                 'path': str(newest), **evaluate(artifact, self.episodes, VAL_SEED)}
         self.curve.append(point)
         print(f'  graph eval {point}', flush=True)
         if point['meets_target'] and (point['transitions'] or 0) > 0:
@@ -151,7 +154,7 @@ def in_process_stage(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         kept = work / 'in_process_policies' / f'step_{steps}'
         shutil.copytree(out / 'policy', kept)
         point = {'steps': steps, 'train_s': round(train_s, 1), 'path': str(kept),
-                 **evaluate(kept, args.val_episodes, VAL_SEED)}
+                 **evaluate(load(kept), args.val_episodes, VAL_SEED)}
         curve.append(point)
         print(f'  in-process eval {point}', flush=True)
         if point['meets_target']:
@@ -221,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         info = run(args, args.work)
         if info.get('reached'):
-            info['held_out'] = evaluate(Path(info['reached']['path']), args.episodes,
+            info['held_out'] = evaluate(load(Path(info['reached']['path'])), args.episodes,
                                         HELD_OUT_SEED)
             print(f'  {name} held-out {info["held_out"]}', flush=True)
         record[name] = info
