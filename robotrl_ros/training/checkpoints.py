@@ -83,6 +83,8 @@ def load_checkpoint(run_dir: str | Path, agent: Agent,
         run_dir: Run directory written by an earlier ``robotrl train``.
         agent: A freshly built agent of the same algorithm; its state is replaced.
         run_info: Identity of this run; ``task`` and ``algo`` must match the checkpoint's.
+            The checkpoint's other identity entries that it lacks (``init_policy``: the run
+            a warm-started run began from) are copied into it, so they outlive the resume.
 
     Returns:
         ``(envs, loop_state)`` to continue the loop with.
@@ -110,6 +112,8 @@ def load_checkpoint(run_dir: str | Path, agent: Agent,
         if saved.get(key) != run_info.get(key):
             raise CheckpointError(f'--resume: checkpoint {path} is for {key} '
                                   f'{saved.get(key)!r}, not {run_info.get(key)!r}')
+    for key, value in saved.items():
+        run_info.setdefault(key, value)
     agent.load_state_dict(payload['agent'])
     torch.set_rng_state(payload['torch_rng'])
     extra = pickle.loads(payload['pickled'].numpy().tobytes())  # noqa: S301 - own run dir

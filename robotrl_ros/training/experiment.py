@@ -142,7 +142,9 @@ def train_run(task: str, algo: str, steps: int, seed: int, out: str | Path, *,
         envs = in_workers(make_env_batch(task, config.n_envs, config.env), config.env_workers)
         open_envs.callback(envs.close)  # also on errors and Ctrl-C: stops env worker processes
         agent = build_agent(algo, envs, config.agent, seed, config.sources)
-        run_info = {'task': task, 'algo': algo, 'seed': seed}
+        run_info: dict[str, Any] = {'task': task, 'algo': algo, 'seed': seed}
+        if init_policy:
+            run_info['init_policy'] = str(init_policy)
         if resume:
             envs.close()
             envs, state = load_checkpoint(run_dir, agent, run_info)
@@ -173,7 +175,7 @@ def train_run(task: str, algo: str, steps: int, seed: int, out: str | Path, *,
                    'steps_per_s': round(state.step / max(state.wall_time, 1e-9), 1),
                    'recent_return': state.mean_recent_return(),
                    'artifact': str(artifact) if artifact else None}
-        if init_policy:
-            summary['init_policy'] = str(init_policy)
+        if 'init_policy' in run_info:   # a resumed warm start keeps its origin
+            summary['init_policy'] = run_info['init_policy']
         (run_dir / 'summary.json').write_text(json.dumps(summary, indent=2) + '\n')
         return TrainResult(run_dir, state, agent, artifact, state.step < steps)

@@ -48,3 +48,16 @@ def test_init_policy_is_refused_with_resume_and_without_a_checkpoint(tmp_path):
         _train(tmp_path / 'a', 10, 2, resume=True, init_policy=tmp_path / 'b')
     with pytest.raises(ValueError, match='init_policy: no checkpoint in'):
         _train(tmp_path / 'a', 10, 2, init_policy=tmp_path / 'missing')
+
+
+def test_a_resumed_warm_start_keeps_its_origin_in_the_summary(tmp_path):
+    _train(tmp_path / 'nominal', 20, n_envs=2)
+    _train(tmp_path / 'dr', 20, 2, init_policy=tmp_path / 'nominal')
+    resumed = _train(tmp_path / 'dr', 40, 2, resume=True)
+    assert resumed.state.step == 40
+    summary = json.loads((tmp_path / 'dr' / 'summary.json').read_text())
+    assert summary['init_policy'] == str(tmp_path / 'nominal')
+    # A run that did not start warm has none, resumed or not.
+    _train(tmp_path / 'cold', 20, 2)
+    _train(tmp_path / 'cold', 40, 2, resume=True)
+    assert 'init_policy' not in json.loads((tmp_path / 'cold' / 'summary.json').read_text())
