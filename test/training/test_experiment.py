@@ -61,3 +61,17 @@ def test_a_resumed_warm_start_keeps_its_origin_in_the_summary(tmp_path):
     _train(tmp_path / 'cold', 20, 2)
     _train(tmp_path / 'cold', 40, 2, resume=True)
     assert 'init_policy' not in json.loads((tmp_path / 'cold' / 'summary.json').read_text())
+
+
+def test_a_warm_start_takes_its_own_learning_rate_and_keeps_the_optimizer_moments(tmp_path):
+    first = _train(tmp_path / 'nominal', 40, n_envs=2)   # one update: Adam has moments
+    config = TrainConfig(n_envs=2, log_every=1000, agent={**PPO, 'learning_rate': 1.25e-4})
+    warm = experiment.train_run('reach', 'ppo', 2, 3, tmp_path / 'fine', config=config,
+                                tensorboard=False, init_policy=tmp_path / 'nominal')
+    groups = warm.agent.optimizer.param_groups
+    assert [g['lr'] for g in groups] == [1.25e-4] * len(groups)   # not the first run's
+    assert first.agent.optimizer.param_groups[0]['lr'] != 1.25e-4
+    old, new = first.agent.optimizer.state_dict(), warm.agent.optimizer.state_dict()
+    assert old['state'] and old['state'].keys() == new['state'].keys()
+    for index, moments in old['state'].items():
+        assert torch.equal(moments['exp_avg'], new['state'][index]['exp_avg'])

@@ -236,11 +236,32 @@ def load_checkpoint(run_dir: str | Path) -> dict[str, Any] | None:
 
 
 def _warm_start_state(agent: Any, state: dict[str, Any]) -> dict[str, Any]:
-    """``state`` with an on-policy agent's partial rollout replaced by ``agent``'s own (empty)."""
+    """``state`` as a new run starts from it: this run's settings, the old run's learning.
+
+    An on-policy agent's partial rollout is replaced by ``agent``'s own (empty), and each
+    optimizer keeps its moments but takes ``agent``'s hyperparameters (learning rate, betas ...):
+    a fine-tune's configured learning rate, not the one the old run ended with.
+    """
+    own = agent.state_dict()
+    state = dict(state)
+    for key, value in state.items():
+        mine = own.get(key)
+        if _is_optimizer_state(value) and _is_optimizer_state(mine) \
+                and len(value['param_groups']) == len(mine['param_groups']):
+            groups = [{**old, **{k: v for k, v in new.items() if k != 'params'}}
+                      for old, new in zip(value['param_groups'], mine['param_groups'],
+                                          strict=True)]
+            state[key] = {**value, 'param_groups': groups}
     key = getattr(agent, 'rollout_state_key', None)
-    if key is None or key not in state:
-        return state
-    return {**state, key: agent.state_dict()[key]}
+    if key is not None and key in state:
+        state[key] = own[key]
+    return state
+
+
+def _is_optimizer_state(value: Any) -> bool:
+    """Whether ``value`` is a torch optimizer's ``state_dict()``."""
+    return isinstance(value, dict) and isinstance(value.get('param_groups'), list) \
+        and 'state' in value
 
 
 def init_agent_state(agent: Any, path: str | Path) -> Path:
