@@ -48,7 +48,7 @@ class GraphConfig:
         config: Trainer hyperparameter YAML ('' = defaults).
         init_policy: Run directory to fine-tune from ('' = from scratch).
         publish_period: Seconds between published policies.
-        backpressure: The trainer pauses the exploring policy node (``policy_node/enable``)
+        backpressure: The trainer pauses the lockstep simulator (``sim_bridge/enable``)
             while its learning lags behind the stream, keeping the in-process
             update-to-data ratio on fresh data.
         record_mcap: The trainer records what it observes to ``<output_dir>/recording_*.mcap``.
@@ -116,7 +116,7 @@ def job_overrides(cfg: GraphConfig) -> dict[str, dict[str, Any]]:
                          'config': cfg.config, 'init_policy': cfg.init_policy,
                          'reset_service': '' if auto else 'sim_bridge/reset',
                          'record_mcap': cfg.record_mcap,
-                         'pause_service': 'policy_node/enable' if cfg.backpressure else ''},
+                         'pause_service': 'sim_bridge/enable' if cfg.backpressure else ''},
     }
 
 

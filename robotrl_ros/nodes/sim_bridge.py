@@ -6,7 +6,9 @@ Publishes ``joint_states`` (and ``goal_pose`` / ``cmd_vel``, ``imu``, ``base_twi
 task has them, ``clock`` when asked), applies ``Float64MultiArray`` commands from
 ``command_topic`` in the ``joints`` order, and runs either in real time (a timer every control
 period applies the latest command) or in lockstep (one control period per received command;
-protocol in docs/interfaces.md). ``~/reset`` starts a new episode; ``~/status`` reports JSON.
+protocol in docs/interfaces.md). ``~/reset`` starts a new episode; ``~/enable`` ``false`` pauses
+the simulation (a trainer's backpressure: in lockstep the answer to the last state waits and is
+applied on ``true``); ``~/status`` reports JSON.
 
 Example::
 
@@ -27,7 +29,7 @@ from geometry_msgs.msg import PoseStamped, Twist, TwistStamped
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import Imu, JointState
 from std_msgs.msg import Float64MultiArray, String
-from std_srvs.srv import Trigger
+from std_srvs.srv import SetBool, Trigger
 
 from robotrl_ros.nodes.sim_bridge_params import SIM_BRIDGE_PARAMETERS
 from robotrl_ros.ros.conversions import (
@@ -93,6 +95,7 @@ class SimBridge(RunnableNode):
         self.create_subscription(Float64MultiArray, p['command_topic'], self._on_command,
                                  COMMAND_QOS)
         self.create_service(Trigger, '~/reset', self._on_reset)
+        self.create_service(SetBool, '~/enable', self._on_enable)
 
         self._js = JointState()
         self._js.name = list(self.session.joint_names)
@@ -181,7 +184,11 @@ class SimBridge(RunnableNode):
             self._log_rejection()
             return
         if self.lockstep:
-            if not self.session.take_stale_command():  # answers a state from before ~/reset
+            if self.session.take_stale_command():  # answers a state from before ~/reset
+                return
+            if self.session.paused:
+                self.session.hold(command)
+            else:
                 self._advance(command)
         else:
             self._latest = command
@@ -198,10 +205,13 @@ class SimBridge(RunnableNode):
             self.get_logger().warning(f'rejected command #{count}: {self.session.last_rejection}')
 
     def _on_control_timer(self) -> None:
-        self._advance(self._latest)
+        if not self.session.paused:
+            self._advance(self._latest)
 
     def _on_republish_timer(self) -> None:
-        if time.monotonic() - self._last_publish >= self.republish_period:
+        # Not while paused: a republished state would be answered by a second command.
+        if not self.session.paused and \
+                time.monotonic() - self._last_publish >= self.republish_period:
             self._publish_goal()
             self._publish_state()
 
@@ -210,6 +220,16 @@ class SimBridge(RunnableNode):
             self.session.env.goal = twist_to_cmd(msg)
         except ValueError as exc:
             self.get_logger().warn(str(exc))
+
+    def _on_enable(self, request: SetBool.Request, response: SetBool.Response
+                   ) -> SetBool.Response:
+        """``false`` pauses the simulation, ``true`` resumes it with the held command."""
+        held = self.session.pause(not request.data)
+        if held is not None:
+            self._advance(held)
+        response.success = True
+        response.message = 'paused' if self.session.paused else 'running'
+        return response
 
     def _on_reset(self, request: Trigger.Request, response: Trigger.Response
                   ) -> Trigger.Response:

@@ -150,9 +150,10 @@ class TrainerNode(RunnableNode):
         self.diagnostics.publish({**status, 'failure': self.failure or self.session.failure})
 
     def _on_backpressure_timer(self) -> None:
-        """Simulation only: disarm the exploring policy node while learning lags behind.
+        """Simulation only: pause the simulator (``pause_service``) while learning lags behind.
 
-        In lockstep the graph then stands still, so the agent learns from data of its current
+        In lockstep the graph then stands still (the policy's answer to the last state waits in
+        the bridge), so the agent learns from data of its current
         policy at the in-process update-to-data ratio, and the CPU goes to learning.
         """
         backlog = self.session.backlog()

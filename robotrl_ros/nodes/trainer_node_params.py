@@ -50,8 +50,9 @@ TRAINER_NODE_PARAMETERS = (
     ParameterSpec('replay_mcap', '', "Train offline from this recording first; '' = none."),
     ParameterSpec('status_period', 1.0, 'Seconds between `~/status` messages.', minimum=0.0,
                   above_minimum=True, dynamic=True),
-    ParameterSpec('pause_service', '', "Simulation only: the exploring policy node's SetBool "
-                  "service (`policy_node/enable`), disarmed while learning lags; '' = off."),
+    ParameterSpec('pause_service', '', 'Simulation only: a SetBool service whose `false` '
+                  'pauses the stream while learning lags: the lockstep `sim_bridge/enable` '
+                  "(the policy's answer waits, no step is lost or added); '' = off."),
     ParameterSpec('robot_namespaces', [], 'Fleet: one namespace per robot or simulator graph '
                   '(`<ns>/joint_states`, `<ns>/<command_topic>`, `<ns>/goal_pose`, `<ns>/imu`, '
                   '..., `<ns>/<reset_service>`, `<ns>/<pause_service>`, '

@@ -9,8 +9,8 @@ policy the source runs); converts each message; puts them back in publish order 
 :class:`~robotrl_ros.training.online.reorder.ReorderBuffer` (one clock per source: sources on
 other machines are never compared); and hands them to the session tagged with the source. It
 ends the source's simulated episodes through ``<ns>/<reset_service>``
-(:class:`~robotrl_ros.ros.episode_resets.EpisodeResets`) and pauses its exploring policy node
-through ``<ns>/<pause_service>`` while learning lags.
+(:class:`~robotrl_ros.ros.episode_resets.EpisodeResets`) and pauses its simulator through
+``<ns>/<pause_service>`` (``sim_bridge/enable``) while learning lags.
 """
 
 from __future__ import annotations
@@ -99,7 +99,8 @@ class SourceStreams:
         ns: The source's namespace ('' = the node's relative topics).
         command_topic: The command topic the source's policy node publishes (relative).
         reset_service: Relative Trigger service of the source's bridge ('' = none).
-        pause_service: Relative SetBool service of its exploring policy node ('' = none).
+        pause_service: Relative SetBool service whose ``false`` pauses the source's stream
+            (``sim_bridge/enable``; '' = none).
     """
 
     def __init__(self, node: Node, session: Any, ns: str, command_topic: str,
@@ -228,7 +229,7 @@ class SourceStreams:
 
     # --- backpressure ----------------------------------------------------------------------
     def pause(self, want: bool) -> None:
-        """Disarm (``want``) or re-arm the source's exploring policy node, once per change.
+        """Pause (``want``) or resume the source's simulator, once per change.
 
         A request unanswered for :data:`PAUSE_RETRY` seconds is abandoned and the state becomes
         unknown, so the next call sends the wanted state again (``SetBool`` is idempotent): a

@@ -102,6 +102,11 @@ class SimSession:
         self._answer_due = False
         self.drop_next_command = False
         self.dropped_stale = 0
+        # Paused (``~/enable`` false: a trainer's backpressure): no control step is taken; in
+        # lockstep the first command received (the answer to the last state) waits for resume.
+        self.paused = False
+        self.held_command: np.ndarray | None = None
+        self.dropped_paused = 0
         self._seed: int | None = int(seed)
         self.sim_time = 0.0
         self.episode = 0
@@ -148,6 +153,10 @@ class SimSession:
                 the ended episode; :meth:`take_stale_command` then drops it, so one state per
                 command stays in flight instead of two.
         """
+        if self.held_command is not None:   # it answered the ended episode's last state
+            self.held_command = None
+            self.dropped_stale += 1
+            self._answer_due = False
         self.drop_next_command = drop_answer_in_flight and self._answer_due
         self._answer_due = False
         options = {} if self.goal is None else {'goal': self.goal}
@@ -193,6 +202,30 @@ class SimSession:
         self.drop_next_command = False
         self.dropped_stale += 1
         return True
+
+    def pause(self, paused: bool) -> np.ndarray | None:
+        """Pause or resume the simulation (sim time stands still while paused).
+
+        Returns:
+            On resume, the command held while paused (:meth:`hold`): the caller applies it now,
+            so the step the policy asked for is taken, late but not lost. None otherwise.
+        """
+        self.paused = paused
+        if paused:
+            return None
+        held, self.held_command = self.held_command, None
+        return held
+
+    def hold(self, command: np.ndarray) -> None:
+        """Lockstep while paused: keep the first command until resume, count the others.
+
+        The first command answers the last published state; any later one (a policy node's
+        watchdog hold during a long pause) would be a second step for one state.
+        """
+        if self.held_command is None:
+            self.held_command = command
+        else:
+            self.dropped_paused += 1
 
     def step(self, command: np.ndarray) -> None:
         """Advance one control period; with ``auto_reset``, score it and flag an ended episode."""
@@ -258,6 +291,8 @@ class SimSession:
             'rejected_commands': self.rejected,
             'pushes': 0 if self.disturber is None else self.disturber.pushes,
             'dropped_stale_commands': self.dropped_stale,
+            'paused': self.paused,
+            'dropped_paused_commands': self.dropped_paused,
             'last_rejection': self.last_rejection,
             'randomization': self.episode_params(),
             'goal': None if self.env.goal is None else np.asarray(self.env.goal).tolist(),

@@ -171,8 +171,7 @@ def run_simulated_graph(probe, graph: str, ns: str, sets: list[str], overrides: 
     assert list(seen['joint_states'][-1].name) == list(REACH_SPEC.joint_names)
     assert all(len(m.data) == 3 and np.all(np.isfinite(m.data)) for m in seen['commands'])
     check_parameters(node, executor, proc, ns, graph, overrides)
-    # Active (robotrl up brought it there); in train_sim the trainer's backpressure pause
-    # (~/enable false) deactivates it for a while, so wait for it rather than read it once.
+    # Active: robotrl up brought it there (the state may lag behind the first commands).
     wait_for_state(node, executor, proc, f'/{ns}/policy_node', 'active')
     code, out = stop(proc)
     assert code == 0, out[-3000:]
@@ -246,8 +245,7 @@ def test_deploy_graph_commands_a_fake_robot_only_when_armed(probe, artifact, tmp
                     f'joint_limits:={limits}')
     wait_for(executor, lambda: len(seen['commands']) >= 5, START_TIMEOUT, proc, 'commands')
     assert all(len(m.data) == 3 and np.all(np.isfinite(m.data)) for m in seen['commands'])
-    # Active (robotrl up brought it there); in train_sim the trainer's backpressure pause
-    # (~/enable false) deactivates it for a while, so wait for it rather than read it once.
+    # Active: robotrl up brought it there (the state may lag behind the first commands).
     wait_for_state(node, executor, proc, f'/{ns}/policy_node', 'active')
     code, out = stop(proc)
     assert code == 0, out[-3000:]

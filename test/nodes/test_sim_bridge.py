@@ -14,7 +14,7 @@ from rclpy.parameter import Parameter
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray, String
-from std_srvs.srv import Trigger
+from std_srvs.srv import SetBool, Trigger
 
 from robotrl_ros.nodes.sim_bridge import SimBridge
 from robotrl_ros.ros.conversions import stamp_to_sec
@@ -47,6 +47,7 @@ class Graph:
         self.probe.create_subscription(Clock, 'clock', self.clock.append, 10)
         self.cmd_pub = self.probe.create_publisher(Float64MultiArray, COMMANDS, COMMAND_QOS)
         self.reset_client = self.probe.create_client(Trigger, 'sim_bridge/reset')
+        self.enable_client = self.probe.create_client(SetBool, 'sim_bridge/enable')
         self.executor = SingleThreadedExecutor()
         self.executor.add_node(self.bridge)
         self.executor.add_node(self.probe)
@@ -70,6 +71,12 @@ class Graph:
     def reset(self):
         assert self.reset_client.wait_for_service(timeout_sec=30.0)
         future = self.reset_client.call_async(Trigger.Request())
+        assert self.spin_until(future.done)
+        return future.result()
+
+    def enable(self, on):
+        assert self.enable_client.wait_for_service(timeout_sec=30.0)
+        future = self.enable_client.call_async(SetBool.Request(data=on))
         assert self.spin_until(future.done)
         return future.result()
 
@@ -133,6 +140,39 @@ def test_lockstep_advances_exactly_one_step_per_command(graph_factory):
         np.testing.assert_allclose(m.position, position)
     assert g.spin_until(lambda: len(g.clock) > 0)
     assert max(stamp_to_sec(c.clock) for c in g.clock) == pytest.approx(stamps[-1])
+
+
+def test_paused_lockstep_holds_the_answer_and_steps_once_on_resume(graph_factory):
+    # A trainer's backpressure pause: no step and no republish while paused; the answer to the
+    # last state is applied on resume, and a later command for the same state never steps.
+    g = graph_factory(lockstep=True, lockstep_republish_period=0.05, seed=2)
+    g.wait_connected()
+    assert g.enable(False).message == 'paused'
+    g.spin_until(lambda: False, timeout=0.3)     # republishes in flight before the pause end
+    seen = len(g.states)
+    g.command([1.0, 0.0, 0.0])                   # the policy's answer
+    g.command([-1.0, 0.0, 0.0])                  # a second command for the same state
+    assert g.spin_until(lambda: g.bridge.session.dropped_paused == 1)
+    g.spin_until(lambda: False, timeout=0.5)
+    assert len(g.states) == seen and g.bridge.session.steps == 0   # nothing while paused
+    assert g.enable(True).message == 'running'
+    assert g.spin_until(lambda: distinct_stamps(g.states) == 2)
+    g.spin_until(lambda: False, timeout=0.3)
+    assert g.bridge.session.steps == 1 and distinct_stamps(g.states) == 2
+    stepped = [m for m in g.states if stamp_to_sec(m.header.stamp) > DT + 1e-9][0]
+    np.testing.assert_allclose(stepped.velocity, [ACCEL_GAIN, 0.0, 0.0])   # the held command
+    assert stamp_to_sec(stepped.header.stamp) == pytest.approx(2 * DT)
+
+
+def test_paused_real_time_bridge_stops_its_clock(graph_factory):
+    g = graph_factory(lockstep=False, control_period=0.02, seed=3)
+    g.wait_connected()
+    g.enable(False)
+    steps = g.bridge.session.steps
+    g.spin_until(lambda: False, timeout=0.3)
+    assert g.bridge.session.steps == steps
+    g.enable(True)
+    assert g.spin_until(lambda: g.bridge.session.steps >= steps + 3)
 
 
 def test_bad_commands_rejected_counted_and_reported(graph_factory):

@@ -240,3 +240,31 @@ def test_lockstep_reset_drops_the_answer_to_the_ended_episode_only_when_one_is_d
     session.reset()  # a reset that is not lockstep's ~/reset drops nothing
     assert not session.take_stale_command()
     assert session.status()['dropped_stale_commands'] == 1
+
+
+def test_pause_holds_the_first_lockstep_command_and_applies_it_on_resume():
+    session = SimSession(make_env('reach'), seed=0)
+    session.reset()
+    time_before, steps_before = session.sim_time, session.steps
+    assert session.pause(True) is None and session.status()['paused']
+    session.hold(np.array([1.0, 0.0, 0.0]))     # the answer to the last state
+    session.hold(np.array([-1.0, 0.0, 0.0]))    # e.g. a watchdog hold: a second step, dropped
+    assert (session.sim_time, session.steps) == (time_before, steps_before)
+    held = session.pause(False)
+    np.testing.assert_array_equal(held, [1.0, 0.0, 0.0])
+    assert session.pause(False) is None          # handed out once
+    status = session.status()
+    assert not status['paused'] and status['dropped_paused_commands'] == 1
+
+
+def test_reset_while_paused_drops_the_held_answer_to_the_ended_episode():
+    session = SimSession(make_env('reach'), seed=0)
+    session.reset()
+    session.apply(np.zeros(3))                   # a policy is answering states
+    session.pause(True)
+    session.hold(np.zeros(3))                    # its answer arrived and waits
+    session.reset(drop_answer_in_flight=True)    # ~/reset: that answer belongs to the old episode
+    assert session.pause(False) is None
+    # The answer is not in flight any more: the new episode's first command is not dropped.
+    assert not session.take_stale_command()
+    assert session.status()['dropped_stale_commands'] == 1
