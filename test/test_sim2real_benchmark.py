@@ -90,7 +90,7 @@ def test_finetune_config_scores_with_the_runs_reward_and_agent_settings():
     # The run's reward, without the simulator-only entries (the robot is a node parameter).
     assert config['env'] == {'reward_weights': {'termination': -100.0}}
     # The run's agent settings with the fine-tune's overrides on top.
-    assert config['agent'] == {'n_steps': 2048, 'learning_rate': 5e-4, 'desired_kl': 0.01}
+    assert config['agent'] == {'n_steps': 2048, 'learning_rate': 1e-3, 'desired_kl': 0.01}
     # Run identity and loop keys are not the trainer node's business.
     assert set(config) == {'env', 'agent'}
     assert run_config['env']['robot'] == 'a1'       # the run's config is left as it was
