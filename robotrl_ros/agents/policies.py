@@ -129,9 +129,13 @@ class GaussianPolicy(nn.Module):
 
     @torch.jit.export
     def explore(self, obs: torch.Tensor) -> torch.Tensor:
-        """A sampled action, clamped to [-1, 1]."""
+        """A Gaussian sample, not clamped: the executed action is it clamped to [-1, 1].
+
+        A policy node clamps it and publishes the sample beside the command, so a trainer
+        scores the sample (as in-process PPO does), not the clamped action.
+        """
         mean = self.mean_activation(self.mean_net(self.normalizer(obs)))
-        return torch.clamp(mean + torch.exp(self.log_std) * torch.randn_like(mean), -1.0, 1.0)
+        return mean + torch.exp(self.log_std) * torch.randn_like(mean)
 
     @torch.jit.ignore
     def _log_std(self) -> torch.Tensor:

@@ -5,7 +5,8 @@
 Subscribes ``joint_states`` (joints matched by name), ``goal_pose`` and ``cmd_vel``, and
 ``imu`` / ``base_twist`` once an artifact's observation layout needs them; publishes one safe
 command per control step on ``command_topic`` (std_msgs/Float64MultiArray, artifact joint
-order). All decisions (watchdog, input timeouts, arming, limits, rate limit, hot-reload swap)
+order; with ``explore``, the sample behind it, before the clamp, on ``~/explore_sample`` just
+before it). All decisions (watchdog, input timeouts, arming, limits, rate limit, hot-reload swap)
 are made by :class:`robotrl_ros.policy.controller.PolicyController`; this node converts
 messages, reads the robot's limits (``robot``, ``robot_description``, ``joint_limits``) and
 publishes the interface's safe command on disarm, on any error in the control path and before
@@ -112,6 +113,10 @@ class PolicyNode(PolicyNodeLifecycle, RunnableNode):
                                            COMMAND_QOS)
         self.joint_command_pub = (quiet_publisher(self, JointState, p.joint_command_topic,
                                                   COMMAND_QOS) if p.joint_command_topic else None)
+        # Exploring: each computed command's sample before the clamp, published just before
+        # the command, so an on-policy trainer scores what was sampled (docs/interfaces.md).
+        self.sample_pub = quiet_publisher(self, Float64MultiArray, '~/explore_sample',
+                                          COMMAND_QOS)
         self.status_pub = quiet_publisher(self, String, '~/status', 10)
         self.diagnostics = DiagnosticsPublisher(
             self, lambda status, deltas: policy_node_checks(status, deltas,
@@ -327,6 +332,9 @@ class PolicyNode(PolicyNodeLifecycle, RunnableNode):
             command = self.controller.safe_command()
         if self.controller.artifact is not previous:
             self._sync_artifact()
+        sample = self.controller.sample
+        if sample is not None and command is not None and not stop_requested():
+            self.sample_pub.publish(Float64MultiArray(data=sample.tolist()))
         self._publish(command, received)
 
     def _send(self, command: np.ndarray, why: str) -> bool:

@@ -97,6 +97,10 @@ class PolicyArtifact:
         self._std = np.asarray(normalization['std'], dtype=np.float32)
 
     def _run(self, obs: np.ndarray, explore: bool) -> np.ndarray:
+        return self._run_sample(obs, explore)[0]
+
+    def _run_sample(self, obs: np.ndarray, explore: bool) -> tuple[np.ndarray, np.ndarray]:
+        """The action(s) in [-1, 1] and the network's output before the clamp."""
         obs = np.asarray(obs, dtype=np.float32)
         single = obs.ndim == 1
         batch = obs.reshape(1, -1) if single else obs
@@ -109,14 +113,15 @@ class PolicyArtifact:
             out = self._numpy(batch)
             if self._numpy_in_range:   # the program proved its outputs within [-1, 1]
                 action = out.astype(np.float64)
-                return action[0] if single else action
+                return (action[0], action[0]) if single else (action, action)
         else:
             assert self._torchscript is not None   # no NumPy program: TorchScript was loaded
             out = self._torchscript.explore(batch) if explore else \
                 self._torchscript.forward(batch)
         # Clamped in float32, the upper bound's op casting to float64 (exact either way).
         action = np.minimum(np.maximum(out, -1.0), 1.0, dtype=np.float64)
-        return action[0] if single else action
+        sample = np.asarray(out, dtype=np.float64)
+        return (action[0], sample[0]) if single else (action, sample)
 
     @property
     def backend(self) -> str:
@@ -130,6 +135,15 @@ class PolicyArtifact:
     def explore(self, obs: np.ndarray) -> np.ndarray:
         """Stochastic action(s) when ``explore`` was loaded, else :meth:`act`."""
         return self._run(obs, explore=self.has_explore)
+
+    def explore_sample(self, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`explore`'s action(s) and the sample behind them, before the clamp.
+
+        A Gaussian policy's sample may leave [-1, 1]; the executed action is it clamped. An
+        on-policy trainer scores the sample, as it does in process (``explore_sample`` topic).
+        Without ``explore`` (or for a policy whose output is already in range) both are equal.
+        """
+        return self._run_sample(obs, explore=self.has_explore)
 
     def command(self, obs: np.ndarray) -> np.ndarray:
         """Motor command in the spec's joint order for one observation, clamped to limits."""

@@ -89,6 +89,9 @@ class PolicyController:
         self.timed_out = False
         self.inference_ms = SampleWindow(2000)
         self.last_action: np.ndarray | None = None
+        #: Exploring: the sample behind the command the last step computed, before the clamp
+        #: (None when the last step computed none: a safe, cached or failed step).
+        self.sample: np.ndarray | None = None
         self.limits_note: str | None = None    # how the artifact's limits were narrowed
         #: Why the robot's limits are missing (e.g. awaited on a topic), for the refusal message.
         self.limits_awaited: str | None = None
@@ -304,6 +307,7 @@ class PolicyController:
         non-finite output) the safe command and a ``fault``.
         """
         now = time.monotonic() if now is None else now
+        self.sample = None
         command = self._step(now)
         if command is not None:   # the next command's rate limit counts from this one
             self._last_command_time = now
@@ -370,7 +374,10 @@ class PolicyController:
             return None
         start = time.perf_counter()
         try:   # any exception type (torch.jit.Error is no RuntimeError): a fault
-            action = artifact.explore(obs) if self.config.explore else artifact.act(obs)
+            if self.config.explore:
+                action, sample = artifact.explore_sample(obs)
+            else:
+                action = sample = artifact.act(obs)
             action = np.asarray(action, dtype=np.float64)
         except Exception as exc:  # noqa: BLE001
             self.counts['policy_errors'] += 1
@@ -402,4 +409,6 @@ class PolicyController:
         self.last_action = spec.command_to_action(command) if self.filter.changed else action
         history.push_one(frame)
         self.counts['commands'] += 1
+        if self.config.explore:
+            self.sample = np.asarray(sample, dtype=np.float64)
         return command

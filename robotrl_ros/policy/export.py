@@ -61,10 +61,11 @@ class _Deployed(torch.nn.Module):
         self.register_buffer('action_table', table)
         self.discrete = discrete
 
-    def _finish(self, out: torch.Tensor) -> torch.Tensor:
+    def _finish(self, out: torch.Tensor, clamp: bool = True) -> torch.Tensor:
         if self.discrete:
             return self.action_table[out.reshape(-1).long()]
-        return torch.clamp(out.to(torch.float32), -1.0, 1.0)
+        out = out.to(torch.float32)
+        return torch.clamp(out, -1.0, 1.0) if clamp else out
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         return self._finish(self.policy((obs - self.obs_mean) / self.obs_std))
@@ -75,7 +76,10 @@ class _DeployedExplore(_Deployed):
 
     @torch.jit.export
     def explore(self, obs: torch.Tensor) -> torch.Tensor:
-        return self._finish(self.policy.explore((obs - self.obs_mean) / self.obs_std))
+        # The sample as drawn (a Gaussian policy's may leave [-1, 1]): the artifact clamps it
+        # into the executed action and keeps the sample for a trainer (explore_sample).
+        return self._finish(self.policy.explore((obs - self.obs_mean) / self.obs_std),
+                            clamp=False)
 
 
 def _to_torchscript(module: torch.nn.Module, obs_dim: int) -> torch.jit.ScriptModule:

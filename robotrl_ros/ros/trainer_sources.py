@@ -4,8 +4,9 @@
 
 A :class:`SourceStreams` subscribes, under its namespace ``ns`` (``''`` = the trainer's own
 relative names), to ``<ns>/joint_states``, ``<ns>/<command_topic>``, ``<ns>/goal_pose``,
-``<ns>/cmd_vel``, ``<ns>/imu``, ``<ns>/base_twist`` and ``<ns>/policy_node/status`` (which
-policy the source runs); converts each message; puts them back in publish order with its own
+``<ns>/cmd_vel``, ``<ns>/imu``, ``<ns>/base_twist``, ``<ns>/policy_node/explore_sample`` (the
+samples behind its exploring commands) and ``<ns>/policy_node/status`` (which policy the
+source runs); converts each message; puts them back in publish order with its own
 :class:`~robotrl_ros.training.online.reorder.ReorderBuffer` (one clock per source: sources on
 other machines are never compared); and hands them to the session tagged with the source. It
 ends the source's simulated episodes through ``<ns>/<reset_service>``
@@ -54,6 +55,8 @@ COMMAND_LOG_QOS = QoSProfile(depth=QUEUE_DEPTH, history=HistoryPolicy.KEEP_LAST,
                              reliability=ReliabilityPolicy.RELIABLE)
 #: The policy node's status topic, relative to a source's namespace.
 POLICY_STATUS_TOPIC = 'policy_node/status'
+#: The exploring policy node's samples (before the clamp), relative to a source's namespace.
+EXPLORE_SAMPLE_TOPIC = 'policy_node/explore_sample'
 
 #: Seconds a pause or re-arm request may stay unanswered before it is sent again.
 PAUSE_RETRY = 2.0
@@ -110,6 +113,9 @@ class SourceStreams:
         topic = lambda name: source_topic(ns, name)  # noqa: E731 - local shorthand
         subscribe = lambda msg_type, name, callback, qos: quiet_subscription(  # noqa: E731
             node, msg_type, topic(name), callback, qos)
+        # First: an executor serving several ready subscriptions takes them in this order, and
+        # a sample is published just before its command (it is matched by content anyway).
+        subscribe(Float64MultiArray, EXPLORE_SAMPLE_TOPIC, self._on_sample, COMMAND_LOG_QOS)
         subscribe(JointState, 'joint_states', self._on_joint_state, STATE_QOS)
         subscribe(Float64MultiArray, command_topic, self._on_command, COMMAND_LOG_QOS)
         subscribe(PoseStamped, 'goal_pose', self._on_goal, COMMAND_QOS)
@@ -144,6 +150,8 @@ class SourceStreams:
                 session.joint_state(stamp, names, position, velocity, source, ns)
             elif stream == 'commands':
                 session.command(item, source, ns)
+            elif stream == 'explore_sample':
+                session.explore_sample(item, ns)
             elif stream == 'goal_pose':
                 session.goal(item[0], item[1], source, ns)
             elif stream == 'imu':
@@ -175,6 +183,16 @@ class SourceStreams:
             self.node.get_logger().warn(f'ignored command: {exc}', throttle_duration_sec=5.0)
             return
         self._push('commands', info, (info.get('source_timestamp') or _ns(), command))
+
+    def _on_sample(self, msg: Float64MultiArray, info: dict[str, int]) -> None:
+        try:
+            sample = command_to_array(msg, self.session.spec.action_dim)
+        except ValueError as exc:
+            self.session.count_bad('bad_explore_sample')
+            self.node.get_logger().warn(f'ignored explore_sample: {exc}',
+                                        throttle_duration_sec=5.0)
+            return
+        self._push('explore_sample', info, (info.get('source_timestamp') or _ns(), sample))
 
     def _on_goal(self, msg: PoseStamped, info: dict[str, int]) -> None:
         try:

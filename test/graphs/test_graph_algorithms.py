@@ -114,6 +114,10 @@ def test_ppo_learns_from_rollouts_collected_on_the_graph(tmp_path):
     # explore mode samples actions: continuous, not all equal
     actions = np.array([t.action for t in stored])
     assert actions.std(axis=0).min() > 0.05
+    # The policy node's samples (before the clamp) reached the trainer with their commands.
+    # (A sample delivered after its transition completed costs that transition its sample.)
+    pairing = result.summary['pairing']
+    assert pairing.get('samples_matched', 0) > pairing.get('samples_missing', 0), pairing
 
 
 @pytest.mark.timeout(600)

@@ -9,11 +9,13 @@ import pytest
 from doubles.ros_graph import TIMEOUT, graph_factory, policy_graph
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import JointState
-from std_msgs.msg import String
+from std_msgs.msg import Float64MultiArray, String
 from std_srvs.srv import SetBool
 
+from robotrl_ros.agents.ppo import PPO
 from robotrl_ros.nodes.policy_node import PolicyNode
 from robotrl_ros.policy.artifact import load_artifact
+from robotrl_ros.policy.export import export_artifact
 from robotrl_ros.policy.synthetic import make_synthetic_artifact
 from robotrl_ros.ros.conversions import make_joint_state
 from robotrl_ros.ros.params import ParameterError
@@ -407,3 +409,41 @@ def test_trusted_artifact_dirs_default_to_the_directory_of_policy_path(tmp_path)
     assert trusted_artifact_dirs([], '') == []
     assert trusted_artifact_dirs([], str(tmp_path / 'p')) == [real]
     assert trusted_artifact_dirs(['/runs'], str(tmp_path / 'p')) == ['/runs', f'{real}/p']
+
+
+def test_exploring_node_publishes_the_sample_behind_each_command(graph, artifacts, tmp_path):
+    # The trainer scores the sample (before its clamp), as in-process PPO does: one per
+    # command, clamping to the command's action.
+    spec = load_artifact(artifacts['a']).spec
+    agent = PPO(spec.obs_dim, spec.action_dim, config={'init_log_std': 1.0}, seed=0)
+    path = export_artifact(agent.policy, spec, tmp_path / 'explorer', algorithm='ppo')
+    g = graph(policy_path=str(path), armed=True, explore=True, allow_torchscript=True)
+    events = []
+    g.driver.create_subscription(Float64MultiArray, 'policy_node/explore_sample',
+                                 lambda m: events.append(('sample', list(m.data))), COMMAND_QOS)
+    g.driver.create_subscription(Float64MultiArray, 'forward_position_controller/commands',
+                                 lambda m: events.append(('command', list(m.data))), COMMAND_QOS)
+    assert g.spin_until(lambda: g.driver.count_publishers('policy_node/explore_sample') > 0,
+                        TIMEOUT)
+    for k in range(1, 9):
+        assert g.send(NAMES, np.zeros(N), stamp=0.1 * k)
+    assert g.spin_until(lambda: len(events) >= 16, TIMEOUT)
+    g.spin_until(lambda: False, 0.3)
+    # (Published in this order; two topics may be delivered in either, so only counts here.)
+    assert sorted(kind for kind, _ in events) == ['command'] * 8 + ['sample'] * 8
+    samples = np.array([data for kind, data in events if kind == 'sample'])
+    commands = np.array([data for kind, data in events if kind == 'command'])
+    assert np.abs(samples).max() > 1.0   # std e: some samples leave [-1, 1]
+    np.testing.assert_allclose(np.stack([spec.command_to_action(c) for c in commands]),
+                               np.clip(samples, -1.0, 1.0), atol=1e-9)
+
+
+def test_deterministic_node_publishes_no_sample(graph, artifacts):
+    g = graph(policy_path=str(artifacts['a']), armed=True)
+    samples = []
+    g.driver.create_subscription(Float64MultiArray, 'policy_node/explore_sample',
+                                 samples.append, COMMAND_QOS)
+    for k in range(1, 4):
+        assert g.send(NAMES, np.zeros(N), stamp=0.1 * k)
+    g.spin_until(lambda: False, 0.3)
+    assert samples == []

@@ -9,6 +9,7 @@ import pytest
 import torch
 import yaml
 
+from robotrl_ros.agents.ppo import PPO
 from robotrl_ros.policy.artifact import ArtifactError, load_artifact
 from robotrl_ros.policy.export import export_artifact
 from robotrl_ros.tasks.reach import REACH_DISCRETE_SPEC, REACH_SPEC
@@ -86,6 +87,20 @@ def test_explore_is_exported_and_stochastic(artifact_dir):
     samples = np.stack([policy.explore(obs) for _ in range(20)])
     assert samples.std(axis=0).min() > 0.05
     assert np.all(np.abs(samples) <= 1.0)
+
+
+def test_explore_sample_keeps_the_gaussian_sample_behind_the_clamped_action(tmp_path):
+    agent = PPO(REACH_SPEC.obs_dim, REACH_SPEC.action_dim, config={'init_log_std': 1.0}, seed=0)
+    path = export_artifact(agent.policy, REACH_SPEC, tmp_path / 'p', algorithm='ppo')
+    policy = load_artifact(path, allow_torchscript=True)
+    pairs = [policy.explore_sample(np.zeros(12)) for _ in range(50)]
+    actions, samples = (np.stack(x) for x in zip(*pairs, strict=True))
+    assert np.all(np.abs(actions) <= 1.0) and np.abs(samples).max() > 1.5   # std e: often out
+    np.testing.assert_array_equal(actions, np.clip(samples, -1.0, 1.0))
+    assert np.all(np.abs(policy.explore(np.zeros(12))) <= 1.0)
+    deterministic = load_artifact(path)                    # no explore: the action twice
+    action, sample = deterministic.explore_sample(np.zeros(12))
+    np.testing.assert_array_equal(action, sample)
 
 
 def test_discrete_indices_are_mapped_through_the_action_table(tmp_path):

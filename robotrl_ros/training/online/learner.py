@@ -87,6 +87,10 @@ class OnlineLearner:
             self._update()  # a full rollout must be learned from before it takes more data
         if tr.action_index is not None and self.agent.discrete:
             action = np.array([tr.action_index], dtype=np.int64)
+        elif tr.sample is not None and self.algo in ON_POLICY:
+            # The policy's sample before its clamp: scored by its density, as in process (the
+            # executed action alone is scored by the tail mass of the clamped dimensions).
+            action = np.asarray(tr.sample, dtype=np.float32)[None]
         else:
             action = np.asarray(tr.action, dtype=np.float32)[None]
         # A cut on-policy segment ends like a truncation for the agent (it bootstraps there).

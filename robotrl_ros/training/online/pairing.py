@@ -20,6 +20,11 @@ Rules (the lockstep protocol of docs/interfaces.md, and a looser real-robot stre
   latest state when a command is lost); an older stamp is out of order. Both are dropped and
   counted, as are commands without a fresh state, gaps larger than 1.5 periods and transitions
   whose goal changed underneath them.
+* An exploring policy node publishes the sample behind each command (before its clamp); it is
+  matched to the command it clamps to (:mod:`.explore_samples`), before the command or while
+  the command waits for its next state, and the transition carries it (``sample``). A
+  transition whose command got none (a limit filter changed the command, a lost message) keeps
+  the executed action alone and is counted (``samples_missing``, once samples flow).
 * Reward and termination come from ``task.reward``; truncation at ``spec.max_episode_steps``
   control periods after the episode's first state, counted from the stamps, so a dropped
   transition does not shift the episode's end (the simulator counts every step it takes).
@@ -45,6 +50,7 @@ import numpy as np
 from robotrl_ros.tasks.base import Task
 from robotrl_ros.tasks.observation import RobotState
 from robotrl_ros.tasks.observation_history import ObservationHistory
+from robotrl_ros.training.online.explore_samples import SampleMatcher
 
 #: Fractions of a control period that bound the stamp gap between ``s_t`` and ``s_{t+1}``.
 MIN_STEP_FRACTION = 0.5
@@ -71,6 +77,8 @@ class Transition:
         episode: Episode counter of the pairer.
         source: Namespace of the robot or simulator it came from ('' = the trainer's own).
         policy_version: Learner update count of the policy that acted (-1 = unknown).
+        sample: The exploring policy's sample behind ``action``, before its clamp to [-1, 1]
+            (None: not published, or it did not match the command).
         cut: Last of an on-policy segment released before its episode ended: the agent
             bootstraps here as at a truncation (not logged; :mod:`.sources`).
     """
@@ -87,6 +95,7 @@ class Transition:
     episode: int
     source: str = ''
     policy_version: int = -1
+    sample: np.ndarray | None = None
     cut: bool = False
 
     @property
@@ -120,13 +129,15 @@ class TransitionPairer:
         self.dropped: Counter[str] = Counter()
         self.episodes: deque[EpisodeSummary] = deque(maxlen=history)
         self.paired = 0
+        self.samples = SampleMatcher(self.spec.action_dim)
         self.episode = 0
         self._goal: np.ndarray | None = None
         self._cmd_vel: np.ndarray | None = None
         self._last_stamp = -np.inf
         self._latest: RobotState | None = None
         self._latest_fresh = False
-        self._pending: tuple[RobotState, np.ndarray] | None = None
+        # (s_t, action, sample or None) of the command waiting for s_{t+1}.
+        self._pending: tuple[RobotState, np.ndarray, np.ndarray | None] | None = None
         self._boundary = -np.inf
         self._awaiting_reset = False
         self._episode_over = False
@@ -186,8 +197,24 @@ class TransitionPairer:
             return
         if self._pending is not None:
             self.dropped['superseded_command'] += 1
-        self._pending = (self._latest, self.spec.command_to_action(command))
+        action = self.spec.command_to_action(command)
+        self._pending = (self._latest, action, self.samples.take(action))
         self._latest_fresh = False
+
+    def on_sample(self, sample: np.ndarray) -> None:
+        """The exploring policy's sample behind a command (before its clamp).
+
+        It joins the command waiting for its next state if it clamps to that command's action
+        (delivered after it), else waits for its command.
+        """
+        sample = self.samples.receive(sample)
+        if sample is None:
+            return
+        pending = self._pending
+        if pending is not None and pending[2] is None and self.samples.joins(sample, pending[1]):
+            self._pending = (pending[0], pending[1], sample)
+        else:
+            self.samples.wait(sample)
 
     def on_joint_state(self, stamp: float, position: np.ndarray, velocity: np.ndarray,
                        imu: dict[str, np.ndarray] | None = None) -> Transition | None:
@@ -217,7 +244,7 @@ class TransitionPairer:
             self._episode_start = stamp
         transition = None
         if self._pending is not None:
-            start, action = self._pending
+            start, action, sample = self._pending
             dt = stamp - start.stamp
             if dt < MIN_STEP_FRACTION * self.spec.control_period:
                 self._latest, self._latest_fresh = state, True  # intermediate sample
@@ -227,7 +254,7 @@ class TransitionPairer:
                 self.dropped['gap'] += 1
             else:
                 state = replace(state, last_action=action.copy())
-                transition = self._complete(start, action, state)
+                transition = self._complete(start, action, state, sample)
         self._latest, self._latest_fresh = state, True
         return transition
 
@@ -298,7 +325,8 @@ class TransitionPairer:
 
     def counters(self) -> dict[str, int]:
         """Paired transitions and every drop reason with its count."""
-        return {'paired': self.paired, **{f'dropped_{k}': v for k, v in self.dropped.items()}}
+        return {'paired': self.paired, **{f'dropped_{k}': v for k, v in self.dropped.items()},
+                **self.samples.counters()}
 
     # --- internals -------------------------------------------------------------------------
     def _state(self, stamp: float, position: np.ndarray, velocity: np.ndarray,
@@ -317,8 +345,8 @@ class TransitionPairer:
         if self._latest is not None and self._latest.stamp >= since:
             self._latest = replace(self._latest, goal=goal.copy())
         if self._pending is not None and self._pending[0].stamp >= since:
-            start, action = self._pending
-            self._pending = (replace(start, goal=goal.copy()), action)
+            start, action, sample = self._pending
+            self._pending = (replace(start, goal=goal.copy()), action, sample)
 
     def _hold(self, state: RobotState, reason: str) -> None:
         if self._pending is not None:
@@ -336,8 +364,8 @@ class TransitionPairer:
         self._obs_history.reset()
         self._stacked = None
 
-    def _complete(self, start: RobotState, action: np.ndarray,
-                  end: RobotState) -> Transition | None:
+    def _complete(self, start: RobotState, action: np.ndarray, end: RobotState,
+                  sample: np.ndarray | None = None) -> Transition | None:
         if not _same(start.goal, end.goal) or not _same(start.cmd_vel, end.cmd_vel):
             self.dropped['goal_changed'] += 1
             return None
@@ -350,7 +378,10 @@ class TransitionPairer:
             return None
         obs, next_obs = self._stack(start, start_frame, end, end_frame)
         index = None
+        if sample is None:
+            self.samples.missed()
         if self.spec.is_discrete:
+            sample = None
             index = self.spec.discrete_index(action)
             action = np.asarray(self.spec.discrete_actions[index], dtype=np.float64)
         self._steps += 1
@@ -366,7 +397,8 @@ class TransitionPairer:
         return Transition(obs=obs, action=action.astype(np.float32), action_index=index,
                           reward=float(reward), next_obs=next_obs, terminated=bool(terminated),
                           truncated=bool(truncated), success=bool(success), stamp=start.stamp,
-                          episode=self.episode)
+                          episode=self.episode,
+                          sample=None if sample is None else sample.astype(np.float32))
 
 
     def _stack(self, start: RobotState, start_frame: np.ndarray, end: RobotState,
@@ -390,3 +422,4 @@ def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
     if a is None or b is None:
         return a is None and b is None
     return bool(np.array_equal(a, b))
+

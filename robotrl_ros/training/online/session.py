@@ -165,6 +165,11 @@ class OnlineSession:
             self._record(source, lambda rec: rec.command(command, log_time))
             src.pairer.on_command(command)
 
+    def explore_sample(self, sample: np.ndarray, source: str = '') -> None:
+        """The exploring policy's sample behind the next command (before its clamp)."""
+        with self.lock:
+            self.sources[source].pairer.on_sample(sample)
+
     def goal(self, goal: np.ndarray, stamp: float, log_time: int, source: str = '') -> None:
         """A ``goal_pose`` position."""
         with self.lock:

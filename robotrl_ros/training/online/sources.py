@@ -145,7 +145,8 @@ class Source:
                 'rate_hz': round(self.rate(now), 1), 'episodes': self.episodes,
                 'successes': self.successes, 'episode': self.pairer.episode,
                 'awaiting_reset': self.pairer.awaiting_reset,
-                'drops': {**{k: v for k, v in self.pairer.counters().items() if k != 'paired'},
+                'drops': {**{k: v for k, v in self.pairer.counters().items()
+                             if k.startswith('dropped_')},
                           **({'old_policy': self.dropped_old_policy}
                              if self.dropped_old_policy else {})},
                 'pairing': {**self.pairer.counters(), **self.base.counters()},

@@ -358,3 +358,38 @@ def test_history_terms_pair_into_the_observations_the_env_gives():
             np.testing.assert_allclose(tr.next_obs, next_obs, atol=1e-6)
             obs = next_obs
     assert pairer.paired == 14 and not pairer.dropped
+
+
+def test_explore_sample_rides_with_the_command_it_clamps_to():
+    pairer = _pairer()
+    pairer.on_reset(0.0)
+    _state(pairer, 0, 0.0)
+    pairer.on_sample([1.7, -0.2, 0.0])             # the policy's sample, before its clamp
+    pairer.on_command([1.0, -0.2, 0.0])            # the executed action: the sample clamped
+    tr = _state(pairer, 1, 0.01)
+    np.testing.assert_allclose(tr.action, [1.0, -0.2, 0.0])
+    np.testing.assert_allclose(tr.sample, [1.7, -0.2, 0.0], rtol=1e-6)
+    pairer.on_command([-1.0, 0.3, 0.0])            # the sample delivered after its command
+    pairer.on_sample([-2.5, 0.3, 0.0])
+    np.testing.assert_allclose(_state(pairer, 2, 0.02).sample, [-2.5, 0.3, 0.0], rtol=1e-6)
+    pairer.on_sample([0.9, 0.0, 0.0])              # a limit filter changed the command ...
+    pairer.on_command([0.5, 0.0, 0.0])
+    assert _state(pairer, 3, 0.03).sample is None  # ... so the executed action alone
+    pairer.on_sample([np.nan, 0.0, 0.0])           # not finite: never used
+    pairer.on_command([0.5, 0.0, 0.0])
+    assert _state(pairer, 4, 0.04).sample is None
+    counters = pairer.counters()
+    assert counters['samples_matched'] == 2 and counters['samples_missing'] == 2
+    assert counters['samples_invalid'] == 1 and counters['samples_received'] == 3
+    assert counters['paired'] == 4 and not pairer.dropped
+
+
+def test_a_late_sample_never_joins_another_command():
+    pairer = _pairer()
+    pairer.on_reset(0.0)
+    _state(pairer, 0, 0.0)
+    pairer.on_command([0.2, 0.2, 0.2])
+    pairer.on_sample([0.7, 0.1, 0.1])              # someone else's sample: not this command's
+    assert _state(pairer, 1, 0.01).sample is None
+    pairer.on_command([0.7, 0.1, 0.1])             # a later command with those values takes it
+    np.testing.assert_allclose(_state(pairer, 2, 0.02).sample, [0.7, 0.1, 0.1])

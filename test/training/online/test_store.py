@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Durable online-run storage: transition log, checkpoints, resume, atomic artifacts, SIGKILL."""
 
+import dataclasses
 import errno
 import os
 import re
@@ -494,3 +495,19 @@ def test_sigkill_of_a_recording_session_loses_no_stored_transition_and_no_record
     resumed = OnlineLearner(ppo(), SPEC, run_dir, algo='ppo')
     resumed.resume()
     assert resumed.counters['transitions'] >= reported
+
+
+def test_on_policy_learner_scores_the_sample_behind_a_clamped_action(tmp_path):
+    # On the graph the policy node publishes its sample before the clamp: PPO stores and
+    # scores that (as in process), not the executed action at the bound.
+    agent = ppo(n_steps=4)
+    learner = OnlineLearner(agent, SPEC, tmp_path, algo='ppo')
+    transitions = stream(3)
+    sampled = dataclasses.replace(transitions[0], sample=np.array([1.5, -0.3, 2.0], np.float32),
+                                  action=np.array([1.0, -0.3, 1.0], np.float32))
+    for tr in [sampled, *transitions[1:]]:
+        learner.add(tr)
+    stored = agent.buffer.data['actions'][:3, 0]
+    np.testing.assert_allclose(stored[0], [1.5, -0.3, 2.0])
+    np.testing.assert_allclose(stored[1:], np.stack([t.action for t in transitions[1:]]))
+    assert learner.log.read()[0].action.tolist() == [1.0, pytest.approx(-0.3), 1.0]  # executed
