@@ -272,4 +272,8 @@ class SourceStreams:
             if ok:
                 self.paused = paused
                 self.pauses += int(paused)
+                if paused:   # silent by request: not expired (source_timeout) while paused
+                    self.session.source_paused(self.ns, True)
+        if not want:   # from the resume on, silence counts again (a dead bridge expires)
+            self.session.source_paused(self.ns, False)
         self._pause_request.send(self.pause_client, SetBool.Request(data=not want), done)

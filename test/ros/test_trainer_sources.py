@@ -168,23 +168,37 @@ def test_an_unanswered_pause_request_is_sent_again_and_a_late_answer_ignored(mon
     source = trainer_sources.SourceStreams.__new__(trainer_sources.SourceStreams)
     source.pause_client = service = _UnansweredService()
     source.paused, source.pauses = False, 0
+    source.session, source.ns = _PauseSession(), 'robot1'
     source._pause_request = pending_request.PendingRequest(trainer_sources.PAUSE_RETRY)
-    source.pause(True)                      # disarm: SetBool(false)
+    source.pause(True)                      # pause: SetBool(false)
     source.pause(True)                      # in flight: not sent twice
     assert service.requests == [False]
     now[0] += trainer_sources.PAUSE_RETRY + 0.5
     source.pause(True)                      # unanswered too long: abandoned, sent again
     assert service.requests == [False, False] and service.removed == [service.futures[0]]
+    assert source.session.calls == []      # not before the simulator confirmed the pause
     _answer(service.futures[1])
     assert source.paused is True and source.pauses == 1
+    assert source.session.calls == [('robot1', True)]   # silent by request: does not expire
     _answer(service.futures[0])             # the lost one, answered late: ignored
     assert source.paused is True and source.pauses == 1
-    source.pause(False)                     # re-arm: SetBool(true)
+    source.pause(False)                     # resume: SetBool(true)
+    assert source.session.calls[-1] == ('robot1', False)   # silence counts again from now
     now[0] += trainer_sources.PAUSE_RETRY + 0.5
     source.pause(False)                     # its answer was lost too: asked again
     assert service.requests == [False, False, True, True] and source.paused is None
     _answer(service.futures[3])
     assert source.paused is False
+
+
+class _PauseSession:
+    """The session side of a pause: which sources were marked paused or resumed."""
+
+    def __init__(self):
+        self.calls = []
+
+    def source_paused(self, ns, paused):
+        self.calls.append((ns, paused))
 
 
 class _ResetSession:

@@ -231,6 +231,11 @@ class OnlineSession:
             self.inbox.extend(released)
         return left
 
+    def source_paused(self, source: str, paused: bool) -> None:
+        """The trainer paused (True) or resumes ``source``'s simulator (silent, not gone)."""
+        with self.lock:
+            self.sources.set_paused(source, paused)
+
     def source_policy(self, source: str, version: str | None, path: str | None) -> None:
         """The policy node of ``source`` reports running the artifact ``version`` / ``path``."""
         with self.lock:

@@ -116,6 +116,7 @@ class Source:
         joins: How often it joined (first message, or back after a timeout).
         policy_version: Update count of the policy it runs (-1 = unknown).
         policy_hash: Version hash its policy node reports.
+        paused: Its simulator is paused by the trainer (backpressure): silent, not gone.
     """
 
     name: str
@@ -130,6 +131,7 @@ class Source:
     dropped_old_policy: int = 0
     policy_version: int = -1
     policy_hash: str | None = None
+    paused: bool = False
     segment: list[Transition] = field(default_factory=list)
     times: deque[float] = field(default_factory=lambda: deque(maxlen=4096))
 
@@ -224,8 +226,20 @@ class SourceSet:
             segment[-1] = replace(segment[-1], cut=True)
         return segment
 
+    def set_paused(self, name: str, paused: bool) -> None:
+        """The trainer paused (or resumes) ``name``'s simulator.
+
+        A paused source never expires; its silence is counted again from its resume.
+        """
+        source = self[name]
+        source.paused = paused
+        if not paused and source.last_seen is not None:
+            source.last_seen = max(source.last_seen, self.clock())
+
     def expire(self) -> tuple[list[str], list[Transition]]:
         """Mark sources silent for ``timeout`` inactive; their held segments are released.
+
+        A source the trainer paused is silent by request and stays.
 
         Returns:
             The names that just left, and the transitions to queue.
@@ -235,7 +249,7 @@ class SourceSet:
             return left, released
         now = self.clock()
         for source in self:
-            if source.active and now - source.last_seen > self.timeout:
+            if source.active and not source.paused and now - source.last_seen > self.timeout:
                 source.active = False
                 left.append(source.name)
                 released += self._release(source)

@@ -80,6 +80,21 @@ def test_a_silent_source_leaves_and_rejoins_with_fresh_pairing():
     assert 'dropped_out_of_order_state' not in sources['robot2'].pairer.counters()
 
 
+def test_a_source_the_trainer_paused_is_silent_but_stays():
+    # Backpressure pauses a simulator (sim_bridge/enable): it publishes nothing meanwhile.
+    clock = Clock()
+    sources = _sources(clock=clock)
+    _step(sources, 'robot1', 0, 0.0)
+    sources.set_paused('robot1', True)
+    clock.now += 60.0
+    assert sources.expire() == ([], []) and sources['robot1'].active
+    sources.set_paused('robot1', False)   # silence counts from the resume on
+    clock.now += 3.0
+    assert sources.expire() == ([], [])
+    clock.now += 3.0                      # a bridge that died while paused still leaves
+    assert sources.expire() == (['robot1'], []) and sources['robot1'].joins == 1
+
+
 def test_no_timeout_never_drops_a_source():
     clock = Clock()
     sources = _sources(timeout=0.0, clock=clock)
