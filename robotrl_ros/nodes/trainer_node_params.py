@@ -61,6 +61,7 @@ TRAINER_NODE_PARAMETERS = (
                   'robot).', kind='str_list', read_only=True),
     ParameterSpec('source_timeout', 5.0, 'Seconds a source may stay silent before it is dropped '
                   'from the rollout (the learner never waits for it); it rejoins, with a fresh '
-                  'pairing, when it speaks again. 0 = never dropped; only with '
-                  '`robot_namespaces`.', minimum=0.0, read_only=True),
+                  'pairing, when it speaks again; a simulator this trainer paused is never '
+                  'dropped. 0 = never dropped; only with `robot_namespaces`.', minimum=0.0,
+                  read_only=True),
 )
