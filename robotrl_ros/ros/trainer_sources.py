@@ -176,23 +176,21 @@ class SourceStreams:
                                                    position, velocity)))
 
     def _on_command(self, msg: Float64MultiArray, info: dict[str, int]) -> None:
-        try:
-            command = command_to_array(msg, self.session.spec.action_dim)
-        except ValueError as exc:
-            self.session.count_bad('bad_command')
-            self.node.get_logger().warn(f'ignored command: {exc}', throttle_duration_sec=5.0)
-            return
-        self._push('commands', info, (info.get('source_timestamp') or _ns(), command))
+        self._push_action_array('commands', 'command', msg, info)
 
     def _on_sample(self, msg: Float64MultiArray, info: dict[str, int]) -> None:
+        self._push_action_array('explore_sample', 'explore_sample', msg, info)
+
+    def _push_action_array(self, stream: str, what: str, msg: Float64MultiArray,
+                           info: dict[str, int]) -> None:
+        """One value per action (a command or a sample), or ``bad_<what>`` counted."""
         try:
-            sample = command_to_array(msg, self.session.spec.action_dim)
+            values = command_to_array(msg, self.session.spec.action_dim)
         except ValueError as exc:
-            self.session.count_bad('bad_explore_sample')
-            self.node.get_logger().warn(f'ignored explore_sample: {exc}',
-                                        throttle_duration_sec=5.0)
+            self.session.count_bad(f'bad_{what}')
+            self.node.get_logger().warn(f'ignored {what}: {exc}', throttle_duration_sec=5.0)
             return
-        self._push('explore_sample', info, (info.get('source_timestamp') or _ns(), sample))
+        self._push(stream, info, (info.get('source_timestamp') or _ns(), values))
 
     def _on_goal(self, msg: PoseStamped, info: dict[str, int]) -> None:
         try:
