@@ -71,6 +71,8 @@ CONTROLLER_PARAMETERS = ('state_timeout', 'timeout_action', 'joint_limit_margin'
                          'max_stamp_jump')
 #: How long closing waits for the subscribers to acknowledge the last safe command.
 SAFE_COMMAND_ACK_TIMEOUT = 1.0
+#: Seconds between checks for a loaded update to install while no state arrives.
+INSTALL_PERIOD = 0.05
 
 
 class PolicyNode(PolicyNodeLifecycle, RunnableNode):
@@ -144,6 +146,7 @@ class PolicyNode(PolicyNodeLifecycle, RunnableNode):
                                 shortcut=self.enable_shortcut)
         self.create_service(SetBool, '~/enable', self._on_enable)
         self.create_timer(p.status_period, self._publish_status)
+        self.create_timer(INSTALL_PERIOD, self._install_loaded)
         if p.watch_policy_file and p.policy_path:
             self.watcher = ArtifactWatcher(p.policy_path)
             self.create_timer(0.5, self._check_policy_file)
@@ -205,9 +208,21 @@ class PolicyNode(PolicyNodeLifecycle, RunnableNode):
         self.get_logger().info(f'running policy {artifact.version} ({artifact.spec.name}, '
                                f'{artifact.algorithm}) from {artifact.path}; joints '
                                f'{list(artifact.spec.joint_names)}')
+        if self.configured:   # a trainer tags what this node acts by it: report it at once
+            self.status_pub.publish(status_message(self.status()))
         # Timer mode: the control rate. on_message mode: the rate of hold commands once the
         # watchdog found the states stale.
         self.control_timers.set_period(self.params.control_period or artifact.spec.control_period)
+
+    def _install_loaded(self) -> None:
+        """Install a loaded update between states, not only at the next one.
+
+        An on-policy trainer pauses its lockstep simulator after each update until this node
+        reports the new policy: no state would come to install it at.
+        """
+        if self.configured and self.controller.has_pending:
+            self.controller.apply_pending()
+            self._sync_artifact()
 
     def _require_configured(self) -> None:
         if not self.configured:

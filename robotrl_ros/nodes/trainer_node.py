@@ -41,7 +41,7 @@ from robotrl_ros.ros.node_runner import RunnableNode, exit_process, run_node
 from robotrl_ros.ros.params import declare_parameters
 from robotrl_ros.ros.qos import COMMAND_QOS
 from robotrl_ros.ros.status import status_message
-from robotrl_ros.ros.trainer_sources import SourceStreams, source_topic
+from robotrl_ros.ros.trainer_sources import POLICY_WAIT, SourceStreams, source_topic
 from robotrl_ros.training.online.session import OnlineSession, SessionConfig
 from robotrl_ros.training.online.sources import check_namespaces
 from robotrl_ros.training.online.store import StorageError
@@ -141,6 +141,8 @@ class TrainerNode(RunnableNode):
         published = dict(self.published_counts)
         return {**self.session.status(), 'paused': any(s.paused for s in self.sources),
                 'pauses': sum(s.pauses for s in self.sources),
+                'policy_waits': sum(s.policy_waits for s in self.sources),
+                'policy_wait_timeouts': sum(s.policy_wait_timeouts for s in self.sources),
                 'artifacts_published': published['policy_updates'],
                 'artifacts_published_by_transport': published}
 
@@ -154,12 +156,21 @@ class TrainerNode(RunnableNode):
 
         In lockstep the graph then stands still (the policy's answer to the last state waits in
         the bridge), so the agent learns from data of its current
-        policy at the in-process update-to-data ratio, and the CPU goes to learning.
+        policy at the in-process update-to-data ratio, and the CPU goes to learning. An
+        on-policy learner's source also stands still after each update until its policy node
+        reports the new artifact: the next rollout is acted by it, as in process.
         """
-        backlog = self.session.backlog()
+        backlog, now = self.session.backlog(), time.monotonic()
         for source in self.sources:
-            source.pause(not self.finished and (
-                backlog > PAUSE_ABOVE or (source.paused and backlog > RESUME_BELOW)))
+            lagging = backlog > PAUSE_ABOVE or (source.paused and backlog > RESUME_BELOW)
+            timeouts = source.policy_wait_timeouts
+            awaiting = source.awaits_policy(now)
+            if source.policy_wait_timeouts > timeouts:
+                self.get_logger().warn(
+                    f'source {source.ns or "."}: its policy node has not reported policy '
+                    f'{self.session.versions.newest} for {POLICY_WAIT} s; its transitions are '
+                    'dropped as stale until it does (see its ~/status last_reload_error)')
+            source.pause(not self.finished and (lagging or awaiting))
 
     # --- the learning thread: owns the learner ---------------------------------------------
     def _announce(self, path: Path) -> None:
@@ -188,7 +199,9 @@ class TrainerNode(RunnableNode):
         while self._running:
             busy = self.session.learn(SYNC_PERIOD)
             now = time.monotonic()
-            if now - last_publish >= self.params.publish_period:
+            # An on-policy update is published at once: its policy acts the next rollout.
+            if (now - last_publish >= self.params.publish_period
+                    or (self.session.on_policy and self.session.improved())):
                 last_publish = now
                 if self.session.improved():
                     try:

@@ -51,8 +51,10 @@ TRAINER_NODE_PARAMETERS = (
     ParameterSpec('status_period', 1.0, 'Seconds between `~/status` messages.', minimum=0.0,
                   above_minimum=True, dynamic=True),
     ParameterSpec('pause_service', '', 'Simulation only: a SetBool service whose `false` '
-                  'pauses the stream while learning lags: the lockstep `sim_bridge/enable` '
-                  "(the policy's answer waits, no step is lost or added); '' = off."),
+                  'pauses the stream while learning lags, and (PPO, REINFORCE) after each '
+                  'update until the policy node reports the new policy: the lockstep '
+                  "`sim_bridge/enable` (the policy's answer waits, no step is lost or added); "
+                  "'' = off."),
     ParameterSpec('robot_namespaces', [], 'Fleet: one namespace per robot or simulator graph '
                   '(`<ns>/joint_states`, `<ns>/<command_topic>`, `<ns>/goal_pose`, `<ns>/imu`, '
                   '..., `<ns>/<reset_service>`, `<ns>/<pause_service>`, '

@@ -210,6 +210,11 @@ class PolicyController:
             self.filter, self._cached = new_filter, None
             self.limits_note = limits_note(self.artifact.spec, limits)
 
+    @property
+    def has_pending(self) -> bool:
+        """Whether an offered artifact waits to be installed."""
+        return self._pending is not None
+
     def apply_pending(self) -> None:
         """Install a queued artifact now (call only between control steps)."""
         self._swap_pending()

@@ -60,6 +60,8 @@ EXPLORE_SAMPLE_TOPIC = 'policy_node/explore_sample'
 
 #: Seconds a pause or re-arm request may stay unanswered before it is sent again.
 PAUSE_RETRY = 2.0
+#: Seconds the simulator stays paused for the policy node to report an on-policy update.
+POLICY_WAIT = 5.0
 
 
 def _ns() -> int:
@@ -130,6 +132,8 @@ class SourceStreams:
         self.paused: bool | None = False    # None: unknown (a request went unanswered)
         self._pause_request = PendingRequest(PAUSE_RETRY)
         self.pauses = 0
+        self.policy_waits = self.policy_wait_timeouts = 0   # on-policy updates awaited
+        self._awaited_version, self._awaited_since = -1, 0.0
         # A floating base's state is three streams: a joint state waits for its imu and base
         # twist (published before it), not only for the command that answers it.
         base = ('imu', 'base_twist') if observes_base(session.spec) else ()
@@ -244,6 +248,26 @@ class SourceStreams:
                                    path if isinstance(path, str) else None)
 
     # --- backpressure ----------------------------------------------------------------------
+    def awaits_policy(self, now: float) -> bool:
+        """On-policy: the source's policy node has not yet reported the newest update.
+
+        Its simulator should stand still meanwhile (what it would act is dropped as stale),
+        for at most :data:`POLICY_WAIT` seconds per update: a policy node that never reports
+        the artifact (it refused it, or reports no status) is then no longer waited for.
+        """
+        newest = self.session.stale_policy(self.ns)
+        if newest < 0:
+            return False
+        if newest != self._awaited_version:
+            self._awaited_version, self._awaited_since = newest, now
+            self.policy_waits += 1
+        if now - self._awaited_since <= POLICY_WAIT:
+            return True
+        if self._awaited_since != -float('inf'):   # count each abandoned wait once
+            self.policy_wait_timeouts += 1
+            self._awaited_since = -float('inf')
+        return False
+
     def pause(self, want: bool) -> None:
         """Pause (``want``) or resume the source's simulator, once per change.
 

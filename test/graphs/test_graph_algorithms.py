@@ -70,7 +70,8 @@ def _policies_run(logs, task: str, algo: str) -> set[str]:
 def _run(tmp_path, task, algo, hparams, *, updates, transitions, bridge=None):
     """Run the graph until the trainer reports enough updates and transitions.
 
-    Also until the policy node ran two different published artifacts.
+    Also until the policy node ran two different published artifacts. Returns the result, the
+    stored transitions and the trainer's last ``~/status``.
     """
     config = tmp_path / 'hparams.yaml'
     config.write_text(hparams)
@@ -102,14 +103,15 @@ def _run(tmp_path, task, algo, hparams, *, updates, transitions, bridge=None):
     assert result.artifact is not None
     final = load_artifact(result.artifact, allow_torchscript=True)   # dqn: TorchScript only
     assert final.spec.name == task and final.algorithm == algo
-    return result, stored
+    return result, stored, status.latest
 
 
 @pytest.mark.timeout(600)
 def test_ppo_learns_from_rollouts_collected_on_the_graph(tmp_path):
     # 128-step rollouts: each completed one is one PPO update.
-    result, stored = _run(tmp_path, 'reach', 'ppo', 'agent:\n  n_steps: 128\n  n_epochs: 2\n',
-                          updates=4, transitions=4 * 128)
+    result, stored, trainer = _run(tmp_path, 'reach', 'ppo',
+                                   'agent:\n  n_steps: 128\n  n_epochs: 2\n',
+                                   updates=4, transitions=4 * 128)
     assert np.isfinite([t.reward for t in stored]).all()
     # explore mode samples actions: continuous, not all equal
     actions = np.array([t.action for t in stored])
@@ -118,13 +120,17 @@ def test_ppo_learns_from_rollouts_collected_on_the_graph(tmp_path):
     # (A sample delivered after its transition completed costs that transition its sample.)
     pairing = result.summary['pairing']
     assert pairing.get('samples_matched', 0) > pairing.get('samples_missing', 0), pairing
+    # After each update the simulator stood still until the policy node reported the new
+    # policy (the last one or two may be in progress when the run stops): a rollout is acted
+    # by the policy it trains, as in process.
+    assert trainer['policy_waits'] >= 2 and trainer['policy_wait_timeouts'] == 0, trainer
 
 
 @pytest.mark.timeout(600)
 def test_reinforce_learns_from_episodes_collected_on_the_graph(tmp_path):
     # One update per 2 finished episodes: 3 updates need >= 6 episodes that ended on the graph.
-    result, stored = _run(tmp_path, 'reach', 'reinforce', 'agent:\n  batch_episodes: 2\n',
-                          updates=3, transitions=1)
+    result, stored, _ = _run(tmp_path, 'reach', 'reinforce', 'agent:\n  batch_episodes: 2\n',
+                             updates=3, transitions=1)
     assert np.isfinite([t.reward for t in stored]).all()
     # Episodes end on the graph (time limit or success), which is what REINFORCE learns from.
     assert sum(t.terminated or t.truncated for t in stored) >= 6
@@ -132,8 +138,8 @@ def test_reinforce_learns_from_episodes_collected_on_the_graph(tmp_path):
 
 @pytest.mark.timeout(600)
 def test_dqn_learns_discrete_reach_on_the_graph(tmp_path):
-    result, stored = _run(tmp_path, 'reach_discrete', 'dqn',
-                          'agent:\n  learning_starts: 200\n', updates=1, transitions=600)
+    result, stored, _ = _run(tmp_path, 'reach_discrete', 'dqn',
+                             'agent:\n  learning_starts: 200\n', updates=1, transitions=600)
     # The trainer maps each observed command back onto one of the 27 discrete actions.
     indices = [t.action_index for t in stored]
     assert None not in indices and len(set(indices)) > 5
@@ -143,9 +149,9 @@ def test_dqn_learns_discrete_reach_on_the_graph(tmp_path):
 def test_reach_last_action_runs_on_a_graph_with_action_latency(tmp_path):
     # The sim-to-real task: the policy node feeds its own last command back into the
     # observation, the trainer rebuilds it from the command topic, the bridge delays commands.
-    result, stored = _run(tmp_path, 'reach_last_action', 'sac', 'agent:\n  learning_starts: 200\n',
-                          updates=1, transitions=600,
-                          bridge={'dr_latency_steps': [1, 3], 'dr_mass_scale': [0.7, 1.3]})
+    result, stored, _ = _run(tmp_path, 'reach_last_action', 'sac',
+                             'agent:\n  learning_starts: 200\n', updates=1, transitions=600,
+                             bridge={'dr_latency_steps': [1, 3], 'dr_mass_scale': [0.7, 1.3]})
     # Between two transitions one control period apart (sim-time stamps) the chain must hold
     # exactly; a transition a loaded host dropped only removes the link across it.
     period = make_task('reach_last_action').spec.control_period

@@ -225,6 +225,26 @@ def test_hot_reload_swaps_without_missing_a_step_and_rejects_corrupt_updates(
     assert status['last_reload_error'] is None  # cleared by the good update
 
 
+def test_an_armed_node_installs_and_reports_an_update_while_no_state_arrives(graph, artifacts):
+    # An on-policy trainer pauses its lockstep simulator after each update until this node
+    # reports the new policy, so no state comes to install it at: the node installs it between
+    # states and reports it at once, not at the next status_period.
+    g = graph(policy_path=str(artifacts['a']), armed=True, enable_policy_updates=True,
+              status_period=600.0, state_timeout=600.0,
+              trusted_artifact_dirs=[str(artifacts['b'].parent)])
+    assert g.send(NAMES, np.zeros(N), stamp=1.0)
+    answered = len(g.commands)
+    g.updates.publish(String(data=str(artifacts['b'])))
+    b = load_artifact(artifacts['b']).version
+    assert g.spin_until(lambda: any(s['policy_version'] == b for s in g.status), TIMEOUT)
+    assert len(g.commands) == answered           # installed without commanding anything
+    assert g.send(NAMES, np.zeros(N), stamp=1.02)
+    np.testing.assert_allclose(g.commands[-1][1], expected_command(
+        load_artifact(artifacts['b']), np.zeros(N), np.zeros(N),
+        load_artifact(artifacts['a']).spec.command_to_action(np.asarray(g.commands[-2][1]))),
+        atol=1e-6)
+
+
 def test_a_reannounced_unchanged_artifact_is_not_loaded_again(graph, artifacts, tmp_path):
     # A trainer re-announces its latest artifact while nobody commands; a re-export to the same
     # path (new files) is a new policy and is loaded.

@@ -191,6 +191,36 @@ def test_an_unanswered_pause_request_is_sent_again_and_a_late_answer_ignored(mon
     assert source.paused is False
 
 
+def test_an_on_policy_source_is_awaited_per_update_for_at_most_policy_wait():
+    from robotrl_ros.ros import trainer_sources
+    source = trainer_sources.SourceStreams.__new__(trainer_sources.SourceStreams)
+    source.session, source.ns = _StaleSession(), 'robot1'
+    source.policy_waits = source.policy_wait_timeouts = 0
+    source._awaited_version, source._awaited_since = -1, 0.0
+    assert not source.awaits_policy(0.0)            # up to date: nothing awaited
+    source.session.stale = 40                       # update 40 published, robot1 runs older
+    assert source.awaits_policy(1.0) and source.awaits_policy(1.0 + trainer_sources.POLICY_WAIT)
+    assert not source.awaits_policy(1.5 + trainer_sources.POLICY_WAIT)   # never reported it
+    assert not source.awaits_policy(9.0 + trainer_sources.POLICY_WAIT)
+    assert (source.policy_waits, source.policy_wait_timeouts) == (1, 1)   # counted once
+    source.session.stale = 50                       # the next update: awaited afresh
+    assert source.awaits_policy(20.0)
+    source.session.stale = -1                       # its policy node reported it
+    assert not source.awaits_policy(20.1)
+    assert (source.policy_waits, source.policy_wait_timeouts) == (2, 1)
+
+
+class _StaleSession:
+    """The session side of an on-policy wait: the newest update ``robot1`` has not reported."""
+
+    def __init__(self):
+        self.stale = -1
+
+    def stale_policy(self, ns):
+        assert ns == 'robot1'
+        return self.stale
+
+
 class _PauseSession:
     """The session side of a pause: which sources were marked paused or resumed."""
 

@@ -82,10 +82,12 @@ class OnlineSession:
         if cfg.replay_mcap:
             self.replayed = train_from_recording(self.learner, cfg.replay_mcap, self.task,
                                                  cfg.imu_tolerance)
+        #: PPO / REINFORCE: each rollout must come from the newest published policy.
+        self.on_policy = cfg.algo in ON_POLICY
         self.sources = SourceSet(cfg.sources, self._new_pairer,
                                  lambda: BaseSignalMatcher(cfg.imu_tolerance),
                                  cfg.source_timeout,
-                                 segments=cfg.algo in ON_POLICY and len(cfg.sources) > 1)
+                                 segments=self.on_policy and len(cfg.sources) > 1)
         self.versions = PolicyVersions(by_hash=len(cfg.sources) > 1)
         self.published = PublishedArtifacts(self.learner, self.out, self.versions,
                                             self._provenance)
@@ -243,6 +245,20 @@ class OnlineSession:
             src.policy_hash = version
             src.policy_version = self.versions.lookup(version, path)
 
+    def stale_policy(self, source: str) -> int:
+        """On-policy: the newest published version while ``source`` still runs an older one.
+
+        Its transitions until its policy node reports the new artifact are dropped (see
+        :meth:`PolicyVersions.too_old_for_on_policy`); the trainer pauses its simulator
+        meanwhile. -1 when nothing is awaited (off-policy, up to date or an unknown policy).
+        """
+        if not self.on_policy:
+            return -1
+        newest = self.versions.newest
+        with self.lock:
+            running = self.sources[source].policy_version
+        return newest if 0 <= running < newest else -1
+
     def _done(self) -> bool:
         total = self.cfg.total_steps
         return total > 0 and self.accepted >= total
@@ -274,8 +290,8 @@ class OnlineSession:
         return self.learner.train(1) > 0 or ingested > 0
 
     def _add(self, tr: Transition) -> None:
-        """Learn from ``tr``, unless an on-policy agent updated twice since its policy."""
-        if self.cfg.algo in ON_POLICY and self.versions.too_old_for_on_policy(tr.policy_version):
+        """Learn from ``tr``, unless an on-policy agent updated since the policy that acted."""
+        if self.on_policy and self.versions.too_old_for_on_policy(tr.policy_version):
             with self.lock:
                 self.sources[tr.source].dropped_old_policy += 1
             return

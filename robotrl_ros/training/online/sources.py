@@ -72,7 +72,6 @@ class PolicyVersions:
         self.by_hash = by_hash
         self._by_key: dict[str, int] = {}
         self.newest = -1
-        self.previous = -1
 
     def register(self, updates: int, path: str | Path) -> None:
         """A published artifact at ``path``, exported after ``updates`` learner updates.
@@ -87,8 +86,7 @@ class PolicyVersions:
                 self._by_key[load_artifact(path).version] = updates
             except (OSError, ValueError):
                 pass
-        if updates != self.newest:
-            self.previous, self.newest = self.newest, updates
+        self.newest = max(self.newest, updates)
 
     def lookup(self, version: str | None, path: str | None) -> int:
         """Update count of the artifact with this hash or path; -1 if it is not one of ours."""
@@ -99,8 +97,13 @@ class PolicyVersions:
         return -1
 
     def too_old_for_on_policy(self, updates: int) -> bool:
-        """A transition of policy ``updates`` is older than one update (unknown: never)."""
-        return 0 <= updates < self.previous
+        """A transition of policy ``updates`` predates the newest published one (unknown: never).
+
+        An on-policy learner publishes after each update, so its next rollout must come from
+        that artifact: data acted by an older one (before the policy node loaded the new one)
+        is dropped, as the in-process rollout never holds it.
+        """
+        return 0 <= updates < self.newest
 
 
 @dataclass

@@ -153,9 +153,11 @@ def test_policy_versions_by_hash_or_path_and_on_policy_age(tmp_path):
     versions.register(20, tmp_path / 'policy_20')
     assert versions.lookup(None, str(tmp_path / 'policy_10')) == 10
     assert versions.lookup('unknown', str(tmp_path / 'nothing')) == -1
+    assert versions.too_old_for_on_policy(10)          # acted before the newest update
+    assert not versions.too_old_for_on_policy(20)
     versions.register(30, tmp_path / 'policy_30')
-    assert versions.too_old_for_on_policy(10)          # two updates behind
-    assert not versions.too_old_for_on_policy(20) and not versions.too_old_for_on_policy(30)
+    assert versions.too_old_for_on_policy(20) and not versions.too_old_for_on_policy(30)
+    assert not versions.too_old_for_on_policy(-1)      # unknown: never dropped
 
 
 def test_session_tags_transitions_and_reports_every_source(tmp_path):
@@ -187,15 +189,17 @@ def test_session_tags_transitions_and_reports_every_source(tmp_path):
     session.close()
 
 
-def test_on_policy_session_drops_transitions_older_than_one_update(tmp_path):
+def test_on_policy_session_drops_transitions_of_an_older_policy(tmp_path):
     cfg = SessionConfig(task='reach', algo='ppo', output_dir=str(tmp_path), use_resets=False,
                         sources=('robot1', 'robot2'))
     spec = make_task('reach').spec
     session = OnlineSession(cfg, make_agent('ppo', spec, load_config('reach', 'ppo').agent, 0))
     for updates in (10, 20, 30):
         session.versions.register(updates, tmp_path / f'policy_{updates}')
-    session.source_policy('robot1', None, str(tmp_path / 'policy_10'))   # two updates behind
-    session.source_policy('robot2', None, str(tmp_path / 'policy_20'))   # one behind: kept
+    session.source_policy('robot1', None, str(tmp_path / 'policy_20'))   # one update behind
+    session.source_policy('robot2', None, str(tmp_path / 'policy_30'))   # the newest: kept
+    # The trainer waits (pauses robot1's simulator) until robot1 reports policy 30.
+    assert session.stale_policy('robot1') == 30 and session.stale_policy('robot2') == -1
     for name, goal in GOALS.items():
         session.goal(goal, 0.0, 0, name)
     for k in range(spec.max_episode_steps + 1):   # one whole episode each: released at its end
