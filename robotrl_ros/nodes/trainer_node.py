@@ -157,12 +157,14 @@ class TrainerNode(RunnableNode):
         In lockstep the graph then stands still (the policy's answer to the last state waits in
         the bridge), so the agent learns from data of its current
         policy at the in-process update-to-data ratio, and the CPU goes to learning. An
-        on-policy learner's source also stands still after each update until its policy node
-        reports the new artifact: the next rollout is acted by it, as in process.
+        on-policy learner's sources also stand still from a full rollout until their policy
+        nodes report the updated artifact: the next rollout is acted by it, as in process.
         """
         backlog, now = self.session.backlog(), time.monotonic()
+        updating = self.session.holding_rollout()
         for source in self.sources:
-            lagging = backlog > PAUSE_ABOVE or (source.paused and backlog > RESUME_BELOW)
+            lagging = (updating or backlog > PAUSE_ABOVE
+                       or (source.paused and backlog > RESUME_BELOW))
             timeouts = source.policy_wait_timeouts
             awaiting = source.awaits_policy(now)
             if source.policy_wait_timeouts > timeouts:

@@ -259,6 +259,13 @@ class OnlineSession:
             running = self.sources[source].policy_version
         return newest if 0 <= running < newest else -1
 
+    def holding_rollout(self) -> bool:
+        """On-policy: a full rollout awaits its update, or the update is not yet published.
+
+        What a simulator acts meanwhile would be dropped as stale: the trainer pauses it.
+        """
+        return self.on_policy and (self.learner.agent.ready() or self.published.improved())
+
     def _done(self) -> bool:
         total = self.cfg.total_steps
         return total > 0 and self.accepted >= total

@@ -215,6 +215,33 @@ def test_on_policy_session_drops_transitions_of_an_older_policy(tmp_path):
     session.close()
 
 
+def test_on_policy_session_holds_the_rollout_from_full_until_the_update_is_published(tmp_path):
+    cfg = SessionConfig(task='reach', algo='ppo', output_dir=str(tmp_path), use_resets=False)
+    spec = make_task('reach').spec
+    hparams = dict(load_config('reach', 'ppo').agent, n_steps=8)
+    session = OnlineSession(cfg, make_agent('ppo', spec, hparams, 0))
+    session.publish()                            # the initial policy
+    session.goal(GOALS['robot1'], 0.0, 0)
+    holding = []
+    for k in range(12):
+        session.joint_state(k * DT, spec.joint_names, np.full(3, 0.01 * k), np.zeros(3), 0)
+        session.command(np.array([0.1, 0.0, 0.0]), 0)
+        while session.backlog() and not session.learner.agent.ready():
+            session.learner.add(session.inbox.popleft())
+        holding.append(session.holding_rollout())
+    assert holding.index(True) == 8              # the 8th transition fills the rollout
+    session.learner.train(1)                     # the update: held until it is published
+    assert session.learner.counters['updates'] == 1 and session.holding_rollout()
+    session.publish()
+    assert not session.holding_rollout()
+    off = OnlineSession(SessionConfig(task='reach', algo='sac', output_dir=str(tmp_path / 'sac'),
+                                      use_resets=False),
+                        make_agent('sac', spec, load_config('reach', 'sac').agent, 0))
+    assert not off.holding_rollout()             # off-policy: never
+    session.close()
+    off.close()
+
+
 def test_a_cut_segment_end_is_a_truncation_for_the_agent_but_not_an_episode_end(tmp_path):
     from robotrl_ros.training.online.learner import OnlineLearner
     spec = make_task('reach').spec
