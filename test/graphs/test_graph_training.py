@@ -61,8 +61,18 @@ def test_graph_training_improves_the_policy(tmp_path):
                               env_kwargs=env_kwargs)
     print(json.dumps({'before': before.to_dict(), 'after': after.to_dict(),
                       'wall_s': result.wall_time_s, 'pairing': pairing}))
-    assert after.mean_return > before.mean_return + 10.0
-    assert after.success_rate >= before.success_rate
+    if not (after.mean_return > before.mean_return + 10.0
+            and after.success_rate >= before.success_rate):
+        # CI twice saw a final artifact worse than untrained (-200, -234) that no local run
+        # reproduced: say whether training itself went wrong or only the final artifact.
+        kept = {path.name: evaluate_artifact(load_artifact(path), 'reach', 5, 7,
+                                             env_kwargs=env_kwargs).mean_return
+                for path in sorted((result.artifact.parent / 'policies').iterdir())}
+        learning = {key: summary.get(key) for key in (
+            'updates', 'episodes', 'recent_return', 'recent_success_rate', 'losses')}
+        pytest.fail(f'final artifact {after.to_dict()} is not better than the untrained '
+                    f'policy {before.to_dict()}; training: {learning}; the last published '
+                    f'artifacts (mean return, 5 episodes): {kept}')
 
     # The short deploy run of `make run`: the artifact drives the simulated robot on the graph.
     deployed = deploy_run(str(result.artifact), episodes=5, timeout_s=300)
