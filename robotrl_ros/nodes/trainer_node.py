@@ -41,7 +41,7 @@ from robotrl_ros.ros.node_runner import RunnableNode, exit_process, run_node
 from robotrl_ros.ros.params import declare_parameters
 from robotrl_ros.ros.qos import COMMAND_QOS
 from robotrl_ros.ros.status import status_message
-from robotrl_ros.ros.trainer_sources import POLICY_WAIT, SourceStreams, source_topic
+from robotrl_ros.ros.trainer_sources import SourceStreams, source_topic
 from robotrl_ros.training.online.session import OnlineSession, SessionConfig
 from robotrl_ros.training.online.sources import check_namespaces
 from robotrl_ros.training.online.store import StorageError
@@ -165,13 +165,7 @@ class TrainerNode(RunnableNode):
         for source in self.sources:
             lagging = (updating or backlog > PAUSE_ABOVE
                        or (source.paused and backlog > RESUME_BELOW))
-            timeouts = source.policy_wait_timeouts
-            awaiting = source.awaits_policy(now)
-            if source.policy_wait_timeouts > timeouts:
-                self.get_logger().warn(
-                    f'source {source.ns or "."}: its policy node has not reported policy '
-                    f'{self.session.versions.newest} for {POLICY_WAIT} s; its transitions are '
-                    'dropped as stale until it does (see its ~/status last_reload_error)')
+            awaiting = source.awaits_policy(now)   # also while lagging: a wait counts from now
             source.pause(not self.finished and (lagging or awaiting))
 
     # --- the learning thread: owns the learner ---------------------------------------------

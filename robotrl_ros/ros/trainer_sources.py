@@ -263,9 +263,13 @@ class SourceStreams:
             self.policy_waits += 1
         if now - self._awaited_since <= POLICY_WAIT:
             return True
-        if self._awaited_since != -float('inf'):   # count each abandoned wait once
+        if self._awaited_since != -float('inf'):   # count and report each abandoned wait once
             self.policy_wait_timeouts += 1
             self._awaited_since = -float('inf')
+            self.node.get_logger().warn(
+                f'source {self.ns or "."}: its policy node has not reported policy {newest} for '
+                f'{POLICY_WAIT} s; its transitions are dropped as stale until it does (see its '
+                '~/status last_reload_error)')
         return False
 
     def pause(self, want: bool) -> None:

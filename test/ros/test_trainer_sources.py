@@ -194,7 +194,7 @@ def test_an_unanswered_pause_request_is_sent_again_and_a_late_answer_ignored(mon
 def test_an_on_policy_source_is_awaited_per_update_for_at_most_policy_wait():
     from robotrl_ros.ros import trainer_sources
     source = trainer_sources.SourceStreams.__new__(trainer_sources.SourceStreams)
-    source.session, source.ns = _StaleSession(), 'robot1'
+    source.session, source.ns, source.node = _StaleSession(), 'robot1', _WarnNode()
     source.policy_waits = source.policy_wait_timeouts = 0
     source._awaited_version, source._awaited_since = -1, 0.0
     assert not source.awaits_policy(0.0)            # up to date: nothing awaited
@@ -203,11 +203,25 @@ def test_an_on_policy_source_is_awaited_per_update_for_at_most_policy_wait():
     assert not source.awaits_policy(1.5 + trainer_sources.POLICY_WAIT)   # never reported it
     assert not source.awaits_policy(9.0 + trainer_sources.POLICY_WAIT)
     assert (source.policy_waits, source.policy_wait_timeouts) == (1, 1)   # counted once
+    assert len(source.node.warnings) == 1 and 'not reported policy 40' in source.node.warnings[0]
     source.session.stale = 50                       # the next update: awaited afresh
     assert source.awaits_policy(20.0)
     source.session.stale = -1                       # its policy node reported it
     assert not source.awaits_policy(20.1)
     assert (source.policy_waits, source.policy_wait_timeouts) == (2, 1)
+
+
+class _WarnNode:
+    """The node side of a wait that timed out: the warnings it logged."""
+
+    def __init__(self):
+        self.warnings = []
+
+    def get_logger(self):
+        return self
+
+    def warn(self, message, **kwargs):
+        self.warnings.append(message)
 
 
 class _StaleSession:

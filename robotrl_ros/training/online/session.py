@@ -254,10 +254,9 @@ class OnlineSession:
         """
         if not self.on_policy:
             return -1
-        newest = self.versions.newest
         with self.lock:
             running = self.sources[source].policy_version
-        return newest if 0 <= running < newest else -1
+        return self.versions.newest if self.versions.too_old_for_on_policy(running) else -1
 
     def holding_rollout(self) -> bool:
         """On-policy: a full rollout awaits its update, or the update is not yet published.
