@@ -134,6 +134,7 @@ class SourceStreams:
         self.pauses = 0
         self.policy_waits = self.policy_wait_timeouts = 0   # on-policy updates awaited
         self._awaited_version, self._awaited_since = -1, 0.0
+        self._wait_abandoned = False   # the awaited version's wait timed out (reported once)
         # A floating base's state is three streams: a joint state waits for its imu and base
         # twist (published before it), not only for the command that answers it.
         base = ('imu', 'base_twist') if observes_base(session.spec) else ()
@@ -260,16 +261,18 @@ class SourceStreams:
             return False
         if newest != self._awaited_version:
             self._awaited_version, self._awaited_since = newest, now
+            self._wait_abandoned = False
             self.policy_waits += 1
+        if self._wait_abandoned:
+            return False
         if now - self._awaited_since <= POLICY_WAIT:
             return True
-        if self._awaited_since != -float('inf'):   # count and report each abandoned wait once
-            self.policy_wait_timeouts += 1
-            self._awaited_since = -float('inf')
-            self.node.get_logger().warn(
-                f'source {self.ns or "."}: its policy node has not reported policy {newest} for '
-                f'{POLICY_WAIT} s; its transitions are dropped as stale until it does (see its '
-                '~/status last_reload_error)')
+        self.policy_wait_timeouts += 1   # counted and reported once per abandoned wait
+        self._wait_abandoned = True
+        self.node.get_logger().warn(
+            f'source {self.ns or "."}: its policy node has not reported policy {newest} for '
+            f'{POLICY_WAIT} s; its transitions are dropped as stale until it does (see its '
+            '~/status last_reload_error)')
         return False
 
     def pause(self, want: bool) -> None:

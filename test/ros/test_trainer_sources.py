@@ -196,7 +196,7 @@ def test_an_on_policy_source_is_awaited_per_update_for_at_most_policy_wait():
     source = trainer_sources.SourceStreams.__new__(trainer_sources.SourceStreams)
     source.session, source.ns, source.node = _StaleSession(), 'robot1', _WarnNode()
     source.policy_waits = source.policy_wait_timeouts = 0
-    source._awaited_version, source._awaited_since = -1, 0.0
+    source._awaited_version, source._awaited_since, source._wait_abandoned = -1, 0.0, False
     assert not source.awaits_policy(0.0)            # up to date: nothing awaited
     source.session.stale = 40                       # update 40 published, robot1 runs older
     assert source.awaits_policy(1.0) and source.awaits_policy(1.0 + trainer_sources.POLICY_WAIT)
