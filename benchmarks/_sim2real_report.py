@@ -138,20 +138,25 @@ def markdown(r: dict) -> str:
     elif ft.get('hparams'):
         lines += [f'Trainer hyperparameter overrides: {ft["hparams"]}; reward: '
                   f'{ft.get("trainer_reward", "task defaults")}.', '']
+    final = ft['final_on_shifted']
+    acted = ft.get('acted_transitions', ft['transitions'])
+    data = (f'{acted} acted transitions{per}' if acted == ft['transitions'] else
+            f'{acted} acted transitions{per} ({ft["transitions"]} learned from; the rest acted '
+            'by an older policy, dropped)')
     if ft['reached']:
         lines.append(f'Recovered nominal success ({target:.2f}, within 5 %) on the '
                      f'{r["finetune_on"]} robot (from {nom[r["finetune_on"]]["success"]:.2f}): '
-                     f'success {ft["reached"]["success"]:.2f} after {ft["transitions"]} '
-                     f'transitions{per} = **{ft["real_minutes"]} minutes of "real" interaction**'
-                     f' ({ft["wall_s"]} s wall-clock through sim_bridge + policy_node + '
-                     'trainer_node).')
+                     f'success {ft["reached"]["success"]:.2f} after {data} = '
+                     f'**{ft["real_minutes"]} minutes of "real" interaction** '
+                     f'({ft["wall_s"]} s wall-clock through sim_bridge + policy_node + '
+                     f'trainer_node); the final policy on {r["episodes"]} evaluation '
+                     f'episodes: success {final["success"] if final else "-"}.')
     else:
-        final = ft['final_on_shifted']
         lines.append(f'Not recovered within the budget: final success on the '
                      f'{r["finetune_on"]} robot {final["success"] if final else "-"} vs nominal '
                      f'{target:.2f} (from {nom[r["finetune_on"]]["success"]:.2f}) after '
-                     f'{ft["transitions"]} transitions{per} ({ft["real_minutes"]} "real" '
-                     f'minutes, {ft["wall_s"]} s wall-clock).')
+                     f'{data} ({ft["real_minutes"]} "real" minutes, {ft["wall_s"]} s '
+                     'wall-clock).')
     if 'finetune_load_before' in r:
         lines += ['', f'Fine-tuning run separately: load average before '
                   f'{r["finetune_load_before"]}, after {r.get("finetune_load_after")}.']

@@ -229,11 +229,14 @@ def finetune(setup: Setup, init_run: Path, args: argparse.Namespace, out: Path,
              else None)
     reached = watcher.reached
     transitions = (reached or {}).get('transitions') or result.summary.get('transitions', 0)
+    # Robot time counts what the robot acted, with what the learner then dropped as acted by
+    # an older policy (on-policy), not only what it learned from.
+    acted = ((reached or {}).get('acted') or result.summary.get('accepted') or transitions)
     period = load_artifact(init_run / 'policy').spec.control_period
     return {'reached': reached, 'final_on_shifted': final, 'curve': watcher.curve,
             'wall_s': round(result.wall_time_s, 1),
-            'transitions': transitions,
-            'real_minutes': round(transitions * period / 60.0, 2),
+            'transitions': transitions, 'acted_transitions': acted,
+            'real_minutes': round(acted * period / 60.0, 2),
             'control_period_s': period,
             'hparams': setup.finetune_hparams,
             # trainer_node's `config`: the nominal run's reward and agent settings + hparams.

@@ -273,3 +273,14 @@ def test_a_widened_ppo_checkpoint_acts_as_before_whatever_the_new_inputs_hold():
         source_index(new, old)
     with pytest.raises(ValueError, match='differ in more than history'):
         source_index(old, dataclasses.replace(old, observation=old.observation[:2]))
+
+
+def test_report_counts_robot_time_by_the_acted_transitions():
+    r = json.loads((ROOT / 'benchmarks/results/sim2real_a1_2026-12-06b.json').read_text())
+    reached = {'published_s': 300.0, 'transitions': 1000, 'acted': 1100, 'success': 0.9}
+    r['finetune'].update(reached=reached, transitions=1000, acted_transitions=1100,
+                         real_minutes=0.37, final_on_shifted={'success': 0.8, 'return': 20.0})
+    text = report.markdown(r)
+    assert ('after 1100 acted transitions x 0.02 s (1000 learned from; the rest acted by an '
+            'older policy, dropped) = **0.37 minutes') in text
+    assert f'the final policy on {r["episodes"]} evaluation episodes: success 0.8' in text

@@ -18,11 +18,12 @@ class ArtifactWatcher:
 
     At most every ``period`` seconds the newest ``policies/policy_*`` of the run is evaluated
     (deterministic policy, ``episodes`` episodes from ``seed``); True is returned once one reaches
-    ``target`` success. ``curve`` holds every evaluation with its publish time and transitions.
-    With ``confirm_episodes``, a policy that reaches ``target`` on those fixed episodes must reach
-    ``confirm_target`` (default ``target``) on that many held-out episodes (another seed): the
-    first policy to pass a fixed set is partly selected by luck, and the check keeps that luck
-    out of the stopping rule.
+    ``target`` success. ``curve`` holds every evaluation with its publish time, the transitions
+    learned from and ``acted`` (what the robots acted for it, including what an on-policy learner
+    dropped as acted by an older policy: robot time). With ``confirm_episodes``, a policy that
+    reaches ``target`` on those fixed episodes must reach ``confirm_target`` (default
+    ``target``) on that many held-out episodes (another seed): the first policy to pass a fixed
+    set is partly selected by luck, and the check keeps that luck out of the stopping rule.
 
     Args:
         run_dir: The trainer's output directory.
@@ -74,6 +75,7 @@ class ArtifactWatcher:
                                    env_kwargs=self.env_kwargs)
         provenance = artifact.metadata.get('provenance', {})
         point = {'published_s': round(published, 1), 'transitions': provenance.get('transitions'),
+                 'acted': provenance.get('accepted_transitions'),
                  'updates': provenance.get('updates'), 'success': result.success_rate,
                  'return': round(result.mean_return, 2), 'path': str(newest)}
         self.curve.append(point)

@@ -340,8 +340,15 @@ class OnlineSession:
         return path
 
     def _provenance(self) -> dict[str, Any]:
+        """Facts of a published artifact beside the learner's ``transitions`` (learned from).
+
+        ``accepted_transitions`` counts what the robots acted, including what an on-policy
+        learner then dropped as acted by an older policy: the robot time the artifact cost.
+        """
         status = self.learner.status()
-        return {'task': self.cfg.task, 'seed': self.cfg.seed,
+        with self.lock:
+            accepted = self.accepted
+        return {'task': self.cfg.task, 'seed': self.cfg.seed, 'accepted_transitions': accepted,
                 'recent_return': status['recent_return'],
                 'recent_success_rate': status['recent_success_rate'],
                 'init_policy': str(self.initialized_from or '')}

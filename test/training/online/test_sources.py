@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from robotrl_ros.agents.registry import make_agent
+from robotrl_ros.policy.artifact import load_artifact
 from robotrl_ros.tasks.registry import make_task
 from robotrl_ros.training.config import load_config
 from robotrl_ros.training.online import sources as sources_module
@@ -212,6 +213,9 @@ def test_on_policy_session_drops_transitions_of_an_older_policy(tmp_path):
     assert status['sources']['robot1']['drops']['old_policy'] == spec.max_episode_steps
     assert 'old_policy' not in status['sources']['robot2']['drops']
     assert status['transitions'] == spec.max_episode_steps   # robot2's only
+    facts = load_artifact(session.publish()).metadata['provenance']
+    assert facts['transitions'] == spec.max_episode_steps     # learned from
+    assert facts['accepted_transitions'] == 2 * spec.max_episode_steps   # acted: robot time
     session.close()
 
 
