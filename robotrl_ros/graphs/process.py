@@ -36,9 +36,12 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from robotrl_ros.ros.stop_request import STACK_DUMP_SIGNAL
+
 PACKAGE = 'robotrl_ros'
 #: Seconds a process gets after SIGINT, then after SIGTERM, then after SIGKILL.
 STOP_TIMEOUTS = (30.0, 5.0, 5.0)
+_STACK_DUMP_S = 0.5
 _POLL_S = 0.05
 
 
@@ -46,12 +49,10 @@ class StartError(RuntimeError):
     """A process of a group could not be started (no such executable, no permission)."""
 
 
-def handles_stop_signals(pid: int) -> bool:
-    """Whether process ``pid`` catches or ignores SIGTERM, which Python does not by default.
+def handles_signal(pid: int, sig: int = signal.SIGTERM) -> bool:
+    """Whether process ``pid`` catches or ignores ``sig`` (from ``/proc/<pid>/status``).
 
-    A node process installs its stop handlers (:mod:`robotrl_ros.ros.stop_request`) for SIGINT
-    and SIGTERM together, so this tells that SIGINT will be a stop request and not a
-    KeyboardInterrupt. True where it cannot be told (no ``/proc``) or the process is gone.
+    True where it cannot be told (no ``/proc``) or the process is gone.
     """
     try:
         text = Path(f'/proc/{pid}/status').read_text()
@@ -62,7 +63,17 @@ def handles_stop_signals(pid: int) -> bool:
         handled = int(masks['SigCgt'], 16) | int(masks['SigIgn'], 16)
     except (KeyError, ValueError):
         return True
-    return bool(handled & (1 << (signal.SIGTERM - 1)))
+    return bool(handled & (1 << (sig - 1)))
+
+
+def handles_stop_signals(pid: int) -> bool:
+    """Whether process ``pid`` catches or ignores SIGTERM, which Python does not by default.
+
+    A node process installs its stop handlers (:mod:`robotrl_ros.ros.stop_request`) for SIGINT
+    and SIGTERM together, so this tells that SIGINT will be a stop request and not a
+    KeyboardInterrupt. True where it cannot be told (no ``/proc``) or the process is gone.
+    """
+    return handles_signal(pid, signal.SIGTERM)
 
 
 def ament_prefix() -> Path | None:
@@ -258,12 +269,31 @@ class ProcessGroup:
                        and not all(p.poll() is not None or handles_stop_signals(p.pid)
                                    for p in alive)):
                     time.sleep(_POLL_S)
+            if sig == signal.SIGKILL:
+                self._dump_stacks(alive)
             for proc in alive:
                 with contextlib.suppress(ProcessLookupError):
                     proc.send_signal(sig)
             while (time.monotonic() < deadline and self.stop_requests == requests
                    and any(p.poll() is None for p in alive)):
                 time.sleep(_POLL_S)
+
+    def _dump_stacks(self, alive: list[subprocess.Popen]) -> None:
+        """Name each process about to be killed; a node prints its threads' stacks first."""
+        names = {id(proc): name for name, proc in self.procs.items()}
+        dumped = False
+        for proc in alive:
+            if proc.poll() is not None:
+                continue
+            print(f'[{self.label}] {names[id(proc)]} did not stop within '
+                  f'{sum(self.stop_timeouts[:2]):g} s after SIGINT and SIGTERM; killing it',
+                  file=sys.stderr, flush=True)
+            if handles_signal(proc.pid, STACK_DUMP_SIGNAL) and proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    proc.send_signal(STACK_DUMP_SIGNAL)   # its stacks go to its own output
+                dumped = True
+        if dumped:
+            time.sleep(_STACK_DUMP_S)
 
     def returncodes(self) -> dict[str, int | None]:
         """Exit code of every started process (None while running)."""

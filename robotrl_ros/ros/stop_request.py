@@ -11,7 +11,12 @@ imports (rclpy, torch, MuJoCo) when the process was started as a node executable
 
 from __future__ import annotations
 
+import contextlib
+import faulthandler
+import os
+import select
 import signal
+import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,9 +25,13 @@ from typing import Any
 #: Executables (console scripts, ``ros2 run`` targets) whose processes stop on request.
 NODE_EXECUTABLES = ('policy_node', 'sim_bridge', 'trainer_node')
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+#: Prints the stack of every thread to stderr, from C (no GIL needed): a supervisor asks for it
+#: before it kills a node that did not stop (robotrl_ros.graphs.process.ProcessGroup.stop).
+STACK_DUMP_SIGNAL = signal.SIGUSR1
 
 _stop = threading.Event()
 _received: list[int] = []
+_wakeup: tuple[int, int] | None = None   # pipe (read, write) that signal.set_wakeup_fd writes
 
 
 def _request_stop(signum: int, frame: Any) -> None:
@@ -31,13 +40,45 @@ def _request_stop(signum: int, frame: Any) -> None:
 
 
 def install_stop_handlers() -> None:
-    """Make SIGINT and SIGTERM set the stop request instead of interrupting the process."""
+    """Make SIGINT and SIGTERM set the stop request instead of interrupting the process.
+
+    Also makes :data:`STACK_DUMP_SIGNAL` print every thread's stack to stderr, so a node that
+    hangs can tell where (``kill -USR1 <pid>``) even while its main thread is stuck in C code.
+    """
+    global _wakeup
     for sig in STOP_SIGNALS:
         signal.signal(sig, _request_stop)
+    with contextlib.suppress(AttributeError, OSError, ValueError):  # no real stderr (a test)
+        faulthandler.register(STACK_DUMP_SIGNAL, file=sys.__stderr__, all_threads=True)
+    if _wakeup is None:
+        _wakeup = os.pipe()
+        for fd in _wakeup:
+            os.set_blocking(fd, False)
+    # Python's C-level handler writes each signal's number here at once, also while the main
+    # thread is stuck in C code and the handler above cannot run yet (wait_for_stop reads it).
+    signal.set_wakeup_fd(_wakeup[1], warn_on_full_buffer=False)
 
 
 def stop_requested() -> bool:
     """Whether SIGINT or SIGTERM arrived since the handlers were installed."""
+    return _stop.is_set()
+
+
+def wait_for_stop(timeout: float) -> bool:
+    """Block up to ``timeout`` seconds for a stop request; whether one arrived.
+
+    Also sees a SIGINT/SIGTERM that arrived while the main thread is stuck in C code (its
+    Python handler not run yet), through the wakeup pipe of :func:`install_stop_handlers`.
+    """
+    if _stop.is_set() or _wakeup is None:
+        return _stop.wait(timeout)
+    readable, _, _ = select.select([_wakeup[0]], [], [], timeout)
+    if readable:
+        try:
+            if set(os.read(_wakeup[0], 512)) & set(STOP_SIGNALS):
+                return True
+        except BlockingIOError:
+            pass
     return _stop.is_set()
 
 

@@ -163,6 +163,30 @@ def test_a_child_ignoring_sigint_and_sigterm_is_killed(markers, capsys):
     assert f'[t] stubborn failed with exit code {-signal.SIGKILL}' in capsys.readouterr().err
 
 
+def test_a_hung_node_prints_its_stacks_before_it_is_killed(markers, tmp_path, capsys):
+    # A node (stop_request.install_stop_handlers) stuck where SIGINT and SIGTERM cannot end it.
+    hung = textwrap.dedent('''
+        import pathlib, signal, sys, time
+        from robotrl_ros.ros.stop_request import install_stop_handlers
+        install_stop_handlers()
+        pathlib.Path(sys.argv[1]).touch()
+        def stuck_in_teardown():
+            time.sleep(120)
+        stuck_in_teardown()
+    ''')
+    group = ProcessGroup({'hung': [sys.executable, '-c', hung, str(markers / 'hung')]},
+                         log_dir=tmp_path / 'logs', stop_timeouts=(0.3, 0.3, 30.0), label='t',
+                         env={**os.environ, 'PYTHONPATH': str(ROOT)})
+    group.start()
+    wait_for_markers(markers, ['hung'])
+    group.stop()
+    assert group.returncodes() == {'hung': -signal.SIGKILL}
+    assert '[t] hung did not stop within 0.6 s after SIGINT and SIGTERM; killing it' in \
+        capsys.readouterr().err
+    log = group.log_path('hung').read_text()
+    assert 'most recent call first' in log and 'stuck_in_teardown' in log, log
+
+
 def test_one_child_dying_stops_the_others(markers, capsys):
     group = ProcessGroup({'alive': child(markers, 'alive'),
                           'dies': child(markers, 'dies', lifetime=0.0)}, label='g')

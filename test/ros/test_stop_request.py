@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """SIGINT/SIGTERM as a stop request, installed only in node executables."""
 
+import faulthandler
 import os
 import signal
 
@@ -46,5 +47,6 @@ def test_a_signal_becomes_a_stop_request(sig):
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+        faulthandler.unregister(stop_request.STACK_DUMP_SIGNAL)
         clear_stop_request()
     assert not stop_requested()
