@@ -321,7 +321,8 @@ def main(args: list[str] | None = None) -> NoReturn:
     # One thread (a small MLP per message: threads only add latency); the objects of torch,
     # rclpy and the policy live forever: frozen out of the collector's reach.
     limit_threads(1, import_torch=False)   # torch only for a TorchScript artifact (opt-in)
-    exit_process(run_node(PolicyNode, 'policy_node', args, freeze_gc=True))
+    exit_process(run_node(PolicyNode, 'policy_node', args, freeze_gc=True,
+                          bounded_stop=True))
 
 
 if __name__ == '__main__':

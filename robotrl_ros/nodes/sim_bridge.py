@@ -244,7 +244,7 @@ class SimBridge(RunnableNode):
 
 def main(args: list[str] | None = None) -> NoReturn:
     """Run the sim bridge until SIGINT/SIGTERM (exit 0) or a configuration error (exit 2)."""
-    exit_process(run_node(SimBridge, 'sim_bridge', args))
+    exit_process(run_node(SimBridge, 'sim_bridge', args, bounded_stop=True))
 
 
 if __name__ == '__main__':

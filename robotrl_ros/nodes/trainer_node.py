@@ -267,7 +267,7 @@ def main(args: list[str] | None = None) -> NoReturn:
     """
     # Small networks: more threads only contend with the executor.
     limit_threads(1)
-    exit_process(run_node(TrainerNode, 'trainer_node', args))
+    exit_process(run_node(TrainerNode, 'trainer_node', args, bounded_stop=True))
 
 
 if __name__ == '__main__':

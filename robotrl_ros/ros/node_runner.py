@@ -37,6 +37,7 @@ from rclpy.signals import SignalHandlerOptions
 
 from robotrl_ros.ros.params import ParameterSpec
 from robotrl_ros.ros.shutdown import shutting_down, spin_until_shutdown, teardown
+from robotrl_ros.ros.stop_deadline import StopDeadline
 from robotrl_ros.ros.stop_request import install_stop_handlers, received_signals, stop_requested
 
 EXECUTORS = ('events', 'single_threaded')
@@ -93,7 +94,7 @@ class RunnableNode(Node):
 
 
 def run_node(create: Callable[[], RunnableNode], name: str, args: list[str] | None = None, *,
-             freeze_gc: bool = False) -> int:
+             freeze_gc: bool = False, bounded_stop: bool = False) -> int:
     """Run the node that ``create()`` builds until a stop; returns the process exit code.
 
     Args:
@@ -102,6 +103,8 @@ def run_node(create: Callable[[], RunnableNode], name: str, args: list[str] | No
         args: Command-line arguments for ``rclpy.init`` (``None``: ``sys.argv``).
         freeze_gc: Move every object alive after start-up out of the cyclic collector's
             reach (a full collection would stall a control loop).
+        bounded_stop: A node executable's own process: a stop that hangs in the executor or
+            in rclpy's teardown ends the process (:mod:`robotrl_ros.ros.stop_deadline`).
 
     Returns:
         The node's :meth:`exit_code` once spinning stopped (SIGINT/SIGTERM, or the node is
@@ -110,12 +113,15 @@ def run_node(create: Callable[[], RunnableNode], name: str, args: list[str] | No
     install_stop_handlers()
     if stop_requested():
         return EXIT_OK
+    deadline = StopDeadline(name) if bounded_stop else None
     rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
     node: RunnableNode | None = None
     executor: Any = None
     code = EXIT_OK
     try:
         node = create()
+        if deadline is not None:
+            deadline.enter('running')
         if not stop_requested():
             executor = make_executor(node.executor_kind)
             executor.add_node(node)
@@ -137,14 +143,20 @@ def run_node(create: Callable[[], RunnableNode], name: str, args: list[str] | No
     finally:
         try:
             _shutdown_executor(executor)
+            if deadline is not None:
+                deadline.enter('closing')
             if node is not None:
                 node.close()
                 if code == EXIT_OK:     # closing can fail too (e.g. the trainer's disk is full)
                     code = node.exit_code()
         finally:
+            if deadline is not None:
+                deadline.enter('teardown', code)
             if node is not None and stop_requested():
                 node.get_logger().info(f'stopped on {", ".join(received_signals())}')
             teardown(node)
+            if deadline is not None:
+                deadline.enter('done')
     return code
 
 
