@@ -13,8 +13,9 @@ left in. It runs its own rclpy context, so it works beside anything else in the 
 A request or its answer can be lost while DDS discovery is still matching a new client with a
 new server (Fast DDS logs "failed to send response (timeout)" in the node; e.g. a node
 restarted under the same name): an unanswered ``get_state`` is sent again after
-:data:`ATTEMPT_TIMEOUT`; for an unanswered ``change_state`` the node's state decides between
-"it happened", "send it again" and "still busy".
+:data:`ATTEMPT_TIMEOUT`, by new clients after :data:`RENEW_AFTER` in a row (once seen: 24
+requests over 120 s unanswered by a node that was up, on a loaded machine); for an unanswered
+``change_state`` the node's state decides between "it happened" and "send it again".
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ SERVICE_TIMEOUT = 240.0
 ANSWER_TIMEOUT = 120.0
 #: Seconds after which an unanswered request counts as lost and is checked or sent again.
 ATTEMPT_TIMEOUT = 5.0
+#: Unanswered ``get_state`` requests in a row after which the clients are made anew.
+RENEW_AFTER = 3
 _names = itertools.count()
 
 
@@ -86,6 +89,7 @@ class _Client:
                                       context=self.context)
         self.executor = SingleThreadedExecutor(context=self.context)
         self.executor.add_node(self.node)
+        self._clients: dict[str, tuple[Any, Any]] = {}
 
     def wait(self, condition: Callable[[], Any], timeout: float, what: str) -> None:
         deadline = time.monotonic() + timeout
@@ -110,48 +114,63 @@ class _Client:
             return None
         return future.result()
 
-    def state(self, get_state: Any, node: str) -> str:
-        """The node's current state label (``get_state`` sent again while unanswered)."""
-        self._ready(get_state, node)
+    def clients(self, node: str, renew: bool = False) -> tuple[Any, Any]:
+        """The ``get_state`` and ``change_state`` clients of ``node`` (new ones if ``renew``)."""
+        if renew or node not in self._clients:
+            for client in self._clients.pop(node, ()):
+                self.node.destroy_client(client)
+            self._clients[node] = (self.node.create_client(GetState, f'{node}/get_state'),
+                                   self.node.create_client(ChangeState, f'{node}/change_state'))
+        return self._clients[node]
+
+    def state(self, node: str) -> str:
+        """The node's current state label (``get_state`` sent again while unanswered).
+
+        After :data:`RENEW_AFTER` unanswered requests in a row the clients are made anew: new
+        endpoints that DDS discovery matches afresh.
+        """
         deadline = time.monotonic() + ANSWER_TIMEOUT
-        while time.monotonic() < deadline:
+        for attempt in itertools.count(1):
+            get_state, _ = self.clients(node, renew=attempt > 1 and attempt % RENEW_AFTER == 1)
+            self._ready(get_state, node)
             answer = self._answer(get_state, GetState.Request(), ATTEMPT_TIMEOUT)
             if answer is not None:
                 return answer.current_state.label
-        raise LifecycleError(f'no answer from {get_state.srv_name} within '
-                             f'{ANSWER_TIMEOUT:g} s')
+            if time.monotonic() > deadline:
+                raise LifecycleError(f'no answer from {get_state.srv_name} within '
+                                     f'{ANSWER_TIMEOUT:g} s ({attempt} requests)')
+        raise AssertionError('unreachable')
 
-    def change(self, get_state: Any, change_state: Any, node: str, label: str,
-               transition_id: int, before: str, after: str) -> bool:
+    def change(self, node: str, label: str, transition_id: int, before: str,
+               after: str) -> bool:
         """Run one transition; whether it succeeded (a lost answer is read from the state)."""
-        self._ready(change_state, node)
         request = ChangeState.Request()
         request.transition.id = transition_id
         deadline = time.monotonic() + ANSWER_TIMEOUT
-        answer = self._answer(change_state, request, ATTEMPT_TIMEOUT)
+        answer = None
         while answer is None:
-            now = self.state(get_state, node)   # answered once the transition is over
+            _, change_state = self.clients(node)
+            self._ready(change_state, node)
+            answer = self._answer(change_state, request, ATTEMPT_TIMEOUT)
+            if answer is not None:
+                break
+            now = self.state(node)   # answered once the transition is over
             if now == after:
                 return True
             if time.monotonic() > deadline:
                 raise LifecycleError(f'no answer from {change_state.srv_name} within '
                                      f'{ANSWER_TIMEOUT:g} s (now {now})')
-            if now == before:                    # the request was lost: send it again
-                answer = self._answer(change_state, request, ATTEMPT_TIMEOUT)
-            else:
+            if now != before:        # before: the request was lost, send it again
                 raise LifecycleError(f'the {label} transition left it {now}')
         return bool(answer.success)
 
     def bring(self, node: str, target: str) -> str:
-        get_state = self.node.create_client(GetState, f'{node}/get_state')
-        change_state = self.node.create_client(ChangeState, f'{node}/change_state')
-        state = self.state(get_state, node)
+        state = self.state(node)
         for label, transition_id in transitions(state, target):
             after = PRIMARY_STATES[PRIMARY_STATES.index(state)
                                    + (1 if label in ('configure', 'activate') else -1)]
-            if not self.change(get_state, change_state, node, label, transition_id, state,
-                               after):
-                now = self.state(get_state, node)
+            if not self.change(node, label, transition_id, state, after):
+                now = self.state(node)
                 raise LifecycleError(f'{node}: the {label} transition failed (now {now}); '
                                      f'the reason is in its log and {node}/status')
             state = after

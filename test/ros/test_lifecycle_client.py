@@ -6,6 +6,7 @@ import threading
 
 import pytest
 from doubles.ros_graph import InProcessGraph
+from lifecycle_msgs.srv import GetState
 from rclpy.parameter import Parameter
 
 from robotrl_ros.nodes.policy_node import PolicyNode
@@ -102,6 +103,34 @@ def test_a_lost_request_or_answer_is_recovered_without_a_second_transition(ros_m
         assert node.lifecycle_state == 'active' and node.lifecycle_error is None
         # configure once (sent again only when the request itself was lost), activate once
         assert sent.count('ChangeState_Request') == 2
+    finally:
+        spinning.close()
+
+
+def test_a_node_that_never_answers_a_client_is_asked_by_new_clients(ros_module, tmp_path,
+                                                                       monkeypatch):
+    """Unanswered ``get_state`` requests in a row: the next goes through new clients."""
+    from robotrl_ros.ros import lifecycle_client
+    artifact = make_synthetic_artifact(tmp_path / 'a', n_joints=3, hidden=(8,), seed=0)
+    node = policy_node('deaf', policy_path=str(artifact))
+    spinning = Spinning(node)
+    real = lifecycle_client._Client._answer
+    first_client, used = [], []
+
+    def deaf_to_the_first_client(self, client, request, timeout):
+        if isinstance(request, GetState.Request):
+            first_client[:] = first_client or [client]
+            used.append(client)
+            if client is first_client[0]:
+                return None          # as if its answers never reached this client
+        return real(self, client, request, timeout)
+    monkeypatch.setattr(lifecycle_client._Client, '_answer', deaf_to_the_first_client)
+    try:
+        assert bring_to_states({'/deaf/policy_node': 'inactive'})
+        assert node.lifecycle_state == 'inactive'
+        renew = lifecycle_client.RENEW_AFTER
+        assert used[:renew] == [first_client[0]] * renew
+        assert all(client is not first_client[0] for client in used[renew:]) and used[renew:]
     finally:
         spinning.close()
 
