@@ -270,7 +270,7 @@ class ProcessGroup:
                                    for p in alive)):
                     time.sleep(_POLL_S)
             if sig == signal.SIGKILL:
-                self._dump_stacks(alive)
+                self._dump_stacks()
             for proc in alive:
                 with contextlib.suppress(ProcessLookupError):
                     proc.send_signal(sig)
@@ -278,14 +278,13 @@ class ProcessGroup:
                    and any(p.poll() is None for p in alive)):
                 time.sleep(_POLL_S)
 
-    def _dump_stacks(self, alive: list[subprocess.Popen]) -> None:
+    def _dump_stacks(self) -> None:
         """Name each process about to be killed; a node prints its threads' stacks first."""
-        names = {id(proc): name for name, proc in self.procs.items()}
         dumped = False
-        for proc in alive:
+        for name, proc in self.procs.items():
             if proc.poll() is not None:
                 continue
-            print(f'[{self.label}] {names[id(proc)]} did not stop within '
+            print(f'[{self.label}] {name} did not stop within '
                   f'{sum(self.stop_timeouts[:2]):g} s after SIGINT and SIGTERM; killing it',
                   file=sys.stderr, flush=True)
             if handles_signal(proc.pid, STACK_DUMP_SIGNAL) and proc.poll() is None:

@@ -36,6 +36,9 @@ from robotrl_ros.ros.stop_request import wait_for_stop
 STOPPING_S, TEARDOWN_S = 20.0, 5.0
 EXIT_FAILURE = 1
 _POLL_S = 0.1
+#: While the node runs, a signal wakes the watcher at once; this only bounds how late it sees
+#: the node finishing by itself. Long, so the watcher rarely takes the GIL from a control loop.
+_RUNNING_POLL_S = 1.0
 _BOUNDED = ('stopping', 'teardown')
 
 
@@ -78,7 +81,7 @@ class StopDeadline:
         while self.phase in ('starting', 'running'):
             if self.phase == 'starting':        # the node is being built: not bounded
                 time.sleep(_POLL_S)
-            elif wait_for_stop(_POLL_S):
+            elif wait_for_stop(_RUNNING_POLL_S):
                 self.enter('stopping', only_from='running')
         while True:
             with self._lock:
